@@ -1,0 +1,137 @@
+"""Admin-only bot commands: parse, call one operation, render.
+
+Every handler is wrapped by `admin_only`, which checks `ADMIN_IDS` on each
+call (not only in the command menu) and logs refusals.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+from telegram.ext import ContextTypes
+
+from admin_commands import operations
+from admin_commands.operations import OperationError
+from bot import texts
+from bot.handlers.common import app_ctx
+from bot.services import confirmations
+
+log = logging.getLogger(__name__)
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+def admin_only(handler):
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        ctx = app_ctx(context)
+        user = update.effective_user
+        if not ctx.is_admin(user.id):
+            what = update.effective_message.text if update.effective_message else "a button"
+            log.warning("refused admin action %r from user %s", (what or "a file")[:40], user.id)
+            if update.callback_query:
+                await update.callback_query.answer(texts.ADMIN_ONLY, show_alert=True)
+            else:
+                await update.effective_message.reply_text(texts.ADMIN_ONLY)
+            return
+        try:
+            await handler(update, context)
+        except OperationError as refusal:
+            await update.effective_message.reply_text(str(refusal))
+    return wrapper
+
+
+async def send_file(update: Update, context: ContextTypes.DEFAULT_TYPE, data: bytes, filename: str,
+                    caption: str | None = None) -> None:
+    await update.effective_message.reply_document(io.BytesIO(data), filename=filename, caption=caption)
+
+
+@admin_only
+async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    document = update.effective_message.document
+    filename = document.file_name or "upload"
+    if document.file_size and document.file_size > MAX_IMPORT_BYTES:
+        await update.effective_message.reply_text(f"❌ {filename} is larger than 10 MB; nothing was imported.")
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    report = await operations.import_file(app_ctx(context), data, filename)
+    await update.effective_message.reply_text(texts.import_report(report))
+
+
+@admin_only
+async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.IMPORT_HINT)
+
+
+@admin_only
+async def pins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lines = await operations.list_pins(app_ctx(context))
+    await update.effective_message.reply_text(texts.pins_table(lines))
+
+
+@admin_only
+async def genpins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    which = (context.args[0].lower() if context.args else "")
+    if which == "new":
+        count = await operations.generate_pins(ctx, "new")
+        await update.effective_message.reply_text(texts.genpins_done(count))
+    elif which == "all":
+        token = await confirmations.ask(ctx, update.effective_user.id, "genpins_all")
+        keyboard = InlineKeyboardMarkup([[
+            InlineKeyboardButton("Yes, regenerate all", callback_data=f"confirm:{token}:yes"),
+            InlineKeyboardButton("Cancel", callback_data=f"confirm:{token}:no"),
+        ]])
+        await update.effective_message.reply_text(texts.GENPINS_CONFIRM, reply_markup=keyboard)
+    else:
+        await update.effective_message.reply_text(texts.GENPINS_USAGE)
+
+
+@admin_only
+async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer to a confirmation prompt; the token is single-use and bound to the admin who asked."""
+    ctx = app_ctx(context)
+    query = update.callback_query
+    _, token, answer = (query.data.split(":") + ["", ""])[:3]
+    action = await confirmations.consume(ctx, token, update.effective_user.id)
+    await query.answer()
+    if action is None:
+        await query.edit_message_text(texts.BUTTON_EXPIRED)
+        return
+    if answer != "yes":
+        await query.edit_message_text(texts.GENPINS_CANCELLED)
+        return
+    if action == "genpins_all":
+        count = await operations.generate_pins(ctx, "all")
+        await query.edit_message_text(texts.genpins_done(count))
+
+
+@admin_only
+async def setpin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) not in (2, 3):
+        await update.effective_message.reply_text(texts.SETPIN_USAGE)
+        return
+    line = await operations.set_pin(app_ctx(context), args[0], args[1], args[2] if len(args) == 3 else None)
+    await update.effective_message.reply_text(texts.setpin_done(line))
+
+
+@admin_only
+async def invites_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    data = await operations.invites_csv(app_ctx(context))
+    await send_file(update, context, data, "invite-links.csv", "Personal invite links, one per attendee.")
+
+
+@admin_only
+async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if len(context.args or []) != 1:
+        await update.effective_message.reply_text("Usage: /unlink <attendee id>")
+        return
+    attendee_id = await operations.unlink(app_ctx(context), context.args[0])
+    await update.effective_message.reply_text(
+        f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account.")
+
+

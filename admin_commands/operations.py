@@ -1,0 +1,225 @@
+"""Organiser use cases. Each runs in one transaction and either succeeds or
+raises `OperationError` with a message fit to show the organiser as is."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot import importer
+from bot.domain import pins as pin_rules
+from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
+from bot.services.context import AppContext
+from bot.services.people import new_invite_token
+from bot.storage import repo
+from bot.storage.repo import SessionRow
+from bot.tabular import csv_bytes
+
+IMPORT_ORDER = {"sessions": 0, "attendees": 1, "registrations": 2}
+
+
+class OperationError(Exception):
+    """A refusal the organiser can act on; the message says what and why."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    filename: str
+    kind: str | None
+    imported: int
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportReport:
+    """Import one sessions, attendees or registrations file: all rows or none."""
+    try:
+        parsed = importer.parse_file(data, filename, ctx.settings.event_timezone)
+    except importer.ImportFileError as exc:
+        return ImportReport(filename, None, 0, [str(exc)])
+    if parsed.errors:
+        return ImportReport(filename, parsed.kind, 0, parsed.errors)
+    writer = {"sessions": _import_sessions, "attendees": _import_attendees,
+              "registrations": _import_registrations}[parsed.kind]
+    try:
+        async with ctx.db.transaction() as conn:
+            errors = await writer(conn, ctx, parsed.records)
+            if errors:
+                raise _Rollback(errors)
+    except _Rollback as rollback:
+        return ImportReport(filename, parsed.kind, 0, rollback.errors)
+    return ImportReport(filename, parsed.kind, len(parsed.records), [])
+
+
+class _Rollback(Exception):
+    """Leaves the transaction block so that nothing of a bad file is kept."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+
+
+async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[ImportReport]:
+    """Several files in dependency order (sessions, attendees, registrations),
+    each one all-or-nothing."""
+    def order(file: tuple[str, bytes]) -> int:
+        try:
+            return IMPORT_ORDER[importer.parse_file(file[1], file[0], ctx.settings.event_timezone).kind]
+        except importer.ImportFileError:
+            return len(IMPORT_ORDER)
+    return [await import_file(ctx, data, name) for name, data in sorted(files, key=order)]
+
+
+async def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> list[str]:
+    errors = []
+    current = await repo.all_pins(conn)
+    owner = {pin: sid for sid, by_dir in current.items() for pin in by_dir.values()}
+    for r in records:
+        for pin in (r.pin_in, r.pin_out):
+            if pin and owner.get(pin, r.session_id.upper()) != r.session_id.upper():
+                errors.append(f"Row {r.row}: PIN {pin} is already used by session {owner[pin]}")
+    if errors:
+        return errors
+    for r in records:
+        await repo.upsert_session(conn, SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity,
+                                                   bool(r.access_control)),
+                                  set_capacity=r.has_capacity, set_access=r.access_control is not None)
+        if r.targets is not None:
+            await repo.set_targets(conn, r.session_id, r.targets)
+    # Free every PIN that is being replaced before inserting, so swaps between sessions work.
+    # A PIN cell left blank keeps that session's current PIN.
+    changed = [replace(r, pin_in=r.pin_in or current.get(r.session_id.upper(), {}).get("IN"),
+                       pin_out=r.pin_out or current.get(r.session_id.upper(), {}).get("OUT"))
+               for r in records if r.pin_in or r.pin_out]
+    for r in changed:
+        await repo.delete_pins(conn, [r.session_id])
+    for r in changed:
+        for direction, pin in (("IN", r.pin_in), ("OUT", r.pin_out)):
+            if pin:
+                await repo.replace_pin(conn, r.session_id, direction, pin)
+    return []
+
+
+async def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> list[str]:
+    now = ctx.clock()
+    for r in records:
+        existing = await repo.get_attendee(conn, r.attendee_id)
+        await repo.upsert_attendee(conn, existing.attendee_id if existing else r.attendee_id, r.name, r.email,
+                                   r.telegram, existing.invite_token if existing else new_invite_token(), now)
+        if r.groups is not None:
+            await repo.set_groups(conn, r.attendee_id, r.groups)
+    return []
+
+
+async def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecord]) -> list[str]:
+    attendees = await repo.existing_ids(conn, "attendees", {r.attendee_id for r in records})
+    sessions = await repo.existing_ids(conn, "sessions", {r.session_id for r in records})
+    errors = []
+    for r in records:
+        if r.attendee_id.upper() not in attendees:
+            errors.append(f"Row {r.row}: unknown attendee {r.attendee_id!r} (import attendees first)")
+        if r.session_id.upper() not in sessions:
+            errors.append(f"Row {r.row}: unknown session {r.session_id!r} (import sessions first)")
+    if errors:
+        return errors
+    for r in records:
+        await repo.add_registration(conn, r.attendee_id, r.session_id)
+    return []
+
+
+# ---------------------------------------------------------------- PINs
+
+@dataclass(frozen=True)
+class PinLine:
+    session: SessionRow
+    pin_in: str | None
+    pin_out: str | None
+
+
+async def list_pins(ctx: AppContext) -> list[PinLine]:
+    async with ctx.db.read() as conn:
+        pins = await repo.all_pins(conn)
+        return [PinLine(s, pins.get(s.session_id.upper(), {}).get("IN"), pins.get(s.session_id.upper(), {}).get("OUT"))
+                for s in await repo.all_sessions(conn)]
+
+
+async def generate_pins(ctx: AppContext, which: str) -> int:
+    """`new`: give PINs to sessions that lack one; `all`: replace every session's PINs.
+    Returns how many sessions got new PINs."""
+    if which not in ("new", "all"):
+        raise OperationError("Say which sessions: 'new' (sessions without PINs) or 'all' (regenerate every PIN).")
+    async with ctx.db.transaction() as conn:
+        current = await repo.all_pins(conn)
+        sessions = await repo.all_sessions(conn)
+        if which == "all":
+            await repo.delete_pins(conn, [s.session_id for s in sessions])
+            current = {}
+        taken = {pin for by_dir in current.values() for pin in by_dir.values()}
+        changed = 0
+        for session in sessions:
+            have = current.get(session.session_id.upper(), {})
+            missing = [d for d in ("IN", "OUT") if d not in have]
+            for direction in missing:
+                pin = pin_rules.generate_pin(taken)
+                taken.add(pin)
+                await repo.replace_pin(conn, session.session_id, direction, pin)
+            changed += bool(missing)
+        return changed
+
+
+async def set_pin(ctx: AppContext, session_id: str, pin_in: str, pin_out: str | None = None) -> PinLine:
+    """Set a session's IN PIN (and optionally its OUT PIN), as the organiser typed them."""
+    for pin in filter(None, (pin_in, pin_out)):
+        problem = pin_rules.pin_problem(pin)
+        if problem:
+            raise OperationError(f"Not changed: {problem}.")
+    if pin_out is not None and pin_in == pin_out:
+        raise OperationError("Not changed: the IN and OUT PINs must differ.")
+    async with ctx.db.transaction() as conn:
+        session = await _session_or_fail(conn, session_id)
+        for direction, pin in (("IN", pin_in), ("OUT", pin_out)):
+            if pin is None:
+                continue
+            holder = await repo.pin_lookup(conn, pin)
+            if holder and (holder[0].upper(), holder[1]) != (session.session_id.upper(), direction):
+                raise OperationError(f"Not changed: PIN {pin} is already the {holder[1]} PIN of session {holder[0]}.")
+        for direction, pin in (("IN", pin_in), ("OUT", pin_out)):
+            if pin is not None:
+                await repo.replace_pin(conn, session.session_id, direction, pin)
+        pins = (await repo.all_pins(conn)).get(session.session_id.upper(), {})
+        return PinLine(session, pins.get("IN"), pins.get("OUT"))
+
+
+async def _session_or_fail(conn, session_id: str) -> SessionRow:
+    session = await repo.get_session(conn, session_id)
+    if session is None:
+        raise OperationError(f"There is no session {session_id!r}. /pins lists the sessions.")
+    return session
+
+
+async def _attendee_or_fail(conn, attendee_id: str):
+    attendee = await repo.get_attendee(conn, attendee_id)
+    if attendee is None:
+        raise OperationError(f"There is no attendee {attendee_id!r}.")
+    return attendee
+
+
+# ---------------------------------------------------------------- invites
+
+async def invites_csv(ctx: AppContext) -> bytes:
+    """Every imported attendee's personal invite link, for a mail merge."""
+    async with ctx.db.read() as conn:
+        attendees = [a for a in await repo.all_attendees(conn) if not a.walk_in]
+    return csv_bytes(["attendee_id", "name", "email", "invite_link", "linked"],
+                     [[a.attendee_id, a.name, a.email, ctx.deep_link(a.invite_token),
+                       "yes" if a.telegram_user_id else "no"] for a in attendees])
+
+
+async def unlink(ctx: AppContext, attendee_id: str) -> str:
+    """Detach an attendee's Telegram account so their invite link can be used again."""
+    async with ctx.db.transaction() as conn:
+        attendee = await _attendee_or_fail(conn, attendee_id)
+        if attendee.telegram_user_id is None:
+            raise OperationError(f"{attendee.attendee_id} has no Telegram account linked.")
+        await repo.unlink_attendee(conn, attendee.attendee_id)
+        return attendee.attendee_id

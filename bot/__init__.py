@@ -1,0 +1,1 @@
+"""Session attendance assistant for events, run as a Telegram bot."""

@@ -1,0 +1,89 @@
+"""Build the python-telegram-bot Application: one function that production and tests share."""
+from __future__ import annotations
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
+                          MessageHandler, filters)
+from telegram.request import BaseRequest
+
+from admin_commands import bot_handlers as admin
+from bot.handlers import attendee, common
+from bot.services.context import AppContext
+
+ATTENDEE_COMMANDS = [
+    BotCommand("start", "Start, or link your registration"),
+    BotCommand("myattendance", "Your check-ins and check-outs"),
+    BotCommand("badge", "Your badge QR code"),
+    BotCommand("help", "What I can do"),
+]
+SCANNER_COMMANDS = [BotCommand("scan", "Choose the session you scan badges for")]
+ADMIN_COMMANDS = [
+    BotCommand("pins", "List session PINs"),
+    BotCommand("genpins", "Generate PINs: new or all"),
+    BotCommand("setpin", "Set a session's PINs"),
+    BotCommand("invites", "CSV of personal invite links"),
+    BotCommand("unlink", "Unlink an attendee's Telegram account"),
+]
+
+# Admin commands: name -> handler. Listed once so that registration, the menu and
+# the authorisation tests cannot drift apart.
+ADMIN_HANDLERS = {
+    "import": admin.import_command,
+    "pins": admin.pins_command,
+    "genpins": admin.genpins_command,
+    "setpin": admin.setpin_command,
+    "invites": admin.invites_command,
+    "unlink": admin.unlink_command,
+}
+
+
+def build_application(ctx: AppContext, request: BaseRequest | None = None,
+                      get_updates_request: BaseRequest | None = None) -> Application:
+    builder = ApplicationBuilder().token(ctx.settings.bot_token).updater(None)
+    if ctx.settings.base_url:
+        builder = builder.base_url(ctx.settings.base_url).base_file_url(ctx.settings.base_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    if ctx.settings.rate_limit:
+        # Flood limits (429 + retry_after) delay a reply; they never drop it.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=10))
+    application = builder.build()
+    application.bot_data["ctx"] = ctx
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    on = application.add_handler
+    on(CommandHandler("start", attendee.start, filters=private))
+    on(CommandHandler("help", common.help_command, filters=private))
+    on(CommandHandler("myattendance", attendee.my_attendance, filters=private))
+    for name, handler in ADMIN_HANDLERS.items():
+        on(CommandHandler(name, handler, filters=private))
+    on(CallbackQueryHandler(admin.confirm_button, pattern=r"^confirm:"))
+    on(MessageHandler(private & filters.Document.ALL, admin.import_document))
+    on(MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, attendee.text_message))
+    on(MessageHandler(private & filters.COMMAND, attendee.unknown_command))
+    on(MessageHandler(private & ~filters.UpdateType.EDITED, attendee.unsupported))
+    application.add_error_handler(common.on_error)
+
+
+async def publish_commands(application: Application, ctx: AppContext, scanner_ids: list[int]) -> None:
+    """Command menus: everyone sees the attendee commands, scanners add /scan,
+    admins see their commands too. Hidden is not protected: every admin
+    handler checks ADMIN_IDS itself."""
+    bot = application.bot
+    try:
+        await bot.set_my_commands(ATTENDEE_COMMANDS, scope=BotCommandScopeDefault())
+        for user_id in scanner_ids:
+            if not ctx.is_admin(user_id):
+                await bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS, scope=BotCommandScopeChat(user_id))
+        for user_id in ctx.settings.admin_ids:
+            await bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS + ADMIN_COMMANDS,
+                                      scope=BotCommandScopeChat(user_id))
+    except TelegramError:
+        # An admin who never opened the chat makes Telegram answer "chat not found";
+        # the menu is a convenience, so carry on.
+        pass

@@ -1,0 +1,152 @@
+"""Settings from the environment (and `.env`), validated once at start.
+
+Every problem is reported as one line a person can act on (`ConfigError`).
+Secrets (`BOT_TOKEN`, `BADGE_SECRET`, `WEBHOOK_SECRET`) have no built-in
+defaults and are never part of `repr()`, so they cannot reach a log by accident.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+TOKEN_HELP = (
+    "BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), "
+    "then put BOT_TOKEN=<the token> in .env (see .env.example) or the environment."
+)
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = field(default=None, repr=False)
+    admin_ids: frozenset[int] = frozenset()
+    database_path: Path = Path("attendance.db")
+    badge_secret: str | None = field(default=None, repr=False)
+    event_timezone: ZoneInfo = ZoneInfo("UTC")
+    open_registration: bool = True
+    telegram_api_url: str | None = None
+    bot_username: str | None = None
+    pin_attempt_limit: int = 5
+    pin_attempt_window: timedelta = timedelta(minutes=10)
+    qr_decoder: str = "zxing"
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    rate_limit: bool = True
+
+    @property
+    def base_url(self) -> str | None:
+        """python-telegram-bot's `base_url`: `<root>/bot` (it appends the token)."""
+        return f"{self.telegram_api_url.rstrip('/')}/bot" if self.telegram_api_url else None
+
+    @property
+    def base_file_url(self) -> str | None:
+        return f"{self.telegram_api_url.rstrip('/')}/file/bot" if self.telegram_api_url else None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value: use true or false.")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}.")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Settings:
+    """Read and check every setting. `require_token=False` serves the command line."""
+    env = os.environ if env is None else env
+
+    token = env.get("BOT_TOKEN", "").strip() or None
+    if require_token and not token:
+        raise ConfigError(TOKEN_HELP)
+    if token and not _TOKEN_RE.match(token):
+        raise ConfigError("BOT_TOKEN does not look like a BotFather token (digits, a colon, then letters).")
+
+    admin_ids: set[int] = set()
+    for part in re.split(r"[,\s]+", env.get("ADMIN_IDS", "").strip()):
+        if not part:
+            continue
+        if not re.fullmatch(r"\d{1,20}", part):
+            raise ConfigError(
+                f"ADMIN_IDS contains {part!r}: list numeric Telegram user ids separated by commas "
+                "(ask @userinfobot for yours)."
+            )
+        admin_ids.add(int(part))
+
+    tz_name = env.get("EVENT_TIMEZONE", "").strip() or "UTC"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"EVENT_TIMEZONE={tz_name!r} is not an IANA time zone name such as Europe/Paris.") from None
+
+    secret = env.get("BADGE_SECRET", "").strip() or None
+    if secret is not None and len(secret) < 16:
+        raise ConfigError("BADGE_SECRET is too short: use at least 16 random characters, or leave it unset "
+                          "and one is generated and kept in the database.")
+
+    api_url = env.get("TELEGRAM_API_URL", "").strip() or None
+    if api_url and not re.match(r"^https?://[^\s/]+", api_url):
+        raise ConfigError(f"TELEGRAM_API_URL={api_url!r} must be a URL such as http://127.0.0.1:8081.")
+
+    decoder = env.get("QR_DECODER", "").strip().lower() or "zxing"
+    if decoder not in {"zxing", "pyzbar"}:
+        raise ConfigError(f"QR_DECODER={decoder!r}: choose zxing or pyzbar.")
+
+    webhook_url = env.get("WEBHOOK_URL", "").strip() or None
+    webhook_secret = env.get("WEBHOOK_SECRET", "").strip() or None
+    if webhook_url:
+        if not webhook_url.startswith("https://") and not webhook_url.startswith("http://"):
+            raise ConfigError("WEBHOOK_URL must start with https://.")
+        if not webhook_secret or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
+            raise ConfigError("WEBHOOK_URL is set, so WEBHOOK_SECRET must be 16-256 characters of "
+                              "A-Z, a-z, 0-9, _ and -.")
+
+    username = env.get("BOT_USERNAME", "").strip().lstrip("@") or None
+
+    return Settings(
+        bot_token=token,
+        admin_ids=frozenset(admin_ids),
+        database_path=Path(env.get("DATABASE_PATH", "").strip() or "attendance.db"),
+        badge_secret=secret,
+        event_timezone=tz,
+        open_registration=_bool(env, "OPEN_REGISTRATION", True),
+        telegram_api_url=api_url,
+        bot_username=username,
+        pin_attempt_limit=_int(env, "PIN_ATTEMPT_LIMIT", 5),
+        pin_attempt_window=timedelta(minutes=_int(env, "PIN_ATTEMPT_WINDOW_MINUTES", 10)),
+        qr_decoder=decoder,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
+        webhook_port=_int(env, "WEBHOOK_PORT", 8443),
+        rate_limit=_bool(env, "RATE_LIMIT", True),
+    )

@@ -1,0 +1,180 @@
+"""The rule engine: one pure function that judges an attendance attempt.
+
+Every check-in method (badge scan, manual entry, PIN, shortlink) gathers the
+facts about the attempt and calls `judge`; the service layer then writes what
+the verdict says. Keeping the rules here, free of I/O, makes the order of the
+checks (PRODUCT.md section 3) the single source of truth and lets the tests try
+every combination.
+
+Decisions where the product page is silent:
+
+* Access control and capacity guard the door *in*. A check-out is always
+  accepted (only PINs can check out), so leaving is never refused; an OUT with
+  no earlier check-in is recorded and flagged, because losing it would lose the
+  fact that the person was there.
+* Capacity counts the people inside *other than the attendee*, so a person who
+  is already inside a full room is told "already checked in", not "full".
+* `already_checked_in` / `already_checked_out` write no row: repeating an
+  attempt is harmless and must not inflate the log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    IN = "IN"
+    OUT = "OUT"
+
+
+class Method(StrEnum):
+    SCAN = "scan"
+    PIN = "pin"
+    SHORTLINK = "shortlink"
+    MANUAL = "manual"
+
+
+class AclMode(StrEnum):
+    EXCLUDE_TARGETS = "exclude"  # only registered attendees are allowed in
+    INCLUDE_TARGETS = "include"  # registered or targeted attendees are allowed in
+
+
+class CodeStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    REVOKED = "revoked"
+
+
+class Reason(StrEnum):
+    OK = "ok"
+    CHECKED_OUT_WITHOUT_CHECK_IN = "checked_out_without_check_in"
+    SCANNER_NOT_PERMITTED = "scanner_not_permitted"
+    INVALID_CODE = "invalid_code"
+    REVOKED = "revoked"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    UNKNOWN_PIN = "unknown_pin"
+    NOT_REGISTERED = "not_registered"
+    SESSION_FULL = "session_full"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    ALREADY_CHECKED_OUT = "already_checked_out"
+
+
+ACCEPTED_REASONS = frozenset({Reason.OK, Reason.CHECKED_OUT_WITHOUT_CHECK_IN})
+OVERRIDABLE_REASONS = frozenset({Reason.NOT_REGISTERED, Reason.SESSION_FULL})
+UNRECORDED_REASONS = frozenset({Reason.ALREADY_CHECKED_IN, Reason.ALREADY_CHECKED_OUT})
+SCANNER_METHODS = frozenset({Method.SCAN, Method.MANUAL})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What was tried. Fields that do not apply to the method stay None."""
+
+    direction: Direction
+    method: Method
+    override: bool = False
+    scanner_permitted: bool | None = None  # scan / manual only
+    code_status: CodeStatus | None = None  # scan / manual only
+    pin_locked_until: datetime | None = None  # PIN only: set while too many wrong PINs
+    pin_known: bool | None = None  # PIN only
+
+
+@dataclass(frozen=True)
+class Situation:
+    """The attendee at the session, as the database sees it right now."""
+
+    access_control: bool
+    acl_mode: AclMode
+    capacity: int | None
+    others_inside: int
+    registered: bool
+    targeted: bool
+    last_direction: Direction | None  # last accepted, not undone, record at the session
+    last_at: datetime | None = None
+
+    @property
+    def allowed_in(self) -> bool:
+        if self.registered:
+            return True
+        return self.acl_mode is AclMode.INCLUDE_TARGETS and self.targeted
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reason: Reason
+    locked_until: datetime | None = None
+    earlier_at: datetime | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.reason in ACCEPTED_REASONS
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the attempt becomes a row of the attendance log."""
+        return self.reason not in UNRECORDED_REASONS
+
+    @property
+    def overridable(self) -> bool:
+        return self.reason in OVERRIDABLE_REASONS
+
+
+def judge(attempt: Attempt, situation: Situation | None) -> Verdict:
+    """Judge one attempt, checking the rules in the product's order.
+
+    `situation` may be None only when the attempt fails before an attendee and
+    a session are known (a scanner without permission, a bad code, a wrong or
+    locked PIN); reaching a rule that needs it without one is a programming
+    error.
+    """
+    if attempt.method in SCANNER_METHODS:
+        if not attempt.scanner_permitted:
+            return Verdict(Reason.SCANNER_NOT_PERMITTED)
+        if attempt.code_status is CodeStatus.INVALID:
+            return Verdict(Reason.INVALID_CODE)
+        if attempt.code_status is CodeStatus.REVOKED:
+            return Verdict(Reason.REVOKED)
+        if attempt.code_status is not CodeStatus.VALID:
+            raise ValueError("a scan needs a code status")
+    if attempt.method is Method.PIN:
+        # Refuse every PIN while locked, the right one too: otherwise a guesser
+        # would learn which guess was right from the different answer.
+        if attempt.pin_locked_until is not None:
+            return Verdict(Reason.TOO_MANY_ATTEMPTS, locked_until=attempt.pin_locked_until)
+        if not attempt.pin_known:
+            return Verdict(Reason.UNKNOWN_PIN)
+    elif attempt.direction is Direction.OUT:
+        raise ValueError("only a PIN can check out")
+
+    if situation is None:
+        raise ValueError("the remaining rules need the attendee's situation at the session")
+
+    if attempt.direction is Direction.IN:
+        if not attempt.override:
+            if situation.access_control and not situation.allowed_in:
+                return Verdict(Reason.NOT_REGISTERED)
+            if situation.capacity is not None and situation.others_inside >= situation.capacity:
+                return Verdict(Reason.SESSION_FULL)
+        if situation.last_direction is Direction.IN:
+            return Verdict(Reason.ALREADY_CHECKED_IN, earlier_at=situation.last_at)
+        return Verdict(Reason.OK)
+
+    if situation.last_direction is Direction.OUT:
+        return Verdict(Reason.ALREADY_CHECKED_OUT, earlier_at=situation.last_at)
+    if situation.last_direction is None:
+        return Verdict(Reason.CHECKED_OUT_WITHOUT_CHECK_IN)
+    return Verdict(Reason.OK)
+
+
+def pin_locked_until(wrong_attempts: list[datetime], limit: int, window, now: datetime) -> datetime | None:
+    """When PIN entry opens again, or None if it is open now.
+
+    `wrong_attempts` are the times of the attendee's wrong PINs. Entry is locked
+    while `limit` or more of them fall within the last `window`; it opens when
+    the oldest of the most recent `limit` leaves the window.
+    """
+    recent = sorted(t for t in wrong_attempts if now - t < window)
+    if len(recent) < limit:
+        return None
+    return recent[-limit] + window

@@ -1,0 +1,42 @@
+"""Time conversions: UTC in the database, the event's time zone on screen."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_EVENT_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def to_db(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(DB_FORMAT)
+
+
+def from_db(text: str) -> datetime:
+    return datetime.strptime(text, DB_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def parse_event_time(value: object, tz: ZoneInfo) -> datetime:
+    """A start/end time from an import file: `YYYY-MM-DD HH:MM` in the event's
+    zone, optionally with seconds, a `T` and an offset; or a real date-time cell.
+    Raises ValueError with a message fit for the organiser."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    text = str(value).strip()
+    if not _EVENT_TIME_RE.match(text):
+        raise ValueError(f"{text!r} is not a date and time like 2026-05-14 09:30")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date and time") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz)
+
+
+def format_local(moment: datetime, tz: ZoneInfo, with_date: bool = True) -> str:
+    shown = moment.astimezone(tz)
+    return shown.strftime("%a %d %b %H:%M" if with_date else "%H:%M")

@@ -1,0 +1,1 @@
+"""Telegram front end: read the update, call one service function, render the result."""

@@ -1,0 +1,57 @@
+"""Attendee conversation: /start (and deep links), PINs, /myattendance."""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.domain import pins
+from bot.handlers.common import app_ctx, person, update_id
+from bot.services import attendance, people
+from bot.services.people import StartKind
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    payload = context.args[0] if context.args else None
+    message = update.effective_message
+    outcome = await people.start(ctx, person(update), payload)
+    if outcome.kind is StartKind.NOT_ON_LIST:
+        await message.reply_text(texts.NOT_ON_LIST)
+    elif outcome.kind is StartKind.INVITE_UNKNOWN:
+        await message.reply_text(texts.INVITE_UNKNOWN)
+    elif outcome.kind is StartKind.INVITE_TAKEN:
+        await message.reply_text(texts.INVITE_TAKEN)
+    else:
+        await message.reply_text(texts.welcome(outcome.attendee.name, outcome.kind is StartKind.LINKED))
+
+
+async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text from an attendee: a PIN attempt if it looks like one."""
+    ctx = app_ctx(context)
+    message = update.effective_message
+    if not pins.looks_like_pin(message.text):
+        await message.reply_text(texts.NOT_UNDERSTOOD)
+        return
+    outcome = await attendance.check_in_with_pin(ctx, person(update), message.text, update_id(update))
+    if outcome.result is None:
+        await message.reply_text(texts.NOT_ON_LIST)
+        return
+    await message.reply_text(texts.pin_reply(outcome.result, ctx.settings.event_timezone))
+
+
+async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    entries = await attendance.my_attendance(ctx, person(update))
+    if entries is None:
+        await update.effective_message.reply_text(texts.NOT_ON_LIST)
+        return
+    await update.effective_message.reply_text(texts.my_attendance(entries, ctx.settings.event_timezone))
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.UNSUPPORTED_MESSAGE)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)

@@ -1,0 +1,48 @@
+"""Shared handler plumbing: who is asking, the error handler, /help."""
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.services import scanning
+from bot.services.context import AppContext, Person
+
+log = logging.getLogger(__name__)
+
+
+def app_ctx(context: ContextTypes.DEFAULT_TYPE) -> AppContext:
+    return context.bot_data["ctx"]
+
+
+def person(update: Update) -> Person:
+    user = update.effective_user
+    return Person(user.id, user.first_name or "", user.last_name or "", user.username)
+
+
+def update_id(update: Update) -> int | None:
+    return update.update_id if isinstance(update, Update) else None
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    user_id = update.effective_user.id
+    is_scanner = await scanning.is_scanner(ctx, user_id)
+    await update.effective_message.reply_text(texts.help_text(ctx.is_admin(user_id), is_scanner))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the update id; tell the user only that their message was not processed.
+
+    Every write is a transaction, so an error means nothing of that message was
+    kept; saying so is true, and nothing about the failure reaches the chat.
+    """
+    uid = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", uid, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
+        except Exception:  # the reply itself failed (network, blocked bot): already logged above
+            log.warning("could not tell user about the error for update %s", uid)

@@ -1,0 +1,245 @@
+"""Reading organisers' CSV and XLSX files into checked records (PRODUCT.md section 1).
+
+The kind of file is recognised from its header row; unknown columns are
+ignored. Every problem is reported with its spreadsheet row number (the header
+is row 1) and the caller imports nothing from a file that has any problem.
+This module only reads and checks; writing happens in one transaction in
+`admin_commands.operations.import_file`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain import badges, pins
+from bot.domain.times import parse_event_time
+
+MAX_ROWS = 50_000
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+TELEGRAM_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|\d{1,20})$")
+_YES = {"yes", "y", "true", "1", "on", "x"}
+_NO = {"no", "n", "false", "0", "off", ""}
+
+KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sessions": (("session_id", "title", "starts_at", "ends_at"),
+                 ("room", "capacity", "access_control", "targets", "pin_in", "pin_out")),
+    "attendees": (("attendee_id", "name"), ("email", "groups", "telegram")),
+    "registrations": (("attendee_id", "session_id"), ()),
+}
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all (not CSV/XLSX, no header, unknown kind)."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    row: int
+    session_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    capacity: int | None
+    access_control: bool | None  # None: column absent or blank, keep the current setting
+    targets: tuple[str, ...] | None
+    pin_in: str | None
+    pin_out: str | None
+    has_capacity: bool
+
+
+@dataclass(frozen=True)
+class AttendeeRecord:
+    row: int
+    attendee_id: str
+    name: str
+    email: str
+    groups: tuple[str, ...] | None
+    telegram: str | None  # lower-case username without @, or numeric id
+
+
+@dataclass(frozen=True)
+class RegistrationRecord:
+    row: int
+    attendee_id: str
+    session_id: str
+
+
+@dataclass
+class ParsedFile:
+    kind: str
+    records: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _header_key(cell: object) -> str:
+    return re.sub(r"[\s-]+", "_", str(cell or "").strip().lower())
+
+
+def _read_rows(data: bytes, filename: str) -> list[list[object]]:
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise ImportFileError(f"{filename} is not a readable XLSX file ({type(exc).__name__}).") from None
+        sheet = workbook.worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        workbook.close()
+        return rows
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(f"{filename} is not UTF-8 text: save it as CSV UTF-8 or XLSX.") from None
+    if "\x00" in text:
+        raise ImportFileError(f"{filename} is not a CSV or XLSX file.")
+    first_line = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _split(value: object) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.strip() for p in _text(value).split(";") if p.strip()))
+
+
+def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
+    rows = _read_rows(data, filename)
+    while rows and not any(_text(c) for c in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise ImportFileError(f"{filename} is empty.")
+    header = [_header_key(c) for c in rows[0]]
+    kind = detect_kind(header)
+    if kind is None:
+        raise ImportFileError(
+            f"{filename}: the header row does not match a sessions, attendees or registrations file. "
+            "Sessions need session_id, title, starts_at, ends_at; attendees need attendee_id, name; "
+            "registrations need attendee_id, session_id."
+        )
+    if len(rows) - 1 > MAX_ROWS:
+        raise ImportFileError(f"{filename} has more than {MAX_ROWS} rows.")
+    parsed = ParsedFile(kind)
+    index = {name: header.index(name) for name in set(header) if name}
+    parse_row = {"sessions": _session_row, "attendees": _attendee_row, "registrations": _registration_row}[kind]
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(rows[1:], start=2):
+        if not any(_text(c) for c in raw):
+            continue
+        cells = {name: (raw[i] if i < len(raw) else None) for name, i in index.items()}
+        try:
+            record = parse_row(number, cells, tz)
+        except ValueError as exc:
+            parsed.errors.append(f"Row {number}: {exc}")
+            continue
+        key = {"sessions": lambda r: r.session_id, "attendees": lambda r: r.attendee_id,
+               "registrations": lambda r: f"{r.attendee_id}\x00{r.session_id}"}[kind](record).upper()
+        if key in seen:
+            if kind == "registrations":
+                continue  # the same registration twice is harmless
+            parsed.errors.append(f"Row {number}: duplicate id {key.split(chr(0))[0]!r} (first on row {seen[key]})")
+            continue
+        seen[key] = number
+        parsed.records.append(record)
+    if kind == "sessions":
+        _check_pins_within_file(parsed)
+    return parsed
+
+
+def detect_kind(header: list[str]) -> str | None:
+    columns = set(header)
+    for kind in ("sessions", "attendees", "registrations"):
+        if set(KINDS[kind][0]) <= columns:
+            return kind
+    return None
+
+
+def _required(cells: dict, name: str) -> str:
+    value = _text(cells.get(name))
+    if not value:
+        raise ValueError(f"{name} is empty")
+    return value
+
+
+def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
+    session_id = _required(cells, "session_id")
+    if not SESSION_ID_RE.match(session_id):
+        raise ValueError(f"session_id {session_id!r} may only contain letters, digits, '.', '_' and '-' (max 32)")
+    title = _required(cells, "title")
+    starts = parse_event_time(cells.get("starts_at") if cells.get("starts_at") not in (None, "") else "", tz)
+    ends = parse_event_time(cells.get("ends_at") if cells.get("ends_at") not in (None, "") else "", tz)
+    if ends < starts:
+        raise ValueError("ends_at is before starts_at")
+    capacity = None
+    raw_capacity = _text(cells.get("capacity"))
+    if raw_capacity:
+        if not raw_capacity.isdigit():
+            raise ValueError(f"capacity {raw_capacity!r} is not a whole number")
+        capacity = int(raw_capacity)
+    access = None
+    raw_access = _text(cells.get("access_control")).lower()
+    if "access_control" in cells and raw_access:
+        if raw_access in _YES:
+            access = True
+        elif raw_access in _NO:
+            access = False
+        else:
+            raise ValueError(f"access_control {raw_access!r} should be yes or no")
+    pin_values = {}
+    for column in ("pin_in", "pin_out"):
+        value = _text(cells.get(column))
+        if value:
+            problem = pins.pin_problem(value)
+            if problem:
+                raise ValueError(f"{column}: {problem}")
+        pin_values[column] = value or None
+    if pin_values["pin_in"] and pin_values["pin_in"] == pin_values["pin_out"]:
+        raise ValueError("pin_in and pin_out must differ")
+    return SessionRecord(number, session_id, title, starts, ends, _text(cells.get("room")), capacity, access,
+                         _split(cells["targets"]) if "targets" in cells else None,
+                         pin_values["pin_in"], pin_values["pin_out"], "capacity" in cells)
+
+
+def _attendee_row(number: int, cells: dict, tz: ZoneInfo) -> AttendeeRecord:
+    attendee_id = _required(cells, "attendee_id")
+    if not badges.ATTENDEE_ID_RE.match(attendee_id):
+        raise ValueError(f"attendee_id {attendee_id!r} may only contain letters, digits, '-', '.' and '/' (max 16)")
+    name = _required(cells, "name")
+    email = _text(cells.get("email"))
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise ValueError(f"email {email!r} is not an e-mail address")
+    telegram = _text(cells.get("telegram")) or None
+    if telegram is not None:
+        if not TELEGRAM_RE.match(telegram):
+            raise ValueError(f"telegram {telegram!r} should be an @username or a numeric Telegram id")
+        telegram = telegram.lstrip("@").lower()
+    return AttendeeRecord(number, attendee_id, name, email,
+                          _split(cells["groups"]) if "groups" in cells else None, telegram)
+
+
+def _registration_row(number: int, cells: dict, tz: ZoneInfo) -> RegistrationRecord:
+    return RegistrationRecord(number, _required(cells, "attendee_id"), _required(cells, "session_id"))
+
+
+def _check_pins_within_file(parsed: ParsedFile) -> None:
+    owner: dict[str, int] = {}
+    for record in parsed.records:
+        for pin in (record.pin_in, record.pin_out):
+            if pin is None:
+                continue
+            if pin in owner:
+                parsed.errors.append(f"Row {record.row}: PIN {pin} is also used on row {owner[pin]}")
+            else:
+                owner[pin] = record.row

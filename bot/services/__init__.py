@@ -1,0 +1,1 @@
+"""Service layer: one function per use case, each one database transaction."""

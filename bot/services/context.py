@@ -1,0 +1,70 @@
+"""What every use case needs: the database, the settings, the clock, the secret."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from bot.config import Settings
+from bot.storage import repo
+from bot.storage.db import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Person:
+    """The Telegram user behind an update, as far as the services care."""
+
+    user_id: int
+    first_name: str = ""
+    last_name: str = ""
+    username: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or (self.username or str(self.user_id))
+
+
+@dataclass
+class AppContext:
+    db: Database
+    settings: Settings
+    badge_secret: str = field(repr=False)
+    clock: Callable[[], datetime] = utc_now
+    bot_username: str | None = None
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.settings.admin_ids
+
+    def deep_link(self, payload: str) -> str:
+        if not self.bot_username:
+            raise BotUsernameUnknown()
+        return f"https://t.me/{self.bot_username}?start={payload}"
+
+
+class BotUsernameUnknown(Exception):
+    """Links need the bot's @username: known once the bot has started, or from BOT_USERNAME."""
+
+
+async def build_context(settings: Settings, db: Database, clock: Callable[[], datetime] = utc_now) -> AppContext:
+    """Resolve the badge secret (environment, else generated once and kept in
+    the database) and the last known bot username."""
+    async with db.transaction() as conn:
+        secret = settings.badge_secret
+        if secret is None:
+            secret = await repo.get_setting(conn, "badge_secret")
+            if secret is None:
+                secret = secrets.token_urlsafe(32)
+                await repo.set_setting(conn, "badge_secret", secret)
+        username = settings.bot_username or await repo.get_setting(conn, "bot_username")
+    return AppContext(db=db, settings=settings, badge_secret=secret, clock=clock, bot_username=username)
+
+
+async def remember_bot_username(ctx: AppContext, username: str) -> None:
+    ctx.bot_username = ctx.settings.bot_username or username
+    async with ctx.db.transaction() as conn:
+        await repo.set_setting(conn, "bot_username", username)

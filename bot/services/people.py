@@ -1,0 +1,80 @@
+"""Becoming a known attendee (PRODUCT.md section 2).
+
+Every attendee action starts with `identify`, so an imported attendee whose
+`@username` or id was in the import is recognised on their first message, even
+if they never pressed Start, and a walk-in is created under open registration.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.services.context import AppContext, Person
+from bot.storage import repo
+from bot.storage.repo import AttendeeRow, Conn
+
+
+def new_invite_token() -> str:
+    # 16 url-safe characters: a valid deep-link payload, not guessable.
+    return secrets.token_urlsafe(12)
+
+
+def walk_in_id(user_id: int) -> str:
+    return f"TG-{user_id}"
+
+
+async def identify(conn: Conn, ctx: AppContext, person: Person) -> AttendeeRow | None:
+    """The attendee behind a Telegram user, linking or creating one when the rules allow."""
+    now = ctx.clock()
+    await repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, now)
+    attendee = await repo.attendee_for_user(conn, person.user_id)
+    if attendee is not None and not attendee.walk_in:
+        return attendee
+    imported = await repo.unlinked_attendee_for_hint(conn, person.user_id, person.username)
+    if imported is not None:
+        # An organiser imported this person after they had started as a walk-in:
+        # the imported record (with registrations) wins.
+        await repo.link_user(conn, imported.attendee_id, person.user_id)
+        return await repo.get_attendee(conn, imported.attendee_id)
+    if attendee is not None:
+        return attendee
+    if not ctx.settings.open_registration:
+        return None
+    return await repo.create_walk_in(conn, walk_in_id(person.user_id), person.display_name, person.user_id,
+                                     new_invite_token(), now)
+
+
+class StartKind(StrEnum):
+    WELCOME = "welcome"  # known attendee (imported, auto-linked or walk-in)
+    LINKED = "linked"  # invite link used just now
+    INVITE_TAKEN = "invite_taken"  # invite already linked to another account
+    INVITE_UNKNOWN = "invite_unknown"
+    NOT_ON_LIST = "not_on_list"  # closed registration, unknown person
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    kind: StartKind
+    attendee: AttendeeRow | None
+
+
+async def start(ctx: AppContext, person: Person, invite_token: str | None) -> StartOutcome:
+    """`/start`, optionally with an invite token from a personal link.
+
+    An invite links one Telegram account only: a second account trying it is
+    refused, and the organiser can unlink (`/unlink`) to let a new one in.
+    """
+    async with ctx.db.transaction() as conn:
+        if not invite_token:
+            attendee = await identify(conn, ctx, person)
+            return StartOutcome(StartKind.WELCOME if attendee else StartKind.NOT_ON_LIST, attendee)
+        await repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name,
+                                       person.last_name, ctx.clock())
+        invited = await repo.attendee_for_invite(conn, invite_token)
+        if invited is None:
+            return StartOutcome(StartKind.INVITE_UNKNOWN, await repo.attendee_for_user(conn, person.user_id))
+        if invited.telegram_user_id not in (None, person.user_id):
+            return StartOutcome(StartKind.INVITE_TAKEN, await repo.attendee_for_user(conn, person.user_id))
+        await repo.link_user(conn, invited.attendee_id, person.user_id)
+        return StartOutcome(StartKind.LINKED, await repo.get_attendee(conn, invited.attendee_id))

@@ -1,0 +1,153 @@
+"""Every sentence the bot says, in one place (plain text, no markup), so the
+wording stays consistent and can be translated later."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.rules import Direction, Reason
+from bot.domain.times import format_local
+
+# ---------------------------------------------------------------- general
+
+NOT_ON_LIST = ("I don't have you on this event's list yet. Open the personal invite link the organisers "
+               "sent you, or ask them to add you.")
+INVITE_UNKNOWN = "This invite link is not valid (or was replaced). Ask the organisers for your personal link."
+INVITE_TAKEN = ("This invite link is already linked to another Telegram account. If that is wrong, ask the "
+                "organisers to unlink it, then open the link again.")
+NOT_UNDERSTOOD = ("I didn't understand that. To check in or out, send the session PIN (letters and digits, "
+                  "e.g. K7PX3M). /help shows everything I can do.")
+UNSUPPORTED_MESSAGE = "I can only read text messages here. Send the session PIN to check in or out, or /help."
+GROUP_CHAT = "Please talk to me in a private chat."
+INTERNAL_ERROR = ("Sorry, something went wrong on my side and this message was not processed. "
+                  "Please try again in a moment.")
+ADMIN_ONLY = "Sorry, that command is for the event organisers only."
+BUTTON_EXPIRED = "This button has expired."
+IMPORT_HINT = "To import a file, send it here as a document (CSV or XLSX)."
+
+
+def welcome(name: str, linked_now: bool) -> str:
+    first = f"Welcome, {name}! Your Telegram account is now linked to your registration." if linked_now else \
+        f"Hello, {name}!"
+    return (f"{first}\n\nWhen a session starts, send me its PIN to check in, and its OUT PIN when you leave. "
+            "/myattendance shows your check-ins, /help everything else.")
+
+
+HELP_ATTENDEE = """How to record your attendance:
+• Send the session's IN PIN to check in, and its OUT PIN when you leave (any case works).
+• Scanning a QR code on the wall of a room checks you in too.
+• /badge — your personal badge QR code, for door staff to scan
+• /myattendance — your check-ins and check-outs
+• /help — this message"""
+
+HELP_SCANNER = """Door staff:
+• /scan — choose the session you scan for (/scan S12 picks it directly; /scan off stops)
+• then send photos of badges (as photos, or as files for sharper images), or type a badge code or attendee id"""
+
+HELP_ADMIN = """Organisers:
+• send a CSV/XLSX file — import sessions, attendees or registrations
+• /pins — list PINs · /genpins new|all — generate PINs · /setpin S12 IN [OUT] — set custom PINs
+• /invites — CSV of personal invite links · /unlink REG-0042 — free an invite link
+• /scanner <who> all|off|S12 S13 … · /scanners — door staff and their sessions
+• /access S12 on|off · /acl include|exclude · /capacity S12 <n|none>
+• /shortlink SL001 S12 [pop-up] · /shortlinks · /shortlinkqr — onsite QR codes
+• /badges — ZIP of badge images · /reissuebadge REG-0042 — revoke and replace a badge
+• /session S12 · /attendee <id, @handle or name> · /report checkins|checkouts [csv]"""
+
+
+def help_text(is_admin: bool, is_scanner: bool) -> str:
+    parts = [HELP_ATTENDEE]
+    if is_scanner or is_admin:
+        parts.append(HELP_SCANNER)
+    if is_admin:
+        parts.append(HELP_ADMIN)
+    return "\n\n".join(parts)
+
+
+def session_label(session) -> str:
+    return f"{session.session_id} · {session.title}"
+
+
+# ---------------------------------------------------------------- attendance by PIN
+
+def pin_reply(result, tz: ZoneInfo) -> str:
+    verdict, session = result.verdict, result.session
+    reason = verdict.reason
+    when = format_local(result.at, tz, with_date=False)
+    if reason is Reason.OK and result.direction is Direction.IN:
+        return f"✅ Checked in to {session_label(session)} at {when}. Send the OUT PIN when you leave."
+    if reason is Reason.OK:
+        return f"👋 Checked out of {session_label(session)} at {when}. Thanks for coming!"
+    if reason is Reason.CHECKED_OUT_WITHOUT_CHECK_IN:
+        return (f"👋 Checked out of {session_label(session)} at {when}. I had no check-in for you there; "
+                "it is noted for the organisers. Next time send the IN PIN when you arrive.")
+    if reason is Reason.TOO_MANY_ATTEMPTS:
+        return (f"⏳ Too many wrong PINs. PIN entry is paused until {format_local(verdict.locked_until, tz, False)}; "
+                "try again then.")
+    if reason is Reason.UNKNOWN_PIN:
+        return "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again."
+    if reason is Reason.NOT_REGISTERED:
+        return (f"⛔ {session_label(session)} is only open to registered participants, and you are not on its "
+                "list. Please ask the staff at the door.")
+    if reason is Reason.SESSION_FULL:
+        return f"⛔ {session_label(session)} is full. Please ask the staff at the door."
+    if reason is Reason.ALREADY_CHECKED_IN:
+        return (f"You are already checked in to {session_label(session)} (since "
+                f"{format_local(verdict.earlier_at, tz, False)}). Send the OUT PIN when you leave.")
+    if reason is Reason.ALREADY_CHECKED_OUT:
+        return (f"You already checked out of {session_label(session)} at "
+                f"{format_local(verdict.earlier_at, tz, False)}.")
+    return f"Not recorded ({reason})."
+
+
+def my_attendance(entries, tz: ZoneInfo) -> str:
+    if not entries:
+        return "You have no check-ins yet. Send a session's PIN to check in."
+    lines = ["Your attendance (newest first):"]
+    for e in entries:
+        verb = "in " if e.direction == "IN" else "out"
+        lines.append(f"• {format_local(e.at, tz)} — {verb} — {session_label(e.session)}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- organisers
+
+def import_report(report) -> str:
+    if report.ok:
+        return f"✅ {report.filename}: imported {report.imported} {report.kind}."
+    shown = report.errors[:15]
+    more = len(report.errors) - len(shown)
+    lines = [f"❌ {report.filename}: nothing was imported. Fix these rows and send the file again:"]
+    lines += [f"• {e}" for e in shown]
+    if more:
+        lines.append(f"… and {more} more.")
+    return "\n".join(lines)
+
+
+def pins_table(lines) -> str:
+    if not lines:
+        return "There are no sessions yet. Send a sessions file (CSV or XLSX) to import the agenda."
+    out = ["PINs (session: IN / OUT):"]
+    for line in lines:
+        out.append(f"• {line.session.session_id} {line.session.title}: {line.pin_in or '—'} / {line.pin_out or '—'}")
+    if any(line.pin_in is None or line.pin_out is None for line in lines):
+        out.append("Sessions without PINs: /genpins new")
+    return "\n".join(out)
+
+
+GENPINS_USAGE = "Usage: /genpins new (sessions without PINs) or /genpins all (regenerate every PIN)."
+GENPINS_CONFIRM = ("Regenerate the PINs of every session? PINs already shown on slides or signs will stop "
+                   "working.")
+GENPINS_CANCELLED = "Cancelled: the PINs are unchanged."
+SETPIN_USAGE = "Usage: /setpin <session> <IN PIN> [<OUT PIN>], e.g. /setpin S12 AB12CD EF34GH"
+
+
+def genpins_done(count: int) -> str:
+    return f"New PINs for {count} session(s). /pins lists them." if count else \
+        "Every session already has PINs. /genpins all regenerates them."
+
+
+def setpin_done(line) -> str:
+    return f"✅ {line.session.session_id}: IN {line.pin_in or '—'} / OUT {line.pin_out or '—'}"
+
+UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."

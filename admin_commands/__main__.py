@@ -1,0 +1,138 @@
+"""`python -m admin_commands ...`: the organiser's command line, for work at a desk.
+
+Each subcommand calls the same operation as the matching admin bot command,
+against the database in DATABASE_PATH (safe while the bot runs: SQLite WAL,
+and every write waits for the write lock).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from admin_commands import operations
+from admin_commands.operations import OperationError
+from bot import texts
+from bot.config import ConfigError, load_settings
+from bot.services.context import AppContext, BotUsernameUnknown, build_context
+from bot.storage.db import Database
+
+COMMANDS = {}
+
+
+def command(name: str, help_text: str):
+    def register(fn):
+        COMMANDS[name] = (fn, help_text)
+        return fn
+    return register
+
+
+def _write_or_print(data: bytes, path: str | None, what: str) -> None:
+    if path:
+        Path(path).write_bytes(data)
+        print(f"Wrote {what} to {path}")
+    else:
+        sys.stdout.write(data.decode("utf-8-sig"))
+
+
+@command("import", "import sessions / attendees / registrations files (CSV or XLSX)")
+async def cmd_import(ctx: AppContext, args) -> int:
+    files = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{name}: no such file", file=sys.stderr)
+            return 1
+        files.append((path.name, path.read_bytes()))
+    reports = await operations.import_files(ctx, files)
+    for report in reports:
+        print(texts.import_report(report))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+@command("pins", "list every session's IN and OUT PIN")
+async def cmd_pins(ctx: AppContext, args) -> int:
+    print(texts.pins_table(await operations.list_pins(ctx)))
+    return 0
+
+
+@command("genpins", "generate PINs: 'new' (sessions without) or 'all' (regenerate, needs --yes)")
+async def cmd_genpins(ctx: AppContext, args) -> int:
+    if args.which == "all" and not args.yes:
+        print(texts.GENPINS_CONFIRM + " Run again with --yes to confirm.", file=sys.stderr)
+        return 1
+    print(texts.genpins_done(await operations.generate_pins(ctx, args.which)))
+    return 0
+
+
+@command("setpin", "set a session's IN PIN and optionally its OUT PIN")
+async def cmd_setpin(ctx: AppContext, args) -> int:
+    print(texts.setpin_done(await operations.set_pin(ctx, args.session, args.pin_in, args.pin_out)))
+    return 0
+
+
+@command("invites", "CSV of every attendee's personal invite link")
+async def cmd_invites(ctx: AppContext, args) -> int:
+    _write_or_print(await operations.invites_csv(ctx), args.output, "invite links")
+    return 0
+
+
+@command("unlink", "detach an attendee's Telegram account so their invite works again")
+async def cmd_unlink(ctx: AppContext, args) -> int:
+    print(f"{await operations.unlink(ctx, args.attendee)} is unlinked.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m admin_commands", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        ARGUMENTS.get(name, lambda p: None)(p)
+    return parser
+
+
+ARGUMENTS = {
+    "import": lambda p: p.add_argument("files", nargs="+", metavar="FILE"),
+    "genpins": lambda p: (p.add_argument("which", choices=["new", "all"]),
+                          p.add_argument("--yes", action="store_true", help="confirm regenerating all PINs")),
+    "setpin": lambda p: (p.add_argument("session"), p.add_argument("pin_in", metavar="IN"),
+                         p.add_argument("pin_out", metavar="OUT", nargs="?")),
+    "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
+    "unlink": lambda p: p.add_argument("attendee"),
+}
+
+
+async def run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings(require_token=False)
+    db = await Database(settings.database_path).open()
+    try:
+        ctx = await build_context(settings, db)
+        handler = COMMANDS[args.command][0]
+        try:
+            return await handler(ctx, args)
+        except OperationError as refusal:
+            print(str(refusal), file=sys.stderr)
+            return 1
+        except BotUsernameUnknown:
+            print("The bot's @username is not known yet: start the bot once, or set BOT_USERNAME.", file=sys.stderr)
+            return 1
+    finally:
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    load_dotenv()
+    try:
+        sys.exit(asyncio.run(run(sys.argv[1:] if argv is None else argv)))
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

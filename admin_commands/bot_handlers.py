@@ -135,3 +135,72 @@ async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account.")
 
 
+
+
+@admin_only
+async def scanner_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) < 2:
+        await update.effective_message.reply_text(texts.SCANNER_USAGE)
+        return
+    ctx = app_ctx(context)
+    line = await operations.assign_scanner(ctx, args[0], args[1:])
+    if line is None:
+        await update.effective_message.reply_text(texts.scanner_removed(args[0]))
+        return
+    await update.effective_message.reply_text("✅ " + texts.scanner_line(line).lstrip("• "))
+    from bot.app import publish_scanner_menu
+    await publish_scanner_menu(context.application, line.user_id)
+
+
+@admin_only
+async def scanners_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.scanners_list(await operations.list_scanners(app_ctx(context))))
+
+
+@admin_only
+async def access_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) != 2:
+        await update.effective_message.reply_text("Usage: /access <session> on|off")
+        return
+    session = await operations.set_access(app_ctx(context), args[0], args[1])
+    await update.effective_message.reply_text(texts.access_set(session))
+
+
+@admin_only
+async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    if len(context.args or []) != 1:
+        mode = await operations.get_acl_mode(ctx)
+        await update.effective_message.reply_text(f"Now: {mode.value}. " + texts.acl_set(mode) .lstrip("✅ ")
+                                                  + "\nUsage: /acl include|exclude")
+        return
+    mode = await operations.set_acl_mode(ctx, context.args[0])
+    await update.effective_message.reply_text(texts.acl_set(mode))
+
+
+@admin_only
+async def capacity_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) != 2:
+        await update.effective_message.reply_text("Usage: /capacity <session> <number|none>")
+        return
+    session = await operations.set_capacity(app_ctx(context), args[0], args[1])
+    await update.effective_message.reply_text(texts.capacity_set(session))
+
+
+@admin_only
+async def badges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    data, count = await operations.badges_zip(app_ctx(context))
+    await send_file(update, context, data, "badges.zip", f"{count} badge image(s), ready to print.")
+
+
+@admin_only
+async def reissue_badge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if len(context.args or []) != 1:
+        await update.effective_message.reply_text("Usage: /reissuebadge <attendee id>")
+        return
+    badge = await operations.reissue_badge(app_ctx(context), context.args[0])
+    await update.effective_message.reply_text(texts.badge_reissued(badge))

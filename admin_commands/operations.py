@@ -2,14 +2,20 @@
 raises `OperationError` with a message fit to show the organiser as is."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 
-from bot import importer
+from bot import importer, qr
+from bot.domain import badges
 from bot.domain import pins as pin_rules
+from bot.domain.rules import AclMode
+from bot.domain.times import to_db
 from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
+from bot.services import attendance
 from bot.services.context import AppContext
 from bot.services.people import new_invite_token
 from bot.storage import repo
+from bot.storage import scanners as scanner_repo
 from bot.storage.repo import SessionRow
 from bot.tabular import csv_bytes
 
@@ -223,3 +229,150 @@ async def unlink(ctx: AppContext, attendee_id: str) -> str:
             raise OperationError(f"{attendee.attendee_id} has no Telegram account linked.")
         await repo.unlink_attendee(conn, attendee.attendee_id)
         return attendee.attendee_id
+
+
+# ---------------------------------------------------------------- scanners
+
+@dataclass(frozen=True)
+class ScannerLine:
+    user_id: int
+    label: str
+    all_sessions: bool
+    session_ids: tuple[str, ...]
+    current_session_id: str | None
+
+
+async def _resolve_person(conn, who: str) -> tuple[int, str]:
+    """A Telegram user id from a numeric id, an @username or an attendee id.
+
+    @usernames and attendee ids must belong to someone who has already written
+    to the bot, because only then does Telegram tell us their numeric id.
+    """
+    who = who.strip()
+    if who.isdigit():
+        return int(who), await repo.telegram_user_label(conn, int(who))
+    if who.startswith("@"):
+        user_id = await repo.user_id_for_username(conn, who[1:])
+        if user_id is None:
+            raise OperationError(f"{who} has not written to the bot yet. Ask them to send /start, then try again "
+                                 "(or use their numeric Telegram id).")
+        return user_id, who
+    attendee = await repo.get_attendee(conn, who)
+    if attendee is None:
+        raise OperationError(f"I don't know {who!r}: give an attendee id, an @username or a numeric Telegram id.")
+    if attendee.telegram_user_id is None:
+        raise OperationError(f"{attendee.attendee_id} ({attendee.name}) has not linked Telegram yet: they should "
+                             "open their invite link or send /start.")
+    return attendee.telegram_user_id, f"{attendee.name} ({attendee.attendee_id})"
+
+
+async def assign_scanner(ctx: AppContext, who: str, sessions: list[str]) -> ScannerLine | None:
+    """`all`, `off`, or a list of session ids. Returns None when the scanner was removed."""
+    if not sessions:
+        raise OperationError("Say which sessions: all, off, or session ids (e.g. S12 S13).")
+    async with ctx.db.transaction() as conn:
+        user_id, label = await _resolve_person(conn, who)
+        spec = [s.lower() for s in sessions]
+        if spec == ["off"]:
+            if not await scanner_repo.remove(conn, user_id):
+                raise OperationError(f"{label} is not a scanner.")
+            return None
+        if spec == ["all"]:
+            await scanner_repo.assign(conn, user_id, True, [], to_db(ctx.clock()))
+        else:
+            found = []
+            for session_id in sessions:
+                found.append((await _session_or_fail(conn, session_id)).session_id)
+            await scanner_repo.assign(conn, user_id, False, found, to_db(ctx.clock()))
+        row = await scanner_repo.get_scanner(conn, user_id)
+        return ScannerLine(user_id, label, row.all_sessions, row.session_ids, row.current_session_id)
+
+
+async def list_scanners(ctx: AppContext) -> list[ScannerLine]:
+    async with ctx.db.read() as conn:
+        return [ScannerLine(s.user_id, await repo.telegram_user_label(conn, s.user_id), s.all_sessions,
+                            s.session_ids, s.current_session_id) for s in await scanner_repo.all_scanners(conn)]
+
+
+# ---------------------------------------------------------------- access control and capacity
+
+async def set_access(ctx: AppContext, session_id: str, state: str) -> SessionRow:
+    if state.lower() not in ("on", "off"):
+        raise OperationError("Usage: /access <session> on|off")
+    async with ctx.db.transaction() as conn:
+        session = await _session_or_fail(conn, session_id)
+        await repo.set_access_control(conn, session.session_id, state.lower() == "on")
+        return await repo.get_session(conn, session.session_id)
+
+
+async def set_acl_mode(ctx: AppContext, mode: str) -> AclMode:
+    try:
+        chosen = AclMode(mode.lower())
+    except ValueError:
+        raise OperationError("Usage: /acl include (registered or targeted attendees) or /acl exclude "
+                             "(registered attendees only).") from None
+    async with ctx.db.transaction() as conn:
+        await repo.set_setting(conn, "acl_mode", chosen.value)
+    return chosen
+
+
+async def get_acl_mode(ctx: AppContext) -> AclMode:
+    async with ctx.db.read() as conn:
+        return await attendance.acl_mode(conn)
+
+
+async def set_capacity(ctx: AppContext, session_id: str, value: str) -> SessionRow:
+    value = value.strip().lower()
+    if value == "none":
+        capacity = None
+    elif value.isdigit() and int(value) <= 1_000_000:
+        capacity = int(value)
+    else:
+        raise OperationError("Usage: /capacity <session> <number|none>")
+    async with ctx.db.transaction() as conn:
+        session = await _session_or_fail(conn, session_id)
+        await repo.set_capacity(conn, session.session_id, capacity)
+        return await repo.get_session(conn, session.session_id)
+
+
+# ---------------------------------------------------------------- badges
+
+@dataclass(frozen=True)
+class Badge:
+    attendee_id: str
+    name: str
+    token: str
+
+
+async def badge_for(ctx: AppContext, attendee_id: str) -> Badge:
+    async with ctx.db.read() as conn:
+        attendee = await _attendee_or_fail(conn, attendee_id)
+    return Badge(attendee.attendee_id, attendee.name,
+                 badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version))
+
+
+async def reissue_badge(ctx: AppContext, attendee_id: str) -> Badge:
+    """A new badge version: every earlier code of this attendee is refused as `revoked`."""
+    async with ctx.db.transaction() as conn:
+        attendee = await _attendee_or_fail(conn, attendee_id)
+        version = await repo.bump_badge_version(conn, attendee.attendee_id)
+    return Badge(attendee.attendee_id, attendee.name, badges.make_token(ctx.badge_secret, attendee.attendee_id,
+                                                                         version))
+
+
+async def badges_zip(ctx: AppContext) -> tuple[bytes, int]:
+    """Print-ready badge PNGs (QR with name and id underneath) for every attendee."""
+    async with ctx.db.read() as conn:
+        attendees = await repo.all_attendees(conn)
+    files = await asyncio.to_thread(_badge_files, ctx.badge_secret, attendees)
+    return qr.zip_bytes(files), len(files)
+
+
+def _badge_files(secret: str, attendees) -> list[tuple[str, bytes]]:
+    return [(f"badge-{_safe_name(a.attendee_id)}.png",
+             qr.qr_png(badges.make_token(secret, a.attendee_id, a.badge_version), [a.name, a.attendee_id]))
+            for a in attendees]
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-._" else "_" for c in text)

@@ -8,7 +8,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Callb
 from telegram.request import BaseRequest
 
 from admin_commands import bot_handlers as admin
-from bot.handlers import attendee, common
+from bot.handlers import attendee, common, scanner
 from bot.services.context import AppContext
 
 ATTENDEE_COMMANDS = [
@@ -24,6 +24,13 @@ ADMIN_COMMANDS = [
     BotCommand("setpin", "Set a session's PINs"),
     BotCommand("invites", "CSV of personal invite links"),
     BotCommand("unlink", "Unlink an attendee's Telegram account"),
+    BotCommand("scanner", "Make someone a door scanner"),
+    BotCommand("scanners", "List door scanners"),
+    BotCommand("access", "Access control on/off for a session"),
+    BotCommand("acl", "Who access control admits"),
+    BotCommand("capacity", "Set a session's capacity"),
+    BotCommand("badges", "ZIP of badge images"),
+    BotCommand("reissuebadge", "Revoke and replace a badge"),
 ]
 
 # Admin commands: name -> handler. Listed once so that registration, the menu and
@@ -35,6 +42,13 @@ ADMIN_HANDLERS = {
     "setpin": admin.setpin_command,
     "invites": admin.invites_command,
     "unlink": admin.unlink_command,
+    "scanner": admin.scanner_command,
+    "scanners": admin.scanners_command,
+    "access": admin.access_command,
+    "acl": admin.acl_command,
+    "capacity": admin.capacity_command,
+    "badges": admin.badges_command,
+    "reissuebadge": admin.reissue_badge_command,
 }
 
 
@@ -60,10 +74,17 @@ def add_handlers(application: Application) -> None:
     on(CommandHandler("start", attendee.start, filters=private))
     on(CommandHandler("help", common.help_command, filters=private))
     on(CommandHandler("myattendance", attendee.my_attendance, filters=private))
+    on(CommandHandler("badge", attendee.badge, filters=private))
+    on(CommandHandler("scan", scanner.scan_command, filters=private))
     for name, handler in ADMIN_HANDLERS.items():
         on(CommandHandler(name, handler, filters=private))
     on(CallbackQueryHandler(admin.confirm_button, pattern=r"^confirm:"))
-    on(MessageHandler(private & filters.Document.ALL, admin.import_document))
+    on(CallbackQueryHandler(scanner.scan_button, pattern=r"^scan:"))
+    on(CallbackQueryHandler(scanner.override_button, pattern=r"^ovr:"))
+    on(CallbackQueryHandler(scanner.undo_button, pattern=r"^undo:"))
+    on(CallbackQueryHandler(common.stale_button))
+    on(MessageHandler(private & filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.IMAGE), scanner.image))
+    on(MessageHandler(private & filters.UpdateType.MESSAGE & filters.Document.ALL, admin.import_document))
     on(MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, attendee.text_message))
     on(MessageHandler(private & filters.COMMAND, attendee.unknown_command))
     on(MessageHandler(private & ~filters.UpdateType.EDITED, attendee.unsupported))
@@ -86,4 +107,15 @@ async def publish_commands(application: Application, ctx: AppContext, scanner_id
     except TelegramError:
         # An admin who never opened the chat makes Telegram answer "chat not found";
         # the menu is a convenience, so carry on.
+        pass
+
+
+async def publish_scanner_menu(application: Application, user_id: int) -> None:
+    """Show /scan in a newly assigned scanner's menu (admins already have it)."""
+    ctx: AppContext = application.bot_data["ctx"]
+    if ctx.is_admin(user_id):
+        return
+    try:
+        await application.bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS, scope=BotCommandScopeChat(user_id))
+    except TelegramError:
         pass

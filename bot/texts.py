@@ -151,3 +151,132 @@ def setpin_done(line) -> str:
     return f"✅ {line.session.session_id}: IN {line.pin_in or '—'} / OUT {line.pin_out or '—'}"
 
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
+
+
+# ---------------------------------------------------------------- door scanning
+
+NOT_A_SCANNER = "You are not a door scanner for this event. If you should be, ask an organiser."
+PHOTO_NOT_EXPECTED = ("I can't use photos here. To check in, send the session PIN, or show your badge (/badge) "
+                      "to the staff at the door.")
+CHOOSE_SESSION_FIRST = "Choose the session you are scanning for first: /scan"
+NO_SESSIONS_TO_SCAN = "There are no sessions you may scan for yet. Ask an organiser."
+PICK_SESSION = "Which session are you scanning for? (running now first)"
+SCAN_STOPPED = "Scanning stopped. /scan to start again."
+NO_CODE_FOUND = ("🔍 I couldn't find a readable QR code in this photo. Try again closer and steady, send it as a "
+                 "file (📎 → File) so Telegram doesn't compress it, or type the badge code or attendee id.")
+SCAN_REFUSALS = {
+    "not_scanner": NOT_A_SCANNER,
+    "unknown_session": "There is no such session. /scan lists yours.",
+    "scanner_not_permitted": "⛔ You may not scan for that session. /scan lists the sessions you may scan for.",
+    "not_overridable": "This verdict cannot be overridden.",
+    "already_overridden": "Already admitted.",
+    "cannot_undo": "You can only undo your own check-ins.",
+    "undo_too_late": "Too late to undo: scans can be undone within 15 minutes.",
+    "already_undone": "Already undone.",
+}
+
+
+def scanning_for(session) -> str:
+    return (f"📷 Scanning for {session_label(session)}. Send photos of badges (several badges per photo work), "
+            "or type a badge code or attendee id. /scan off to stop.")
+
+
+def _capacity_line(result) -> str:
+    if result.session is None or result.inside_now is None:
+        return ""
+    cap = result.session.capacity
+    if cap is None:
+        return f"Inside now: {result.inside_now}"
+    return f"Inside now: {result.inside_now} / {cap} ({max(cap - result.inside_now, 0)} places left)"
+
+
+def _who(result) -> str:
+    a = result.attendee
+    return f"{a.name} ({a.attendee_id})" if a else "unknown"
+
+
+def _yes_no(value) -> str:
+    return "—" if value is None else ("yes" if value else "no")
+
+
+def scan_verdict(result, tz: ZoneInfo) -> str:
+    reason = result.verdict.reason
+    session = result.session
+    facts = f"Registered: {_yes_no(result.registered)} · Targeted: {_yes_no(result.targeted)}"
+    if reason is Reason.SCANNER_NOT_PERMITTED:
+        return SCAN_REFUSALS["scanner_not_permitted"]
+    if reason is Reason.INVALID_CODE:
+        return "🔴 RED — invalid code: this is not a badge of this event (or the attendee id is unknown)."
+    if reason is Reason.REVOKED:
+        return f"🔴 RED — revoked badge of {_who(result)}: a newer badge was issued. Ask for the new one."
+    head = {
+        Reason.OK: "🟢 GREEN — checked in" + (" (admitted anyway)" if result.override else ""),
+        Reason.NOT_REGISTERED: "🔴 RED — not registered for this session (access control)",
+        Reason.SESSION_FULL: "🔴 RED — session full",
+        Reason.ALREADY_CHECKED_IN: "🟡 Already checked in since "
+                                   + (format_local(result.verdict.earlier_at, tz, False)
+                                      if result.verdict.earlier_at else "earlier"),
+    }.get(reason, f"Not recorded ({reason})")
+    lines = [head, _who(result), session_label(session), facts]
+    capacity = _capacity_line(result)
+    if capacity:
+        lines.append(capacity)
+    return "\n".join(lines)
+
+
+def undo_done(result) -> str:
+    return (f"↩️ Undone: {result.attendee_name} is no longer checked in to {session_label(result.session)}. "
+            f"Inside now: {result.inside_now}")
+
+
+ADMIT_ANYWAY = "Admit anyway"
+UNDO = "Undo"
+
+
+# ---------------------------------------------------------------- organisers: scanners, access, badges
+
+SCANNER_USAGE = "Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]"
+
+
+def scanner_line(line) -> str:
+    scope = "all sessions" if line.all_sessions else (", ".join(line.session_ids) or "no sessions")
+    now = f" — now scanning {line.current_session_id}" if line.current_session_id else ""
+    return f"• {line.label} [{line.user_id}]: {scope}{now}"
+
+
+def scanners_list(lines) -> str:
+    if not lines:
+        return "No door scanners yet. " + SCANNER_USAGE
+    return "Door scanners:\n" + "\n".join(scanner_line(line) for line in lines)
+
+
+def scanner_removed(who: str) -> str:
+    return f"✅ {who} is no longer a scanner."
+
+
+def access_set(session) -> str:
+    state = "on: only allowed attendees get in" if session.access_control else "off: everyone may check in"
+    return f"✅ Access control for {session_label(session)} is {state}."
+
+
+def acl_set(mode) -> str:
+    return ("✅ Access-controlled sessions now admit registered and targeted attendees." if mode == "include"
+            else "✅ Access-controlled sessions now admit registered attendees only.")
+
+
+def capacity_set(session) -> str:
+    cap = "no limit" if session.capacity is None else f"{session.capacity} people"
+    return f"✅ Capacity of {session_label(session)}: {cap}."
+
+
+def badge_caption(name: str) -> str:
+    return f"Your badge, {name}. Show this QR code to the staff at the door."
+
+
+def badge_reissued(badge) -> str:
+    return (f"✅ New badge for {badge.name} ({badge.attendee_id}); the old one is revoked.\n"
+            f"Code: {badge.token}")
+
+
+def image_rejected(reason: str) -> str:
+    return f"{reason} You can also type the badge code or attendee id."

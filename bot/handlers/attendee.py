@@ -1,11 +1,14 @@
 """Attendee conversation: /start (and deep links), PINs, /myattendance."""
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import qr, texts
 from bot.domain import pins
+from bot.handlers import scanner
 from bot.handlers.common import app_ctx, person, update_id
 from bot.services import attendance, people
 from bot.services.people import StartKind
@@ -27,9 +30,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Plain text from an attendee: a PIN attempt if it looks like one."""
+    """Plain text: a typed code while scanning at a door, else a PIN attempt if it looks like one."""
     ctx = app_ctx(context)
     message = update.effective_message
+    if await scanner.is_scanning(update, context):
+        await scanner.typed_code(update, context)
+        return
     if not pins.looks_like_pin(message.text):
         await message.reply_text(texts.NOT_UNDERSTOOD)
         return
@@ -55,3 +61,14 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def badge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The attendee's own badge QR as an image."""
+    ctx = app_ctx(context)
+    own = await people.own_badge(ctx, person(update))
+    if own is None:
+        await update.effective_message.reply_text(texts.NOT_ON_LIST)
+        return
+    png = await asyncio.to_thread(qr.qr_png, own.token, [own.name, own.attendee_id])
+    await update.effective_message.reply_photo(png, caption=texts.badge_caption(own.name))

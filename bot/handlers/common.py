@@ -46,3 +46,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
         except Exception:  # the reply itself failed (network, blocked bot): already logged above
             log.warning("could not tell user about the error for update %s", uid)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press nothing else claims (old keyboards, tampered data)."""
+    await update.callback_query.answer(texts.BUTTON_EXPIRED)

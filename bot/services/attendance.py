@@ -8,7 +8,7 @@ instead of judging again, so nothing is counted twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import pins
@@ -35,6 +35,7 @@ class AttemptResult:
     inside_now: int | None = None
     log_id: int | None = None
     replayed: bool = False
+    override: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ async def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, att
             verdict.reason is Reason.ALREADY_CHECKED_IN)
         inside_now = others + int(inside)
     return AttemptResult(verdict, attempt.direction, attempt.method, now, attendee, session, registered, targeted,
-                         inside_now, log_id)
+                         inside_now, log_id, override=attempt.override)
 
 
 async def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
@@ -102,7 +103,7 @@ async def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptRes
         results.append(AttemptResult(
             Verdict(Reason(row.reason)), Direction(row.direction) if row.direction != "UNDO" else Direction.IN,
             Method(row.method), row.at, attendee, session, row.registered, row.targeted, inside, row.id,
-            replayed=True,
+            replayed=True, override=row.override,
         ))
     return results
 

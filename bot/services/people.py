@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain import badges
 from bot.services.context import AppContext, Person
 from bot.storage import repo
 from bot.storage.repo import AttendeeRow, Conn
@@ -78,3 +79,19 @@ async def start(ctx: AppContext, person: Person, invite_token: str | None) -> St
             return StartOutcome(StartKind.INVITE_TAKEN, await repo.attendee_for_user(conn, person.user_id))
         await repo.link_user(conn, invited.attendee_id, person.user_id)
         return StartOutcome(StartKind.LINKED, await repo.get_attendee(conn, invited.attendee_id))
+
+
+@dataclass(frozen=True)
+class OwnBadge:
+    attendee_id: str
+    name: str
+    token: str
+
+
+async def own_badge(ctx: AppContext, person: Person) -> OwnBadge | None:
+    async with ctx.db.transaction() as conn:
+        attendee = await identify(conn, ctx, person)
+    if attendee is None:
+        return None
+    return OwnBadge(attendee.attendee_id, attendee.name,
+                    badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version))

@@ -1,0 +1,147 @@
+"""Door staff: /scan, badge photos and typed codes, Admit anyway and Undo buttons."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import qr, texts
+from bot.domain.rules import Method, Reason
+from bot.handlers.common import app_ctx, person, update_id
+from bot.services import scanning
+from bot.services.scanning import ScanRefusal
+
+log = logging.getLogger(__name__)
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+
+
+async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    message = update.effective_message
+    user_id = update.effective_user.id
+    try:
+        if context.args:
+            wanted = None if context.args[0].lower() == "off" else context.args[0]
+            session = await scanning.choose_session(ctx, user_id, wanted)
+            await message.reply_text(texts.scanning_for(session) if session else texts.SCAN_STOPPED)
+            return
+        sessions = await scanning.scannable_sessions(ctx, user_id)
+    except ScanRefusal as refusal:
+        log.warning("refused /scan from user %s: %s", user_id, refusal)
+        await message.reply_text(texts.SCAN_REFUSALS[str(refusal)])
+        return
+    if sessions is None:
+        log.warning("refused /scan from non-scanner %s", user_id)
+        await message.reply_text(texts.NOT_A_SCANNER)
+        return
+    if not sessions:
+        await message.reply_text(texts.NO_SESSIONS_TO_SCAN)
+        return
+    keyboard = [[InlineKeyboardButton(f"{s.session_id} · {s.title}"[:60], callback_data=f"scan:{s.session_id}")]
+                for s in sessions[:30]]
+    await message.reply_text(texts.PICK_SESSION, reply_markup=InlineKeyboardMarkup(keyboard))
+
+
+async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    try:
+        session = await scanning.choose_session(app_ctx(context), update.effective_user.id,
+                                                query.data.split(":", 1)[1])
+    except ScanRefusal as refusal:
+        await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(texts.scanning_for(session))
+
+
+async def is_scanning(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    return await scanning.current_session(app_ctx(context), update.effective_user.id) is not None
+
+
+async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or an image file: decode every QR off the event loop, judge each one."""
+    ctx = app_ctx(context)
+    message = update.effective_message
+    if not await scanning.is_scanner(ctx, update.effective_user.id):
+        await message.reply_text(texts.PHOTO_NOT_EXPECTED)
+        return
+    if not await is_scanning(update, context):
+        await message.reply_text(texts.CHOOSE_SESSION_FIRST)
+        return
+    attachment = message.photo[-1] if message.photo else message.document
+    if attachment.file_size and attachment.file_size > MAX_PHOTO_BYTES:
+        await message.reply_text(texts.image_rejected("This file is larger than 20 MB."))
+        return
+    data = bytes(await (await attachment.get_file()).download_as_bytearray())
+    try:
+        codes = await asyncio.to_thread(qr.decode_qr, data, ctx.settings.qr_decoder)
+    except qr.ImageRejected as rejected:
+        await message.reply_text(texts.image_rejected(str(rejected)))
+        return
+    if not codes:
+        await message.reply_text(texts.NO_CODE_FOUND)
+        return
+    await _judge(update, context, codes, Method.SCAN)
+
+
+async def typed_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A scanner typed a badge code or an attendee id (method `manual`)."""
+    await _judge(update, context, [update.effective_message.text.strip()], Method.MANUAL)
+
+
+async def _judge(update: Update, context: ContextTypes.DEFAULT_TYPE, codes: list[str], method: Method) -> None:
+    ctx = app_ctx(context)
+    results = await scanning.scan_codes(ctx, person(update), codes, method, update_id(update))
+    for result in results:
+        await update.effective_message.reply_text(texts.scan_verdict(result, ctx.settings.event_timezone),
+                                                  reply_markup=_verdict_buttons(result))
+
+
+def _verdict_buttons(result) -> InlineKeyboardMarkup | None:
+    if result.log_id is None:
+        return None
+    if result.verdict.reason in (Reason.NOT_REGISTERED, Reason.SESSION_FULL):
+        return InlineKeyboardMarkup([[InlineKeyboardButton(texts.ADMIT_ANYWAY, callback_data=f"ovr:{result.log_id}")]])
+    if result.verdict.accepted:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(texts.UNDO, callback_data=f"undo:{result.log_id}")]])
+    return None
+
+
+def _log_id(data: str) -> int | None:
+    value = data.split(":", 1)[1] if ":" in data else ""
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    query = update.callback_query
+    log_id = _log_id(query.data)
+    try:
+        if log_id is None:
+            raise ScanRefusal("not_overridable")
+        result = await scanning.override(ctx, person(update), log_id, update_id(update))
+    except ScanRefusal as refusal:
+        log.warning("refused override of %s by user %s: %s", query.data[:40], update.effective_user.id, refusal)
+        await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(texts.scan_verdict(result, ctx.settings.event_timezone),
+                                  reply_markup=_verdict_buttons(result))
+
+
+async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    query = update.callback_query
+    log_id = _log_id(query.data)
+    try:
+        if log_id is None:
+            raise ScanRefusal("cannot_undo")
+        result = await scanning.undo(ctx, person(update), log_id)
+    except ScanRefusal as refusal:
+        log.warning("refused undo of %s by user %s: %s", query.data[:40], update.effective_user.id, refusal)
+        await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(texts.undo_done(result))

@@ -131,6 +131,10 @@ class BotApiEmulator:
         self._bot_message_ids = itertools.count(100_000)
         self._file_ids = itertools.count(1)
         self._path_ids = itertools.count(1)
+        self.deliveries: dict[int, int] = {}  # update_id -> how many getUpdates answers carried it
+        # Called with each non-empty getUpdates batch right after it was written to the bot:
+        # a test can kill the bot there, between receiving updates and storing them.
+        self.after_delivery: Callable[[list[dict]], None] | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -350,7 +354,10 @@ class BotApiEmulator:
                 if generation != self._poll_generation:
                     raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only "
                                         "one bot instance is running")
-            return [json.loads(json.dumps(u)) for u in self._queue[:limit]]
+            batch = [json.loads(json.dumps(u)) for u in self._queue[:limit]]
+            for update in batch:
+                self.deliveries[update["update_id"]] = self.deliveries.get(update["update_id"], 0) + 1
+            return batch
 
     def _answer(self, method: str, params: dict, files: dict[str, tuple[str, bytes]]) -> Any:
         if method == "getMe":
@@ -544,6 +551,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(401, "Unauthorized")
             result = emulator.handle(parts[1], params, files)
             self._reply(200, json.dumps({"ok": True, "result": result}).encode())
+            hook = emulator.after_delivery
+            if parts[1] == "getUpdates" and result and hook is not None:
+                hook(result)
         except ApiError as error:
             self._reply(error.status, json.dumps(error.body()).encode())
         except Exception as exc:  # a malformed request must not kill the server thread

@@ -41,10 +41,6 @@ async def assign(conn: Conn, user_id: int, all_sessions: bool, session_ids: list
     await conn.execute("DELETE FROM scanner_sessions WHERE user_id = ?", (user_id,))
     await conn.executemany("INSERT INTO scanner_sessions (user_id, session_id) VALUES (?, ?)",
                            [(user_id, s) for s in session_ids])
-    if not all_sessions:
-        await conn.execute("""UPDATE scanners SET current_session_id = NULL WHERE user_id = ?
-                              AND current_session_id NOT IN (SELECT session_id FROM scanner_sessions
-                                                             WHERE user_id = ?)""", (user_id, user_id))
 
 
 async def remove(conn: Conn, user_id: int) -> bool:

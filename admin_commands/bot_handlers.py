@@ -204,3 +204,37 @@ async def reissue_badge_command(update: Update, context: ContextTypes.DEFAULT_TY
         return
     badge = await operations.reissue_badge(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(texts.badge_reissued(badge))
+
+
+@admin_only
+async def shortlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    ctx = app_ctx(context)
+    if len(args) < 2:
+        await update.effective_message.reply_text(texts.SHORTLINK_USAGE)
+        return
+    if len(args) == 2 and args[1].lower() == "off":
+        await operations.remove_shortlink(ctx, args[0])
+        await update.effective_message.reply_text(f"✅ Shortlink {args[0]} removed; its QR code no longer checks in.")
+        return
+    # The pop-up is the rest of the message as typed (spaces and case kept).
+    text = update.effective_message.text
+    popup = text.split(maxsplit=3)[3] if len(text.split(maxsplit=3)) == 4 else ""
+    line = await operations.set_shortlink(ctx, args[0], args[1], popup)
+    await update.effective_message.reply_text(texts.shortlink_saved(line))
+
+
+@admin_only
+async def shortlinks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lines = await operations.list_shortlinks(app_ctx(context))
+    await update.effective_message.reply_text(texts.shortlinks_list(lines))
+
+
+@admin_only
+async def shortlinkqr_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    data, count = await operations.shortlink_qr_zip(app_ctx(context), context.args or None)
+    if not count:
+        await update.effective_message.reply_text(texts.shortlinks_list([]))
+        return
+    await send_file(update, context, data, "shortlink-qr-codes.zip", f"{count} shortlink QR code(s), ready to print.")

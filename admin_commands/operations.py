@@ -3,6 +3,7 @@ raises `OperationError` with a message fit to show the organiser as is."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, replace
 
 from bot import importer, qr
@@ -16,7 +17,9 @@ from bot.services.context import AppContext
 from bot.services.people import new_invite_token
 from bot.storage import repo
 from bot.storage import scanners as scanner_repo
+from bot.storage import shortlinks as shortlink_repo
 from bot.storage.repo import SessionRow
+from bot.storage.shortlinks import ShortlinkRow
 from bot.tabular import csv_bytes
 
 IMPORT_ORDER = {"sessions": 0, "attendees": 1, "registrations": 2}
@@ -376,3 +379,70 @@ def _badge_files(secret: str, attendees) -> list[tuple[str, bytes]]:
 
 def _safe_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-._" else "_" for c in text)
+
+
+# ---------------------------------------------------------------- shortlinks
+
+SHORTLINK_CODE_RE = re.compile(r"^SL[A-Z0-9]{1,62}$")
+
+
+@dataclass(frozen=True)
+class ShortlinkLine:
+    code: str
+    session: SessionRow
+    reference: str
+    popup: str
+    link: str
+
+
+async def set_shortlink(ctx: AppContext, code: str, session_id: str, popup: str = "",
+                        reference: str = "") -> ShortlinkLine:
+    """Create or update a shortlink. The code is also a Telegram deep-link payload,
+    so it must stay within `A-Za-z0-9_-` and 64 characters; we ask for `SL` and
+    upper-case letters or digits, as the product defines."""
+    if not SHORTLINK_CODE_RE.match(code):
+        raise OperationError(f"Shortlink code {code!r} must be SL followed by upper-case letters or digits "
+                             "(at most 64 characters), e.g. SL001.")
+    async with ctx.db.transaction() as conn:
+        session = await _session_or_fail(conn, session_id)
+        await shortlink_repo.upsert(conn, ShortlinkRow(code, session.session_id, reference or session.title,
+                                                       popup.strip()[:500]))
+        link = await shortlink_repo.get(conn, code)
+    return ShortlinkLine(code, session, link.reference, link.popup or attendance.default_popup(session),
+                         ctx.deep_link(code))
+
+
+async def remove_shortlink(ctx: AppContext, code: str) -> None:
+    async with ctx.db.transaction() as conn:
+        if not await shortlink_repo.delete(conn, code):
+            raise OperationError(f"There is no shortlink {code!r}. /shortlinks lists them.")
+
+
+async def list_shortlinks(ctx: AppContext, codes: list[str] | None = None) -> list[ShortlinkLine]:
+    async with ctx.db.read() as conn:
+        rows = await shortlink_repo.all_shortlinks(conn)
+        sessions = {s.session_id.upper(): s for s in await repo.all_sessions(conn)}
+    if codes:
+        wanted = {c.upper() for c in codes}
+        missing = wanted - {r.code for r in rows}
+        if missing:
+            raise OperationError(f"Unknown shortlink(s): {', '.join(sorted(missing))}. /shortlinks lists them.")
+        rows = [r for r in rows if r.code in wanted]
+    lines = []
+    for r in rows:
+        session = sessions[r.session_id.upper()]
+        lines.append(ShortlinkLine(r.code, session, r.reference, r.popup or attendance.default_popup(session),
+                                   ctx.deep_link(r.code)))
+    return lines
+
+
+async def shortlink_qr_zip(ctx: AppContext, codes: list[str] | None = None) -> tuple[bytes, int]:
+    """Print-ready PNGs: the deep link's QR with code, reference and session title under it."""
+    lines = await list_shortlinks(ctx, codes)
+    files = await asyncio.to_thread(_shortlink_files, lines)
+    return qr.zip_bytes(files), len(files)
+
+
+def _shortlink_files(lines: list[ShortlinkLine]) -> list[tuple[str, bytes]]:
+    return [(f"{line.code}.png", qr.qr_png(line.link, [line.code, line.reference, line.session.title]))
+            for line in lines]

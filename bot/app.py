@@ -31,6 +31,9 @@ ADMIN_COMMANDS = [
     BotCommand("capacity", "Set a session's capacity"),
     BotCommand("badges", "ZIP of badge images"),
     BotCommand("reissuebadge", "Revoke and replace a badge"),
+    BotCommand("shortlink", "Create, change or remove an onsite QR shortlink"),
+    BotCommand("shortlinks", "List shortlinks"),
+    BotCommand("shortlinkqr", "ZIP of shortlink QR images"),
 ]
 
 # Admin commands: name -> handler. Listed once so that registration, the menu and
@@ -49,6 +52,9 @@ ADMIN_HANDLERS = {
     "capacity": admin.capacity_command,
     "badges": admin.badges_command,
     "reissuebadge": admin.reissue_badge_command,
+    "shortlink": admin.shortlink_command,
+    "shortlinks": admin.shortlinks_command,
+    "shortlinkqr": admin.shortlinkqr_command,
 }
 
 

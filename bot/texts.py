@@ -280,3 +280,32 @@ def badge_reissued(badge) -> str:
 
 def image_rejected(reason: str) -> str:
     return f"{reason} You can also type the badge code or attendee id."
+
+
+# ---------------------------------------------------------------- shortlinks
+
+SHORTLINK_UNKNOWN = ("This QR code is not (or no longer) active for attendance. Send the session PIN instead, "
+                     "or ask the staff at the door.")
+SHORTLINK_USAGE = ("Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
+                   "e.g. /shortlink SL001 S12 Welcome to the workshop!")
+
+
+def shortlink_reply(outcome, tz: ZoneInfo) -> str:
+    result = outcome.result
+    if result.verdict.accepted:
+        return f"✅ {outcome.popup}"
+    return pin_reply(result, tz)
+
+
+def shortlink_line(line) -> str:
+    return f"• {line.code} → {session_label(line.session)}\n  {line.link}\n  Pop-up: {line.popup}"
+
+
+def shortlink_saved(line) -> str:
+    return "✅ Shortlink saved:\n" + shortlink_line(line) + "\n/shortlinkqr " + line.code + " for the QR image."
+
+
+def shortlinks_list(lines) -> str:
+    if not lines:
+        return "No shortlinks yet. " + SHORTLINK_USAGE
+    return "Shortlinks:\n" + "\n".join(shortlink_line(line) for line in lines)

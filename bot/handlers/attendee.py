@@ -18,6 +18,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     payload = context.args[0] if context.args else None
     message = update.effective_message
+    if payload and payload.startswith("SL"):
+        await follow_shortlink(update, context, payload)
+        return
     outcome = await people.start(ctx, person(update), payload)
     if outcome.kind is StartKind.NOT_ON_LIST:
         await message.reply_text(texts.NOT_ON_LIST)
@@ -72,3 +75,16 @@ async def badge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     png = await asyncio.to_thread(qr.qr_png, own.token, [own.name, own.attendee_id])
     await update.effective_message.reply_photo(png, caption=texts.badge_caption(own.name))
+
+
+async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+    """`/start SL001` from an onsite QR code."""
+    ctx = app_ctx(context)
+    outcome = await attendance.follow_shortlink(ctx, person(update), code, update_id(update))
+    if not outcome.known:
+        text = texts.SHORTLINK_UNKNOWN
+    elif outcome.result is None:
+        text = texts.NOT_ON_LIST
+    else:
+        text = texts.shortlink_reply(outcome, ctx.settings.event_timezone)
+    await update.effective_message.reply_text(text)

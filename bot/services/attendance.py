@@ -17,6 +17,7 @@ from bot.domain.rules import (AclMode, Attempt, Direction, Method, Reason, Situa
 from bot.services.context import AppContext, Person
 from bot.services.people import identify
 from bot.storage import repo
+from bot.storage import shortlinks as shortlink_repo
 from bot.storage.repo import AttendeeRow, Conn, LogEntry, SessionRow
 
 
@@ -150,3 +151,41 @@ async def my_attendance(ctx: AppContext, person: Person) -> list[HistoryEntry] |
             return None
         return [HistoryEntry(row.at, row.direction, row.method, session)
                 for row, session in await repo.attendee_history(conn, attendee.attendee_id)]
+
+
+@dataclass(frozen=True)
+class ShortlinkOutcome:
+    """`known` is False for an unknown or removed code; `result` is None when the
+    sender is not an attendee (closed registration)."""
+
+    known: bool
+    result: AttemptResult | None = None
+    popup: str = ""
+
+
+def default_popup(session: SessionRow) -> str:
+    return f"Your attendance to {session.title} has been recorded"
+
+
+async def follow_shortlink(ctx: AppContext, person: Person, code: str,
+                           update_id: int | None = None) -> ShortlinkOutcome:
+    """An attendee opened `https://t.me/<bot>?start=<code>` from an onsite QR: check in.
+
+    A shortlink only ever checks in (like a badge scan); leaving needs the OUT PIN.
+    """
+    async with ctx.db.transaction() as conn:
+        link = await shortlink_repo.get(conn, code)
+        if link is None:
+            return ShortlinkOutcome(False)
+        attendee = await identify(conn, ctx, person)
+        if attendee is None:
+            return ShortlinkOutcome(True)
+        session = await repo.get_session(conn, link.session_id)
+        popup = link.popup or default_popup(session)
+        replay = await replayed_results(conn, update_id)
+        if replay:
+            return ShortlinkOutcome(True, replay[0], popup)
+        result = await judge_and_record(conn, ctx, Attempt(Direction.IN, Method.SHORTLINK), attendee=attendee,
+                                        session=session, actor_user_id=person.user_id, update_id=update_id,
+                                        detail=link.code)
+        return ShortlinkOutcome(True, result, popup)

@@ -1,0 +1,247 @@
+"""Attendance reports as files: rows in, XLSX or CSV bytes out (PRODUCT.md section 4).
+
+Rows are consumed as they come, so a report costs memory for one chunk, not
+for the whole event: openpyxl's write-only mode streams each row to a
+temporary file instead of keeping a cell object per value.
+
+Times are shown in the event's time zone. XLSX cannot hold an aware
+date-time, so cells hold the local wall time and the header states the UTC
+offset ("Check-in time (UTC+02:00)"); when an event spans a daylight-saving
+change the header lists both offsets. Every text cell goes through
+`escape_cell`: names come from Telegram profiles, which anyone can set to a
+formula.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Iterable, Iterator, NamedTuple, Sequence
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from bot.storage.reports import CheckinRow, Movement, RefusedRow
+from bot.tabular import csv_bytes, escape_cell
+
+NOTE_NO_CHECK_IN = "check-out without check-in"
+NOTE_NO_CHECK_OUT = "no check-out"
+HEADER_FONT = Font(bold=True)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int
+
+
+class Sheet:
+    """A titled table whose rows are produced lazily; `written` counts the rows consumed."""
+
+    def __init__(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> None:
+        self.title = title
+        self.columns = list(columns)
+        self._rows = rows
+        self.written = 0
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def __iter__(self) -> Iterator[Sequence[object]]:
+        for row in self._rows:
+            self.written += 1
+            yield row
+
+
+# ---------------------------------------------------------------- times
+
+def offset_label(tz: ZoneInfo, start: datetime, end: datetime) -> str:
+    """The UTC offset(s) of `tz` between two instants, e.g. 'UTC+02:00'.
+
+    Sampled twice a day: offsets change at most twice a year, so no change
+    between samples can go unseen."""
+    offsets: list[timedelta] = []
+    moment = start
+    while True:
+        offset = moment.astimezone(tz).utcoffset()
+        if offset not in offsets:
+            offsets.append(offset)
+        if moment >= end:
+            break
+        moment = min(moment + timedelta(hours=12), end)
+    return "/".join(_format_offset(o) for o in sorted(offsets))
+
+
+def _format_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{mins:02d}"
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """Naive local wall time to the second: what a spreadsheet cell can hold."""
+    if moment is None:
+        return None
+    return moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+# ---------------------------------------------------------------- check-ins
+
+def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sheet:
+    columns = [Column("Session id", 12), Column("Title", 36), Column(f"Session start ({offsets})", 22),
+               Column("Attendee id", 14), Column("Name", 28), Column("Email", 30),
+               Column(f"Check-in time ({offsets})", 22), Column("Method", 11), Column("Scanner", 26),
+               Column("Registered", 11), Column("Targeted", 10), Column("Override", 10)]
+    cells = ([r.session_id, r.title, _local(r.session_start, tz), r.attendee_id, r.name, r.email,
+              _local(r.at, tz), r.method, r.scanner, _yes(r.registered), _yes(r.targeted), _yes(r.override)]
+             for r in rows)
+    return Sheet("Check-ins", columns, cells)
+
+
+# ---------------------------------------------------------------- check-outs
+
+class Visit(NamedTuple):
+    """One stay in a room; either end may be missing (never checked out, or
+    checked out with no check-in on record)."""
+
+    check_in: datetime | None
+    check_out: datetime | None
+
+    @property
+    def complete(self) -> bool:
+        return self.check_in is not None and self.check_out is not None
+
+
+def pair_visits(movements: Iterable[Movement]) -> list[Visit]:
+    """Pair one person's check-ins with their check-outs at one session, in log order.
+
+    An IN while already inside (possible after an undo) keeps the earlier
+    arrival; an OUT with nobody inside is a visit without a check-in."""
+    visits: list[Visit] = []
+    arrived: datetime | None = None
+    for m in movements:
+        if m.direction == "IN":
+            arrived = arrived or m.at
+        elif arrived is not None:
+            visits.append(Visit(arrived, m.at))
+            arrived = None
+        else:
+            visits.append(Visit(None, m.at))
+    if arrived is not None:
+        visits.append(Visit(arrived, None))
+    return visits
+
+
+def minutes_attended(visits: Sequence[Visit]) -> int | None:
+    """Whole minutes over every complete visit; None when no visit has both ends."""
+    complete = [v for v in visits if v.complete]
+    if not complete:
+        return None
+    return round(sum((v.check_out - v.check_in).total_seconds() for v in complete) / 60)
+
+
+class CheckoutLine(NamedTuple):
+    session_id: str
+    title: str
+    session_start: datetime
+    attendee_id: str
+    name: str
+    email: str
+    check_in: datetime | None
+    check_out: datetime | None
+    minutes: int | None
+    visits: int
+    note: str
+
+
+def checkout_lines(movements: Iterable[Movement]) -> Iterator[CheckoutLine]:
+    """One line per person and session: first check-in, last check-out and the
+    minutes of every visit summed. `movements` must come grouped by session and
+    person, in log order (as `bot.storage.reports.movements` yields them)."""
+    for _, group in groupby(movements, key=lambda m: (m.session_id, m.attendee_id)):
+        group = list(group)
+        visits = pair_visits(group)
+        arrivals = [v.check_in for v in visits if v.check_in]
+        departures = [v.check_out for v in visits if v.check_out]
+        notes = []
+        if any(v.check_in is None for v in visits):
+            notes.append(NOTE_NO_CHECK_IN)
+        if visits[-1].check_out is None:
+            notes.append(NOTE_NO_CHECK_OUT)
+        first = group[0]
+        yield CheckoutLine(first.session_id, first.title, first.session_start, first.attendee_id, first.name,
+                           first.email, min(arrivals, default=None), max(departures, default=None),
+                           minutes_attended(visits), len(arrivals), "; ".join(notes))
+
+
+def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -> Sheet:
+    columns = [Column("Session id", 12), Column("Title", 36), Column(f"Session start ({offsets})", 22),
+               Column("Attendee id", 14), Column("Name", 28), Column("Email", 30),
+               Column(f"Check-in time ({offsets})", 22), Column(f"Check-out time ({offsets})", 22),
+               Column("Minutes attended", 12), Column("Visits", 8), Column("Note", 30)]
+    cells = ([c.session_id, c.title, _local(c.session_start, tz), c.attendee_id, c.name, c.email,
+              _local(c.check_in, tz), _local(c.check_out, tz), c.minutes, c.visits, c.note]
+             for c in checkout_lines(movements))
+    return Sheet("Check-outs", columns, cells)
+
+
+# ---------------------------------------------------------------- refused attempts
+
+def refused_sheet(rows: Iterable[RefusedRow], tz: ZoneInfo, offsets: str) -> Sheet:
+    columns = [Column(f"Time ({offsets})", 22), Column("Session id", 12), Column("Title", 30),
+               Column("Attendee id", 14), Column("Name", 28), Column("Direction", 10), Column("Method", 11),
+               Column("Reason", 24), Column("Scanner", 26), Column("Overridden", 11), Column("Detail", 20)]
+    cells = ([_local(r.at, tz), r.session_id, r.title, r.attendee_id, r.name, r.direction, r.method, r.reason,
+              r.scanner, _yes(r.overridden), r.detail]
+             for r in rows)
+    return Sheet("Refused attempts", columns, cells)
+
+
+# ---------------------------------------------------------------- files
+
+def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """One worksheet per sheet: bold frozen header, autofilter, fixed widths
+    (write-only mode cannot measure its cells, and needs widths before rows)."""
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(sheet.title)
+        for number, column in enumerate(sheet.columns, 1):
+            worksheet.column_dimensions[get_column_letter(number)].width = column.width
+        worksheet.freeze_panes = "A2"
+        worksheet.append([_header_cell(worksheet, c.header) for c in sheet.columns])
+        for row in sheet:
+            worksheet.append([_xlsx_value(v) for v in row])
+        worksheet.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{sheet.written + 1}"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _header_cell(worksheet, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(worksheet, value=text)
+    cell.font = HEADER_FONT
+    return cell
+
+
+def _xlsx_value(value: object) -> object:
+    """Escape text cells; drop control characters XLSX cannot store (a name
+    containing one would otherwise make the whole report fail)."""
+    if isinstance(value, str):
+        return escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
+
+
+def csv_file(sheet: Sheet) -> bytes:
+    """The sheet as CSV; escaping and the byte-order mark come from `csv_bytes`."""
+    return csv_bytes(sheet.headers, sheet)

@@ -1,0 +1,41 @@
+"""Queries about onsite shortlinks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.storage.repo import Conn, _all, _one
+
+
+@dataclass(frozen=True)
+class ShortlinkRow:
+    code: str
+    session_id: str
+    reference: str
+    popup: str
+
+
+def _row(r) -> ShortlinkRow:
+    return ShortlinkRow(r["code"], r["session_id"], r["reference"], r["popup"])
+
+
+async def get(conn: Conn, code: str) -> ShortlinkRow | None:
+    r = await _one(conn, "SELECT * FROM shortlinks WHERE code = ?", (code,))
+    return None if r is None else _row(r)
+
+
+async def all_shortlinks(conn: Conn) -> list[ShortlinkRow]:
+    return [_row(r) for r in await _all(conn, "SELECT * FROM shortlinks ORDER BY code")]
+
+
+async def upsert(conn: Conn, s: ShortlinkRow) -> None:
+    await conn.execute(
+        """INSERT INTO shortlinks (code, session_id, reference, popup) VALUES (?, ?, ?, ?)
+           ON CONFLICT (code) DO UPDATE SET session_id = excluded.session_id, reference = excluded.reference,
+               popup = excluded.popup""",
+        (s.code, s.session_id, s.reference, s.popup),
+    )
+
+
+async def delete(conn: Conn, code: str) -> bool:
+    cur = await conn.execute("DELETE FROM shortlinks WHERE code = ?", (code,))
+    return cur.rowcount > 0

@@ -86,6 +86,92 @@ async def cmd_unlink(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("scanner", "make someone a door scanner: WHO all | off | SESSION [SESSION ...]")
+async def cmd_scanner(ctx: AppContext, args) -> int:
+    line = await operations.assign_scanner(ctx, args.who, args.sessions)
+    print(texts.scanner_removed(args.who) if line is None else texts.scanner_line(line))
+    return 0
+
+
+@command("scanners", "list door scanners and their sessions")
+async def cmd_scanners(ctx: AppContext, args) -> int:
+    print(texts.scanners_list(await operations.list_scanners(ctx)))
+    return 0
+
+
+@command("access", "access control for a session: SESSION on|off")
+async def cmd_access(ctx: AppContext, args) -> int:
+    print(texts.access_set(await operations.set_access(ctx, args.session, args.state)))
+    return 0
+
+
+@command("acl", "who access control admits: include (registered or targeted) | exclude (registered only)")
+async def cmd_acl(ctx: AppContext, args) -> int:
+    print(texts.acl_set(await operations.set_acl_mode(ctx, args.mode)))
+    return 0
+
+
+@command("capacity", "a session's capacity: SESSION NUMBER|none")
+async def cmd_capacity(ctx: AppContext, args) -> int:
+    print(texts.capacity_set(await operations.set_capacity(ctx, args.session, args.value)))
+    return 0
+
+
+@command("badge-token", "print an attendee's badge code (what their badge QR encodes)")
+async def cmd_badge_token(ctx: AppContext, args) -> int:
+    print((await operations.badge_for(ctx, args.attendee)).token)
+    return 0
+
+
+@command("reissue-badge", "revoke an attendee's badge and print the new code")
+async def cmd_reissue_badge(ctx: AppContext, args) -> int:
+    print(texts.badge_reissued(await operations.reissue_badge(ctx, args.attendee)))
+    return 0
+
+
+@command("badges", "ZIP of print-ready badge PNGs for every attendee")
+async def cmd_badges(ctx: AppContext, args) -> int:
+    data, count = await operations.badges_zip(ctx)
+    Path(args.output).write_bytes(data)
+    print(f"Wrote {count} badge(s) to {args.output}")
+    return 0
+
+
+@command("shortlink", "create/update a shortlink: CODE SESSION [POPUP...], or CODE off")
+async def cmd_shortlink(ctx: AppContext, args) -> int:
+    if args.rest == ["off"]:
+        await operations.remove_shortlink(ctx, args.code)
+        print(f"Shortlink {args.code} removed.")
+        return 0
+    if not args.rest:
+        print(texts.SHORTLINK_USAGE, file=sys.stderr)
+        return 1
+    print(texts.shortlink_saved(await operations.set_shortlink(ctx, args.code, args.rest[0],
+                                                                " ".join(args.rest[1:]))))
+    return 0
+
+
+@command("shortlinks", "list shortlinks with their deep links")
+async def cmd_shortlinks(ctx: AppContext, args) -> int:
+    print(texts.shortlinks_list(await operations.list_shortlinks(ctx)))
+    return 0
+
+
+@command("shortlink-qr", "ZIP of print-ready shortlink QR PNGs (all, or the codes given)")
+async def cmd_shortlink_qr(ctx: AppContext, args) -> int:
+    data, count = await operations.shortlink_qr_zip(ctx, args.codes or None)
+    Path(args.output).write_bytes(data)
+    print(f"Wrote {count} shortlink QR code(s) to {args.output}")
+    return 0
+
+
+@command("backup", "copy the database to FILE with SQLite's online backup (safe while the bot runs)")
+async def cmd_backup(ctx: AppContext, args) -> int:
+    pages = await operations.backup(ctx, args.file)
+    print(f"Backed up {pages} page(s) to {args.file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m admin_commands", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +189,17 @@ ARGUMENTS = {
                          p.add_argument("pin_out", metavar="OUT", nargs="?")),
     "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
     "unlink": lambda p: p.add_argument("attendee"),
+    "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),
+    "access": lambda p: (p.add_argument("session"), p.add_argument("state", choices=["on", "off"])),
+    "acl": lambda p: p.add_argument("mode", choices=["include", "exclude"]),
+    "capacity": lambda p: (p.add_argument("session"), p.add_argument("value", metavar="NUMBER|none")),
+    "badge-token": lambda p: p.add_argument("attendee"),
+    "reissue-badge": lambda p: p.add_argument("attendee"),
+    "badges": lambda p: p.add_argument("-o", "--output", default="badges.zip", metavar="FILE"),
+    "shortlink": lambda p: (p.add_argument("code"), p.add_argument("rest", nargs="*", metavar="SESSION [POPUP]")),
+    "shortlink-qr": lambda p: (p.add_argument("codes", nargs="*"),
+                               p.add_argument("-o", "--output", default="shortlink-qr-codes.zip", metavar="FILE")),
+    "backup": lambda p: p.add_argument("file"),
 }
 
 

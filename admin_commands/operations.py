@@ -446,3 +446,11 @@ async def shortlink_qr_zip(ctx: AppContext, codes: list[str] | None = None) -> t
 def _shortlink_files(lines: list[ShortlinkLine]) -> list[tuple[str, bytes]]:
     return [(f"{line.code}.png", qr.qr_png(line.link, [line.code, line.reference, line.session.title]))
             for line in lines]
+
+
+# ---------------------------------------------------------------- backup
+
+async def backup(ctx: AppContext, path: str) -> int:
+    """SQLite's online backup API: a consistent copy even while the bot writes."""
+    async with ctx.db.lock:
+        return await ctx.db.backup_to(path)

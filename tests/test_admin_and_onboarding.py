@@ -126,3 +126,31 @@ async def test_unknown_command_and_sticker(event):
         "file_id": "x", "file_unique_id": "x", "type": "regular", "width": 1, "height": 1,
         "is_animated": False, "is_video": False}))
     assert "I can only read text" in calls[-1].text
+
+
+async def test_command_line_twins_share_the_operations(tmp_path, monkeypatch, capsys):
+    import sqlite3
+    from admin_commands.__main__ import run
+    from tests.conftest import ATTENDEES_CSV, SESSIONS_CSV
+    (tmp_path / "s.csv").write_text(SESSIONS_CSV)
+    (tmp_path / "a.csv").write_text(ATTENDEES_CSV)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("BOT_USERNAME", "event_bot")
+    monkeypatch.setenv("BADGE_SECRET", "a-test-secret-of-enough-length")
+    assert await run(["import", str(tmp_path / "s.csv"), str(tmp_path / "a.csv")]) == 0
+    assert await run(["access", "S1", "on"]) == 0
+    assert await run(["capacity", "S1", "30"]) == 0
+    assert await run(["acl", "include"]) == 0
+    assert await run(["scanner", "424242", "S1", "S2"]) == 0
+    assert await run(["shortlink", "SL001", "S1", "Hello", "there"]) == 0
+    assert await run(["shortlink-qr", "-o", str(tmp_path / "sl.zip")]) == 0
+    assert await run(["badges", "-o", str(tmp_path / "badges.zip")]) == 0
+    capsys.readouterr()
+    assert await run(["badge-token", "reg-1"]) == 0
+    assert capsys.readouterr().out.startswith("B1:REG-1:1:")
+    assert await run(["backup", str(tmp_path / "copy.db")]) == 0
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("SELECT access_control, capacity FROM sessions WHERE session_id = 'S1'").fetchone() == (1, 30)
+    assert copy.execute("SELECT popup FROM shortlinks").fetchone() == ("Hello there",)
+    assert copy.execute("SELECT session_id FROM scanner_sessions ORDER BY 1").fetchall() == [("S1",), ("S2",)]
+    assert await run(["capacity", "S404", "3"]) == 1

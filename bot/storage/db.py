@@ -87,6 +87,11 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def backup_to(self, path: str | Path) -> int:
+        """Copy the database with SQLite's online backup API; returns the page count.
+        The caller holds `lock`, so no transaction of ours is half-copied."""
+        return await asyncio.to_thread(_backup, self.path, str(path))
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """A consistent read snapshot (deferred transaction), serialised with the writers."""
@@ -97,6 +102,16 @@ class Database:
                 yield conn
             finally:
                 await conn.execute("COMMIT")
+
+
+def _backup(source_path: str, target_path: str) -> int:
+    source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+        return target.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
 
 
 def _split_sql(script: str) -> list[str]:
@@ -118,3 +133,4 @@ def _split_sql(script: str) -> list[str]:
 
 async def open_database(path: str | Path) -> Database:
     return await Database(path).open()
+

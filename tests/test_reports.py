@@ -123,7 +123,7 @@ EXPECTED_CHECKOUTS = [
      45, 2, None),
     ("S1", "Opening keynote", local(9, 0), "REG-9", "'" + EVIL_NAME, "'+eve@example.org", local(10, 40), None,
      None, 1, NOTE_NO_CHECK_OUT),
-    ("S1", "Opening keynote", local(9, 0), "TG-505", "Dan", "", None, local(10, 0), None, 0, NOTE_NO_CHECK_IN),
+    ("S1", "Opening keynote", local(9, 0), "TG-505", "Dan", None, None, local(10, 0), None, 0, NOTE_NO_CHECK_IN),
     ("S2", "Workshop: Rust", local(10, 30), "REG-3", "Cleo Patra", "cleo@example.org", local(10, 55), None,
      None, 1, NOTE_NO_CHECK_OUT),
 ]

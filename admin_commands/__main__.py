@@ -172,6 +172,14 @@ async def cmd_backup(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("report", "write the check-in or check-out report (XLSX, or CSV with --csv)")
+async def cmd_report(ctx: AppContext, args) -> int:
+    from admin_commands.reports import write_report
+    report = await write_report(ctx, args.kind, args.csv, args.output)
+    print(f"Wrote {args.output} ({report.rows} row(s))")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m admin_commands", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +208,9 @@ ARGUMENTS = {
     "shortlink-qr": lambda p: (p.add_argument("codes", nargs="*"),
                                p.add_argument("-o", "--output", default="shortlink-qr-codes.zip", metavar="FILE")),
     "backup": lambda p: p.add_argument("file"),
+    "report": lambda p: (p.add_argument("kind", choices=["checkins", "checkouts"]),
+                         p.add_argument("--csv", action="store_true"),
+                         p.add_argument("-o", "--output", required=True, metavar="FILE")),
 }
 
 

@@ -8,6 +8,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Callb
 from telegram.request import BaseRequest
 
 from admin_commands import bot_handlers as admin
+from admin_commands import report_handlers
 from bot.handlers import attendee, common, scanner
 from bot.services.context import AppContext
 
@@ -34,6 +35,9 @@ ADMIN_COMMANDS = [
     BotCommand("shortlink", "Create, change or remove an onsite QR shortlink"),
     BotCommand("shortlinks", "List shortlinks"),
     BotCommand("shortlinkqr", "ZIP of shortlink QR images"),
+    BotCommand("session", "Live counts for a session"),
+    BotCommand("attendee", "One attendee's sessions"),
+    BotCommand("report", "Check-in or check-out report (XLSX or CSV)"),
 ]
 
 # Admin commands: name -> handler. Listed once so that registration, the menu and
@@ -55,6 +59,9 @@ ADMIN_HANDLERS = {
     "shortlink": admin.shortlink_command,
     "shortlinks": admin.shortlinks_command,
     "shortlinkqr": admin.shortlinkqr_command,
+    "report": report_handlers.report_command,
+    "session": report_handlers.session_command,
+    "attendee": report_handlers.attendee_command,
 }
 
 

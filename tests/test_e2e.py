@@ -75,6 +75,13 @@ class BotProcess:
     def log(self) -> str:
         return self.log_path.read_text("utf-8", errors="replace") if self.log_path.exists() else ""
 
+    def problems(self) -> str:
+        """Warnings, errors and exception lines of the log: enough to see why a test failed."""
+        lines = [line for line in self.log.splitlines()
+                 if (" WARNING " in line or " ERROR " in line or " CRITICAL " in line or "Error:" in line)
+                 and "PTBUserWarning" not in line]
+        return "\n".join(lines[-60:]) or "(no warnings or errors in the bot log)"
+
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
     with sqlite3.connect(db_path, timeout=10) as conn:
@@ -182,17 +189,26 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
 
             api.after_delivery = kill_on_delivery
             pusher.start()
-            assert bot.proc.wait(timeout=20) == -signal.SIGKILL, bot.log
+            assert bot.proc.wait(timeout=20) == -signal.SIGKILL, bot.problems()
             api.after_delivery = None
             bot.start()
             for threshold in (40, 120):
                 api.wait_for(lambda: len(answered()) >= threshold, timeout=30,
-                             message=f"stalled below {threshold} replies; bot log:\n{bot.log}")
+                             message=f"stalled at {len(answered())} replies (< {threshold}); 429s: "
+                                     f"{api.too_many_requests}\n{bot.problems()}")
                 bot.kill9()
                 bot.start()
             pusher.join(timeout=10)
-            api.wait_for(lambda: answered() == user_set, timeout=40,
-                         message=f"{len(user_set - answered())} users got no reply; bot log:\n{bot.log}")
+            try:
+                api.wait_for(lambda: answered() == user_set, timeout=40)
+            except TimeoutError:
+                missing = sorted(user_set - answered())
+                raise AssertionError(
+                    f"{len(missing)} users got no reply: {missing[:10]}; texts to them: "
+                    f"{[(s.chat_id, s.text[:50]) for s in api.sent() if s.chat_id in missing][:10]}; "
+                    f"updates not done: {query(db, 'SELECT COUNT(*) FROM updates WHERE done_at IS NULL')}; "
+                    f"unconfirmed in emulator: {api.pending}; 429s: {api.too_many_requests}\n{bot.problems()}"
+                ) from None
             assert bot.stop(timeout=15) == 0, bot.log
         finally:
             bot.cleanup()

@@ -1,0 +1,38 @@
+"""Building the ZIP of 500 shortlink QR posters (target ≤ 3 s)."""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from admin_commands import operations
+from bot.config import load_settings
+from bot.services.context import build_context
+from bot.storage.db import Database
+
+COUNT = 500
+
+
+async def _measure() -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings({"DATABASE_PATH": str(Path(tmp) / "b.db"), "BOT_USERNAME": "bench_bot"},
+                                 require_token=False)
+        db = await Database(settings.database_path).open()
+        ctx = await build_context(settings, db)
+        sessions = "session_id,title,starts_at,ends_at\n" + "".join(
+            f"S{i},Session number {i},2026-05-14 09:00,2026-05-14 10:00\n" for i in range(COUNT))
+        await operations.import_file(ctx, sessions.encode(), "s.csv")
+        for i in range(COUNT):
+            await operations.set_shortlink(ctx, f"SL{i:03d}", f"S{i}")
+        start = time.perf_counter()
+        data, count = await operations.shortlink_qr_zip(ctx)
+        elapsed = time.perf_counter() - start
+        await db.close()
+        return elapsed, len(data)
+
+
+def run() -> list[dict]:
+    elapsed, size = asyncio.run(_measure())
+    return [{"figure": f"shortlink QR ZIP, {COUNT} posters", "value": f"{elapsed:.2f} s",
+             "target": "≤ 3 s", "comparison": f"{size / 1e6:.1f} MB ZIP; {elapsed / COUNT * 1000:.1f} ms per poster"}]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROWS = 100_000
@@ -37,7 +38,8 @@ VARIANTS = ("baseline", "xlsx", "xlsx-normal", "csv", "checkouts-xlsx")
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The database's UTC text format, from a naive UTC time (isoformat is far quicker than strftime)."""
+    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def make_database(path: Path, rows: int = ROWS) -> float:
@@ -52,7 +54,7 @@ def make_database(path: Path, rows: int = ROWS) -> float:
     asyncio.run(migrate())
 
     rng = random.Random(5)
-    day = datetime(2026, 5, 14, 7, 0, tzinfo=timezone.utc)
+    day = datetime(2026, 5, 14, 7, 0)
     now = _stamp(day)
     sessions = [(f"S{n:03d}", f"Session {n}: a talk about things", _stamp(day + timedelta(minutes=30 * n)),
                  _stamp(day + timedelta(minutes=30 * n + 45))) for n in range(SESSIONS)]
@@ -79,6 +81,8 @@ def make_database(path: Path, rows: int = ROWS) -> float:
                          [(9000 + n, f"door{n}", f"Door {n}", now) for n in range(20)])
         conn.executemany("INSERT INTO attendance_log (at, direction, attendee_id, session_id, method, accepted, "
                          "reason, scanner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log + refused)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # start every child from a settled file
     return time.perf_counter() - started
 
 
@@ -132,21 +136,27 @@ async def _child(variant: str, db_path: str) -> dict:
     settings = load_settings({"EVENT_TIMEZONE": "Europe/Paris", "DATABASE_PATH": db_path}, require_token=False)
     db = await Database(db_path).open()
     ctx = AppContext(db=db, settings=settings, badge_secret="bench-secret-not-used-here")
-    result = {"rows": 0, "bytes": 0, "seconds": 0.0, "stall_ms": 0.0}
+    result = {"rows": 0, "bytes": 0, "seconds": 0.0, "cpu_seconds": 0.0, "stall_ms": 0.0, "ready_mb": _peak_mb()}
     if variant != "baseline":
         if variant == "xlsx-normal":
             files.xlsx_bytes = _normal_mode_xlsx
         kind = "checkouts" if variant.startswith("checkouts") else "checkins"
         stop = asyncio.Event()
         watcher = asyncio.create_task(_longest_stall(stop))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = await reports.build_report(ctx, kind, "csv" if variant == "csv" else "xlsx")
         result["seconds"] = time.perf_counter() - started
+        result["cpu_seconds"] = time.process_time() - cpu
         stop.set()
         result.update(rows=report.rows, bytes=len(report.data), stall_ms=1000 * await watcher)
     await db.close()
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = _peak_mb()
     return result
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _run_child(variant: str, db_path: Path) -> dict:
@@ -161,31 +171,44 @@ def _mb(value: float) -> str:
     return f"{value:.0f} MB"
 
 
+def _growth(result: dict) -> str:
+    return _mb(result["peak_mb"] - result["ready_mb"])
+
+
+def _timed(result: dict) -> str:
+    return f"{result['seconds']:.2f} s (CPU {result['cpu_seconds']:.2f} s)"
+
+
 def run() -> list[dict]:
+    """Wall time is what the organiser waits; CPU time is shown too because it
+    depends less on what else the machine is doing (the load average is given)."""
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench-reports.db"
         generated = make_database(db_path)
         r = {variant: _run_child(variant, db_path) for variant in VARIANTS}
     base, fast, slow, csv_, out = (r["baseline"], r["xlsx"], r["xlsx-normal"], r["csv"], r["checkouts-xlsx"])
+    time_target, memory_target = f"≤ {TIME_TARGET_S:.0f} s", f"≤ {MEMORY_TARGET_MB:.0f} MB"
     return [
-        {"figure": f"/report checkins XLSX, {fast['rows']:,} rows: time (write-only mode)",
-         "value": f"{fast['seconds']:.2f} s", "target": f"≤ {TIME_TARGET_S:.0f} s",
-         "comparison": f"openpyxl normal mode: {slow['seconds']:.2f} s"},
+        {"figure": f"/report checkins XLSX, {fast['rows']:,} rows: time (openpyxl write-only)",
+         "value": _timed(fast), "target": time_target,
+         "comparison": f"openpyxl normal mode: {_timed(slow)}; load average at start {load:.1f}"},
         {"figure": "/report checkins XLSX: peak memory of the process (RSS)",
-         "value": _mb(fast["peak_mb"]), "target": f"≤ {MEMORY_TARGET_MB:.0f} MB",
-         "comparison": f"normal mode: {_mb(slow['peak_mb'])}; Python + imports + open DB alone: "
-                       f"{_mb(base['peak_mb'])}"},
+         "value": _mb(fast["peak_mb"]), "target": memory_target,
+         "comparison": f"normal mode: {_mb(slow['peak_mb'])}; before building (Python, imports, open DB): "
+                       f"{_mb(base['peak_mb'])}; growth while building: write-only +{_growth(fast)}, "
+                       f"normal +{_growth(slow)}"},
         {"figure": "/report checkins XLSX: file size", "value": f"{fast['bytes'] / 1e6:.1f} MB",
-         "target": "≤ 50 MB (Telegram's bot upload limit)", "comparison": f"normal mode: {slow['bytes'] / 1e6:.1f} MB"},
-        {"figure": "longest event-loop stall while the report is built", "value": f"{fast['stall_ms']:.0f} ms",
+         "target": "≤ 50 MB (bot upload limit)", "comparison": f"normal mode: {slow['bytes'] / 1e6:.1f} MB"},
+        {"figure": "longest event-loop stall while the XLSX is built", "value": f"{fast['stall_ms']:.0f} ms",
          "target": "≤ 100 ms (check-ins keep being answered)",
-         "comparison": f"normal mode: {slow['stall_ms']:.0f} ms (same thread hand-over)"},
+         "comparison": f"normal mode: {slow['stall_ms']:.0f} ms"},
         {"figure": f"/report checkins CSV, {csv_['rows']:,} rows: time / peak memory",
-         "value": f"{csv_['seconds']:.2f} s / {_mb(csv_['peak_mb'])}",
-         "target": f"≤ {TIME_TARGET_S:.0f} s / ≤ {MEMORY_TARGET_MB:.0f} MB", "comparison": "—"},
-        {"figure": f"/report checkouts XLSX, {out['rows']:,} lines (pairs IN/OUT): time / peak memory",
-         "value": f"{out['seconds']:.2f} s / {_mb(out['peak_mb'])}",
-         "target": f"≤ {TIME_TARGET_S:.0f} s / ≤ {MEMORY_TARGET_MB:.0f} MB", "comparison": "—"},
+         "value": f"{_timed(csv_)} / {_mb(csv_['peak_mb'])}", "target": f"{time_target} / {memory_target}",
+         "comparison": "—"},
+        {"figure": f"/report checkouts XLSX, {out['rows']:,} lines: time / peak memory",
+         "value": f"{_timed(out)} / {_mb(out['peak_mb'])}", "target": f"{time_target} / {memory_target}",
+         "comparison": "—"},
         {"figure": f"bench database ({2 * ROWS + REFUSED:,} log rows) generated in",
          "value": f"{generated:.1f} s", "target": "—", "comparison": "executemany, one transaction"},
     ]

@@ -236,9 +236,10 @@ def _header_cell(worksheet, text: str) -> WriteOnlyCell:
 
 def _xlsx_value(value: object) -> object:
     """Escape text cells; drop control characters XLSX cannot store (a name
-    containing one would otherwise make the whole report fail)."""
+    containing one would otherwise make the whole report fail). Empty text
+    becomes no cell at all, which openpyxl writes for free."""
     if isinstance(value, str):
-        return escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+        return escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value)) or None
     return value
 
 

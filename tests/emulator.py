@@ -132,9 +132,11 @@ class BotApiEmulator:
         self._file_ids = itertools.count(1)
         self._path_ids = itertools.count(1)
         self.deliveries: dict[int, int] = {}  # update_id -> how many getUpdates answers carried it
-        # Called with each non-empty getUpdates batch right after it was written to the bot:
-        # a test can kill the bot there, between receiving updates and storing them.
+        # Test hooks, called outside the lock. `after_delivery(batch)`: a non-empty getUpdates
+        # answer was just written to the bot. `on_confirm(updates)`: a getUpdates call has just
+        # confirmed (dropped) these updates, before it is answered. A test can kill the bot there.
         self.after_delivery: Callable[[list[dict]], None] | None = None
+        self.on_confirm: Callable[[list[dict]], None] | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -332,15 +334,19 @@ class BotApiEmulator:
         offset = params.get("offset")
         limit = min(max(int(params.get("limit") or 100), 1), 100, self.max_batch)
         timeout = max(float(params.get("timeout") or 0), 0.0)
+        confirmed: list[dict] = []
         with self._cond:
             self.get_updates_calls += 1
             if offset is not None:
                 offset = int(offset)
-                if offset < 0:  # -N: only the last N updates are kept
-                    self._queue = self._queue[offset:]
-                else:
-                    self._queue = [u for u in self._queue if u["update_id"] >= offset]
+                keep = self._queue[offset:] if offset < 0 else [u for u in self._queue if u["update_id"] >= offset]
+                confirmed = self._queue[:len(self._queue) - len(keep)]
+                self._queue = keep  # confirmed updates are gone for good
+                if offset > 0:
                     self._confirmed_offset = max(self._confirmed_offset, offset)
+        if confirmed and self.on_confirm is not None:
+            self.on_confirm(confirmed)
+        with self._cond:
             # A newer getUpdates ends any that is still waiting, as Telegram does.
             self._poll_generation += 1
             generation = self._poll_generation

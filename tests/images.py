@@ -41,7 +41,8 @@ class Shot:
     scale: float          # width of the QR symbol (modules only) / photo width
     rotate: float         # degrees, counter-clockwise
     perspective: float    # how much the far edge of the card shrinks (0 = face-on)
-    blur: float           # Gaussian radius in photo pixels
+    blur: float           # Gaussian radius in photo pixels (defocus)
+    shake: float          # length of the motion-blur smear in photo pixels (0 = steady hand)
     jpeg_quality: int
     brightness: float
     contrast: float
@@ -58,25 +59,26 @@ def _draw_shot(rng: random.Random, *, rotate, scale, blur, jpeg_quality, perspec
     gone for any decoder and the photo would only measure the generator.
     """
     if scale is None:
-        scale = rng.choices((rng.uniform(0.16, 0.32), rng.uniform(0.09, 0.16), rng.uniform(0.32, 0.45)),
-                            weights=(70, 20, 10))[0]
+        scale = rng.choices((rng.uniform(0.14, 0.32), rng.uniform(0.07, 0.14), rng.uniform(0.05, 0.07),
+                             rng.uniform(0.32, 0.45)), weights=(60, 24, 8, 8))[0]
     if rotate is None:
         rotate = rng.choices((max(-30.0, min(30.0, rng.gauss(0, 12))), rng.uniform(-30, 30),
                               rng.choice((-1, 1)) * rng.uniform(30, 180)), weights=(70, 18, 12))[0]
     if perspective is None:
         perspective = rng.choices((rng.uniform(0, 0.08), rng.uniform(0.08, 0.2)), weights=(75, 25))[0]
+    module_px = scale * 1280 / 29
     if blur is None:
-        module_px = scale * 1280 / 29
-        blur = min(rng.choices((rng.uniform(0, 0.8), rng.uniform(0.8, 1.6), rng.uniform(1.6, 2.6)),
-                               weights=(50, 35, 15))[0], 0.5 * module_px)
+        blur = min(rng.choices((rng.uniform(0, 0.8), rng.uniform(0.8, 1.6), rng.uniform(1.6, 2.8)),
+                               weights=(45, 35, 20))[0], 0.55 * module_px)
+    shake = rng.choices((0.0, min(rng.uniform(2, 8), 1.2 * module_px)), weights=(80, 20))[0]
     if jpeg_quality is None:
         jpeg_quality = rng.choices((rng.randint(75, 92), rng.randint(50, 75), rng.randint(30, 50)),
                                    weights=(60, 30, 10))[0]
-    return Shot(scale=scale, rotate=rotate, perspective=perspective, blur=blur, jpeg_quality=jpeg_quality,
-                brightness=rng.uniform(0.6, 1.3), contrast=rng.uniform(0.55, 1.1),
-                shading=rng.choices((rng.uniform(0, 0.25), rng.uniform(0.25, 0.55)), weights=(75, 25))[0],
-                glare=rng.choices((0.0, rng.uniform(40, 110)), weights=(85, 15))[0],
-                noise=rng.uniform(1.5, 8))
+    return Shot(scale=scale, rotate=rotate, perspective=perspective, blur=blur, shake=shake,
+                jpeg_quality=jpeg_quality, brightness=rng.uniform(0.6, 1.3), contrast=rng.uniform(0.5, 1.1),
+                shading=rng.choices((rng.uniform(0, 0.25), rng.uniform(0.25, 0.6)), weights=(75, 25))[0],
+                glare=rng.choices((0.0, rng.uniform(40, 130)), weights=(85, 15))[0],
+                noise=rng.uniform(1.5, 9))
 
 
 def badge_photo(token: str, *, seed: int, size: int = 1280, rotate: float | None = None,
@@ -97,7 +99,7 @@ def two_badges_photo(token1: str, token2: str, seed: int, size: int = 1280) -> b
     rng = random.Random(seed)
     photo = _background(size, rng)
     shots = [Shot(scale=rng.uniform(0.17, 0.22), rotate=rng.uniform(-15, 15), perspective=rng.uniform(0, 0.06),
-                  blur=0.6, jpeg_quality=85, brightness=1.0, contrast=0.9, shading=0.1, glare=0.0, noise=3)
+                  blur=0.6, shake=0.0, jpeg_quality=85, brightness=1.0, contrast=0.9, shading=0.1, glare=0.0, noise=3)
              for _ in range(2)]
     _place_badge(photo, token1, "Ada Lovelace", shots[0], rng, region=(0.0, 0.5))
     _place_badge(photo, token2, "Grace Hopper", shots[1], rng, region=(0.5, 1.0))
@@ -271,26 +273,39 @@ def _clutter(draw: ImageDraw.ImageDraw, width: int, height: int, rng: random.Ran
 
 
 def _camera(photo: Image.Image, shot: Shot, rng: random.Random) -> bytes:
-    """What the phone does to the scene: uneven light and glare, defocus,
-    exposure and contrast, sensor noise, then JPEG compression."""
+    """What the phone does to the scene: uneven light and glare, defocus and
+    hand shake, exposure and contrast, sensor noise, then JPEG compression."""
     pixels = np.asarray(photo, dtype=np.float32)
     height, width = pixels.shape[:2]
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ys, xs = np.ogrid[0:height, 0:width]
     angle = rng.uniform(0, 2 * math.pi)
     ramp = (xs * math.cos(angle) + ys * math.sin(angle)) / (width + height) + 0.5
-    pixels *= (1 - shot.shading * ramp)[..., None]
+    pixels *= (1 - shot.shading * ramp).astype(np.float32)[..., None]
     if shot.glare:
         gx, gy, radius = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(40, 160)
-        pixels += (shot.glare * np.exp(-((xs - gx) ** 2 + (ys - gy) ** 2) / (2 * radius**2)))[..., None]
+        spot = shot.glare * np.exp(-((xs - gx) ** 2 + (ys - gy) ** 2) / (2 * radius**2))
+        pixels += spot.astype(np.float32)[..., None]
+    if shot.shake >= 1:
+        pixels = _motion_blur(pixels, shot.shake, rng.uniform(0, math.pi))
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB")
     if shot.blur > 0.05:
         image = image.filter(ImageFilter.GaussianBlur(shot.blur))
     pixels = np.asarray(image, dtype=np.float32)
-    pixels = (pixels - 128) * shot.contrast + 128
-    pixels *= shot.brightness
-    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, shot.noise, pixels.shape[:2])
-    pixels += noise[..., None].astype(np.float32)
+    pixels = ((pixels - 128) * shot.contrast + 128) * shot.brightness
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, shot.noise, (height, width))
+    pixels += noise.astype(np.float32)[..., None]
     out = io.BytesIO()
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB").save(
         out, format="JPEG", quality=shot.jpeg_quality)
     return out.getvalue()
+
+
+def _motion_blur(pixels: np.ndarray, length: float, angle: float) -> np.ndarray:
+    """Average of copies shifted along a line: the smear of a hand moving during exposure."""
+    steps = max(2, round(length))
+    total = np.zeros_like(pixels)
+    for step in range(steps):
+        offset = step - (steps - 1) / 2
+        dy, dx = round(offset * math.sin(angle)), round(offset * math.cos(angle))
+        total += np.roll(pixels, (dy, dx), axis=(0, 1))
+    return total / steps

@@ -6,16 +6,22 @@ that a check-in survives `kill -9` at any moment, counted exactly once.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.emulator import BotApiEmulator
@@ -95,7 +101,69 @@ def import_files(api: BotApiEmulator, bot: BotProcess, files: list[tuple[str, st
     try:
         return api.wait_for(lambda: len(api.texts(ADMIN)) >= len(files) and api.texts(ADMIN), timeout=30)
     except TimeoutError:
-        raise AssertionError(f"no import reports; bot log:\n{bot.log}") from None
+        raise AssertionError(f"no import reports\n{bot.problems()}") from None
+
+
+def http(url: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_emulator_follows_telegram_get_updates_and_flood_rules():
+    """The emulator's contract, which the process tests below rely on."""
+    with BotApiEmulator(TOKEN, send_limit_per_s=2) as api:
+        api_url = f"{api.base_url}/bot{TOKEN}"
+        first, second = api.push_message(1, "one"), api.push_message(1, "two")
+        for _ in range(2):  # unconfirmed updates are delivered again and again
+            assert [u["update_id"] for u in http(f"{api_url}/getUpdates", {})[1]["result"]] == [first, second]
+        assert [u["update_id"] for u in http(f"{api_url}/getUpdates", {"offset": second})[1]["result"]] == [second]
+        assert api.confirmed_offset == second and api.pending == 1  # `first` is gone for good
+
+        threading.Timer(0.2, api.push_message, (1, "late")).start()
+        started = time.monotonic()
+        late = http(f"{api_url}/getUpdates", {"offset": second + 1, "timeout": 10})[1]["result"]
+        assert [u["message"]["text"] for u in late] == ["late"] and time.monotonic() - started < 5
+
+        waiting: dict[str, tuple] = {}
+        poller = threading.Thread(target=lambda: waiting.setdefault(
+            "answer", http(f"{api_url}/getUpdates", {"offset": late[0]["update_id"] + 1, "timeout": 10})))
+        poller.start()
+        api.wait_for(lambda: api.get_updates_calls >= 5, timeout=5)
+        http(f"{api_url}/getUpdates", {"timeout": 0})
+        poller.join(timeout=10)
+        assert waiting["answer"][0] == 409  # a newer getUpdates ends a waiting one
+
+        answers = [http(f"{api_url}/sendMessage", {"chat_id": 5, "text": f"m{i}"}) for i in range(3)]
+        assert [status for status, _ in answers] == [200, 200, 429]
+        assert answers[2][1]["parameters"]["retry_after"] >= 1 and api.too_many_requests == 1
+        assert [s.text for s in api.sent(5)] == ["m0", "m1"]
+        assert http(f"{api.base_url}/bot1:wrong/getMe")[0] == 401
+
+
+def test_emulator_runs_as_a_process_with_a_control_api(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--port", "0"], cwd=REPO_ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = proc.stdout.readline()
+        root = banner.split(" on ", 1)[1].split()[0]
+        assert http(f"{root}/control/message", {"user_id": 42, "text": "/start"})[0] == 200
+        updates = http(f"{root}/bot{TOKEN}/getUpdates", {})[1]["result"]
+        assert updates[0]["message"]["entities"][0]["type"] == "bot_command"
+        http(f"{root}/bot{TOKEN}/sendMessage", {"chat_id": 42, "text": "Hello"})
+        assert [m["text"] for m in http(f"{root}/control/sent?chat_id=42")[1]["result"]] == ["Hello"]
+        assert http(f"{root}/control/state")[1]["result"]["pending"] == 1
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
@@ -118,7 +186,7 @@ def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
                                    message=f"Ada got no 3 replies; bot log:\n{bot.log}")
             assert "Hello, Ada Lovelace" in replies[0]
             assert "Checked in to S1 · Opening keynote" in replies[1]
-            assert "— in  — S1 · Opening keynote" in replies[2]
+            assert re.search(r"— in\s+— S1 · Opening keynote", replies[2]), replies[2]
             # The batch is confirmed to "Telegram" only after it was stored.
             api.wait_for(lambda: api.confirmed_offset == last_id + 1, timeout=10)
             assert api.pending == 0
@@ -153,11 +221,13 @@ def test_without_a_token_the_bot_explains_botfather_and_exits_2(tmp_path):
 
 def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
     """200 walk-ins send the IN PIN while the bot is killed with SIGKILL three
-    times and restarted: once right after a getUpdates answer reached it (before
-    it could store the batch), twice while it works through the rush. Every
-    check-in is recorded exactly once and every attendee hears back. The
-    emulator enforces a 30 messages/s flood limit (429 + retry_after), so
-    replies also wait on flood control, more so after each restart."""
+    times and restarted: right after a getUpdates answer reached it (before or
+    after it stored the batch), right when it confirms a batch to Telegram (the
+    moment a bot that confirms before storing loses check-ins), and while it
+    works through the rush. Every check-in is recorded exactly once and every
+    attendee hears back. The emulator enforces a 30 messages/s flood limit (429
+    + retry_after), so replies also wait on flood control, more so after each
+    restart, when the new process does not know what the old one sent."""
     users = list(range(20_001, 20_201))
     user_set = set(users)
     db = tmp_path / "event.db"
@@ -174,30 +244,41 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
                 if i % 10 == 9:
                     time.sleep(0.1)
 
-        killed_batch: list[int] = []
+        killed_at: list[list[int]] = []
 
-        def kill_on_delivery(batch: list[dict]) -> None:
-            if not killed_batch:
-                killed_batch.extend(u["update_id"] for u in batch)
+        def kill_once(updates: list[dict]) -> None:
+            ids = [u["update_id"] for u in updates if u["message"]["from"]["id"] in user_set]
+            if ids and not killed_at:
+                killed_at.append(ids)
                 bot.proc.send_signal(signal.SIGKILL)
+
+        def kill_at_hook(hook: str) -> list[int]:
+            killed_at.clear()
+            setattr(api, hook, kill_once)
+            try:
+                assert bot.proc.wait(timeout=20) == -signal.SIGKILL, bot.problems()
+            finally:
+                setattr(api, hook, None)
+            return killed_at[0]
 
         pusher = threading.Thread(target=push_rush, daemon=True)
         try:
             bot.start()
             reports = import_files(api, bot, [("sessions.csv", SESSIONS_CSV)])
             assert "imported 3" in reports[0], reports
-
-            api.after_delivery = kill_on_delivery
             pusher.start()
-            assert bot.proc.wait(timeout=20) == -signal.SIGKILL, bot.problems()
-            api.after_delivery = None
+            kill_at_hook("after_delivery")
             bot.start()
-            for threshold in (40, 120):
-                api.wait_for(lambda: len(answered()) >= threshold, timeout=30,
-                             message=f"stalled at {len(answered())} replies (< {threshold}); 429s: "
-                                     f"{api.too_many_requests}\n{bot.problems()}")
-                bot.kill9()
-                bot.start()
+            confirmed = kill_at_hook("on_confirm")
+            # Telegram will never send these again: only the bot's database has them now.
+            stored = query(db, f"SELECT COUNT(*) FROM updates WHERE update_id IN ({','.join(map(str, confirmed))})")
+            assert stored == [(len(confirmed),)], f"confirmed before stored: {confirmed}"
+            bot.start()
+            api.wait_for(lambda: len(answered()) >= 100, timeout=30,
+                         message=f"stalled at {len(answered())} replies; 429s: {api.too_many_requests}\n"
+                                 f"{bot.problems()}")
+            bot.kill9()
+            bot.start()
             pusher.join(timeout=10)
             try:
                 api.wait_for(lambda: answered() == user_set, timeout=40)
@@ -209,11 +290,10 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
                     f"updates not done: {query(db, 'SELECT COUNT(*) FROM updates WHERE done_at IS NULL')}; "
                     f"unconfirmed in emulator: {api.pending}; 429s: {api.too_many_requests}\n{bot.problems()}"
                 ) from None
-            assert bot.stop(timeout=15) == 0, bot.log
+            assert bot.stop(timeout=15) == 0, bot.problems()
         finally:
             bot.cleanup()
 
-    assert killed_batch and all(api.deliveries[uid] >= 1 for uid in killed_batch)
     per_user = dict(query(db, "SELECT actor_user_id, COUNT(*) FROM attendance_log WHERE accepted = 1 "
                               "AND direction = 'IN' GROUP BY actor_user_id"))
     assert per_user == {user: 1 for user in users}
@@ -222,4 +302,54 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
     assert query(db, "SELECT COUNT(*) FROM updates WHERE done_at IS NULL") == [(0,)]
     texts = [s.text for s in api.sent() if s.chat_id in user_set]
     assert not [t for t in texts if "went wrong" in t or "Not recorded" in t], texts
-    assert "Traceback" not in bot.log, bot.log
+    assert "Traceback" not in bot.log, bot.problems()
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "bot/runner.py poll() starts from the stored MAX(update_id) + 1. After a week without updates Telegram "
+    "numbers new updates from a random value; lower ids are then confirmed (dropped) by that offset unseen."))
+def test_no_update_is_dropped_when_telegram_restarts_update_ids(tmp_path):
+    with BotApiEmulator(TOKEN, first_update_id=700_000_001) as api:
+        bot = BotProcess(bot_env(tmp_path, api.base_url), tmp_path)
+        try:
+            bot.start()
+            api.push_message(42, "/start", "Zoe")
+            api.wait_for(lambda: api.texts(42), timeout=20, message=bot.problems())
+            assert bot.stop() == 0
+        finally:
+            bot.cleanup()
+    # The event, a week or more later: Telegram picked a new, lower, starting id.
+    with BotApiEmulator(TOKEN, first_update_id=5_001) as api:
+        bot = BotProcess(bot_env(tmp_path, api.base_url), tmp_path)
+        try:
+            bot.start()
+            update_id = api.push_message(42, "/myattendance", "Zoe")
+            # Either the bot answers, or its offset confirmed the update away unseen.
+            api.wait_for(lambda: api.texts(42) or api.confirmed_offset > update_id, timeout=20,
+                         message=bot.problems())
+            assert api.texts(42), f"update {update_id} was dropped by offset {api.confirmed_offset}"
+        finally:
+            bot.cleanup()
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "A reply that fails once (502, timeout) is dropped: PTB's process_update routes the error to "
+    "bot/handlers/common.py on_error, which tells the attendee 'this message was not processed' although the "
+    "check-in was committed, and bot/runner.py marks the update done, so the real reply is never sent."))
+def test_a_check_in_whose_reply_fails_once_is_still_confirmed_to_the_attendee(tmp_path):
+    with BotApiEmulator(TOKEN) as api:
+        bot = BotProcess(bot_env(tmp_path, api.base_url), tmp_path)
+        try:
+            bot.start()
+            import_files(api, bot, [("sessions.csv", SESSIONS_CSV)])
+            api.fail("sendMessage", status=502, description="Bad Gateway")
+            api.push_message(42, "KEY1IN", "Zoe")
+            db = tmp_path / "event.db"
+            api.wait_for(lambda: any("Checked in to S1" in t for t in api.texts(42)) or (
+                api.texts(42) and query(db, "SELECT COUNT(*) FROM updates WHERE done_at IS NULL") == [(0,)]),
+                timeout=20, message=bot.problems())
+            assert query(db, "SELECT actor_user_id, accepted FROM attendance_log") == [(42, 1)]
+            assert any("Checked in to S1" in t for t in api.texts(42)), api.texts(42)
+            assert not any("not processed" in t for t in api.texts(42)), api.texts(42)
+        finally:
+            bot.cleanup()

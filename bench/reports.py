@@ -1,7 +1,7 @@
 """Benchmark: a 100,000-row check-in report, as `/report checkins` builds it.
 
 Each variant runs in a fresh subprocess and reports its own peak resident
-memory (ru_maxrss), which counts everything the process touched: Python,
+memory (VmHWM, else ru_maxrss), which counts everything the process touched: Python,
 openpyxl, SQLite's cache, the finished file. tracemalloc would miss memory
 allocated outside Python objects. A "baseline" child that only imports and
 opens the database shows what the interpreter costs before any report.
@@ -155,7 +155,17 @@ async def _child(variant: str, db_path: str) -> dict:
 
 
 def _peak_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    """Peak resident memory of this process so far.
+
+    Linux's VmHWM belongs to the process's own memory map; ru_maxrss would
+    also carry the parent's peak across fork and exec (the parent has just
+    built 200,000 rows), so it is only the fallback elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

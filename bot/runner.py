@@ -55,8 +55,10 @@ class UpdateProcessor:
             return
         async with self.ctx.db.transaction() as conn:
             await repo.store_updates(conn, [(p["update_id"], json.dumps(p)) for p in payloads], self.ctx.clock())
+            pending = await repo.unfinished_among(conn, [p["update_id"] for p in payloads])
         for payload in payloads:
-            self._schedule(payload)
+            if payload["update_id"] in pending:  # a redelivered, finished update is not handled again
+                self._schedule(payload)
 
     async def resume_pending(self) -> int:
         """Schedule stored updates that were received but not finished (after a crash)."""
@@ -105,9 +107,10 @@ class UpdateProcessor:
 async def poll(application: Application, processor: UpdateProcessor, stop: asyncio.Event) -> None:
     """Long-poll getUpdates. The offset that confirms a batch is sent only
     after the batch is stored, so Telegram keeps anything not yet stored."""
-    async with processor.ctx.db.read() as conn:
-        last = await repo.last_update_id(conn)
-    offset = None if last is None else last + 1
+    # No offset at first: Telegram then returns every unconfirmed update, whatever
+    # its id (ids can restart from a lower value after a quiet week). Updates
+    # already stored are recognised by id and not handled twice.
+    offset = None
     backoff = 1.0
     while not stop.is_set():
         try:

@@ -19,8 +19,8 @@ NOT_UNDERSTOOD = ("I didn't understand that. To check in or out, send the sessio
                   "e.g. K7PX3M). /help shows everything I can do.")
 UNSUPPORTED_MESSAGE = "I can only read text messages here. Send the session PIN to check in or out, or /help."
 GROUP_CHAT = "Please talk to me in a private chat."
-INTERNAL_ERROR = ("Sorry, something went wrong on my side and this message was not processed. "
-                  "Please try again in a moment.")
+INTERNAL_ERROR = ("Sorry, something went wrong on my side while answering you. If you sent a PIN, "
+                  "/myattendance shows whether it was recorded; otherwise please try again in a moment.")
 ADMIN_ONLY = "Sorry, that command is for the event organisers only."
 BUTTON_EXPIRED = "This button has expired."
 IMPORT_HINT = "To import a file, send it here as a document (CSV or XLSX)."

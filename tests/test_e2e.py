@@ -305,9 +305,6 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
     assert "Traceback" not in bot.log, bot.problems()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "bot/runner.py poll() starts from the stored MAX(update_id) + 1. After a week without updates Telegram "
-    "numbers new updates from a random value; lower ids are then confirmed (dropped) by that offset unseen."))
 def test_no_update_is_dropped_when_telegram_restarts_update_ids(tmp_path):
     with BotApiEmulator(TOKEN, first_update_id=700_000_001) as api:
         bot = BotProcess(bot_env(tmp_path, api.base_url), tmp_path)

@@ -34,10 +34,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the update id; tell the user only that their message was not processed.
+    """Log with the update id; tell the user only what is true.
 
-    Every write is a transaction, so an error means nothing of that message was
-    kept; saying so is true, and nothing about the failure reaches the chat.
+    The error may have happened before the transaction committed (nothing kept)
+    or after it, while replying (the check-in is recorded), so the message
+    points to /myattendance instead of guessing. Nothing about the failure
+    itself reaches the chat.
     """
     uid = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", uid, exc_info=context.error)

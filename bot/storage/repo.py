@@ -451,9 +451,11 @@ async def mark_update_done(conn: Conn, update_id: int, now: datetime) -> None:
     await conn.execute("UPDATE updates SET done_at = ? WHERE update_id = ?", (to_db(now), update_id))
 
 
-async def last_update_id(conn: Conn) -> int | None:
-    row = await _one(conn, "SELECT MAX(update_id) FROM updates")
-    return row[0]
+async def unfinished_among(conn: Conn, update_ids: list[int]) -> set[int]:
+    marks = ",".join("?" * len(update_ids))
+    rows = await _all(conn, f"SELECT update_id FROM updates WHERE done_at IS NULL AND update_id IN ({marks})",
+                      update_ids)
+    return {r[0] for r in rows}
 
 
 # ---------------------------------------------------------------- confirmations

@@ -8,7 +8,7 @@ chunk when the builder asks for it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from itertools import groupby
@@ -43,6 +43,7 @@ class Report:
     kind: str
     fmt: str
     offsets: str  # e.g. "UTC+02:00": the offset(s) of the times in the file
+    path: Path | None = None  # where write_report put it
 
 
 async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
@@ -108,7 +109,7 @@ async def write_report(ctx: AppContext, kind: str, csv: bool, path: str | Path) 
     if target.is_dir():
         target = target / report.filename
     target.write_bytes(report.data)
-    return report
+    return replace(report, path=target)
 
 
 # ---------------------------------------------------------------- one session now

@@ -176,7 +176,7 @@ async def cmd_backup(ctx: AppContext, args) -> int:
 async def cmd_report(ctx: AppContext, args) -> int:
     from admin_commands.reports import write_report
     report = await write_report(ctx, args.kind, args.csv, args.output)
-    print(f"Wrote {args.output} ({report.rows} row(s))")
+    print(f"Wrote {report.path or args.output} ({report.rows} row(s))")
     return 0
 
 

@@ -21,10 +21,15 @@ def escape_cell(value: object) -> object:
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read accents right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    """UTF-8 with a byte-order mark, so spreadsheet programs read accents right.
+    Encoded while written, so a large report is held once, as bytes."""
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else escape_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    text.flush()
+    data = buffer.getvalue()
+    text.detach()
+    return data

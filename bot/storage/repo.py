@@ -135,8 +135,9 @@ async def telegram_user_label(conn: Conn, user_id: int) -> str:
     row = await _one(conn, "SELECT username, first_name, last_name FROM telegram_users WHERE user_id = ?", (user_id,))
     if row is None:
         return str(user_id)
-    name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
-    return f"@{row['username']}" if row["username"] else (name or str(user_id))
+    # Name first: a label starting with '@' would be escaped in spreadsheets.
+    name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or str(user_id)
+    return f"{name} (@{row['username']})" if row["username"] else name
 
 
 # ---------------------------------------------------------------- attendees

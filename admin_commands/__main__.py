@@ -11,7 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from admin_commands import operations
 from admin_commands.operations import OperationError
@@ -234,7 +234,7 @@ async def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the working directory
     try:
         sys.exit(asyncio.run(run(sys.argv[1:] if argv is None else argv)))
     except ConfigError as exc:

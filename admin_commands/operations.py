@@ -13,7 +13,7 @@ from bot.domain.rules import AclMode
 from bot.domain.times import to_db
 from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
 from bot.services import attendance
-from bot.services.context import AppContext
+from bot.services.context import AppContext, read_only, transactional
 from bot.services.people import new_invite_token
 from bot.storage import repo
 from bot.storage import scanners as scanner_repo
@@ -52,13 +52,16 @@ async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportRepo
     writer = {"sessions": _import_sessions, "attendees": _import_attendees,
               "registrations": _import_registrations}[parsed.kind]
     try:
-        async with ctx.db.transaction() as conn:
-            errors = await writer(conn, ctx, parsed.records)
-            if errors:
-                raise _Rollback(errors)
+        await ctx.db.run(_write_or_roll_back, writer, ctx, parsed.records)
     except _Rollback as rollback:
         return ImportReport(filename, parsed.kind, 0, rollback.errors)
     return ImportReport(filename, parsed.kind, len(parsed.records), [])
+
+
+def _write_or_roll_back(conn, writer, ctx: AppContext, records: list) -> None:
+    errors = writer(conn, ctx, records)
+    if errors:
+        raise _Rollback(errors)
 
 
 class _Rollback(Exception):
@@ -79,9 +82,9 @@ async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[
     return [await import_file(ctx, data, name) for name, data in sorted(files, key=order)]
 
 
-async def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> list[str]:
+def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> list[str]:
     errors = []
-    current = await repo.all_pins(conn)
+    current = repo.all_pins(conn)
     owner = {pin: sid for sid, by_dir in current.items() for pin in by_dir.values()}
     for r in records:
         for pin in (r.pin_in, r.pin_out):
@@ -90,39 +93,39 @@ async def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) 
     if errors:
         return errors
     for r in records:
-        await repo.upsert_session(conn, SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity,
+        repo.upsert_session(conn, SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity,
                                                    bool(r.access_control)),
                                   set_capacity=r.has_capacity, set_access=r.access_control is not None)
         if r.targets is not None:
-            await repo.set_targets(conn, r.session_id, r.targets)
+            repo.set_targets(conn, r.session_id, r.targets)
     # Free every PIN that is being replaced before inserting, so swaps between sessions work.
     # A PIN cell left blank keeps that session's current PIN.
     changed = [replace(r, pin_in=r.pin_in or current.get(r.session_id.upper(), {}).get("IN"),
                        pin_out=r.pin_out or current.get(r.session_id.upper(), {}).get("OUT"))
                for r in records if r.pin_in or r.pin_out]
     for r in changed:
-        await repo.delete_pins(conn, [r.session_id])
+        repo.delete_pins(conn, [r.session_id])
     for r in changed:
         for direction, pin in (("IN", r.pin_in), ("OUT", r.pin_out)):
             if pin:
-                await repo.replace_pin(conn, r.session_id, direction, pin)
+                repo.replace_pin(conn, r.session_id, direction, pin)
     return []
 
 
-async def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> list[str]:
+def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> list[str]:
     now = ctx.clock()
     for r in records:
-        existing = await repo.get_attendee(conn, r.attendee_id)
-        await repo.upsert_attendee(conn, existing.attendee_id if existing else r.attendee_id, r.name, r.email,
+        existing = repo.get_attendee(conn, r.attendee_id)
+        repo.upsert_attendee(conn, existing.attendee_id if existing else r.attendee_id, r.name, r.email,
                                    r.telegram, existing.invite_token if existing else new_invite_token(), now)
         if r.groups is not None:
-            await repo.set_groups(conn, r.attendee_id, r.groups)
+            repo.set_groups(conn, r.attendee_id, r.groups)
     return []
 
 
-async def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecord]) -> list[str]:
-    attendees = await repo.existing_ids(conn, "attendees", {r.attendee_id for r in records})
-    sessions = await repo.existing_ids(conn, "sessions", {r.session_id for r in records})
+def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecord]) -> list[str]:
+    attendees = repo.existing_ids(conn, "attendees", {r.attendee_id for r in records})
+    sessions = repo.existing_ids(conn, "sessions", {r.session_id for r in records})
     errors = []
     for r in records:
         if r.attendee_id.upper() not in attendees:
@@ -132,7 +135,7 @@ async def _import_registrations(conn, ctx: AppContext, records: list[Registratio
     if errors:
         return errors
     for r in records:
-        await repo.add_registration(conn, r.attendee_id, r.session_id)
+        repo.add_registration(conn, r.attendee_id, r.session_id)
     return []
 
 
@@ -145,38 +148,39 @@ class PinLine:
     pin_out: str | None
 
 
-async def list_pins(ctx: AppContext) -> list[PinLine]:
-    async with ctx.db.read() as conn:
-        pins = await repo.all_pins(conn)
-        return [PinLine(s, pins.get(s.session_id.upper(), {}).get("IN"), pins.get(s.session_id.upper(), {}).get("OUT"))
-                for s in await repo.all_sessions(conn)]
+@read_only
+def list_pins(conn, ctx: AppContext) -> list[PinLine]:
+    pins = repo.all_pins(conn)
+    return [PinLine(s, pins.get(s.session_id.upper(), {}).get("IN"), pins.get(s.session_id.upper(), {}).get("OUT"))
+            for s in repo.all_sessions(conn)]
 
 
-async def generate_pins(ctx: AppContext, which: str) -> int:
+@transactional
+def generate_pins(conn, ctx: AppContext, which: str) -> int:
     """`new`: give PINs to sessions that lack one; `all`: replace every session's PINs.
     Returns how many sessions got new PINs."""
     if which not in ("new", "all"):
         raise OperationError("Say which sessions: 'new' (sessions without PINs) or 'all' (regenerate every PIN).")
-    async with ctx.db.transaction() as conn:
-        current = await repo.all_pins(conn)
-        sessions = await repo.all_sessions(conn)
-        if which == "all":
-            await repo.delete_pins(conn, [s.session_id for s in sessions])
-            current = {}
-        taken = {pin for by_dir in current.values() for pin in by_dir.values()}
-        changed = 0
-        for session in sessions:
-            have = current.get(session.session_id.upper(), {})
-            missing = [d for d in ("IN", "OUT") if d not in have]
-            for direction in missing:
-                pin = pin_rules.generate_pin(taken)
-                taken.add(pin)
-                await repo.replace_pin(conn, session.session_id, direction, pin)
-            changed += bool(missing)
-        return changed
+    current = repo.all_pins(conn)
+    sessions = repo.all_sessions(conn)
+    if which == "all":
+        repo.delete_pins(conn, [s.session_id for s in sessions])
+        current = {}
+    taken = {pin for by_dir in current.values() for pin in by_dir.values()}
+    changed = 0
+    for session in sessions:
+        have = current.get(session.session_id.upper(), {})
+        missing = [d for d in ("IN", "OUT") if d not in have]
+        for direction in missing:
+            pin = pin_rules.generate_pin(taken)
+            taken.add(pin)
+            repo.replace_pin(conn, session.session_id, direction, pin)
+        changed += bool(missing)
+    return changed
 
 
-async def set_pin(ctx: AppContext, session_id: str, pin_in: str, pin_out: str | None = None) -> PinLine:
+@transactional
+def set_pin(conn, ctx: AppContext, session_id: str, pin_in: str, pin_out: str | None = None) -> PinLine:
     """Set a session's IN PIN (and optionally its OUT PIN), as the organiser typed them."""
     for pin in filter(None, (pin_in, pin_out)):
         problem = pin_rules.pin_problem(pin)
@@ -184,30 +188,29 @@ async def set_pin(ctx: AppContext, session_id: str, pin_in: str, pin_out: str | 
             raise OperationError(f"Not changed: {problem}.")
     if pin_out is not None and pin_in == pin_out:
         raise OperationError("Not changed: the IN and OUT PINs must differ.")
-    async with ctx.db.transaction() as conn:
-        session = await _session_or_fail(conn, session_id)
-        for direction, pin in (("IN", pin_in), ("OUT", pin_out)):
-            if pin is None:
-                continue
-            holder = await repo.pin_lookup(conn, pin)
-            if holder and (holder[0].upper(), holder[1]) != (session.session_id.upper(), direction):
-                raise OperationError(f"Not changed: PIN {pin} is already the {holder[1]} PIN of session {holder[0]}.")
-        for direction, pin in (("IN", pin_in), ("OUT", pin_out)):
-            if pin is not None:
-                await repo.replace_pin(conn, session.session_id, direction, pin)
-        pins = (await repo.all_pins(conn)).get(session.session_id.upper(), {})
-        return PinLine(session, pins.get("IN"), pins.get("OUT"))
+    session = _session_or_fail(conn, session_id)
+    for direction, pin in (("IN", pin_in), ("OUT", pin_out)):
+        if pin is None:
+            continue
+        holder = repo.pin_lookup(conn, pin)
+        if holder and (holder[0].upper(), holder[1]) != (session.session_id.upper(), direction):
+            raise OperationError(f"Not changed: PIN {pin} is already the {holder[1]} PIN of session {holder[0]}.")
+    for direction, pin in (("IN", pin_in), ("OUT", pin_out)):
+        if pin is not None:
+            repo.replace_pin(conn, session.session_id, direction, pin)
+    pins = (repo.all_pins(conn)).get(session.session_id.upper(), {})
+    return PinLine(session, pins.get("IN"), pins.get("OUT"))
 
 
-async def _session_or_fail(conn, session_id: str) -> SessionRow:
-    session = await repo.get_session(conn, session_id)
+def _session_or_fail(conn, session_id: str) -> SessionRow:
+    session = repo.get_session(conn, session_id)
     if session is None:
         raise OperationError(f"There is no session {session_id!r}. /pins lists the sessions.")
     return session
 
 
-async def _attendee_or_fail(conn, attendee_id: str):
-    attendee = await repo.get_attendee(conn, attendee_id)
+def _attendee_or_fail(conn, attendee_id: str):
+    attendee = repo.get_attendee(conn, attendee_id)
     if attendee is None:
         raise OperationError(f"There is no attendee {attendee_id!r}.")
     return attendee
@@ -215,23 +218,23 @@ async def _attendee_or_fail(conn, attendee_id: str):
 
 # ---------------------------------------------------------------- invites
 
-async def invites_csv(ctx: AppContext) -> bytes:
+@read_only
+def invites_csv(conn, ctx: AppContext) -> bytes:
     """Every imported attendee's personal invite link, for a mail merge."""
-    async with ctx.db.read() as conn:
-        attendees = [a for a in await repo.all_attendees(conn) if not a.walk_in]
+    attendees = [a for a in repo.all_attendees(conn) if not a.walk_in]
     return csv_bytes(["attendee_id", "name", "email", "invite_link", "linked"],
                      [[a.attendee_id, a.name, a.email, ctx.deep_link(a.invite_token),
                        "yes" if a.telegram_user_id else "no"] for a in attendees])
 
 
-async def unlink(ctx: AppContext, attendee_id: str) -> str:
+@transactional
+def unlink(conn, ctx: AppContext, attendee_id: str) -> str:
     """Detach an attendee's Telegram account so their invite link can be used again."""
-    async with ctx.db.transaction() as conn:
-        attendee = await _attendee_or_fail(conn, attendee_id)
-        if attendee.telegram_user_id is None:
-            raise OperationError(f"{attendee.attendee_id} has no Telegram account linked.")
-        await repo.unlink_attendee(conn, attendee.attendee_id)
-        return attendee.attendee_id
+    attendee = _attendee_or_fail(conn, attendee_id)
+    if attendee.telegram_user_id is None:
+        raise OperationError(f"{attendee.attendee_id} has no Telegram account linked.")
+    repo.unlink_attendee(conn, attendee.attendee_id)
+    return attendee.attendee_id
 
 
 # ---------------------------------------------------------------- scanners
@@ -245,7 +248,7 @@ class ScannerLine:
     current_session_id: str | None
 
 
-async def _resolve_person(conn, who: str) -> tuple[int, str]:
+def _resolve_person(conn, who: str) -> tuple[int, str]:
     """A Telegram user id from a numeric id, an @username or an attendee id.
 
     @usernames and attendee ids must belong to someone who has already written
@@ -253,14 +256,14 @@ async def _resolve_person(conn, who: str) -> tuple[int, str]:
     """
     who = who.strip()
     if who.isdigit():
-        return int(who), await repo.telegram_user_label(conn, int(who))
+        return int(who), repo.telegram_user_label(conn, int(who))
     if who.startswith("@"):
-        user_id = await repo.user_id_for_username(conn, who[1:])
+        user_id = repo.user_id_for_username(conn, who[1:])
         if user_id is None:
             raise OperationError(f"{who} has not written to the bot yet. Ask them to send /start, then try again "
                                  "(or use their numeric Telegram id).")
         return user_id, who
-    attendee = await repo.get_attendee(conn, who)
+    attendee = repo.get_attendee(conn, who)
     if attendee is None:
         raise OperationError(f"I don't know {who!r}: give an attendee id, an @username or a numeric Telegram id.")
     if attendee.telegram_user_id is None:
@@ -269,62 +272,63 @@ async def _resolve_person(conn, who: str) -> tuple[int, str]:
     return attendee.telegram_user_id, f"{attendee.name} ({attendee.attendee_id})"
 
 
-async def assign_scanner(ctx: AppContext, who: str, sessions: list[str]) -> ScannerLine | None:
+@transactional
+def assign_scanner(conn, ctx: AppContext, who: str, sessions: list[str]) -> ScannerLine | None:
     """`all`, `off`, or a list of session ids. Returns None when the scanner was removed."""
     if not sessions:
         raise OperationError("Say which sessions: all, off, or session ids (e.g. S12 S13).")
-    async with ctx.db.transaction() as conn:
-        user_id, label = await _resolve_person(conn, who)
-        spec = [s.lower() for s in sessions]
-        if spec == ["off"]:
-            if not await scanner_repo.remove(conn, user_id):
-                raise OperationError(f"{label} is not a scanner.")
-            return None
-        if spec == ["all"]:
-            await scanner_repo.assign(conn, user_id, True, [], to_db(ctx.clock()))
-        else:
-            found = []
-            for session_id in sessions:
-                found.append((await _session_or_fail(conn, session_id)).session_id)
-            await scanner_repo.assign(conn, user_id, False, found, to_db(ctx.clock()))
-        row = await scanner_repo.get_scanner(conn, user_id)
-        return ScannerLine(user_id, label, row.all_sessions, row.session_ids, row.current_session_id)
+    user_id, label = _resolve_person(conn, who)
+    spec = [s.lower() for s in sessions]
+    if spec == ["off"]:
+        if not scanner_repo.remove(conn, user_id):
+            raise OperationError(f"{label} is not a scanner.")
+        return None
+    if spec == ["all"]:
+        scanner_repo.assign(conn, user_id, True, [], to_db(ctx.clock()))
+    else:
+        found = []
+        for session_id in sessions:
+            found.append((_session_or_fail(conn, session_id)).session_id)
+        scanner_repo.assign(conn, user_id, False, found, to_db(ctx.clock()))
+    row = scanner_repo.get_scanner(conn, user_id)
+    return ScannerLine(user_id, label, row.all_sessions, row.session_ids, row.current_session_id)
 
 
-async def list_scanners(ctx: AppContext) -> list[ScannerLine]:
-    async with ctx.db.read() as conn:
-        return [ScannerLine(s.user_id, await repo.telegram_user_label(conn, s.user_id), s.all_sessions,
-                            s.session_ids, s.current_session_id) for s in await scanner_repo.all_scanners(conn)]
+@read_only
+def list_scanners(conn, ctx: AppContext) -> list[ScannerLine]:
+    return [ScannerLine(s.user_id, repo.telegram_user_label(conn, s.user_id), s.all_sessions,
+                        s.session_ids, s.current_session_id) for s in scanner_repo.all_scanners(conn)]
 
 
 # ---------------------------------------------------------------- access control and capacity
 
-async def set_access(ctx: AppContext, session_id: str, state: str) -> SessionRow:
+@transactional
+def set_access(conn, ctx: AppContext, session_id: str, state: str) -> SessionRow:
     if state.lower() not in ("on", "off"):
         raise OperationError("Usage: /access <session> on|off")
-    async with ctx.db.transaction() as conn:
-        session = await _session_or_fail(conn, session_id)
-        await repo.set_access_control(conn, session.session_id, state.lower() == "on")
-        return await repo.get_session(conn, session.session_id)
+    session = _session_or_fail(conn, session_id)
+    repo.set_access_control(conn, session.session_id, state.lower() == "on")
+    return repo.get_session(conn, session.session_id)
 
 
-async def set_acl_mode(ctx: AppContext, mode: str) -> AclMode:
+@transactional
+def set_acl_mode(conn, ctx: AppContext, mode: str) -> AclMode:
     try:
         chosen = AclMode(mode.lower())
     except ValueError:
         raise OperationError("Usage: /acl include (registered or targeted attendees) or /acl exclude "
                              "(registered attendees only).") from None
-    async with ctx.db.transaction() as conn:
-        await repo.set_setting(conn, "acl_mode", chosen.value)
+    repo.set_setting(conn, "acl_mode", chosen.value)
     return chosen
 
 
-async def get_acl_mode(ctx: AppContext) -> AclMode:
-    async with ctx.db.read() as conn:
-        return await attendance.acl_mode(conn)
+@read_only
+def get_acl_mode(conn, ctx: AppContext) -> AclMode:
+    return attendance.acl_mode(conn)
 
 
-async def set_capacity(ctx: AppContext, session_id: str, value: str) -> SessionRow:
+@transactional
+def set_capacity(conn, ctx: AppContext, session_id: str, value: str) -> SessionRow:
     value = value.strip().lower()
     if value == "none":
         capacity = None
@@ -332,10 +336,9 @@ async def set_capacity(ctx: AppContext, session_id: str, value: str) -> SessionR
         capacity = int(value)
     else:
         raise OperationError("Usage: /capacity <session> <number|none>")
-    async with ctx.db.transaction() as conn:
-        session = await _session_or_fail(conn, session_id)
-        await repo.set_capacity(conn, session.session_id, capacity)
-        return await repo.get_session(conn, session.session_id)
+    session = _session_or_fail(conn, session_id)
+    repo.set_capacity(conn, session.session_id, capacity)
+    return repo.get_session(conn, session.session_id)
 
 
 # ---------------------------------------------------------------- badges
@@ -347,26 +350,25 @@ class Badge:
     token: str
 
 
-async def badge_for(ctx: AppContext, attendee_id: str) -> Badge:
-    async with ctx.db.read() as conn:
-        attendee = await _attendee_or_fail(conn, attendee_id)
+@read_only
+def badge_for(conn, ctx: AppContext, attendee_id: str) -> Badge:
+    attendee = _attendee_or_fail(conn, attendee_id)
     return Badge(attendee.attendee_id, attendee.name,
                  badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version))
 
 
-async def reissue_badge(ctx: AppContext, attendee_id: str) -> Badge:
+@transactional
+def reissue_badge(conn, ctx: AppContext, attendee_id: str) -> Badge:
     """A new badge version: every earlier code of this attendee is refused as `revoked`."""
-    async with ctx.db.transaction() as conn:
-        attendee = await _attendee_or_fail(conn, attendee_id)
-        version = await repo.bump_badge_version(conn, attendee.attendee_id)
+    attendee = _attendee_or_fail(conn, attendee_id)
+    version = repo.bump_badge_version(conn, attendee.attendee_id)
     return Badge(attendee.attendee_id, attendee.name, badges.make_token(ctx.badge_secret, attendee.attendee_id,
                                                                          version))
 
 
 async def badges_zip(ctx: AppContext) -> tuple[bytes, int]:
     """Print-ready badge PNGs (QR with name and id underneath) for every attendee."""
-    async with ctx.db.read() as conn:
-        attendees = await repo.all_attendees(conn)
+    attendees = await ctx.db.read(repo.all_attendees)
     files = await asyncio.to_thread(_badge_files, ctx.badge_secret, attendees)
     return qr.zip_bytes(files), len(files)
 
@@ -395,7 +397,8 @@ class ShortlinkLine:
     link: str
 
 
-async def set_shortlink(ctx: AppContext, code: str, session_id: str, popup: str = "",
+@transactional
+def set_shortlink(conn, ctx: AppContext, code: str, session_id: str, popup: str = "",
                         reference: str = "") -> ShortlinkLine:
     """Create or update a shortlink. The code is also a Telegram deep-link payload,
     so it must stay within `A-Za-z0-9_-` and 64 characters; we ask for `SL` and
@@ -403,25 +406,24 @@ async def set_shortlink(ctx: AppContext, code: str, session_id: str, popup: str 
     if not SHORTLINK_CODE_RE.match(code):
         raise OperationError(f"Shortlink code {code!r} must be SL followed by upper-case letters or digits "
                              "(at most 64 characters), e.g. SL001.")
-    async with ctx.db.transaction() as conn:
-        session = await _session_or_fail(conn, session_id)
-        await shortlink_repo.upsert(conn, ShortlinkRow(code, session.session_id, reference or session.title,
-                                                       popup.strip()[:500]))
-        link = await shortlink_repo.get(conn, code)
+    session = _session_or_fail(conn, session_id)
+    shortlink_repo.upsert(conn, ShortlinkRow(code, session.session_id, reference or session.title,
+                                                   popup.strip()[:500]))
+    link = shortlink_repo.get(conn, code)
     return ShortlinkLine(code, session, link.reference, link.popup or attendance.default_popup(session),
                          ctx.deep_link(code))
 
 
-async def remove_shortlink(ctx: AppContext, code: str) -> None:
-    async with ctx.db.transaction() as conn:
-        if not await shortlink_repo.delete(conn, code):
-            raise OperationError(f"There is no shortlink {code!r}. /shortlinks lists them.")
+@transactional
+def remove_shortlink(conn, ctx: AppContext, code: str) -> None:
+    if not shortlink_repo.delete(conn, code):
+        raise OperationError(f"There is no shortlink {code!r}. /shortlinks lists them.")
 
 
-async def list_shortlinks(ctx: AppContext, codes: list[str] | None = None) -> list[ShortlinkLine]:
-    async with ctx.db.read() as conn:
-        rows = await shortlink_repo.all_shortlinks(conn)
-        sessions = {s.session_id.upper(): s for s in await repo.all_sessions(conn)}
+@read_only
+def list_shortlinks(conn, ctx: AppContext, codes: list[str] | None = None) -> list[ShortlinkLine]:
+    rows = shortlink_repo.all_shortlinks(conn)
+    sessions = {s.session_id.upper(): s for s in repo.all_sessions(conn)}
     if codes:
         wanted = {c.upper() for c in codes}
         missing = wanted - {r.code for r in rows}
@@ -452,5 +454,4 @@ def _shortlink_files(lines: list[ShortlinkLine]) -> list[tuple[str, bytes]]:
 
 async def backup(ctx: AppContext, path: str) -> int:
     """SQLite's online backup API: a consistent copy even while the bot writes."""
-    async with ctx.db.lock:
-        return await ctx.db.backup_to(path)
+    return await ctx.db.backup_to(path)

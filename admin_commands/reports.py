@@ -18,7 +18,7 @@ from typing import AsyncIterator, Callable, Iterator, TypeVar
 from admin_commands.operations import OperationError
 from bot import reports as files
 from bot.reports import Visit
-from bot.services.context import AppContext
+from bot.services.context import AppContext, read_only
 from bot.storage import reports as queries
 from bot.storage import repo
 from bot.storage.repo import AttendeeRow, SessionRow
@@ -127,14 +127,14 @@ class SessionSummary:
         return max(self.session.capacity - self.counts.inside_now, 0)
 
 
-async def session_summary(ctx: AppContext, session_id: str) -> SessionSummary:
+@read_only
+def session_summary(conn, ctx: AppContext, session_id: str) -> SessionSummary:
     """Live counts for one session, with its last five check-ins."""
-    async with ctx.db.read() as conn:
-        session = await repo.get_session(conn, session_id.strip())
-        if session is None:
-            raise OperationError(f"There is no session {session_id!r}. /pins lists the sessions.")
-        return SessionSummary(session, await queries.session_counts(conn, session.session_id),
-                              await queries.recent_checkins(conn, session.session_id))
+    session = repo.get_session(conn, session_id.strip())
+    if session is None:
+        raise OperationError(f"There is no session {session_id!r}. /pins lists the sessions.")
+    return SessionSummary(session, queries.session_counts(conn, session.session_id),
+                          queries.recent_checkins(conn, session.session_id))
 
 
 # ---------------------------------------------------------------- one attendee
@@ -164,26 +164,26 @@ class AttendeeLookup:
     more: bool = False
 
 
-async def find_attendee_summary(ctx: AppContext, query: str) -> AttendeeLookup:
+@read_only
+def find_attendee_summary(conn, ctx: AppContext, query: str) -> AttendeeLookup:
     """Find by attendee id, @handle or part of the name, and summarise if exactly one matches."""
     query = query.strip()
     if not query:
         raise OperationError("Say whom to look up: an attendee id, an @handle or part of a name.")
-    async with ctx.db.read() as conn:
-        matches = await repo.find_attendees(conn, query, limit=MAX_CANDIDATES + 1)
-        if not matches:
-            raise OperationError(f"No attendee matches {query!r}. Try their attendee id, @handle or part of the name.")
-        if len(matches) > 1:
-            return AttendeeLookup(None, matches[:MAX_CANDIDATES], more=len(matches) > MAX_CANDIDATES)
-        return AttendeeLookup(await _attendee_summary(conn, matches[0]), matches)
+    matches = repo.find_attendees(conn, query, limit=MAX_CANDIDATES + 1)
+    if not matches:
+        raise OperationError(f"No attendee matches {query!r}. Try their attendee id, @handle or part of the name.")
+    if len(matches) > 1:
+        return AttendeeLookup(None, matches[:MAX_CANDIDATES], more=len(matches) > MAX_CANDIDATES)
+    return AttendeeLookup(_attendee_summary(conn, matches[0]), matches)
 
 
-async def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
-    moves = await queries.attendee_movements(conn, attendee.attendee_id)
+def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
+    moves = queries.attendee_movements(conn, attendee.attendee_id)
     attended = []
     for _, group in groupby(moves, key=lambda m: m.session_id):
         group = list(group)
         attended.append(AttendedSession(group[0].session_id, group[0].title, group[0].session_start,
                                         files.pair_visits(group)))
-    return AttendeeSummary(attendee, await repo.attendee_groups(conn, attendee.attendee_id),
-                           await repo.registered_sessions(conn, attendee.attendee_id), attended)
+    return AttendeeSummary(attendee, repo.attendee_groups(conn, attendee.attendee_id),
+                           repo.registered_sessions(conn, attendee.attendee_id), attended)

@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.app import build_application, publish_commands
 from bot.config import ConfigError, Settings, load_settings
@@ -42,7 +42,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
 
 def main() -> None:
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the working directory
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ from admin_commands import bot_handlers as admin
 from admin_commands import report_handlers
 from bot.handlers import attendee, common, scanner
 from bot.services.context import AppContext
+from bot.telegram_request import RetryingRequest
 
 ATTENDEE_COMMANDS = [
     BotCommand("start", "Start, or link your registration"),
@@ -72,6 +73,8 @@ def build_application(ctx: AppContext, request: BaseRequest | None = None,
         builder = builder.base_url(ctx.settings.base_url).base_file_url(ctx.settings.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
+    else:
+        builder = builder.request(RetryingRequest(connection_pool_size=64))
     if ctx.settings.rate_limit:
         # Flood limits (429 + retry_after) delay a reply; they never drop it.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=10))

@@ -26,6 +26,7 @@ import base64
 import itertools
 import json
 import math
+import signal
 import threading
 import time
 from collections import deque
@@ -282,15 +283,17 @@ class BotApiEmulator:
             return len(self._queue)
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
-                 message: str = "") -> Any:
-        """Poll `predicate` until it returns something truthy; raise TimeoutError after `timeout` s."""
+                 message: str | Callable[[], str] = "") -> Any:
+        """Poll `predicate` until it returns something truthy, and return that; after `timeout`
+        seconds raise TimeoutError with `message` (a callable is asked then, for fresh details)."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
             if value:
                 return value
             if time.monotonic() >= deadline:
-                raise TimeoutError(message or f"condition not met within {timeout} s")
+                detail = message() if callable(message) else message
+                raise TimeoutError(f"condition not met within {timeout} s. {detail}".strip())
             time.sleep(interval)
 
     def fail(self, method: str, status: int = 429, retry_after: int = 1, description: str = "") -> None:
@@ -487,7 +490,8 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict, dict[str, tuple[st
     if not body:
         return {}, {}
     if ctype == "application/json":
-        return json.loads(body.decode("utf-8")), {}
+        params = json.loads(body.decode("utf-8"))
+        return {k: _form_value(k, v) if isinstance(v, str) else v for k, v in params.items()}, {}
     if ctype == "application/x-www-form-urlencoded":
         return {k: _form_value(k, v) for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=True)}, {}
     if ctype == "multipart/form-data":
@@ -569,18 +573,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve(port: int = 8081, token: str = DEFAULT_TOKEN, host: str = "127.0.0.1",
           send_limit_per_s: int | None = None) -> None:
-    """Run the emulator in the foreground (Ctrl-C stops it). Point the bot at it with
+    """Run the emulator in the foreground until SIGINT or SIGTERM. Point the bot at it with
     TELEGRAM_API_URL=http://<host>:<port> and BOT_TOKEN=<token>; drive it with e.g.
     `curl -d '{"user_id": 42, "text": "/start"}' -H 'Content-Type: application/json'
     http://127.0.0.1:8081/control/message` and `curl http://127.0.0.1:8081/control/sent`."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     emulator = BotApiEmulator(token, host=host, port=port, send_limit_per_s=send_limit_per_s)
-    url = emulator.start()
-    print(f"Bot API emulator on {url} (token {token})", flush=True)
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        url = emulator.start()
+        print(f"Bot API emulator on {url} (token {token})", flush=True)
+        stop.wait()
     finally:
         emulator.stop()
 

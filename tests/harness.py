@@ -123,8 +123,11 @@ class BotHarness:
     # ---------------------------------------------------------------- database
 
     async def rows(self, sql: str, params: tuple = ()) -> list:
-        async with self.db.read() as conn:
-            return [tuple(r) for r in await conn.execute_fetchall(sql, params)]
+        return await self.db.read(lambda conn: [tuple(r) for r in conn.execute(sql, params)])
+
+    async def execute(self, sql: str, params: tuple = ()) -> None:
+        """Change the database directly, as an organiser's earlier action would have."""
+        await self.db.run(lambda conn: conn.execute(sql, params))
 
     async def log(self) -> list[tuple]:
         """(attendee, session, direction, method, accepted, reason) of every log row, oldest first."""

@@ -51,26 +51,25 @@ class Shot:
     noise: float          # sensor noise, standard deviation in grey levels
 
 
-def _draw_shot(rng: random.Random, *, rotate, scale, blur, jpeg_quality, perspective) -> Shot:
+def _draw_shot(rng: random.Random, size: int, *, rotate, scale, blur, jpeg_quality, perspective) -> Shot:
     """The realistic mix: mostly a badge held up at arm's length, some from
-    further away, some tilted a lot, a share blurred or badly lit.
-
-    Blur is capped at half a module (in photo pixels): beyond that the code is
-    gone for any decoder and the photo would only measure the generator.
-    """
+    further away, some tilted a lot, a share blurred, shaken or badly lit.
+    A pinned `blur` comes without hand shake, so tests control all the blur."""
     if scale is None:
-        scale = rng.choices((rng.uniform(0.14, 0.32), rng.uniform(0.07, 0.14), rng.uniform(0.05, 0.07),
+        scale = rng.choices((rng.uniform(0.14, 0.32), rng.uniform(0.08, 0.14), rng.uniform(0.06, 0.08),
                              rng.uniform(0.32, 0.45)), weights=(60, 24, 8, 8))[0]
     if rotate is None:
         rotate = rng.choices((max(-30.0, min(30.0, rng.gauss(0, 12))), rng.uniform(-30, 30),
                               rng.choice((-1, 1)) * rng.uniform(30, 180)), weights=(70, 18, 12))[0]
     if perspective is None:
         perspective = rng.choices((rng.uniform(0, 0.08), rng.uniform(0.08, 0.2)), weights=(75, 25))[0]
-    module_px = scale * 1280 / 29
+    module_px = scale * size / 29           # version 3, the largest badge symbol
+    shake = 0.0
     if blur is None:
-        blur = min(rng.choices((rng.uniform(0, 0.8), rng.uniform(0.8, 1.6), rng.uniform(1.6, 2.8)),
-                               weights=(45, 35, 20))[0], 0.55 * module_px)
-    shake = rng.choices((0.0, min(rng.uniform(2, 8), 1.2 * module_px)), weights=(80, 20))[0]
+        blur = rng.choices((rng.uniform(0, 0.8), rng.uniform(0.8, 1.6), rng.uniform(1.6, 2.8)),
+                           weights=(45, 35, 20))[0]
+        shake = rng.choices((0.0, rng.uniform(2, 8)), weights=(80, 20))[0]
+        blur, shake = _within_blur_budget(blur, shake, module_px)
     if jpeg_quality is None:
         jpeg_quality = rng.choices((rng.randint(75, 92), rng.randint(50, 75), rng.randint(30, 50)),
                                    weights=(60, 30, 10))[0]
@@ -81,13 +80,25 @@ def _draw_shot(rng: random.Random, *, rotate, scale, blur, jpeg_quality, perspec
                 noise=rng.uniform(1.5, 9))
 
 
+def _within_blur_budget(blur: float, shake: float, module_px: float) -> tuple[float, float]:
+    """Scale defocus and shake down together until their combined spread (a
+    smear of length L has the spread of a Gaussian of radius 0.29 L) is at most
+    half a QR module: beyond that the code is gone for any decoder, and the
+    photo would measure the generator rather than the reader."""
+    spread = math.hypot(blur, 0.29 * shake)
+    budget = 0.5 * module_px
+    if spread <= budget:
+        return blur, shake
+    return blur * budget / spread, shake * budget / spread
+
+
 def badge_photo(token: str, *, seed: int, size: int = 1280, rotate: float | None = None,
                 scale: float | None = None, blur: float | None = None, jpeg_quality: int | None = None,
                 perspective: float | None = None, name: str = "Ada Lovelace") -> bytes:
     """JPEG of one badge photographed at a door. Arguments left at None are drawn
     from the realistic mix (see `_draw_shot`); give them to pin one distortion."""
     rng = random.Random(seed)
-    shot = _draw_shot(rng, rotate=rotate, scale=scale, blur=blur, jpeg_quality=jpeg_quality,
+    shot = _draw_shot(rng, size, rotate=rotate, scale=scale, blur=blur, jpeg_quality=jpeg_quality,
                       perspective=perspective)
     photo = _background(size, rng)
     _place_badge(photo, token, name, shot, rng, region=(0.0, 1.0))

@@ -62,14 +62,12 @@ async def test_not_registered_for_access_controlled_session(event):
 async def test_targeted_attendee_allowed_only_in_include_mode(event):
     cleo = User(333, "Cleo")  # REG-3, in group track-rust, S2 targets track-rust, not registered
     assert "only open to registered" in await event.reply_text(cleo, "RUST2IN")
-    async with event.db.transaction() as conn:
-        await conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('acl_mode', 'include')")
+    await event.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('acl_mode', 'include')")
     assert "Checked in to S2" in await event.reply_text(cleo, "RUST2IN")
 
 
 async def test_session_full(event):
-    async with event.db.transaction() as conn:
-        await conn.execute("UPDATE sessions SET capacity = 1 WHERE session_id = 'S1'")
+    await event.execute("UPDATE sessions SET capacity = 1 WHERE session_id = 'S1'")
     assert "Checked in" in await event.reply_text(ADA, "KEY1IN")
     assert "is full" in await event.reply_text(BOB, "KEY1IN")
     # Once someone leaves there is room again.
@@ -108,8 +106,7 @@ async def test_redelivered_update_is_counted_once(event):
     payload = event._message(ADA, text="KEY1IN")
     first = await event.deliver(payload)
     # Telegram redelivers the same update (e.g. after a crash before it was marked done).
-    async with event.db.transaction() as conn:
-        await conn.execute("UPDATE updates SET done_at = NULL WHERE update_id = ?", (payload["update_id"],))
+    await event.execute("UPDATE updates SET done_at = NULL WHERE update_id = ?", (payload["update_id"],))
     await event.processor.resume_pending()
     await event.processor.drain()
     assert "Checked in" in first[-1].text

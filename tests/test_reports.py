@@ -75,16 +75,17 @@ async def scenario(bot):
     assert "Checked out" in await bot.reply_text(ADA, "KEY1OUT")
     refused = await log_id(bot, "attendee_id = 'REG-3' AND accepted = 0")
     bob_in = await log_id(bot, "attendee_id = 'TG-502'")
-    async with bot.db.transaction() as conn:
-        override = await repo.insert_log(conn, LogEntry(
+    def override_and_undo(conn) -> None:
+        override = repo.insert_log(conn, LogEntry(
             at=bot.clock(), direction="IN", method="scan", accepted=True, reason="ok", attendee_id="REG-3",
             session_id="S2", override=True, registered=False, targeted=True, actor_user_id=SAM.id,
             scanner_user_id=SAM.id, ref_id=refused))
-        await repo.set_presence(conn, "REG-3", "S2", "IN", override)
-        await repo.insert_log(conn, LogEntry(
+        repo.set_presence(conn, "REG-3", "S2", "IN", override)
+        repo.insert_log(conn, LogEntry(
             at=bot.clock(), direction="UNDO", method="pin", accepted=True, reason="ok", attendee_id="TG-502",
             session_id="S1", actor_user_id=ORGANISER.id, ref_id=bob_in))
-        await repo.recompute_presence(conn, "TG-502", "S1")
+        repo.recompute_presence(conn, "TG-502", "S1")
+    await bot.db.run(override_and_undo)
     return bot
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.domain import pins
 from bot.domain.rules import (AclMode, Attempt, Direction, Method, Reason, Situation, Verdict, judge,
                               pin_locked_until)
-from bot.services.context import AppContext, Person
+from bot.services.context import AppContext, Person, transactional
 from bot.services.people import identify
 from bot.storage import repo
 from bot.storage import shortlinks as shortlink_repo
@@ -47,12 +47,12 @@ class HistoryEntry:
     session: SessionRow
 
 
-async def acl_mode(conn: Conn) -> AclMode:
+def acl_mode(conn: Conn) -> AclMode:
     """Event-wide access-control preference; 'exclude targets' (registered only) by default."""
-    return AclMode(await repo.get_setting(conn, "acl_mode") or AclMode.EXCLUDE_TARGETS)
+    return AclMode(repo.get_setting(conn, "acl_mode") or AclMode.EXCLUDE_TARGETS)
 
 
-async def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee: AttendeeRow | None,
+def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee: AttendeeRow | None,
                            session: SessionRow | None, actor_user_id: int, scanner_user_id: int | None = None,
                            update_id: int | None = None, item: int = 0, detail: str = "",
                            ref_id: int | None = None) -> AttemptResult:
@@ -62,19 +62,19 @@ async def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, att
     registered = targeted = None
     others = None
     if attendee is not None and session is not None:
-        registered = await repo.is_registered(conn, attendee.attendee_id, session.session_id)
-        targeted = await repo.is_targeted(conn, attendee.attendee_id, session.session_id)
-        last = await repo.last_record(conn, attendee.attendee_id, session.session_id)
-        others = await repo.people_inside(conn, session.session_id, excluding=attendee.attendee_id)
+        registered = repo.is_registered(conn, attendee.attendee_id, session.session_id)
+        targeted = repo.is_targeted(conn, attendee.attendee_id, session.session_id)
+        last = repo.last_record(conn, attendee.attendee_id, session.session_id)
+        others = repo.people_inside(conn, session.session_id, excluding=attendee.attendee_id)
         situation = Situation(
-            access_control=session.access_control, acl_mode=await acl_mode(conn), capacity=session.capacity,
+            access_control=session.access_control, acl_mode=acl_mode(conn), capacity=session.capacity,
             others_inside=others, registered=registered, targeted=targeted,
             last_direction=Direction(last[0]) if last else None, last_at=last[1] if last else None,
         )
     verdict = judge(attempt, situation)
     log_id = None
     if verdict.recorded:
-        log_id = await repo.insert_log(conn, LogEntry(
+        log_id = repo.insert_log(conn, LogEntry(
             at=now, direction=attempt.direction, method=attempt.method, accepted=verdict.accepted,
             reason=verdict.reason, attendee_id=attendee.attendee_id if attendee else None,
             session_id=session.session_id if session else None, override=attempt.override,
@@ -82,7 +82,7 @@ async def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, att
             scanner_user_id=scanner_user_id, ref_id=ref_id, update_id=update_id, item=item, detail=detail,
         ))
         if verdict.accepted:
-            await repo.set_presence(conn, attendee.attendee_id, session.session_id, attempt.direction, log_id)
+            repo.set_presence(conn, attendee.attendee_id, session.session_id, attempt.direction, log_id)
     inside_now = None
     if others is not None:
         inside = (verdict.accepted and attempt.direction is Direction.IN) or (
@@ -92,15 +92,15 @@ async def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, att
                          inside_now, log_id, override=attempt.override)
 
 
-async def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
+def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
     """Outcomes already recorded for this update (it is being processed again after a restart)."""
     if update_id is None:
         return []
     results = []
-    for row in await repo.log_rows_for_update(conn, update_id):
-        attendee = await repo.get_attendee(conn, row.attendee_id) if row.attendee_id else None
-        session = await repo.get_session(conn, row.session_id) if row.session_id else None
-        inside = await repo.people_inside(conn, session.session_id) if session else None
+    for row in repo.log_rows_for_update(conn, update_id):
+        attendee = repo.get_attendee(conn, row.attendee_id) if row.attendee_id else None
+        session = repo.get_session(conn, row.session_id) if row.session_id else None
+        inside = repo.people_inside(conn, session.session_id) if session else None
         results.append(AttemptResult(
             Verdict(Reason(row.reason)), Direction(row.direction) if row.direction != "UNDO" else Direction.IN,
             Method(row.method), row.at, attendee, session, row.registered, row.targeted, inside, row.id,
@@ -116,41 +116,42 @@ class PinOutcome:
     result: AttemptResult | None
 
 
-async def check_in_with_pin(ctx: AppContext, person: Person, text: str, update_id: int | None = None) -> PinOutcome:
+@transactional
+def check_in_with_pin(conn: Conn, ctx: AppContext, person: Person, text: str,
+                      update_id: int | None = None) -> PinOutcome:
     """An attendee sent a PIN: the IN PIN checks in, the OUT PIN checks out.
 
     Wrong PINs are counted per Telegram account from the log itself, so the
     limit survives restarts and needs no separate state.
     """
     pin = pins.normalise_input(text)
-    async with ctx.db.transaction() as conn:
-        attendee = await identify(conn, ctx, person)
-        if attendee is None:
-            return PinOutcome(None)
-        replay = await replayed_results(conn, update_id)
-        if replay:
-            return PinOutcome(replay[0])
-        now = ctx.clock()
-        window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
-        locked = pin_locked_until(await repo.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
-        found = None if locked else await repo.pin_lookup(conn, pin)
-        session = await repo.get_session(conn, found[0]) if found else None
-        attempt = Attempt(Direction(found[1]) if found else Direction.IN, Method.PIN,
-                          pin_locked_until=locked, pin_known=found is not None)
-        result = await judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
-                                        actor_user_id=person.user_id, update_id=update_id,
-                                        detail="" if found else pin)
-        return PinOutcome(result)
+    attendee = identify(conn, ctx, person)
+    if attendee is None:
+        return PinOutcome(None)
+    replay = replayed_results(conn, update_id)
+    if replay:
+        return PinOutcome(replay[0])
+    now = ctx.clock()
+    window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
+    locked = pin_locked_until(repo.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
+    found = None if locked else repo.pin_lookup(conn, pin)
+    session = repo.get_session(conn, found[0]) if found else None
+    attempt = Attempt(Direction(found[1]) if found else Direction.IN, Method.PIN,
+                      pin_locked_until=locked, pin_known=found is not None)
+    result = judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
+                                    actor_user_id=person.user_id, update_id=update_id,
+                                    detail="" if found else pin)
+    return PinOutcome(result)
 
 
-async def my_attendance(ctx: AppContext, person: Person) -> list[HistoryEntry] | None:
+@transactional
+def my_attendance(conn: Conn, ctx: AppContext, person: Person) -> list[HistoryEntry] | None:
     """The sender's check-ins and check-outs, newest first; None if not an attendee."""
-    async with ctx.db.transaction() as conn:
-        attendee = await identify(conn, ctx, person)
-        if attendee is None:
-            return None
-        return [HistoryEntry(row.at, row.direction, row.method, session)
-                for row, session in await repo.attendee_history(conn, attendee.attendee_id)]
+    attendee = identify(conn, ctx, person)
+    if attendee is None:
+        return None
+    return [HistoryEntry(row.at, row.direction, row.method, session)
+            for row, session in repo.attendee_history(conn, attendee.attendee_id)]
 
 
 @dataclass(frozen=True)
@@ -167,25 +168,25 @@ def default_popup(session: SessionRow) -> str:
     return f"Your attendance to {session.title} has been recorded"
 
 
-async def follow_shortlink(ctx: AppContext, person: Person, code: str,
-                           update_id: int | None = None) -> ShortlinkOutcome:
+@transactional
+def follow_shortlink(conn: Conn, ctx: AppContext, person: Person, code: str,
+                     update_id: int | None = None) -> ShortlinkOutcome:
     """An attendee opened `https://t.me/<bot>?start=<code>` from an onsite QR: check in.
 
     A shortlink only ever checks in (like a badge scan); leaving needs the OUT PIN.
     """
-    async with ctx.db.transaction() as conn:
-        link = await shortlink_repo.get(conn, code)
-        if link is None:
-            return ShortlinkOutcome(False)
-        attendee = await identify(conn, ctx, person)
-        if attendee is None:
-            return ShortlinkOutcome(True)
-        session = await repo.get_session(conn, link.session_id)
-        popup = link.popup or default_popup(session)
-        replay = await replayed_results(conn, update_id)
-        if replay:
-            return ShortlinkOutcome(True, replay[0], popup)
-        result = await judge_and_record(conn, ctx, Attempt(Direction.IN, Method.SHORTLINK), attendee=attendee,
-                                        session=session, actor_user_id=person.user_id, update_id=update_id,
-                                        detail=link.code)
-        return ShortlinkOutcome(True, result, popup)
+    link = shortlink_repo.get(conn, code)
+    if link is None:
+        return ShortlinkOutcome(False)
+    attendee = identify(conn, ctx, person)
+    if attendee is None:
+        return ShortlinkOutcome(True)
+    session = repo.get_session(conn, link.session_id)
+    popup = link.popup or default_popup(session)
+    replay = replayed_results(conn, update_id)
+    if replay:
+        return ShortlinkOutcome(True, replay[0], popup)
+    result = judge_and_record(conn, ctx, Attempt(Direction.IN, Method.SHORTLINK), attendee=attendee,
+                                    session=session, actor_user_id=person.user_id, update_id=update_id,
+                                    detail=link.code)
+    return ShortlinkOutcome(True, result, popup)

@@ -6,24 +6,24 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from bot.services.context import AppContext
+from bot.services.context import AppContext, transactional
 from bot.storage import repo
 
 VALID_FOR = timedelta(minutes=10)
 
 
-async def ask(ctx: AppContext, user_id: int, action: str) -> str:
+@transactional
+def ask(conn, ctx: AppContext, user_id: int, action: str) -> str:
     token = secrets.token_urlsafe(9)
-    async with ctx.db.transaction() as conn:
-        await repo.create_confirmation(conn, token, user_id, action, ctx.clock())
+    repo.create_confirmation(conn, token, user_id, action, ctx.clock())
     return token
 
 
-async def consume(ctx: AppContext, token: str, user_id: int) -> str | None:
+@transactional
+def consume(conn, ctx: AppContext, token: str, user_id: int) -> str | None:
     """The confirmed action, or None if the token is unknown, someone else's, used or expired."""
     now = ctx.clock()
-    async with ctx.db.transaction() as conn:
-        action = await repo.confirmation_action(conn, token)
-        if action is None or not await repo.use_confirmation(conn, token, user_id, action, now, now - VALID_FOR):
-            return None
-        return action
+    action = repo.confirmation_action(conn, token)
+    if action is None or not repo.use_confirmation(conn, token, user_id, action, now, now - VALID_FOR):
+        return None
+    return action

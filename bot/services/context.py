@@ -1,14 +1,17 @@
 """What every use case needs: the database, the settings, the clock, the secret."""
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Awaitable, Callable, TypeVar
 
 from bot.config import Settings
 from bot.storage import repo
 from bot.storage.db import Database
+
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -50,21 +53,38 @@ class BotUsernameUnknown(Exception):
     """Links need the bot's @username: known once the bot has started, or from BOT_USERNAME."""
 
 
+def transactional(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Turn `body(conn, ctx, ...)` into the use case `await use_case(ctx, ...)`,
+    run as one transaction in the database thread (see `Database.run`)."""
+    @functools.wraps(body)
+    async def use_case(ctx: "AppContext", *args, **kwargs) -> T:
+        return await ctx.db.run(lambda conn: body(conn, ctx, *args, **kwargs))
+    return use_case
+
+
+def read_only(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Like `transactional`, for use cases that only read."""
+    @functools.wraps(body)
+    async def use_case(ctx: "AppContext", *args, **kwargs) -> T:
+        return await ctx.db.read(lambda conn: body(conn, ctx, *args, **kwargs))
+    return use_case
+
+
 async def build_context(settings: Settings, db: Database, clock: Callable[[], datetime] = utc_now) -> AppContext:
     """Resolve the badge secret (environment, else generated once and kept in
     the database) and the last known bot username."""
-    async with db.transaction() as conn:
+    def load(conn) -> tuple[str, str | None]:
         secret = settings.badge_secret
         if secret is None:
-            secret = await repo.get_setting(conn, "badge_secret")
+            secret = repo.get_setting(conn, "badge_secret")
             if secret is None:
                 secret = secrets.token_urlsafe(32)
-                await repo.set_setting(conn, "badge_secret", secret)
-        username = settings.bot_username or await repo.get_setting(conn, "bot_username")
+                repo.set_setting(conn, "badge_secret", secret)
+        return secret, settings.bot_username or repo.get_setting(conn, "bot_username")
+    secret, username = await db.run(load)
     return AppContext(db=db, settings=settings, badge_secret=secret, clock=clock, bot_username=username)
 
 
 async def remember_bot_username(ctx: AppContext, username: str) -> None:
     ctx.bot_username = ctx.settings.bot_username or username
-    async with ctx.db.transaction() as conn:
-        await repo.set_setting(conn, "bot_username", username)
+    await ctx.db.run(repo.set_setting, "bot_username", username)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain import badges
-from bot.services.context import AppContext, Person
+from bot.services.context import AppContext, Person, transactional
 from bot.storage import repo
 from bot.storage.repo import AttendeeRow, Conn
 
@@ -25,24 +25,24 @@ def walk_in_id(user_id: int) -> str:
     return f"TG-{user_id}"
 
 
-async def identify(conn: Conn, ctx: AppContext, person: Person) -> AttendeeRow | None:
+def identify(conn: Conn, ctx: AppContext, person: Person) -> AttendeeRow | None:
     """The attendee behind a Telegram user, linking or creating one when the rules allow."""
     now = ctx.clock()
-    await repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, now)
-    attendee = await repo.attendee_for_user(conn, person.user_id)
+    repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, now)
+    attendee = repo.attendee_for_user(conn, person.user_id)
     if attendee is not None and not attendee.walk_in:
         return attendee
-    imported = await repo.unlinked_attendee_for_hint(conn, person.user_id, person.username)
+    imported = repo.unlinked_attendee_for_hint(conn, person.user_id, person.username)
     if imported is not None:
         # An organiser imported this person after they had started as a walk-in:
         # the imported record (with registrations) wins.
-        await repo.link_user(conn, imported.attendee_id, person.user_id)
-        return await repo.get_attendee(conn, imported.attendee_id)
+        repo.link_user(conn, imported.attendee_id, person.user_id)
+        return repo.get_attendee(conn, imported.attendee_id)
     if attendee is not None:
         return attendee
     if not ctx.settings.open_registration:
         return None
-    return await repo.create_walk_in(conn, walk_in_id(person.user_id), person.display_name, person.user_id,
+    return repo.create_walk_in(conn, walk_in_id(person.user_id), person.display_name, person.user_id,
                                      new_invite_token(), now)
 
 
@@ -60,25 +60,25 @@ class StartOutcome:
     attendee: AttendeeRow | None
 
 
-async def start(ctx: AppContext, person: Person, invite_token: str | None) -> StartOutcome:
+@transactional
+def start(conn: Conn, ctx: AppContext, person: Person, invite_token: str | None) -> StartOutcome:
     """`/start`, optionally with an invite token from a personal link.
 
     An invite links one Telegram account only: a second account trying it is
     refused, and the organiser can unlink (`/unlink`) to let a new one in.
     """
-    async with ctx.db.transaction() as conn:
-        if not invite_token:
-            attendee = await identify(conn, ctx, person)
-            return StartOutcome(StartKind.WELCOME if attendee else StartKind.NOT_ON_LIST, attendee)
-        await repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name,
-                                       person.last_name, ctx.clock())
-        invited = await repo.attendee_for_invite(conn, invite_token)
-        if invited is None:
-            return StartOutcome(StartKind.INVITE_UNKNOWN, await repo.attendee_for_user(conn, person.user_id))
-        if invited.telegram_user_id not in (None, person.user_id):
-            return StartOutcome(StartKind.INVITE_TAKEN, await repo.attendee_for_user(conn, person.user_id))
-        await repo.link_user(conn, invited.attendee_id, person.user_id)
-        return StartOutcome(StartKind.LINKED, await repo.get_attendee(conn, invited.attendee_id))
+    if not invite_token:
+        attendee = identify(conn, ctx, person)
+        return StartOutcome(StartKind.WELCOME if attendee else StartKind.NOT_ON_LIST, attendee)
+    repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name,
+                                   person.last_name, ctx.clock())
+    invited = repo.attendee_for_invite(conn, invite_token)
+    if invited is None:
+        return StartOutcome(StartKind.INVITE_UNKNOWN, repo.attendee_for_user(conn, person.user_id))
+    if invited.telegram_user_id not in (None, person.user_id):
+        return StartOutcome(StartKind.INVITE_TAKEN, repo.attendee_for_user(conn, person.user_id))
+    repo.link_user(conn, invited.attendee_id, person.user_id)
+    return StartOutcome(StartKind.LINKED, repo.get_attendee(conn, invited.attendee_id))
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,9 @@ class OwnBadge:
     token: str
 
 
-async def own_badge(ctx: AppContext, person: Person) -> OwnBadge | None:
-    async with ctx.db.transaction() as conn:
-        attendee = await identify(conn, ctx, person)
+@transactional
+def own_badge(conn: Conn, ctx: AppContext, person: Person) -> OwnBadge | None:
+    attendee = identify(conn, ctx, person)
     if attendee is None:
         return None
     return OwnBadge(attendee.attendee_id, attendee.name,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.domain import badges
 from bot.domain.rules import Attempt, CodeStatus, Direction, Method, Reason
 from bot.services.attendance import AttemptResult, judge_and_record, replayed_results
-from bot.services.context import AppContext, Person
+from bot.services.context import AppContext, Person, read_only, transactional
 from bot.storage import repo
 from bot.storage import scanners as scanner_repo
 from bot.storage.repo import SessionRow
@@ -25,25 +25,25 @@ class ScanRefusal(Exception):
     """A scanner action that cannot be done; the message says why."""
 
 
-async def is_scanner(ctx: AppContext, user_id: int) -> bool:
-    async with ctx.db.read() as conn:
-        return await scanner_repo.get_scanner(conn, user_id) is not None
+@read_only
+def is_scanner(conn, ctx: AppContext, user_id: int) -> bool:
+    return scanner_repo.get_scanner(conn, user_id) is not None
 
 
-async def scanner_ids(ctx: AppContext) -> list[int]:
-    async with ctx.db.read() as conn:
-        return await scanner_repo.scanner_ids(conn)
+@read_only
+def scanner_ids(conn, ctx: AppContext) -> list[int]:
+    return scanner_repo.scanner_ids(conn)
 
 
-async def scannable_sessions(ctx: AppContext, user_id: int) -> list[SessionRow] | None:
+@read_only
+def scannable_sessions(conn, ctx: AppContext, user_id: int) -> list[SessionRow] | None:
     """Sessions this scanner may scan for, running now first, then upcoming, then past;
     None if the user is not a scanner."""
     now = ctx.clock()
-    async with ctx.db.read() as conn:
-        scanner = await scanner_repo.get_scanner(conn, user_id)
-        if scanner is None:
-            return None
-        sessions = await repo.all_sessions(conn)
+    scanner = scanner_repo.get_scanner(conn, user_id)
+    if scanner is None:
+        return None
+    sessions = repo.all_sessions(conn)
     if not scanner.all_sessions:
         allowed = {s.upper() for s in scanner.session_ids}
         sessions = [s for s in sessions if s.session_id.upper() in allowed]
@@ -57,97 +57,97 @@ async def scannable_sessions(ctx: AppContext, user_id: int) -> list[SessionRow] 
     return sorted(sessions, key=order)
 
 
-async def current_session(ctx: AppContext, user_id: int) -> SessionRow | None:
+@read_only
+def current_session(conn, ctx: AppContext, user_id: int) -> SessionRow | None:
     """The session this scanner is scanning for now (kept in the database, so it survives a restart)."""
-    async with ctx.db.read() as conn:
-        scanner = await scanner_repo.get_scanner(conn, user_id)
-        if scanner is None or scanner.current_session_id is None:
-            return None
-        return await repo.get_session(conn, scanner.current_session_id)
+    scanner = scanner_repo.get_scanner(conn, user_id)
+    if scanner is None or scanner.current_session_id is None:
+        return None
+    return repo.get_session(conn, scanner.current_session_id)
 
 
-async def choose_session(ctx: AppContext, user_id: int, session_id: str | None) -> SessionRow | None:
+@transactional
+def choose_session(conn, ctx: AppContext, user_id: int, session_id: str | None) -> SessionRow | None:
     """Start scanning for a session (None stops scanning)."""
-    async with ctx.db.transaction() as conn:
-        if await scanner_repo.get_scanner(conn, user_id) is None:
-            raise ScanRefusal("not_scanner")
-        if session_id is None:
-            await scanner_repo.set_current_session(conn, user_id, None)
-            return None
-        session = await repo.get_session(conn, session_id)
-        if session is None:
-            raise ScanRefusal("unknown_session")
-        if not await scanner_repo.may_scan(conn, user_id, session.session_id):
-            raise ScanRefusal("scanner_not_permitted")
-        await scanner_repo.set_current_session(conn, user_id, session.session_id)
-        return session
+    if scanner_repo.get_scanner(conn, user_id) is None:
+        raise ScanRefusal("not_scanner")
+    if session_id is None:
+        scanner_repo.set_current_session(conn, user_id, None)
+        return None
+    session = repo.get_session(conn, session_id)
+    if session is None:
+        raise ScanRefusal("unknown_session")
+    if not scanner_repo.may_scan(conn, user_id, session.session_id):
+        raise ScanRefusal("scanner_not_permitted")
+    scanner_repo.set_current_session(conn, user_id, session.session_id)
+    return session
 
 
-async def scan_codes(ctx: AppContext, scanner: Person, codes: list[str], method: Method,
+@transactional
+def scan_codes(conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method,
                      update_id: int | None = None) -> list[AttemptResult]:
     """Judge every code read from one photo (or typed by the scanner), in one transaction.
 
     A typed text is a badge code or an attendee id (`manual`); a photo's codes
     must be badge codes, anything else in a QR is `invalid_code`.
     """
-    async with ctx.db.transaction() as conn:
-        replay = await replayed_results(conn, update_id)
-        if replay:
-            return replay
-        scanner_row = await scanner_repo.get_scanner(conn, scanner.user_id)
-        session = None
-        if scanner_row and scanner_row.current_session_id:
-            session = await repo.get_session(conn, scanner_row.current_session_id)
-        permitted = session is not None and await scanner_repo.may_scan(conn, scanner.user_id, session.session_id)
-        results = []
-        for item, code in enumerate(codes):
-            attendee, status = await _resolve_code(conn, ctx, code, allow_attendee_id=method is Method.MANUAL)
-            attempt = Attempt(Direction.IN, method, scanner_permitted=permitted, code_status=status)
-            results.append(await judge_and_record(
-                conn, ctx, attempt, attendee=attendee, session=session, actor_user_id=scanner.user_id,
-                scanner_user_id=scanner.user_id, update_id=update_id, item=item,
-                detail="" if attendee else code[:64]))
-        return results
+    replay = replayed_results(conn, update_id)
+    if replay:
+        return replay
+    scanner_row = scanner_repo.get_scanner(conn, scanner.user_id)
+    session = None
+    if scanner_row and scanner_row.current_session_id:
+        session = repo.get_session(conn, scanner_row.current_session_id)
+    permitted = session is not None and scanner_repo.may_scan(conn, scanner.user_id, session.session_id)
+    results = []
+    for item, code in enumerate(codes):
+        attendee, status = _resolve_code(conn, ctx, code, allow_attendee_id=method is Method.MANUAL)
+        attempt = Attempt(Direction.IN, method, scanner_permitted=permitted, code_status=status)
+        results.append(judge_and_record(
+            conn, ctx, attempt, attendee=attendee, session=session, actor_user_id=scanner.user_id,
+            scanner_user_id=scanner.user_id, update_id=update_id, item=item,
+            detail="" if attendee else code[:64]))
+    return results
 
 
-async def _resolve_code(conn, ctx: AppContext, code: str, allow_attendee_id: bool):
+def _resolve_code(conn, ctx: AppContext, code: str, allow_attendee_id: bool):
     """(attendee, status) for a scanned or typed code."""
     claim = badges.read_token(ctx.badge_secret, code)
     if claim is not None:
-        attendee = await repo.get_attendee(conn, claim.attendee_id)
+        attendee = repo.get_attendee(conn, claim.attendee_id)
         if attendee is None:
             return None, CodeStatus.INVALID
         if claim.version != attendee.badge_version:
             return attendee, CodeStatus.REVOKED
         return attendee, CodeStatus.VALID
     if allow_attendee_id and not badges.looks_like_token(code):
-        attendee = await repo.get_attendee(conn, code.strip())
+        attendee = repo.get_attendee(conn, code.strip())
         if attendee is not None:
             return attendee, CodeStatus.VALID
     return None, CodeStatus.INVALID
 
 
-async def override(ctx: AppContext, scanner: Person, refused_log_id: int,
+@transactional
+def override(conn, ctx: AppContext, scanner: Person, refused_log_id: int,
                    update_id: int | None = None) -> AttemptResult:
     """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
-    async with ctx.db.transaction() as conn:
-        replay = await replayed_results(conn, update_id)
-        if replay:
-            return replay[0]
-        row = await repo.get_log_row(conn, refused_log_id)
-        if row is None or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL):
-            raise ScanRefusal("not_overridable")
-        if not await scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
-            raise ScanRefusal("scanner_not_permitted")
-        if await repo.is_referenced(conn, row.id):
-            raise ScanRefusal("already_overridden")
-        attendee = await repo.get_attendee(conn, row.attendee_id)
-        session = await repo.get_session(conn, row.session_id)
-        attempt = Attempt(Direction.IN, Method(row.method), override=True, scanner_permitted=True,
-                          code_status=CodeStatus.VALID)
-        return await judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
-                                      actor_user_id=scanner.user_id, scanner_user_id=scanner.user_id,
-                                      update_id=update_id, ref_id=row.id)
+    replay = replayed_results(conn, update_id)
+    if replay:
+        return replay[0]
+    row = repo.get_log_row(conn, refused_log_id)
+    if row is None or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL):
+        raise ScanRefusal("not_overridable")
+    if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
+        raise ScanRefusal("scanner_not_permitted")
+    if repo.is_referenced(conn, row.id):
+        raise ScanRefusal("already_overridden")
+    attendee = repo.get_attendee(conn, row.attendee_id)
+    session = repo.get_session(conn, row.session_id)
+    attempt = Attempt(Direction.IN, Method(row.method), override=True, scanner_permitted=True,
+                      code_status=CodeStatus.VALID)
+    return judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
+                                  actor_user_id=scanner.user_id, scanner_user_id=scanner.user_id,
+                                  update_id=update_id, ref_id=row.id)
 
 
 @dataclass(frozen=True)
@@ -157,24 +157,24 @@ class UndoResult:
     inside_now: int
 
 
-async def undo(ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
+@transactional
+def undo(conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
     """Annul one of the scanner's own check-ins within 15 minutes: a new UNDO row."""
     now = ctx.clock()
-    async with ctx.db.transaction() as conn:
-        row = await repo.get_log_row(conn, log_id)
-        if row is None or not row.accepted or row.direction != "IN" or row.scanner_user_id != scanner.user_id:
-            raise ScanRefusal("cannot_undo")
-        if now - row.at > UNDO_WINDOW:
-            raise ScanRefusal("undo_too_late")
-        if await repo.is_referenced(conn, row.id):
-            raise ScanRefusal("already_undone")
-        if not await scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
-            raise ScanRefusal("scanner_not_permitted")
-        await repo.insert_log(conn, repo.LogEntry(
-            at=now, direction="UNDO", method=row.method, accepted=True, reason="undo", attendee_id=row.attendee_id,
-            session_id=row.session_id, actor_user_id=scanner.user_id, scanner_user_id=scanner.user_id,
-            ref_id=row.id))
-        await repo.recompute_presence(conn, row.attendee_id, row.session_id)
-        attendee = await repo.get_attendee(conn, row.attendee_id)
-        session = await repo.get_session(conn, row.session_id)
-        return UndoResult(attendee.name, session, await repo.people_inside(conn, session.session_id))
+    row = repo.get_log_row(conn, log_id)
+    if row is None or not row.accepted or row.direction != "IN" or row.scanner_user_id != scanner.user_id:
+        raise ScanRefusal("cannot_undo")
+    if now - row.at > UNDO_WINDOW:
+        raise ScanRefusal("undo_too_late")
+    if repo.is_referenced(conn, row.id):
+        raise ScanRefusal("already_undone")
+    if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
+        raise ScanRefusal("scanner_not_permitted")
+    repo.insert_log(conn, repo.LogEntry(
+        at=now, direction="UNDO", method=row.method, accepted=True, reason="undo", attendee_id=row.attendee_id,
+        session_id=row.session_id, actor_user_id=scanner.user_id, scanner_user_id=scanner.user_id,
+        ref_id=row.id))
+    repo.recompute_presence(conn, row.attendee_id, row.session_id)
+    attendee = repo.get_attendee(conn, row.attendee_id)
+    session = repo.get_session(conn, row.session_id)
+    return UndoResult(attendee.name, session, repo.people_inside(conn, session.session_id))

@@ -1,16 +1,17 @@
-"""Queries. Every function takes an open connection inside a transaction
-(`Database.transaction()` / `Database.read()`); none commits by itself."""
+"""Queries. Plain synchronous functions on a `sqlite3.Connection`: they run
+inside `Database.run()`, in the database thread, as one transaction per use
+case; none commits by itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-import aiosqlite
+import sqlite3
 
 from bot.domain.times import from_db, to_db
 
-Conn = aiosqlite.Connection
+Conn = sqlite3.Connection
 
 
 # ---------------------------------------------------------------- records
@@ -89,24 +90,23 @@ def _log(row) -> LogRow:
     )
 
 
-async def _one(conn: Conn, sql: str, params: Sequence = ()):
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
+def _one(conn: Conn, sql: str, params: Sequence = ()):
+    return conn.execute(sql, params).fetchone()
 
 
-async def _all(conn: Conn, sql: str, params: Sequence = ()) -> list:
-    return list(await conn.execute_fetchall(sql, params))
+def _all(conn: Conn, sql: str, params: Sequence = ()) -> list:
+    return conn.execute(sql, params).fetchall()
 
 
 # ---------------------------------------------------------------- settings
 
-async def get_setting(conn: Conn, key: str) -> str | None:
-    row = await _one(conn, "SELECT value FROM settings WHERE key = ?", (key,))
+def get_setting(conn: Conn, key: str) -> str | None:
+    row = _one(conn, "SELECT value FROM settings WHERE key = ?", (key,))
     return None if row is None else row[0]
 
 
-async def set_setting(conn: Conn, key: str, value: str) -> None:
-    await conn.execute(
+def set_setting(conn: Conn, key: str, value: str) -> None:
+    conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
@@ -114,9 +114,9 @@ async def set_setting(conn: Conn, key: str, value: str) -> None:
 
 # ---------------------------------------------------------------- telegram users
 
-async def touch_telegram_user(conn: Conn, user_id: int, username: str | None, first_name: str,
+def touch_telegram_user(conn: Conn, user_id: int, username: str | None, first_name: str,
                               last_name: str, now: datetime) -> None:
-    await conn.execute(
+    conn.execute(
         """INSERT INTO telegram_users (user_id, username, first_name, last_name, seen_at)
            VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, first_name = excluded.first_name,
@@ -125,14 +125,14 @@ async def touch_telegram_user(conn: Conn, user_id: int, username: str | None, fi
     )
 
 
-async def user_id_for_username(conn: Conn, username: str) -> int | None:
-    row = await _one(conn, "SELECT user_id FROM telegram_users WHERE username = ? ORDER BY seen_at DESC",
+def user_id_for_username(conn: Conn, username: str) -> int | None:
+    row = _one(conn, "SELECT user_id FROM telegram_users WHERE username = ? ORDER BY seen_at DESC",
                      (username.lower(),))
     return None if row is None else row[0]
 
 
-async def telegram_user_label(conn: Conn, user_id: int) -> str:
-    row = await _one(conn, "SELECT username, first_name, last_name FROM telegram_users WHERE user_id = ?", (user_id,))
+def telegram_user_label(conn: Conn, user_id: int) -> str:
+    row = _one(conn, "SELECT username, first_name, last_name FROM telegram_users WHERE user_id = ?", (user_id,))
     if row is None:
         return str(user_id)
     # Name first: a label starting with '@' would be escaped in spreadsheets.
@@ -142,22 +142,22 @@ async def telegram_user_label(conn: Conn, user_id: int) -> str:
 
 # ---------------------------------------------------------------- attendees
 
-async def get_attendee(conn: Conn, attendee_id: str) -> AttendeeRow | None:
-    return _attendee(await _one(conn, "SELECT * FROM attendees WHERE attendee_id = ?", (attendee_id,)))
+def get_attendee(conn: Conn, attendee_id: str) -> AttendeeRow | None:
+    return _attendee(_one(conn, "SELECT * FROM attendees WHERE attendee_id = ?", (attendee_id,)))
 
 
-async def attendee_for_user(conn: Conn, user_id: int) -> AttendeeRow | None:
-    return _attendee(await _one(conn, "SELECT * FROM attendees WHERE telegram_user_id = ?", (user_id,)))
+def attendee_for_user(conn: Conn, user_id: int) -> AttendeeRow | None:
+    return _attendee(_one(conn, "SELECT * FROM attendees WHERE telegram_user_id = ?", (user_id,)))
 
 
-async def attendee_for_invite(conn: Conn, token: str) -> AttendeeRow | None:
-    return _attendee(await _one(conn, "SELECT * FROM attendees WHERE invite_token = ?", (token,)))
+def attendee_for_invite(conn: Conn, token: str) -> AttendeeRow | None:
+    return _attendee(_one(conn, "SELECT * FROM attendees WHERE invite_token = ?", (token,)))
 
 
-async def unlinked_attendee_for_hint(conn: Conn, user_id: int, username: str | None) -> AttendeeRow | None:
+def unlinked_attendee_for_hint(conn: Conn, user_id: int, username: str | None) -> AttendeeRow | None:
     hints = [str(user_id)] + ([username.lower()] if username else [])
     marks = ",".join("?" * len(hints))
-    return _attendee(await _one(
+    return _attendee(_one(
         conn,
         f"SELECT * FROM attendees WHERE telegram_user_id IS NULL AND telegram_hint IN ({marks}) "
         "ORDER BY telegram_hint = ? DESC, attendee_id LIMIT 1",
@@ -165,34 +165,34 @@ async def unlinked_attendee_for_hint(conn: Conn, user_id: int, username: str | N
     ))
 
 
-async def find_attendees(conn: Conn, query: str, limit: int = 10) -> list[AttendeeRow]:
+def find_attendees(conn: Conn, query: str, limit: int = 10) -> list[AttendeeRow]:
     """By id, @handle (imported or Telegram), or part of the name."""
     q = query.strip()
-    exact = await get_attendee(conn, q)
+    exact = get_attendee(conn, q)
     if exact:
         return [exact]
     if q.startswith("@"):
         handle = q[1:].lower()
-        rows = await _all(
+        rows = _all(
             conn,
             """SELECT a.* FROM attendees a LEFT JOIN telegram_users u ON u.user_id = a.telegram_user_id
                WHERE a.telegram_hint = ? OR u.username = ? ORDER BY a.attendee_id LIMIT ?""",
             (handle, handle, limit),
         )
     else:
-        rows = await _all(conn, "SELECT * FROM attendees WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+        rows = _all(conn, "SELECT * FROM attendees WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
                           ("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit))
     return [_attendee(r) for r in rows]
 
 
-async def all_attendees(conn: Conn) -> list[AttendeeRow]:
-    return [_attendee(r) for r in await _all(conn, "SELECT * FROM attendees ORDER BY attendee_id")]
+def all_attendees(conn: Conn) -> list[AttendeeRow]:
+    return [_attendee(r) for r in _all(conn, "SELECT * FROM attendees ORDER BY attendee_id")]
 
 
-async def upsert_attendee(conn: Conn, attendee_id: str, name: str, email: str, hint: str | None,
+def upsert_attendee(conn: Conn, attendee_id: str, name: str, email: str, hint: str | None,
                           invite_token: str, now: datetime) -> None:
     """Insert or update by id; an existing invite token and Telegram link are kept."""
-    await conn.execute(
+    conn.execute(
         """INSERT INTO attendees (attendee_id, name, email, telegram_hint, invite_token, created_at)
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (attendee_id) DO UPDATE SET name = excluded.name, email = excluded.email,
@@ -201,69 +201,69 @@ async def upsert_attendee(conn: Conn, attendee_id: str, name: str, email: str, h
     )
 
 
-async def create_walk_in(conn: Conn, attendee_id: str, name: str, user_id: int, invite_token: str,
+def create_walk_in(conn: Conn, attendee_id: str, name: str, user_id: int, invite_token: str,
                          now: datetime) -> AttendeeRow:
-    await conn.execute(
+    conn.execute(
         """INSERT INTO attendees (attendee_id, name, telegram_user_id, invite_token, walk_in, created_at)
            VALUES (?, ?, ?, ?, 1, ?)""",
         (attendee_id, name, user_id, invite_token, to_db(now)),
     )
-    return await get_attendee(conn, attendee_id)
+    return get_attendee(conn, attendee_id)
 
 
-async def link_user(conn: Conn, attendee_id: str, user_id: int) -> None:
+def link_user(conn: Conn, attendee_id: str, user_id: int) -> None:
     """Link a Telegram account, moving it off any other attendee first."""
-    await conn.execute("UPDATE attendees SET telegram_user_id = NULL WHERE telegram_user_id = ?", (user_id,))
-    await conn.execute("UPDATE attendees SET telegram_user_id = ? WHERE attendee_id = ?", (user_id, attendee_id))
+    conn.execute("UPDATE attendees SET telegram_user_id = NULL WHERE telegram_user_id = ?", (user_id,))
+    conn.execute("UPDATE attendees SET telegram_user_id = ? WHERE attendee_id = ?", (user_id, attendee_id))
 
 
-async def unlink_attendee(conn: Conn, attendee_id: str) -> None:
-    await conn.execute("UPDATE attendees SET telegram_user_id = NULL WHERE attendee_id = ?", (attendee_id,))
+def unlink_attendee(conn: Conn, attendee_id: str) -> None:
+    conn.execute("UPDATE attendees SET telegram_user_id = NULL WHERE attendee_id = ?", (attendee_id,))
 
 
-async def bump_badge_version(conn: Conn, attendee_id: str) -> int:
-    await conn.execute("UPDATE attendees SET badge_version = badge_version + 1 WHERE attendee_id = ?", (attendee_id,))
-    row = await _one(conn, "SELECT badge_version FROM attendees WHERE attendee_id = ?", (attendee_id,))
+def bump_badge_version(conn: Conn, attendee_id: str) -> int:
+    conn.execute("UPDATE attendees SET badge_version = badge_version + 1 WHERE attendee_id = ?", (attendee_id,))
+    row = _one(conn, "SELECT badge_version FROM attendees WHERE attendee_id = ?", (attendee_id,))
     return row[0]
 
 
-async def set_groups(conn: Conn, attendee_id: str, groups: Iterable[str]) -> None:
-    await conn.execute("DELETE FROM attendee_groups WHERE attendee_id = ?", (attendee_id,))
-    await conn.executemany("INSERT OR IGNORE INTO attendee_groups (attendee_id, group_name) VALUES (?, ?)",
+def set_groups(conn: Conn, attendee_id: str, groups: Iterable[str]) -> None:
+    conn.execute("DELETE FROM attendee_groups WHERE attendee_id = ?", (attendee_id,))
+    conn.executemany("INSERT OR IGNORE INTO attendee_groups (attendee_id, group_name) VALUES (?, ?)",
                            [(attendee_id, g) for g in groups])
 
 
-async def attendee_groups(conn: Conn, attendee_id: str) -> list[str]:
-    rows = await _all(conn, "SELECT group_name FROM attendee_groups WHERE attendee_id = ? ORDER BY group_name",
+def attendee_groups(conn: Conn, attendee_id: str) -> list[str]:
+    rows = _all(conn, "SELECT group_name FROM attendee_groups WHERE attendee_id = ? ORDER BY group_name",
                       (attendee_id,))
     return [r[0] for r in rows]
 
 
 # ---------------------------------------------------------------- sessions
 
-async def get_session(conn: Conn, session_id: str) -> SessionRow | None:
-    return _session(await _one(conn, "SELECT * FROM sessions WHERE session_id = ?", (session_id,)))
+def get_session(conn: Conn, session_id: str) -> SessionRow | None:
+    return _session(_one(conn, "SELECT * FROM sessions WHERE session_id = ?", (session_id,)))
 
 
-async def all_sessions(conn: Conn) -> list[SessionRow]:
-    return [_session(r) for r in await _all(conn, "SELECT * FROM sessions ORDER BY starts_at, session_id")]
+def all_sessions(conn: Conn) -> list[SessionRow]:
+    return [_session(r) for r in _all(conn, "SELECT * FROM sessions ORDER BY starts_at, session_id")]
 
 
-async def existing_ids(conn: Conn, table: str, ids: Iterable[str]) -> set[str]:
+def existing_ids(conn: Conn, table: str, ids: Iterable[str]) -> set[str]:
     """Which of `ids` exist already, in their stored spelling (upper-cased for comparison)."""
     column = {"sessions": "session_id", "attendees": "attendee_id"}[table]
     found: set[str] = set()
     ids = list(ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        rows = await _all(conn, f"SELECT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})",
+        rows = _all(conn, f"SELECT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})",
                           chunk)
         found.update(r[0].upper() for r in rows)
     return found
 
 
-async def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_access: bool) -> None:
-    await conn.execute(
+def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_access: bool) -> None:
+    conn.execute(
         f"""INSERT INTO sessions (session_id, title, starts_at, ends_at, room, capacity, access_control)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (session_id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at,
@@ -274,65 +274,65 @@ async def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_a
     )
 
 
-async def set_targets(conn: Conn, session_id: str, groups: Iterable[str]) -> None:
-    await conn.execute("DELETE FROM session_targets WHERE session_id = ?", (session_id,))
-    await conn.executemany("INSERT OR IGNORE INTO session_targets (session_id, group_name) VALUES (?, ?)",
+def set_targets(conn: Conn, session_id: str, groups: Iterable[str]) -> None:
+    conn.execute("DELETE FROM session_targets WHERE session_id = ?", (session_id,))
+    conn.executemany("INSERT OR IGNORE INTO session_targets (session_id, group_name) VALUES (?, ?)",
                            [(session_id, g) for g in groups])
 
 
-async def session_targets(conn: Conn, session_id: str) -> list[str]:
-    rows = await _all(conn, "SELECT group_name FROM session_targets WHERE session_id = ? ORDER BY group_name",
+def session_targets(conn: Conn, session_id: str) -> list[str]:
+    rows = _all(conn, "SELECT group_name FROM session_targets WHERE session_id = ? ORDER BY group_name",
                       (session_id,))
     return [r[0] for r in rows]
 
 
-async def set_capacity(conn: Conn, session_id: str, capacity: int | None) -> None:
-    await conn.execute("UPDATE sessions SET capacity = ? WHERE session_id = ?", (capacity, session_id))
+def set_capacity(conn: Conn, session_id: str, capacity: int | None) -> None:
+    conn.execute("UPDATE sessions SET capacity = ? WHERE session_id = ?", (capacity, session_id))
 
 
-async def set_access_control(conn: Conn, session_id: str, on: bool) -> None:
-    await conn.execute("UPDATE sessions SET access_control = ? WHERE session_id = ?", (int(on), session_id))
+def set_access_control(conn: Conn, session_id: str, on: bool) -> None:
+    conn.execute("UPDATE sessions SET access_control = ? WHERE session_id = ?", (int(on), session_id))
 
 
 # ---------------------------------------------------------------- PINs
 
-async def pin_lookup(conn: Conn, pin: str) -> tuple[str, str] | None:
+def pin_lookup(conn: Conn, pin: str) -> tuple[str, str] | None:
     """(session_id, direction) of a PIN."""
-    row = await _one(conn, "SELECT session_id, direction FROM pins WHERE pin = ?", (pin,))
+    row = _one(conn, "SELECT session_id, direction FROM pins WHERE pin = ?", (pin,))
     return None if row is None else (row[0], row[1])
 
 
-async def all_pins(conn: Conn) -> dict[str, dict[str, str]]:
+def all_pins(conn: Conn) -> dict[str, dict[str, str]]:
     """session_id -> {'IN': pin, 'OUT': pin}."""
     result: dict[str, dict[str, str]] = {}
-    for row in await _all(conn, "SELECT pin, session_id, direction FROM pins"):
+    for row in _all(conn, "SELECT pin, session_id, direction FROM pins"):
         result.setdefault(row["session_id"].upper(), {})[row["direction"]] = row["pin"]
     return result
 
 
-async def replace_pin(conn: Conn, session_id: str, direction: str, pin: str) -> None:
-    await conn.execute("DELETE FROM pins WHERE session_id = ? AND direction = ?", (session_id, direction))
-    await conn.execute("INSERT INTO pins (pin, session_id, direction) VALUES (?, ?, ?)", (pin, session_id, direction))
+def replace_pin(conn: Conn, session_id: str, direction: str, pin: str) -> None:
+    conn.execute("DELETE FROM pins WHERE session_id = ? AND direction = ?", (session_id, direction))
+    conn.execute("INSERT INTO pins (pin, session_id, direction) VALUES (?, ?, ?)", (pin, session_id, direction))
 
 
-async def delete_pins(conn: Conn, session_ids: Iterable[str]) -> None:
-    await conn.executemany("DELETE FROM pins WHERE session_id = ?", [(s,) for s in session_ids])
+def delete_pins(conn: Conn, session_ids: Iterable[str]) -> None:
+    conn.executemany("DELETE FROM pins WHERE session_id = ?", [(s,) for s in session_ids])
 
 
 # ---------------------------------------------------------------- registrations and targets
 
-async def add_registration(conn: Conn, attendee_id: str, session_id: str) -> None:
-    await conn.execute("INSERT OR IGNORE INTO registrations (attendee_id, session_id) VALUES (?, ?)",
+def add_registration(conn: Conn, attendee_id: str, session_id: str) -> None:
+    conn.execute("INSERT OR IGNORE INTO registrations (attendee_id, session_id) VALUES (?, ?)",
                        (attendee_id, session_id))
 
 
-async def is_registered(conn: Conn, attendee_id: str, session_id: str) -> bool:
-    return await _one(conn, "SELECT 1 FROM registrations WHERE attendee_id = ? AND session_id = ?",
+def is_registered(conn: Conn, attendee_id: str, session_id: str) -> bool:
+    return _one(conn, "SELECT 1 FROM registrations WHERE attendee_id = ? AND session_id = ?",
                       (attendee_id, session_id)) is not None
 
 
-async def is_targeted(conn: Conn, attendee_id: str, session_id: str) -> bool:
-    return await _one(
+def is_targeted(conn: Conn, attendee_id: str, session_id: str) -> bool:
+    return _one(
         conn,
         """SELECT 1 FROM session_targets t JOIN attendee_groups g ON g.group_name = t.group_name
            WHERE t.session_id = ? AND g.attendee_id = ? LIMIT 1""",
@@ -340,16 +340,16 @@ async def is_targeted(conn: Conn, attendee_id: str, session_id: str) -> bool:
     ) is not None
 
 
-async def registered_sessions(conn: Conn, attendee_id: str) -> list[SessionRow]:
-    rows = await _all(conn, """SELECT s.* FROM sessions s JOIN registrations r ON r.session_id = s.session_id
+def registered_sessions(conn: Conn, attendee_id: str) -> list[SessionRow]:
+    rows = _all(conn, """SELECT s.* FROM sessions s JOIN registrations r ON r.session_id = s.session_id
                                WHERE r.attendee_id = ? ORDER BY s.starts_at, s.session_id""", (attendee_id,))
     return [_session(r) for r in rows]
 
 
 # ---------------------------------------------------------------- attendance log and presence
 
-async def insert_log(conn: Conn, e: LogEntry) -> int:
-    cur = await conn.execute(
+def insert_log(conn: Conn, e: LogEntry) -> int:
+    cur = conn.execute(
         """INSERT INTO attendance_log (at, attendee_id, session_id, direction, method, accepted, reason, override,
                registered, targeted, actor_user_id, scanner_user_id, ref_id, update_id, item, detail)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -361,42 +361,42 @@ async def insert_log(conn: Conn, e: LogEntry) -> int:
     return cur.lastrowid
 
 
-async def log_rows_for_update(conn: Conn, update_id: int) -> list[LogRow]:
-    return [_log(r) for r in await _all(conn, "SELECT * FROM attendance_log WHERE update_id = ? ORDER BY item",
+def log_rows_for_update(conn: Conn, update_id: int) -> list[LogRow]:
+    return [_log(r) for r in _all(conn, "SELECT * FROM attendance_log WHERE update_id = ? ORDER BY item",
                                         (update_id,))]
 
 
-async def get_log_row(conn: Conn, log_id: int) -> LogRow | None:
-    row = await _one(conn, "SELECT * FROM attendance_log WHERE id = ?", (log_id,))
+def get_log_row(conn: Conn, log_id: int) -> LogRow | None:
+    row = _one(conn, "SELECT * FROM attendance_log WHERE id = ?", (log_id,))
     return None if row is None else _log(row)
 
 
-async def is_referenced(conn: Conn, log_id: int) -> bool:
-    return await _one(conn, "SELECT 1 FROM attendance_log WHERE ref_id = ?", (log_id,)) is not None
+def is_referenced(conn: Conn, log_id: int) -> bool:
+    return _one(conn, "SELECT 1 FROM attendance_log WHERE ref_id = ?", (log_id,)) is not None
 
 
-async def wrong_pin_times(conn: Conn, user_id: int, since: datetime) -> list[datetime]:
-    rows = await _all(conn, """SELECT at FROM attendance_log
+def wrong_pin_times(conn: Conn, user_id: int, since: datetime) -> list[datetime]:
+    rows = _all(conn, """SELECT at FROM attendance_log
                                WHERE actor_user_id = ? AND reason = 'unknown_pin' AND at > ?""",
                       (user_id, to_db(since)))
     return [from_db(r[0]) for r in rows]
 
 
-async def last_record(conn: Conn, attendee_id: str, session_id: str) -> tuple[str, datetime] | None:
+def last_record(conn: Conn, attendee_id: str, session_id: str) -> tuple[str, datetime] | None:
     """(IN|OUT, when) of the attendee's last effective record at the session."""
-    row = await _one(conn, """SELECT l.direction, l.at FROM presence p JOIN attendance_log l ON l.id = p.last_log_id
+    row = _one(conn, """SELECT l.direction, l.at FROM presence p JOIN attendance_log l ON l.id = p.last_log_id
                               WHERE p.attendee_id = ? AND p.session_id = ?""", (attendee_id, session_id))
     return None if row is None else (row[0], from_db(row[1]))
 
 
-async def people_inside(conn: Conn, session_id: str, excluding: str | None = None) -> int:
-    row = await _one(conn, "SELECT COUNT(*) FROM presence WHERE session_id = ? AND inside = 1 AND attendee_id IS NOT ?",
+def people_inside(conn: Conn, session_id: str, excluding: str | None = None) -> int:
+    row = _one(conn, "SELECT COUNT(*) FROM presence WHERE session_id = ? AND inside = 1 AND attendee_id IS NOT ?",
                      (session_id, excluding))
     return row[0]
 
 
-async def set_presence(conn: Conn, attendee_id: str, session_id: str, direction: str, log_id: int) -> None:
-    await conn.execute(
+def set_presence(conn: Conn, attendee_id: str, session_id: str, direction: str, log_id: int) -> None:
+    conn.execute(
         """INSERT INTO presence (attendee_id, session_id, inside, last_log_id) VALUES (?, ?, ?, ?)
            ON CONFLICT (attendee_id, session_id) DO UPDATE SET inside = excluded.inside,
                last_log_id = excluded.last_log_id""",
@@ -404,9 +404,9 @@ async def set_presence(conn: Conn, attendee_id: str, session_id: str, direction:
     )
 
 
-async def recompute_presence(conn: Conn, attendee_id: str, session_id: str) -> None:
+def recompute_presence(conn: Conn, attendee_id: str, session_id: str) -> None:
     """Rebuild one person's presence from the log (after an undo)."""
-    row = await _one(
+    row = _one(
         conn,
         """SELECT id, direction FROM attendance_log l
            WHERE attendee_id = ? AND session_id = ? AND accepted = 1 AND direction IN ('IN', 'OUT')
@@ -415,14 +415,14 @@ async def recompute_presence(conn: Conn, attendee_id: str, session_id: str) -> N
         (attendee_id, session_id),
     )
     if row is None:
-        await conn.execute("DELETE FROM presence WHERE attendee_id = ? AND session_id = ?", (attendee_id, session_id))
+        conn.execute("DELETE FROM presence WHERE attendee_id = ? AND session_id = ?", (attendee_id, session_id))
     else:
-        await set_presence(conn, attendee_id, session_id, row["direction"], row["id"])
+        set_presence(conn, attendee_id, session_id, row["direction"], row["id"])
 
 
-async def attendee_history(conn: Conn, attendee_id: str) -> list[tuple[LogRow, SessionRow]]:
+def attendee_history(conn: Conn, attendee_id: str) -> list[tuple[LogRow, SessionRow]]:
     """Accepted, not undone, check-ins and check-outs, newest first."""
-    rows = await _all(
+    rows = _all(
         conn,
         """SELECT l.*, s.title, s.starts_at, s.ends_at, s.room, s.capacity, s.access_control
            FROM attendance_log l JOIN sessions s ON s.session_id = l.session_id
@@ -436,40 +436,40 @@ async def attendee_history(conn: Conn, attendee_id: str) -> list[tuple[LogRow, S
 
 # ---------------------------------------------------------------- durable update inbox
 
-async def store_updates(conn: Conn, updates: Iterable[tuple[int, str]], now: datetime) -> None:
-    await conn.executemany(
+def store_updates(conn: Conn, updates: Iterable[tuple[int, str]], now: datetime) -> None:
+    conn.executemany(
         "INSERT OR IGNORE INTO updates (update_id, payload, received_at) VALUES (?, ?, ?)",
         [(uid, payload, to_db(now)) for uid, payload in updates],
     )
 
 
-async def pending_updates(conn: Conn) -> list[tuple[int, str]]:
-    rows = await _all(conn, "SELECT update_id, payload FROM updates WHERE done_at IS NULL ORDER BY update_id")
+def pending_updates(conn: Conn) -> list[tuple[int, str]]:
+    rows = _all(conn, "SELECT update_id, payload FROM updates WHERE done_at IS NULL ORDER BY update_id")
     return [(r[0], r[1]) for r in rows]
 
 
-async def mark_update_done(conn: Conn, update_id: int, now: datetime) -> None:
-    await conn.execute("UPDATE updates SET done_at = ? WHERE update_id = ?", (to_db(now), update_id))
+def mark_updates_done(conn: Conn, update_ids: list[int], now: datetime) -> None:
+    conn.executemany("UPDATE updates SET done_at = ? WHERE update_id = ?", [(to_db(now), u) for u in update_ids])
 
 
-async def unfinished_among(conn: Conn, update_ids: list[int]) -> set[int]:
+def unfinished_among(conn: Conn, update_ids: list[int]) -> set[int]:
     marks = ",".join("?" * len(update_ids))
-    rows = await _all(conn, f"SELECT update_id FROM updates WHERE done_at IS NULL AND update_id IN ({marks})",
+    rows = _all(conn, f"SELECT update_id FROM updates WHERE done_at IS NULL AND update_id IN ({marks})",
                       update_ids)
     return {r[0] for r in rows}
 
 
 # ---------------------------------------------------------------- confirmations
 
-async def create_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime) -> None:
-    await conn.execute("INSERT INTO confirmations (token, user_id, action, created_at) VALUES (?, ?, ?, ?)",
+def create_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime) -> None:
+    conn.execute("INSERT INTO confirmations (token, user_id, action, created_at) VALUES (?, ?, ?, ?)",
                        (token, user_id, action, to_db(now)))
 
 
-async def use_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime,
+def use_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime,
                            not_before: datetime) -> bool:
     """Consume a pending confirmation; False if unknown, someone else's, used or stale."""
-    cur = await conn.execute(
+    cur = conn.execute(
         """UPDATE confirmations SET used_at = ? WHERE token = ? AND user_id = ? AND action = ?
            AND used_at IS NULL AND created_at >= ?""",
         (to_db(now), token, user_id, action, to_db(not_before)),
@@ -477,6 +477,6 @@ async def use_confirmation(conn: Conn, token: str, user_id: int, action: str, no
     return cur.rowcount == 1
 
 
-async def confirmation_action(conn: Conn, token: str) -> str | None:
-    row = await _one(conn, "SELECT action FROM confirmations WHERE token = ?", (token,))
+def confirmation_action(conn: Conn, token: str) -> str | None:
+    row = _one(conn, "SELECT action FROM confirmations WHERE token = ?", (token,))
     return None if row is None else row[0]

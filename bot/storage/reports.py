@@ -97,6 +97,11 @@ async def snapshot(path: str) -> AsyncIterator[Conn]:
         await conn.close()
 
 
+async def _snapshot_one(conn: aiosqlite.Connection, sql: str, params: tuple = ()):
+    rows = await conn.execute_fetchall(sql, params)
+    return rows[0] if rows else None
+
+
 async def _chunks(conn: Conn, sql: str, params: tuple, make) -> AsyncIterator[list]:
     async with conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(CHUNK):
@@ -153,8 +158,8 @@ def movements(conn: Conn) -> AsyncIterator[list[Movement]]:
     return _chunks(conn, MOVEMENTS_SQL.format(where=""), (), _movement)
 
 
-async def attendee_movements(conn: Conn, attendee_id: str) -> list[Movement]:
-    rows = await _all(conn, MOVEMENTS_SQL.format(where="AND l.attendee_id = ?"), (attendee_id,))
+def attendee_movements(conn: Conn, attendee_id: str) -> list[Movement]:
+    rows = _all(conn, MOVEMENTS_SQL.format(where="AND l.attendee_id = ?"), (attendee_id,))
     return [_movement(r) for r in rows]
 
 
@@ -183,7 +188,7 @@ def refused_rows(conn: Conn) -> AsyncIterator[list[RefusedRow]]:
 async def time_span(conn: Conn) -> tuple[datetime, datetime] | None:
     """Earliest and latest instant a report shows (log times and session starts),
     so the header can state the UTC offset(s) that apply."""
-    row = await _one(conn, """SELECT MIN(lo), MAX(hi) FROM (
+    row = await _snapshot_one(conn, """SELECT MIN(lo), MAX(hi) FROM (
                                   SELECT MIN(at) AS lo, MAX(at) AS hi FROM attendance_log
                                   UNION ALL SELECT MIN(starts_at), MAX(starts_at) FROM sessions)""")
     if row is None or row[0] is None:
@@ -215,10 +220,10 @@ SESSION_COUNTS = {
 }
 
 
-async def session_counts(conn: Conn, session_id: str) -> SessionCounts:
+def session_counts(conn: Conn, session_id: str) -> SessionCounts:
     """`checked_in` counts people (not visits) with an effective check-in;
     `checked_out` those whose last record is a check-out."""
-    values = {name: (await _one(conn, sql, (session_id,)))[0] for name, sql in SESSION_COUNTS.items()}
+    values = {name: _one(conn, sql, (session_id,))[0] for name, sql in SESSION_COUNTS.items()}
     return SessionCounts(**values)
 
 
@@ -230,8 +235,8 @@ class RecentCheckin(NamedTuple):
     override: bool
 
 
-async def recent_checkins(conn: Conn, session_id: str, limit: int = 5) -> list[RecentCheckin]:
-    rows = await _all(conn, f"""SELECT l.at, l.attendee_id, a.name, l.method, l.override FROM attendance_log l
+def recent_checkins(conn: Conn, session_id: str, limit: int = 5) -> list[RecentCheckin]:
+    rows = _all(conn, f"""SELECT l.at, l.attendee_id, a.name, l.method, l.override FROM attendance_log l
                                JOIN attendees a ON a.attendee_id = l.attendee_id
                                WHERE l.session_id = ? AND l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}
                                ORDER BY l.id DESC LIMIT ?""", (session_id, limit))

@@ -14,46 +14,46 @@ class ScannerRow:
     session_ids: tuple[str, ...]
 
 
-async def get_scanner(conn: Conn, user_id: int) -> ScannerRow | None:
-    row = await _one(conn, "SELECT * FROM scanners WHERE user_id = ?", (user_id,))
+def get_scanner(conn: Conn, user_id: int) -> ScannerRow | None:
+    row = _one(conn, "SELECT * FROM scanners WHERE user_id = ?", (user_id,))
     if row is None:
         return None
-    sessions = await _all(conn, "SELECT session_id FROM scanner_sessions WHERE user_id = ? ORDER BY session_id",
+    sessions = _all(conn, "SELECT session_id FROM scanner_sessions WHERE user_id = ? ORDER BY session_id",
                           (user_id,))
     return ScannerRow(row["user_id"], bool(row["all_sessions"]), row["current_session_id"],
                       tuple(r[0] for r in sessions))
 
 
-async def scanner_ids(conn: Conn) -> list[int]:
-    return [r[0] for r in await _all(conn, "SELECT user_id FROM scanners ORDER BY user_id")]
+def scanner_ids(conn: Conn) -> list[int]:
+    return [r[0] for r in _all(conn, "SELECT user_id FROM scanners ORDER BY user_id")]
 
 
-async def all_scanners(conn: Conn) -> list[ScannerRow]:
-    return [await get_scanner(conn, uid) for uid in await scanner_ids(conn)]
+def all_scanners(conn: Conn) -> list[ScannerRow]:
+    return [get_scanner(conn, uid) for uid in scanner_ids(conn)]
 
 
-async def assign(conn: Conn, user_id: int, all_sessions: bool, session_ids: list[str], now: str) -> None:
-    await conn.execute(
+def assign(conn: Conn, user_id: int, all_sessions: bool, session_ids: list[str], now: str) -> None:
+    conn.execute(
         """INSERT INTO scanners (user_id, all_sessions, assigned_at) VALUES (?, ?, ?)
            ON CONFLICT (user_id) DO UPDATE SET all_sessions = excluded.all_sessions""",
         (user_id, int(all_sessions), now),
     )
-    await conn.execute("DELETE FROM scanner_sessions WHERE user_id = ?", (user_id,))
-    await conn.executemany("INSERT INTO scanner_sessions (user_id, session_id) VALUES (?, ?)",
+    conn.execute("DELETE FROM scanner_sessions WHERE user_id = ?", (user_id,))
+    conn.executemany("INSERT INTO scanner_sessions (user_id, session_id) VALUES (?, ?)",
                            [(user_id, s) for s in session_ids])
 
 
-async def remove(conn: Conn, user_id: int) -> bool:
-    cur = await conn.execute("DELETE FROM scanners WHERE user_id = ?", (user_id,))
+def remove(conn: Conn, user_id: int) -> bool:
+    cur = conn.execute("DELETE FROM scanners WHERE user_id = ?", (user_id,))
     return cur.rowcount > 0
 
 
-async def may_scan(conn: Conn, user_id: int, session_id: str) -> bool:
-    row = await _one(conn, """SELECT 1 FROM scanners s WHERE s.user_id = ? AND (s.all_sessions = 1 OR EXISTS (
+def may_scan(conn: Conn, user_id: int, session_id: str) -> bool:
+    row = _one(conn, """SELECT 1 FROM scanners s WHERE s.user_id = ? AND (s.all_sessions = 1 OR EXISTS (
                                   SELECT 1 FROM scanner_sessions x WHERE x.user_id = s.user_id AND x.session_id = ?))""",
                      (user_id, session_id))
     return row is not None
 
 
-async def set_current_session(conn: Conn, user_id: int, session_id: str | None) -> None:
-    await conn.execute("UPDATE scanners SET current_session_id = ? WHERE user_id = ?", (session_id, user_id))
+def set_current_session(conn: Conn, user_id: int, session_id: str | None) -> None:
+    conn.execute("UPDATE scanners SET current_session_id = ? WHERE user_id = ?", (session_id, user_id))

@@ -18,17 +18,17 @@ def _row(r) -> ShortlinkRow:
     return ShortlinkRow(r["code"], r["session_id"], r["reference"], r["popup"])
 
 
-async def get(conn: Conn, code: str) -> ShortlinkRow | None:
-    r = await _one(conn, "SELECT * FROM shortlinks WHERE code = ?", (code,))
+def get(conn: Conn, code: str) -> ShortlinkRow | None:
+    r = _one(conn, "SELECT * FROM shortlinks WHERE code = ?", (code,))
     return None if r is None else _row(r)
 
 
-async def all_shortlinks(conn: Conn) -> list[ShortlinkRow]:
-    return [_row(r) for r in await _all(conn, "SELECT * FROM shortlinks ORDER BY code")]
+def all_shortlinks(conn: Conn) -> list[ShortlinkRow]:
+    return [_row(r) for r in _all(conn, "SELECT * FROM shortlinks ORDER BY code")]
 
 
-async def upsert(conn: Conn, s: ShortlinkRow) -> None:
-    await conn.execute(
+def upsert(conn: Conn, s: ShortlinkRow) -> None:
+    conn.execute(
         """INSERT INTO shortlinks (code, session_id, reference, popup) VALUES (?, ?, ?, ?)
            ON CONFLICT (code) DO UPDATE SET session_id = excluded.session_id, reference = excluded.reference,
                popup = excluded.popup""",
@@ -36,6 +36,6 @@ async def upsert(conn: Conn, s: ShortlinkRow) -> None:
     )
 
 
-async def delete(conn: Conn, code: str) -> bool:
-    cur = await conn.execute("DELETE FROM shortlinks WHERE code = ?", (code,))
+def delete(conn: Conn, code: str) -> bool:
+    cur = conn.execute("DELETE FROM shortlinks WHERE code = ?", (code,))
     return cur.rowcount > 0

@@ -374,9 +374,9 @@ async def badges_zip(ctx: AppContext) -> tuple[bytes, int]:
 
 
 def _badge_files(secret: str, attendees) -> list[tuple[str, bytes]]:
-    return [(f"badge-{_safe_name(a.attendee_id)}.png",
-             qr.qr_png(badges.make_token(secret, a.attendee_id, a.badge_version), [a.name, a.attendee_id]))
-            for a in attendees]
+    pngs = qr.qr_pngs([(badges.make_token(secret, a.attendee_id, a.badge_version), [a.name, a.attendee_id])
+                       for a in attendees])
+    return [(f"badge-{_safe_name(a.attendee_id)}.png", png) for a, png in zip(attendees, pngs)]
 
 
 def _safe_name(text: str) -> str:
@@ -438,16 +438,17 @@ def list_shortlinks(conn, ctx: AppContext, codes: list[str] | None = None) -> li
     return lines
 
 
-async def shortlink_qr_zip(ctx: AppContext, codes: list[str] | None = None) -> tuple[bytes, int]:
+async def shortlink_qr_zip(ctx: AppContext, codes: list[str] | None = None,
+                           parallel: bool | None = None) -> tuple[bytes, int]:
     """Print-ready PNGs: the deep link's QR with code, reference and session title under it."""
     lines = await list_shortlinks(ctx, codes)
-    files = await asyncio.to_thread(_shortlink_files, lines)
+    files = await asyncio.to_thread(_shortlink_files, lines, parallel)
     return qr.zip_bytes(files), len(files)
 
 
-def _shortlink_files(lines: list[ShortlinkLine]) -> list[tuple[str, bytes]]:
-    return [(f"{line.code}.png", qr.qr_png(line.link, [line.code, line.reference, line.session.title]))
-            for line in lines]
+def _shortlink_files(lines: list[ShortlinkLine], parallel: bool | None = None) -> list[tuple[str, bytes]]:
+    pngs = qr.qr_pngs([(line.link, [line.code, line.reference, line.session.title]) for line in lines], parallel)
+    return [(f"{line.code}.png", png) for line, png in zip(lines, pngs)]
 
 
 # ---------------------------------------------------------------- backup

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import io
 import math
+import multiprocessing
+import os
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import qrcode
@@ -77,6 +80,32 @@ def qr_png(data: str, caption_lines: Sequence[str] = (), box_size: int = 10, bor
     # Modules are large flat areas: fast zlib compression is nearly as small as optimize=True, many times faster.
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+PARALLEL_FROM = 60
+
+
+def qr_pngs(jobs: Sequence[tuple[str, Sequence[str]]], parallel: bool | None = None) -> list[bytes]:
+    """`qr_png` for many (data, caption lines) pairs, in order.
+
+    Encoding is mostly pure Python (qrcode's mask selection), so one thread
+    uses one core; a batch of posters is spread over every core with worker
+    processes. Spawned, not forked: the bot's process has threads (the
+    database thread, the event loop), and forking a threaded process can
+    deadlock the child.
+    """
+    if parallel is None:
+        parallel = len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    if not parallel:
+        return [qr_png(data, lines) for data, lines in jobs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        chunk = max(1, len(jobs) // (4 * (os.cpu_count() or 1)))
+        return list(pool.map(_qr_png_job, jobs, chunksize=chunk))
+
+
+def _qr_png_job(job: tuple[str, Sequence[str]]) -> bytes:
+    return qr_png(job[0], job[1])
 
 
 def _render_matrix(matrix: list[list[bool]], box: int, border: int) -> Image.Image:
@@ -305,13 +334,16 @@ def _to_grayscale(image: Image.Image) -> Image.Image:
 
 
 def zip_bytes(files: Sequence[tuple[str, bytes]]) -> bytes:
-    """A deflated ZIP of (name, content) pairs. A repeated name gets a " (2)"
-    suffix, since archive tools handle duplicate entries badly."""
+    """A ZIP of (name, content) pairs. PNGs are stored as they are (they are
+    compressed already; deflating them again only costs time), anything else
+    is deflated. A repeated name gets a " (2)" suffix, since archive tools
+    handle duplicate entries badly."""
     out = io.BytesIO()
     seen: set[str] = set()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files:
-            archive.writestr(_unique_name(name, seen), content)
+            method = zipfile.ZIP_STORED if name.lower().endswith(".png") else zipfile.ZIP_DEFLATED
+            archive.writestr(_unique_name(name, seen), content, compress_type=method)
     return out.getvalue()
 
 

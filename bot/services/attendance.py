@@ -62,14 +62,13 @@ def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee:
     registered = targeted = None
     others = None
     if attendee is not None and session is not None:
-        registered = repo.is_registered(conn, attendee.attendee_id, session.session_id)
-        targeted = repo.is_targeted(conn, attendee.attendee_id, session.session_id)
-        last = repo.last_record(conn, attendee.attendee_id, session.session_id)
-        others = repo.people_inside(conn, session.session_id, excluding=attendee.attendee_id)
+        facts = repo.attendance_facts(conn, attendee.attendee_id, session.session_id)
+        registered, targeted, others = facts.registered, facts.targeted, facts.others_inside
         situation = Situation(
-            access_control=session.access_control, acl_mode=acl_mode(conn), capacity=session.capacity,
-            others_inside=others, registered=registered, targeted=targeted,
-            last_direction=Direction(last[0]) if last else None, last_at=last[1] if last else None,
+            access_control=session.access_control, acl_mode=AclMode(facts.acl_mode or AclMode.EXCLUDE_TARGETS),
+            capacity=session.capacity, others_inside=others, registered=registered, targeted=targeted,
+            last_direction=Direction(facts.last_direction) if facts.last_direction else None,
+            last_at=facts.last_at,
         )
     verdict = judge(attempt, situation)
     log_id = None

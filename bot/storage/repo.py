@@ -326,18 +326,35 @@ def add_registration(conn: Conn, attendee_id: str, session_id: str) -> None:
                        (attendee_id, session_id))
 
 
-def is_registered(conn: Conn, attendee_id: str, session_id: str) -> bool:
-    return _one(conn, "SELECT 1 FROM registrations WHERE attendee_id = ? AND session_id = ?",
-                      (attendee_id, session_id)) is not None
+@dataclass(frozen=True)
+class AttendanceFacts:
+    """What the rule engine needs to know about one attendee at one session."""
+
+    registered: bool
+    targeted: bool
+    last_direction: str | None
+    last_at: datetime | None
+    others_inside: int
+    acl_mode: str | None
 
 
-def is_targeted(conn: Conn, attendee_id: str, session_id: str) -> bool:
-    return _one(
+def attendance_facts(conn: Conn, attendee_id: str, session_id: str) -> AttendanceFacts:
+    """One statement instead of five: this runs for every check-in of a rush."""
+    row = _one(
         conn,
-        """SELECT 1 FROM session_targets t JOIN attendee_groups g ON g.group_name = t.group_name
-           WHERE t.session_id = ? AND g.attendee_id = ? LIMIT 1""",
-        (session_id, attendee_id),
-    ) is not None
+        """SELECT
+               EXISTS (SELECT 1 FROM registrations WHERE attendee_id = :a AND session_id = :s),
+               EXISTS (SELECT 1 FROM session_targets t JOIN attendee_groups g ON g.group_name = t.group_name
+                       WHERE t.session_id = :s AND g.attendee_id = :a),
+               (SELECT l.direction FROM presence p JOIN attendance_log l ON l.id = p.last_log_id
+                WHERE p.attendee_id = :a AND p.session_id = :s),
+               (SELECT l.at FROM presence p JOIN attendance_log l ON l.id = p.last_log_id
+                WHERE p.attendee_id = :a AND p.session_id = :s),
+               (SELECT COUNT(*) FROM presence WHERE session_id = :s AND inside = 1 AND attendee_id IS NOT :a),
+               (SELECT value FROM settings WHERE key = 'acl_mode')""",
+        {"a": attendee_id, "s": session_id},
+    )
+    return AttendanceFacts(bool(row[0]), bool(row[1]), row[2], from_db(row[3]) if row[3] else None, row[4], row[5])
 
 
 def registered_sessions(conn: Conn, attendee_id: str) -> list[SessionRow]:
@@ -380,13 +397,6 @@ def wrong_pin_times(conn: Conn, user_id: int, since: datetime) -> list[datetime]
                                WHERE actor_user_id = ? AND reason = 'unknown_pin' AND at > ?""",
                       (user_id, to_db(since)))
     return [from_db(r[0]) for r in rows]
-
-
-def last_record(conn: Conn, attendee_id: str, session_id: str) -> tuple[str, datetime] | None:
-    """(IN|OUT, when) of the attendee's last effective record at the session."""
-    row = _one(conn, """SELECT l.direction, l.at FROM presence p JOIN attendance_log l ON l.id = p.last_log_id
-                              WHERE p.attendee_id = ? AND p.session_id = ?""", (attendee_id, session_id))
-    return None if row is None else (row[0], from_db(row[1]))
 
 
 def people_inside(conn: Conn, session_id: str, excluding: str | None = None) -> int:

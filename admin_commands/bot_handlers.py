@@ -39,7 +39,7 @@ def admin_only(handler):
         try:
             await handler(update, context)
         except OperationError as refusal:
-            await update.effective_message.reply_text(str(refusal))
+            await update.effective_message.reply_text(texts.fit(str(refusal)))
     return wrapper
 
 

@@ -44,7 +44,8 @@ class ImportReport:
 async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportReport:
     """Import one sessions, attendees or registrations file: all rows or none."""
     try:
-        parsed = importer.parse_file(data, filename, ctx.settings.event_timezone)
+        # Off the event loop: a large spreadsheet takes seconds to read.
+        parsed = await asyncio.to_thread(importer.parse_file, data, filename, ctx.settings.event_timezone)
     except importer.ImportFileError as exc:
         return ImportReport(filename, None, 0, [str(exc)])
     if parsed.errors:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -82,16 +82,19 @@ def _header_key(cell: object) -> str:
 
 
 def _read_rows(data: bytes, filename: str) -> list[list[object]]:
+    """At most MAX_ROWS + 2 rows (header, limit, one more to notice the excess),
+    so a small file that unpacks to millions of rows is refused cheaply."""
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            try:
+                sheet = workbook.worksheets[0]
+                return [list(r) for r in itertools.islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)]
+            finally:
+                workbook.close()
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file (zip, XML, missing parts)
             raise ImportFileError(f"{filename} is not a readable XLSX file ({type(exc).__name__}).") from None
-        sheet = workbook.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return rows
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -100,7 +103,10 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
         raise ImportFileError(f"{filename} is not a CSV or XLSX file.")
     first_line = text.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), MAX_ROWS + 2))
+    except csv.Error as exc:
+        raise ImportFileError(f"{filename} is not a readable CSV file ({exc}).") from None
 
 
 def _text(value: object) -> str:

@@ -10,6 +10,15 @@ from bot.domain.times import format_local
 
 # ---------------------------------------------------------------- general
 
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    """Cut a reply to Telegram's limit: a refusal may echo what was typed, and
+    a reply that is too long is refused by Telegram and never arrives."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 NOT_ON_LIST = ("I don't have you on this event's list yet. Open the personal invite link the organisers "
                "sent you, or ask them to add you.")
 INVITE_UNKNOWN = "This invite link is not valid (or was replaced). Ask the organisers for your personal link."

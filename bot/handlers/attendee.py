@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import qr, texts
-from bot.domain import pins
+from bot.domain import badges, pins
 from bot.handlers import scanner
 from bot.handlers.common import app_ctx, person, update_id
 from bot.services import attendance, people
 from bot.services.people import StartKind
+
+log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -40,6 +43,8 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await scanner.typed_code(update, context)
         return
     if not pins.looks_like_pin(message.text):
+        if badges.looks_like_token(message.text):
+            log.warning("refused a badge code typed by %s, who is not scanning", update.effective_user.id)
         await message.reply_text(texts.NOT_UNDERSTOOD)
         return
     outcome = await attendance.check_in_with_pin(ctx, person(update), message.text, update_id(update))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -50,6 +51,7 @@ async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         session = await scanning.choose_session(app_ctx(context), update.effective_user.id,
                                                 query.data.split(":", 1)[1])
     except ScanRefusal as refusal:
+        log.warning("refused %r from user %s: %s", query.data[:40], update.effective_user.id, refusal)
         await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
         return
     await query.answer()
@@ -65,6 +67,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     message = update.effective_message
     if not await scanning.is_scanner(ctx, update.effective_user.id):
+        log.warning("refused a photo from non-scanner %s", update.effective_user.id)
         await message.reply_text(texts.PHOTO_NOT_EXPECTED)
         return
     if not await is_scanning(update, context):
@@ -110,8 +113,9 @@ def _verdict_buttons(result) -> InlineKeyboardMarkup | None:
 
 
 def _log_id(data: str) -> int | None:
-    value = data.split(":", 1)[1] if ":" in data else ""
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    """The log row id in button data; None for anything tampered with."""
+    match = re.fullmatch(r"[a-z]+:([0-9]{1,18})", data)
+    return int(match.group(1)) if match else None
 
 
 async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,8 +17,12 @@ from bot.storage.repo import AttendeeRow, Conn
 
 
 def new_invite_token() -> str:
-    # 16 url-safe characters: a valid deep-link payload, not guessable.
-    return secrets.token_urlsafe(12)
+    """16 url-safe characters: a valid deep-link payload, not guessable. Never
+    starting with `SL`, which marks a shortlink code in `/start` payloads."""
+    while True:
+        token = secrets.token_urlsafe(12)
+        if not token.startswith("SL"):
+            return token
 
 
 def walk_in_id(user_id: int) -> str:

@@ -135,7 +135,10 @@ def override(conn, ctx: AppContext, scanner: Person, refused_log_id: int,
     if replay:
         return replay[0]
     row = repo.get_log_row(conn, refused_log_id)
-    if row is None or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL):
+    # Only the scanner who saw the RED may admit: the button is in their chat,
+    # and a PIN or shortlink refusal has nobody at the door to override it.
+    if (row is None or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL)
+            or row.method not in (Method.SCAN, Method.MANUAL) or row.scanner_user_id != scanner.user_id):
         raise ScanRefusal("not_overridable")
     if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
         raise ScanRefusal("scanner_not_permitted")

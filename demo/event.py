@@ -1,0 +1,203 @@
+"""The scripted event: Open Data Days 2026, one morning, played message by message.
+
+The agenda, the participants and the registrations are the sample files in
+`demo/samples/` — a template for a real event. Every PIN, invite link,
+shortlink and badge code used below is read from what the bot itself sent
+(its /pins message, its invite-link CSV, its QR images), never computed
+beside it: the rehearsal only passes if an organiser could run the event
+from the bot's answers alone.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from bot.qr import decode_qr
+from demo.photos import phone_screen_photo, printed_badge_photo
+from demo.stage import DemoError, Person, Stage
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+# The people who write to the bot. Ines and Grace never do: Ines wears a
+# printed badge, Grace left her phone at the hotel.
+ORGANISER = Person(700000001, "Olga Martin", "organiser", "Olga", "olga_org")
+SCANNER = Person(700000002, "Dora Diaz", "door scanner", "Dora", "door_dora")
+AMARA = Person(700000011, "Amara Okafor", "speaker", "Amara", "amara_ok")
+BEN = Person(700000012, "Ben Carter", "attendee", "Ben", "bencarter")
+CHLOE = Person(700000013, "Chloé Dubois", "attendee", "Chloé")  # no @username: uses her invite link
+DANIEL = Person(700000014, "Daniel Kim", "attendee", "Daniel", "dkim")
+ELENA = Person(700000015, "Elena Rossi", "attendee", "Elena")  # imported by her numeric Telegram id
+FARID = Person(700000016, "Farid Haddad", "attendee", "Farid", "farid_h")
+
+PIN_LINE = re.compile(r"^• (\S+) .*: ([A-Z0-9]+|—) / ([A-Z0-9]+|—)$")
+
+
+@dataclass
+class Played:
+    """What the organiser ended up with."""
+
+    pins: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def play(stage: Stage) -> Played:
+    played = Played()
+    before_the_event(stage, played)
+    opening_keynote(stage, played)
+    workshop_door(stage)
+    mentoring(stage, played)
+    organiser_wrap_up(stage)
+    return played
+
+
+def before_the_event(stage: Stage, played: Played) -> None:
+    stage.scene("The week before · Olga, the organiser, sets up the event")
+    stage.narrate("Olga's Telegram id is in ADMIN_IDS. She opens the bot and sends the agenda, the participant "
+                  "list and the registrations exported from her spreadsheet (demo/samples/).")
+    stage.say(ORGANISER, "/help", expect="Organisers")
+    for name in ("sessions.csv", "attendees.csv", "registrations.csv"):
+        stage.upload(ORGANISER, SAMPLES / name, expect="imported")
+
+    stage.narrate("The keynote's PINs came with the agenda; the other sessions get generated ones.")
+    stage.say(ORGANISER, "/genpins new", expect="PINs")
+    played.pins = parse_pins(stage.say(ORGANISER, "/pins", expect="PINs").text)
+    missing = [s for s in ("S1", "S2", "S3") if "—" in played.pins.get(s, ("—", "—"))]
+    if missing:
+        raise DemoError(f"/pins shows no PINs for {', '.join(missing)}")
+
+    stage.narrate("Personal invite links for the mail merge, for people whose Telegram the list does not name.")
+    invites = stage.say(ORGANISER, "/invites", kind="document")
+    stage.save(invites, "invites_csv")
+
+    stage.narrate("An onsite QR poster for the keynote's entrance, and the badges, both sent to the printer.")
+    stage.say(ORGANISER, "/shortlink SL001 S1 Welcome to Open Data Days 2026! Wi-Fi: ODD-guest, "
+                         "slides: opendatadays.example.org", expect="SL001")
+    stage.save(stage.say(ORGANISER, "/shortlinkqr", kind="document"), "shortlink_qr_zip")
+    stage.save(stage.say(ORGANISER, "/badges", kind="document"), "badges_zip")
+
+    stage.narrate("Dora will scan badges at the door of Room B. She opens the bot once, so that it knows her "
+                  "@username; then Olga makes her the scanner for S2.")
+    stage.say(SCANNER, "/start", expect="Dora Diaz")
+    stage.say(ORGANISER, "/scanner @door_dora S2", expect="S2")
+
+
+def opening_keynote(stage: Stage, played: Played) -> None:
+    pin_in, pin_out = played.pins["S1"]
+    stage.scene(f"09:00 · Main hall · S1 Opening keynote · PINs on the slide: {pin_in} / {pin_out}")
+    stage.narrate("The bot records the real clock time, so the times in its answers and in the reports are "
+                  "today's, not the agenda's.")
+    stage.say(AMARA, "/start", expect="Amara Okafor")
+    stage.say(AMARA, pin_in, expect="Checked in")
+
+    link = qr_link(stage.saved["shortlink_qr_zip"], "SL001.png")
+    stage.narrate(f"Ben points his phone camera at the poster by the door. Its QR code is {link}; "
+                  "Telegram opens it and sends the bot /start with the code.")
+    stage.say(BEN, f"/start {start_payload(link)}", expect="Welcome to Open Data Days")
+
+    invite = invite_link(stage.saved["invites_csv"], "REG-003")
+    stage.narrate(f"Chloé's Telegram was not on the list. She opens the invite link from her e-mail ({invite}), "
+                  "then types the PIN in lower case.")
+    stage.say(CHLOE, f"/start {start_payload(invite)}", expect="Chloé Dubois")
+    stage.say(CHLOE, pin_in.lower(), expect="Checked in")
+
+    stage.narrate("Amara has to leave early for the workshop she runs, and checks out.")
+    stage.say(AMARA, pin_out, expect="Checked out")
+
+
+def workshop_door(stage: Stage) -> None:
+    stage.scene("10:00 · Room B · S2 Workshop · registered participants only · Dora at the door")
+    stage.say(SCANNER, "/scan S2", expect="Scanning for S2")
+
+    stage.narrate("Daniel shows the badge the bot sends him; Dora photographs his phone's screen.")
+    stage.say(DANIEL, "/start", expect="Daniel Kim")
+    badge = stage.say(DANIEL, "/badge")
+    if badge.method != "sendPhoto" or not badge.content:
+        raise DemoError(f"/badge should send an image; the bot answered:\n{badge.text}")
+    stage.save(badge, "daniel_badge_png", subdir="photos", name="daniel-badge-from-bot.png")
+    shot = phone_screen_photo(badge.content)
+    stage.keep(shot, "door-daniel-phone.jpg", "daniel_photo")
+    stage.photo(SCANNER, shot, "photo of Daniel's phone screen", expect="GREEN")
+
+    stage.narrate("Ines wears her printed badge. She follows the web track and did not register for the "
+                  "workshop, so access control turns her away — until Dora admits her anyway.")
+    token = badge_code(stage.saved["badges_zip"], "badge-REG-009.png")
+    shot = printed_badge_photo(token, "Ines Silva")
+    stage.keep(shot, "door-ines-printed-badge.jpg", "ines_photo")
+    verdict = stage.photo(SCANNER, shot, "photo of Ines's printed badge", expect=("RED", "not registered"))
+    stage.press(SCANNER, verdict, "Admit anyway", expect=("GREEN", "admitted anyway"))
+
+    stage.narrate("Grace left her phone at the hotel. Dora finds her on the list and types her attendee id.")
+    stage.say(SCANNER, "REG-007", expect=("GREEN", "Grace Liu"))
+
+
+def mentoring(stage: Stage, played: Played) -> None:
+    pin_in, _ = played.pins["S3"]
+    stage.scene(f"10:00 · Room D · S3 Speed mentoring · 2 places · PIN {pin_in}")
+    stage.say(BEN, pin_in, expect="Checked in")
+    stage.narrate("Elena's numeric Telegram id was in the participant list, so the bot knows her at once.")
+    stage.say(ELENA, "/start", expect="Elena Rossi")
+    stage.say(ELENA, pin_in, expect="Checked in")
+    stage.narrate("Two people are inside, and the room holds two. Farid tries too.")
+    stage.say(FARID, pin_in, expect="full")
+    stage.say(BEN, "/myattendance", expect=("S1", "S3"))
+
+
+def organiser_wrap_up(stage: Stage) -> None:
+    stage.scene("11:30 · Olga checks the numbers and downloads the reports")
+    stage.say(ORGANISER, "/session S2", expect="Checked in: 3")
+    stage.save(stage.say(ORGANISER, "/report checkins", kind="document"), "checkins_report")
+    stage.save(stage.say(ORGANISER, "/report checkouts", kind="document"), "checkouts_report")
+
+
+# ---------------------------------------------------------------- reading the bot's own output
+
+def parse_pins(text: str) -> dict[str, tuple[str, str]]:
+    """{session: (IN, OUT)} from the bot's /pins message."""
+    pins = {}
+    for line in text.splitlines():
+        match = PIN_LINE.match(line.strip())
+        if match:
+            pins[match.group(1)] = (match.group(2), match.group(3))
+    if not pins:
+        raise DemoError(f"could not read any PIN from the bot's /pins answer:\n{text}")
+    return pins
+
+
+def invite_link(csv_path: Path, attendee_id: str) -> str:
+    rows = csv.DictReader(io.StringIO(csv_path.read_text("utf-8-sig")))
+    for row in rows:
+        if row.get("attendee_id") == attendee_id:
+            return row["invite_link"]
+    raise DemoError(f"{csv_path.name} has no invite link for {attendee_id}")
+
+
+def _zip_member(zip_path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(zip_path) as archive:
+        if name not in archive.namelist():
+            raise DemoError(f"{zip_path.name} has no {name} (it holds {', '.join(archive.namelist()[:12])})")
+        return archive.read(name)
+
+
+def qr_link(zip_path: Path, name: str) -> str:
+    """The link printed on a poster, read back from its QR image."""
+    codes = decode_qr(_zip_member(zip_path, name))
+    if len(codes) != 1:
+        raise DemoError(f"{name} in {zip_path.name}: expected one QR code, read {codes}")
+    return codes[0]
+
+
+def badge_code(zip_path: Path, name: str) -> str:
+    """The code on a printed badge, read back from its QR image."""
+    return qr_link(zip_path, name)
+
+
+def start_payload(link: str) -> str:
+    """What Telegram sends as `/start <payload>` when someone opens https://t.me/<bot>?start=<payload>."""
+    payload = parse_qs(urlsplit(link).query).get("start", [""])[0]
+    if not payload:
+        raise DemoError(f"{link} is not a Telegram deep link with a start parameter")
+    return payload

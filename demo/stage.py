@@ -1,0 +1,276 @@
+"""The stage of the rehearsal: a local Bot API emulator, the real bot as a
+process, people who talk to it one message at a time, and a transcript.
+
+Nothing here knows how the bot works inside. People send what a Telegram
+client would send (text, a command, a document, a photo, a button press) and
+each step waits for the bot's answer in that person's chat, exactly as
+someone holding a phone would.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from tests.emulator import BotApiEmulator, Sent
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:AAE_demo_token_xxxxxxxxxxxxxxxxxxxx"  # the shape of a BotFather token; never a real one
+BOT_USERNAME = "opendatadays_bot"
+EVENT_TIMEZONE = "Europe/Paris"
+# Every setting the bot reads (see .env.example). Each one is set for the bot
+# process, empty meaning "the default": python-dotenv never overrides a variable
+# that is already set, so a developer's .env cannot change the rehearsal.
+SETTING_NAMES = ("BOT_TOKEN", "ADMIN_IDS", "DATABASE_PATH", "BADGE_SECRET", "EVENT_TIMEZONE", "OPEN_REGISTRATION",
+                 "TELEGRAM_API_URL", "BOT_USERNAME", "PIN_ATTEMPT_LIMIT", "PIN_ATTEMPT_WINDOW_MINUTES", "QR_DECODER",
+                 "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "RATE_LIMIT")
+# Passed through from the demo's own environment; nothing else is (no proxies, no stray settings).
+PASS_THROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
+
+
+class DemoError(Exception):
+    """A step of the rehearsal did not go as scripted; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the rehearsal, with the Telegram profile their messages carry."""
+
+    user_id: int
+    name: str
+    role: str
+    first_name: str
+    username: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+class Transcript:
+    """What was said, line by line: echoed to the terminal and kept for transcript.txt."""
+
+    def __init__(self, echo: bool) -> None:
+        self.lines: list[str] = []
+        self.echo = echo
+
+    def write(self, text: str = "") -> None:
+        for line in text.split("\n"):
+            self.lines.append(line)
+            if self.echo:
+                print(line, flush=True)
+
+    def save(self, path: Path) -> None:
+        path.write_text("\n".join(self.lines) + "\n", "utf-8")
+
+
+def bot_environment(api_url: str, admin_id: int, database_path: Path) -> dict[str, str]:
+    """The bot's whole environment: every setting explicit, the event in Paris time."""
+    env = {name: os.environ[name] for name in PASS_THROUGH if name in os.environ}
+    env.update({name: "" for name in SETTING_NAMES})
+    env.update(PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", LANG="C.UTF-8",
+               BOT_TOKEN=TOKEN, ADMIN_IDS=str(admin_id), DATABASE_PATH=str(database_path),
+               TELEGRAM_API_URL=api_url, EVENT_TIMEZONE=EVENT_TIMEZONE, OPEN_REGISTRATION="true",
+               QR_DECODER="zxing", RATE_LIMIT="true", PIN_ATTEMPT_LIMIT="5", PIN_ATTEMPT_WINDOW_MINUTES="10")
+    return env
+
+
+class BotProcess:
+    """`python -m bot` as its own process; stdout and stderr go to `log_path`."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, log_path: Path) -> None:
+        self.env, self.workdir, self.log_path = env, workdir, log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.proc.poll() if self.proc else None
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, as systemd or Docker would send; the exit code (killed if it does not stop)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise DemoError(f"the bot did not stop within {timeout:.0f} s of SIGTERM and was killed") from None
+
+    def cleanup(self) -> None:
+        """Whatever happened, leave no bot process behind: SIGTERM, then SIGKILL if it lingers."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def problems(self, limit: int = 30) -> list[str]:
+        """Error and warning lines of the log, and traceback lines."""
+        lines = [line for line in self.log.splitlines()
+                 if any(mark in line for mark in (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", "Error:"))
+                 and "PTBUserWarning" not in line]
+        return lines[-limit:]
+
+    def errors(self) -> list[str]:
+        return [line for line in self.problems(limit=1000) if " WARNING " not in line]
+
+
+def human_size(size: int) -> str:
+    return f"{size} bytes" if size < 1000 else f"{size / 1000:.1f} kB"
+
+
+class Stage:
+    """People talk to the bot through the emulator; every step waits for the bot's answer."""
+
+    def __init__(self, api: BotApiEmulator, bot: BotProcess, transcript: Transcript, output_dir: Path,
+                 step_timeout: float = 20.0) -> None:
+        self.api, self.bot, self.transcript = api, bot, transcript
+        self.output_dir = output_dir
+        self.step_timeout = step_timeout
+        self.steps = 0
+        self.saved: dict[str, Path] = {}
+
+    # ---------------------------------------------------------------- narration
+
+    def scene(self, title: str) -> None:
+        self.transcript.write()
+        self.transcript.write(f"── {title} " + "─" * max(3, 76 - len(title)))
+
+    def narrate(self, text: str) -> None:
+        self.transcript.write(textwrap.fill(text, width=96, initial_indent="» ", subsequent_indent="  "))
+
+    # ---------------------------------------------------------------- what people do
+
+    def say(self, who: Person, text: str, *, expect: str | tuple[str, ...] = (), kind: str = "message",
+            timeout: float | None = None) -> Sent:
+        """`who` sends a text message or a command; the bot's answer."""
+        return self._exchange(who, text, lambda: self.api.push_message(
+            who.user_id, text, first_name=who.first_name, username=who.username), expect, kind, timeout)
+
+    def upload(self, who: Person, path: Path, *, expect: str | tuple[str, ...] = (), mime_type: str = "text/csv",
+               timeout: float | None = None) -> Sent:
+        """`who` sends a file as a document."""
+        content = path.read_bytes()
+        return self._exchange(who, f"📎 {path.name} ({human_size(len(content))})", lambda: self.api.push_document(
+            who.user_id, content, path.name, mime_type, first_name=who.first_name, username=who.username),
+            expect, "message", timeout)
+
+    def photo(self, who: Person, jpeg: bytes, description: str, *, expect: str | tuple[str, ...] = (),
+              timeout: float | None = None) -> Sent:
+        """`who` sends a camera photo (Telegram delivers it as a compressed JPEG)."""
+        return self._exchange(who, f"📷 {description} ({human_size(len(jpeg))} JPEG)", lambda: self.api.push_photo(
+            who.user_id, jpeg, first_name=who.first_name, username=who.username), expect, "message", timeout)
+
+    def press(self, who: Person, message: Sent, button: str, *, expect: str | tuple[str, ...] = (),
+              timeout: float | None = None) -> Sent:
+        """`who` taps the inline button labelled `button` under one of the bot's messages."""
+        data = dict(message.buttons).get(button)
+        if data is None:
+            raise DemoError(f"step {self.steps + 1}: {who.label} wanted to tap [{button}], but the bot's message "
+                            f"has the buttons {[text for text, _ in message.buttons]}:\n{message.text}")
+        return self._exchange(who, f"taps [{button}]", lambda: self.api.push_callback(
+            who.user_id, data, message_text=message.text, message_id=message.message_id,
+            first_name=who.first_name, username=who.username), expect, "message", timeout)
+
+    def save(self, sent: Sent, key: str, subdir: str | None = None, name: str | None = None) -> Path:
+        """Keep a file the bot sent, under the name the bot gave it (photos have none: give `name`)."""
+        if sent.content is None:
+            raise DemoError(f"expected a file from the bot, got a message: {sent.text}")
+        folder = self.output_dir / subdir if subdir else self.output_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(name or sent.filename or key).name
+        path.write_bytes(sent.content)
+        self.saved[key] = path
+        self.transcript.write(f"          saved as {self._shown(path)}")
+        return path
+
+    def keep(self, content: bytes, name: str, key: str, subdir: str = "photos") -> Path:
+        """Keep something a person made (a photo they took) next to the bot's files."""
+        folder = self.output_dir / subdir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(content)
+        self.saved[key] = path
+        return path
+
+    # ---------------------------------------------------------------- the exchange
+
+    def _exchange(self, who: Person, shown: str, push: Callable[[], int], expect: str | tuple[str, ...],
+                  kind: str, timeout: float | None) -> Sent:
+        self.steps += 1
+        step = f"Step {self.steps} ({who.label}: {shown.splitlines()[0][:60]})"
+        self.transcript.write(f"{who.label} ▸ {shown}")
+        before = len(self.api.sent(chat_id=who.user_id))
+        push()
+        reply = self._await_reply(who, before, timeout or self.step_timeout, step)
+        self._show(reply)
+        if kind == "document" and reply.method != "sendDocument":
+            raise DemoError(f"{step}: expected a file from the bot, but it answered:\n{reply.text}")
+        wanted = (expect,) if isinstance(expect, str) else expect
+        missing = [w for w in wanted if w.lower() not in reply.text.lower()]
+        if missing:
+            raise DemoError(f"{step}: expected an answer mentioning {' and '.join(map(repr, missing))}, "
+                            f"but the bot answered:\n{reply.text}")
+        return reply
+
+    def _await_reply(self, who: Person, before: int, timeout: float, step: str) -> Sent:
+        deadline = time.monotonic() + timeout
+        while True:
+            new = self.api.sent(chat_id=who.user_id)[before:]
+            if new:
+                return new[0]
+            code = self.bot.exit_code
+            if code is not None:
+                raise DemoError(f"{step}: the bot process exited with code {code} before answering")
+            if time.monotonic() >= deadline:
+                raise DemoError(f"{step}: the bot did not answer within {timeout:.0f} s")
+            time.sleep(0.01)
+
+    def _show(self, sent: Sent) -> None:
+        if sent.method == "sendDocument":
+            body = f"📎 {sent.filename} ({human_size(len(sent.content or b''))})"
+            if sent.text:
+                body += f"\n{sent.text}"
+        elif sent.method == "sendPhoto":
+            body = f"🖼 an image ({human_size(len(sent.content or b''))} PNG)"
+            if sent.text:
+                body += f"\n{sent.text}"
+        elif sent.method == "editMessageText":
+            body = f"(changes its message to:)\n{sent.text}"
+        else:
+            body = sent.text
+        if sent.buttons:
+            body += "\n" + " ".join(f"[{text}]" for text, _ in sent.buttons)
+        lines = body.split("\n")
+        self.transcript.write("    bot ▸ " + lines[0])
+        for line in lines[1:]:
+            self.transcript.write("          " + line)
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)

@@ -1,0 +1,122 @@
+"""`python -m demo`: the scripted event, rehearsed against the real bot process,
+and the organiser's reports read back to check they tell the same story."""
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from demo import run_demo
+from demo.run import prepare
+from demo.stage import DemoError, Person, Stage, Transcript
+from tests.emulator import BotApiEmulator
+
+PARIS = ZoneInfo("Europe/Paris")
+DORA = "@door_dora"
+# (session, attendee) -> (method, scanned by Dora, registered, override): what the script plays.
+EXPECTED_CHECKINS = {
+    ("S1", "REG-001"): ("pin", False, "yes", "no"),        # Amara, upper-case PIN
+    ("S1", "REG-002"): ("shortlink", False, "yes", "no"),  # Ben, the poster's QR code
+    ("S1", "REG-003"): ("pin", False, "yes", "no"),        # Chloé, lower-case PIN after her invite link
+    ("S2", "REG-004"): ("scan", True, "yes", "no"),        # Daniel, photo of /badge on his phone
+    ("S2", "REG-009"): ("scan", True, "no", "yes"),        # Ines, printed badge: RED, then Admit anyway
+    ("S2", "REG-007"): ("manual", True, "yes", "no"),      # Grace, id typed by Dora
+    ("S3", "REG-002"): ("pin", False, "yes", "no"),        # Ben
+    ("S3", "REG-005"): ("pin", False, "yes", "no"),        # Elena, linked by numeric Telegram id
+}
+
+
+def read_sheet(path: Path, title: str) -> list[dict[str, object]]:
+    """Rows as {header: value}; headers carrying a UTC offset are keyed by the words before it."""
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = list(workbook[title].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    header = [h.split(" (UTC")[0] for h in rows[0]]
+    # Write-only XLSX stores no empty cells, so a row may end early: pad it.
+    return [dict(zip(header, tuple(row) + (None,) * (len(header) - len(row)))) for row in rows[1:]]
+
+
+def local_now() -> datetime:
+    return datetime.now(PARIS).replace(tzinfo=None)
+
+
+def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_path):
+    before = local_now().replace(microsecond=0)
+    result = run_demo(tmp_path / "demo-output", quiet=True)
+    after = local_now() + timedelta(seconds=1)
+    assert result.ok, f"{result.error}\n\n" + (tmp_path / "demo-output" / "transcript.txt").read_text("utf-8")
+    assert result.bot_exit_code == 0 and result.steps >= 30
+
+    assert result.pins["S1"] == ("OPEN26", "BYE26")  # from the sessions file
+    for session in ("S2", "S3", "S4", "S5", "S6"):    # from /genpins new
+        assert all(len(pin) == 6 and pin.isalnum() and pin.isupper() for pin in result.pins[session])
+
+    checkins = read_sheet(result.files["checkins_report"], "Check-ins")
+    got = {(r["Session id"], r["Attendee id"]): (r["Method"], DORA in (r["Scanner"] or ""), r["Registered"],
+                                                 r["Override"]) for r in checkins}
+    assert got == EXPECTED_CHECKINS and len(checkins) == len(EXPECTED_CHECKINS)
+    for row in checkins:  # the real clock, shown in the event's time zone
+        assert before <= row["Check-in time"] <= after, row
+    starts = {r["Session id"]: r["Session start"] for r in checkins}
+    assert starts == {"S1": datetime(2026, 6, 11, 9, 0), "S2": datetime(2026, 6, 11, 10, 0),
+                      "S3": datetime(2026, 6, 11, 10, 0)}
+    names = {r["Attendee id"]: r["Name"] for r in checkins}
+    assert names["REG-003"] == "Chloé Dubois" and names["REG-009"] == "Ines Silva"
+
+    refused = read_sheet(result.files["checkins_report"], "Refused attempts")
+    assert {(r["Session id"], r["Attendee id"], r["Method"], r["Reason"], r["Overridden"]) for r in refused} == {
+        ("S2", "REG-009", "scan", "not_registered", "yes"),  # access control, then Admit anyway
+        ("S3", "REG-006", "pin", "session_full", "no"),      # Farid, third for two places
+    }
+
+    checkouts = read_sheet(result.files["checkouts_report"], "Check-outs")
+    left = [r for r in checkouts if r["Check-out time"] is not None]
+    assert [(r["Session id"], r["Attendee id"], r["Visits"], r["Note"]) for r in left] == [
+        ("S1", "REG-001", 1, None)]  # Amara's OUT PIN
+    amara = left[0]
+    assert before <= amara["Check-in time"] <= amara["Check-out time"] <= after
+    assert amara["Minutes attended"] == 0  # seconds apart: a whole number of minutes, rounded
+    assert {(r["Session id"], r["Attendee id"]) for r in checkouts} == set(EXPECTED_CHECKINS)
+    assert all(r["Note"] == "no check-out" for r in checkouts if r is not amara)
+
+    with zipfile.ZipFile(result.files["shortlink_qr_zip"]) as posters:
+        assert posters.namelist() == ["SL001.png"]
+    with zipfile.ZipFile(result.files["badges_zip"]) as badges:
+        assert len(badges.namelist()) == 10 and "badge-REG-009.png" in badges.namelist()
+
+    transcript = result.files["transcript"].read_text("utf-8")
+    for line in ("Olga Martin (organiser) ▸ /genpins new", "Dora Diaz (door scanner) ▸ taps [Admit anyway]",
+                 "Chloé Dubois (attendee) ▸ open26", "✓ Rehearsal complete"):
+        assert line in transcript
+    assert "Traceback" not in result.files["bot_log"].read_text("utf-8")
+
+
+def test_a_step_the_bot_does_not_answer_stops_the_demo_with_a_clear_message(tmp_path):
+    class SilentBot:  # running, never answering
+        exit_code = None
+
+    organiser = Person(1, "Olga Martin", "organiser", "Olga")
+    with BotApiEmulator() as api:
+        stage = Stage(api, SilentBot(), Transcript(echo=False), tmp_path, step_timeout=1.0)
+        with pytest.raises(DemoError, match=r"^Step 1 \(Olga Martin \(organiser\): /pins\): the bot did not "
+                                            r"answer within 1 s$"):
+            stage.say(organiser, "/pins")
+
+
+def test_the_demo_never_wipes_a_directory_it_did_not_make(tmp_path):
+    (tmp_path / "thesis.tex").write_text("precious")
+    with pytest.raises(DemoError, match="not empty and was not made by the demo"):
+        prepare(tmp_path)
+    assert (tmp_path / "thesis.tex").exists()
+
+    output = tmp_path / "out"
+    prepare(output)
+    (output / "old-report.xlsx").write_bytes(b"from the last rehearsal")
+    prepare(output)
+    assert [p.name for p in output.iterdir()] == [".demo-output"]

@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import qr, texts
-from bot.domain import badges, pins
+from bot.domain import badges
 from bot.handlers import scanner
 from bot.handlers.common import app_ctx, person, update_id
-from bot.services import attendance, people
+from bot.services import attendance, messages, people
 from bot.services.people import StartKind
 
 log = logging.getLogger(__name__)
@@ -36,22 +36,20 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Plain text: a typed code while scanning at a door, else a PIN attempt if it looks like one."""
+    """Plain text: a code typed at a door while scanning, else a PIN attempt if it looks like one."""
     ctx = app_ctx(context)
     message = update.effective_message
-    if await scanner.is_scanning(update, context):
-        await scanner.typed_code(update, context)
-        return
-    if not pins.looks_like_pin(message.text):
+    outcome = await messages.handle_text(ctx, person(update), message.text, update_id(update))
+    if outcome.scan_results is not None:
+        await scanner.reply_verdicts(update, context, outcome.scan_results)
+    elif outcome.pin is None:
         if badges.looks_like_token(message.text):
             log.warning("refused a badge code typed by %s, who is not scanning", update.effective_user.id)
         await message.reply_text(texts.NOT_UNDERSTOOD)
-        return
-    outcome = await attendance.check_in_with_pin(ctx, person(update), message.text, update_id(update))
-    if outcome.result is None:
+    elif outcome.pin.result is None:
         await message.reply_text(texts.NOT_ON_LIST)
-        return
-    await message.reply_text(texts.pin_reply(outcome.result, ctx.settings.event_timezone))
+    else:
+        await message.reply_text(texts.pin_reply(outcome.pin.result, ctx.settings.event_timezone))
 
 
 async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

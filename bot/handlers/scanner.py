@@ -58,10 +58,6 @@ async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.edit_message_text(texts.scanning_for(session))
 
 
-async def is_scanning(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    return await scanning.current_session(app_ctx(context), update.effective_user.id) is not None
-
-
 async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo or an image file: decode every QR off the event loop, judge each one."""
     ctx = app_ctx(context)
@@ -70,7 +66,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("refused a photo from non-scanner %s", update.effective_user.id)
         await message.reply_text(texts.PHOTO_NOT_EXPECTED)
         return
-    if not await is_scanning(update, context):
+    if await scanning.current_session(ctx, update.effective_user.id) is None:
         await message.reply_text(texts.CHOOSE_SESSION_FIRST)
         return
     attachment = message.photo[-1] if message.photo else message.document
@@ -89,17 +85,16 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _judge(update, context, codes, Method.SCAN)
 
 
-async def typed_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A scanner typed a badge code or an attendee id (method `manual`)."""
-    await _judge(update, context, [update.effective_message.text.strip()], Method.MANUAL)
-
-
 async def _judge(update: Update, context: ContextTypes.DEFAULT_TYPE, codes: list[str], method: Method) -> None:
-    ctx = app_ctx(context)
-    results = await scanning.scan_codes(ctx, person(update), codes, method, update_id(update))
+    results = await scanning.scan_codes(app_ctx(context), person(update), codes, method, update_id(update))
+    await reply_verdicts(update, context, results)
+
+
+async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, results) -> None:
+    """One message per code, GREEN or RED, with its button."""
+    tz = app_ctx(context).settings.event_timezone
     for result in results:
-        await update.effective_message.reply_text(texts.scan_verdict(result, ctx.settings.event_timezone),
-                                                  reply_markup=_verdict_buttons(result))
+        await update.effective_message.reply_text(texts.scan_verdict(result, tz), reply_markup=_verdict_buttons(result))
 
 
 def _verdict_buttons(result) -> InlineKeyboardMarkup | None:

@@ -115,9 +115,8 @@ class PinOutcome:
     result: AttemptResult | None
 
 
-@transactional
-def check_in_with_pin(conn: Conn, ctx: AppContext, person: Person, text: str,
-                      update_id: int | None = None) -> PinOutcome:
+def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str,
+                update_id: int | None = None) -> PinOutcome:
     """An attendee sent a PIN: the IN PIN checks in, the OUT PIN checks out.
 
     Wrong PINs are counted per Telegram account from the log itself, so the
@@ -141,6 +140,9 @@ def check_in_with_pin(conn: Conn, ctx: AppContext, person: Person, text: str,
                                     actor_user_id=person.user_id, update_id=update_id,
                                     detail="" if found else pin)
     return PinOutcome(result)
+
+
+check_in_with_pin = transactional(pin_attempt)
 
 
 @transactional

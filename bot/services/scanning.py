@@ -83,9 +83,8 @@ def choose_session(conn, ctx: AppContext, user_id: int, session_id: str | None) 
     return session
 
 
-@transactional
-def scan_codes(conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method,
-                     update_id: int | None = None) -> list[AttemptResult]:
+def judge_codes(conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method,
+                update_id: int | None = None) -> list[AttemptResult]:
     """Judge every code read from one photo (or typed by the scanner), in one transaction.
 
     A typed text is a badge code or an attendee id (`manual`); a photo's codes
@@ -108,6 +107,9 @@ def scan_codes(conn, ctx: AppContext, scanner: Person, codes: list[str], method:
             scanner_user_id=scanner.user_id, update_id=update_id, item=item,
             detail="" if attendee else code[:64]))
     return results
+
+
+scan_codes = transactional(judge_codes)
 
 
 def _resolve_code(conn, ctx: AppContext, code: str, allow_attendee_id: bool):

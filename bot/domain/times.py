@@ -14,7 +14,8 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, DB_FORMAT).replace(tzinfo=timezone.utc)
+    # fromisoformat reads the trailing Z (Python 3.11+) and is far cheaper than strptime.
+    return datetime.fromisoformat(text)
 
 
 def parse_event_time(value: object, tz: ZoneInfo) -> datetime:

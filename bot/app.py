@@ -85,7 +85,9 @@ def build_application(ctx: AppContext, request: BaseRequest | None = None,
 
 
 def add_handlers(application: Application) -> None:
-    private = filters.ChatType.PRIVATE
+    # Private chats only, and new messages only: editing an old "/genpins new"
+    # or "/start SL001" must not run it again (edits are ignored).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     on = application.add_handler
     on(CommandHandler("start", attendee.start, filters=private))
     on(CommandHandler("help", common.help_command, filters=private))
@@ -99,11 +101,11 @@ def add_handlers(application: Application) -> None:
     on(CallbackQueryHandler(scanner.override_button, pattern=r"^ovr:"))
     on(CallbackQueryHandler(scanner.undo_button, pattern=r"^undo:"))
     on(CallbackQueryHandler(common.stale_button))
-    on(MessageHandler(private & filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.IMAGE), scanner.image))
-    on(MessageHandler(private & filters.UpdateType.MESSAGE & filters.Document.ALL, admin.import_document))
-    on(MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, attendee.text_message))
+    on(MessageHandler(private & (filters.PHOTO | filters.Document.IMAGE), scanner.image))
+    on(MessageHandler(private & filters.Document.ALL, admin.import_document))
+    on(MessageHandler(private & filters.TEXT & ~filters.COMMAND, attendee.text_message))
     on(MessageHandler(private & filters.COMMAND, attendee.unknown_command))
-    on(MessageHandler(private & ~filters.UpdateType.EDITED, attendee.unsupported))
+    on(MessageHandler(private, attendee.unsupported))
     application.add_error_handler(common.on_error)
 
 

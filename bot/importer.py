@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import zipfile
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +87,7 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
     so a small file that unpacks to millions of rows is refused cheaply."""
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
+        _refuse_zip_bomb(data, filename)
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
@@ -94,7 +96,8 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
             finally:
                 workbook.close()
         except Exception as exc:  # openpyxl raises many kinds for a damaged file (zip, XML, missing parts)
-            raise ImportFileError(f"{filename} is not a readable XLSX file ({type(exc).__name__}).") from None
+            raise ImportFileError(f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
+                                  "and save it again as XLSX or CSV.") from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -107,6 +110,22 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
         return list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), MAX_ROWS + 2))
     except csv.Error as exc:
         raise ImportFileError(f"{filename} is not a readable CSV file ({exc}).") from None
+
+
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+
+def _refuse_zip_bomb(data: bytes, filename: str) -> None:
+    """openpyxl reads the whole shared-strings part on opening, before any row:
+    a small upload that unpacks to gigabytes must be refused unopened."""
+    try:
+        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportFileError(f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
+                              "and save it again as XLSX or CSV.") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(f"{filename} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; "
+                              "split it or save it as CSV.")
 
 
 def _text(value: object) -> str:

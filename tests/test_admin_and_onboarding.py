@@ -154,3 +154,13 @@ async def test_command_line_twins_share_the_operations(tmp_path, monkeypatch, ca
     assert copy.execute("SELECT popup FROM shortlinks").fetchone() == ("Hello there",)
     assert copy.execute("SELECT session_id FROM scanner_sessions ORDER BY 1").fetchall() == [("S1",), ("S2",)]
     assert await run(["capacity", "S404", "3"]) == 1
+
+
+async def test_an_edited_command_is_not_run_again(event):
+    payload = event._message(ORGANISER, text="/genpins new",
+                             entities=[{"type": "bot_command", "offset": 0, "length": 8}])
+    payload["edited_message"] = payload.pop("message")
+    payload["edited_message"]["edit_date"] = payload["edited_message"]["date"]
+    calls = await event.deliver(payload)
+    assert calls == []
+    assert (await event.rows("SELECT COUNT(*) FROM pins WHERE session_id = 'S3'")) == [(0,)]

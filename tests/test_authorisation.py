@@ -246,7 +246,8 @@ async def act(h: BotHarness, user: User, action: str, arg: str):
     raise AssertionError(action)
 
 
-# (who, action, argument, logged today): every one must be refused with nothing admitted or undone.
+# (who, action, argument, logged before the fixes in 92b7202): every one must be refused with nothing
+# admitted or undone, and logged.
 SCANNER_CASES = [
     # not a scanner at all
     ("ada", "text", "/scan", True),

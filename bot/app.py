@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
                           MessageHandler, filters)
 from telegram.request import BaseRequest
 
@@ -11,6 +11,7 @@ from admin_commands import bot_handlers as admin
 from admin_commands import report_handlers
 from bot.handlers import attendee, common, scanner
 from bot.services.context import AppContext
+from bot.rate_limit import SlidingWindowRateLimiter
 from bot.telegram_request import RetryingRequest
 
 ATTENDEE_COMMANDS = [
@@ -77,7 +78,7 @@ def build_application(ctx: AppContext, request: BaseRequest | None = None,
         builder = builder.request(RetryingRequest(connection_pool_size=64))
     if ctx.settings.rate_limit:
         # Flood limits (429 + retry_after) delay a reply; they never drop it.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=10))
+        builder = builder.rate_limiter(SlidingWindowRateLimiter())
     application = builder.build()
     application.bot_data["ctx"] = ctx
     add_handlers(application)

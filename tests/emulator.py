@@ -514,6 +514,9 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict, dict[str, tuple[st
 class _Handler(BaseHTTPRequestHandler):
     emulator: BotApiEmulator
     protocol_version = "HTTP/1.1"  # keep-alive, like Telegram; every answer has a Content-Length
+    # Headers and body go out in two writes: with Nagle's algorithm the body
+    # waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         return None  # quiet: URLs hold the token

@@ -350,7 +350,8 @@ def attendance_facts(conn: Conn, attendee_id: str, session_id: str) -> Attendanc
                 WHERE p.attendee_id = :a AND p.session_id = :s),
                (SELECT l.at FROM presence p JOIN attendance_log l ON l.id = p.last_log_id
                 WHERE p.attendee_id = :a AND p.session_id = :s),
-               (SELECT COUNT(*) FROM presence WHERE session_id = :s AND inside = 1 AND attendee_id IS NOT :a),
+               (SELECT COUNT(*) FROM presence WHERE session_id = :s AND inside = 1)
+                 - (SELECT COUNT(*) FROM presence WHERE session_id = :s AND attendee_id = :a AND inside = 1),
                (SELECT value FROM settings WHERE key = 'acl_mode')""",
         {"a": attendee_id, "s": session_id},
     )
@@ -399,10 +400,8 @@ def wrong_pin_times(conn: Conn, user_id: int, since: datetime) -> list[datetime]
     return [from_db(r[0]) for r in rows]
 
 
-def people_inside(conn: Conn, session_id: str, excluding: str | None = None) -> int:
-    row = _one(conn, "SELECT COUNT(*) FROM presence WHERE session_id = ? AND inside = 1 AND attendee_id IS NOT ?",
-                     (session_id, excluding))
-    return row[0]
+def people_inside(conn: Conn, session_id: str) -> int:
+    return _one(conn, "SELECT COUNT(*) FROM presence WHERE session_id = ? AND inside = 1", (session_id,))[0]
 
 
 def set_presence(conn: Conn, attendee_id: str, session_id: str, direction: str, log_id: int) -> None:

@@ -12,7 +12,7 @@ from admin_commands import report_handlers
 from bot.handlers import attendee, common, scanner
 from bot.services.context import AppContext
 from bot.rate_limit import SlidingWindowRateLimiter
-from bot.telegram_request import RetryingRequest
+from bot.telegram_request import IN_FLIGHT, RetryingRequest
 
 ATTENDEE_COMMANDS = [
     BotCommand("start", "Start, or link your registration"),
@@ -75,7 +75,7 @@ def build_application(ctx: AppContext, request: BaseRequest | None = None,
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     else:
-        builder = builder.request(RetryingRequest(connection_pool_size=64))
+        builder = builder.request(RetryingRequest(connection_pool_size=IN_FLIGHT))
     if ctx.settings.rate_limit:
         # Flood limits (429 + retry_after) delay a reply; they never drop it.
         builder = builder.rate_limiter(SlidingWindowRateLimiter())

@@ -2,7 +2,6 @@
 wording stays consistent and can be translated later."""
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.rules import Direction, Reason

@@ -19,7 +19,7 @@ def free_port() -> int:
 
 async def test_webhook_refuses_wrong_secret_and_stores_before_answering(tmp_path):
     port = free_port()
-    h = await BotHarness(tmp_path, WEBHOOK_URL=f"https://bot.example.org/tg-hook", WEBHOOK_SECRET=SECRET,
+    h = await BotHarness(tmp_path, WEBHOOK_URL="https://bot.example.org/tg-hook", WEBHOOK_SECRET=SECRET,
                          WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port)).start()
     stop = asyncio.Event()
     server = asyncio.create_task(serve_webhook(h.app, h.processor, h.settings, stop))

@@ -47,15 +47,19 @@ class HistoryEntry:
     session: SessionRow
 
 
-def acl_mode(conn: Conn) -> AclMode:
+def acl_mode_of(stored: str | None) -> AclMode:
     """Event-wide access-control preference; 'exclude targets' (registered only) by default."""
-    return AclMode(repo.get_setting(conn, "acl_mode") or AclMode.EXCLUDE_TARGETS)
+    return AclMode(stored or AclMode.EXCLUDE_TARGETS)
+
+
+def acl_mode(conn: Conn) -> AclMode:
+    return acl_mode_of(repo.get_setting(conn, "acl_mode"))
 
 
 def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee: AttendeeRow | None,
-                           session: SessionRow | None, actor_user_id: int, scanner_user_id: int | None = None,
-                           update_id: int | None = None, item: int = 0, detail: str = "",
-                           ref_id: int | None = None) -> AttemptResult:
+                     session: SessionRow | None, actor_user_id: int, scanner_user_id: int | None = None,
+                     update_id: int | None = None, item: int = 0, detail: str = "",
+                     ref_id: int | None = None) -> AttemptResult:
     """Judge an attempt against the database's current state and write what the verdict says."""
     now = ctx.clock()
     situation = None
@@ -65,7 +69,7 @@ def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee:
         facts = repo.attendance_facts(conn, attendee.attendee_id, session.session_id)
         registered, targeted, others = facts.registered, facts.targeted, facts.others_inside
         situation = Situation(
-            access_control=session.access_control, acl_mode=AclMode(facts.acl_mode or AclMode.EXCLUDE_TARGETS),
+            access_control=session.access_control, acl_mode=acl_mode_of(facts.acl_mode),
             capacity=session.capacity, others_inside=others, registered=registered, targeted=targeted,
             last_direction=Direction(facts.last_direction) if facts.last_direction else None,
             last_at=facts.last_at,
@@ -137,8 +141,7 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str,
     attempt = Attempt(Direction(found[1]) if found else Direction.IN, Method.PIN,
                       pin_locked_until=locked, pin_known=found is not None)
     result = judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
-                                    actor_user_id=person.user_id, update_id=update_id,
-                                    detail="" if found else pin)
+                              actor_user_id=person.user_id, update_id=update_id, detail="" if found else pin)
     return PinOutcome(result)
 
 
@@ -188,6 +191,6 @@ def follow_shortlink(conn: Conn, ctx: AppContext, person: Person, code: str,
     if replay:
         return ShortlinkOutcome(True, replay[0], popup)
     result = judge_and_record(conn, ctx, Attempt(Direction.IN, Method.SHORTLINK), attendee=attendee,
-                                    session=session, actor_user_id=person.user_id, update_id=update_id,
-                                    detail=link.code)
+                              session=session, actor_user_id=person.user_id, update_id=update_id,
+                              detail=link.code)
     return ShortlinkOutcome(True, result, popup)

@@ -150,9 +150,8 @@ def override(conn, ctx: AppContext, scanner: Person, refused_log_id: int,
     session = repo.get_session(conn, row.session_id)
     attempt = Attempt(Direction.IN, Method(row.method), override=True, scanner_permitted=True,
                       code_status=CodeStatus.VALID)
-    return judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
-                                  actor_user_id=scanner.user_id, scanner_user_id=scanner.user_id,
-                                  update_id=update_id, ref_id=row.id)
+    return judge_and_record(conn, ctx, attempt, attendee=attendee, session=session, actor_user_id=scanner.user_id,
+                            scanner_user_id=scanner.user_id, update_id=update_id, ref_id=row.id)
 
 
 @dataclass(frozen=True)

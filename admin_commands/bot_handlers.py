@@ -53,7 +53,7 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     document = update.effective_message.document
     filename = document.file_name or "upload"
     if document.file_size and document.file_size > MAX_IMPORT_BYTES:
-        await update.effective_message.reply_text(f"❌ {filename} is larger than 10 MB; nothing was imported.")
+        await update.effective_message.reply_text(texts.import_too_large(filename))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     report = await operations.import_file(app_ctx(context), data, filename)
@@ -128,7 +128,7 @@ async def invites_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 @admin_only
 async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text("Usage: /unlink <attendee id>")
+        await update.effective_message.reply_text(texts.UNLINK_USAGE)
         return
     attendee_id = await operations.unlink(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(
@@ -148,7 +148,7 @@ async def scanner_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if line is None:
         await update.effective_message.reply_text(texts.scanner_removed(args[0]))
         return
-    await update.effective_message.reply_text("✅ " + texts.scanner_line(line).lstrip("• "))
+    await update.effective_message.reply_text(texts.scanner_assigned(line))
     from bot.app import publish_scanner_menu
     await publish_scanner_menu(context.application, line.user_id)
 
@@ -162,7 +162,7 @@ async def scanners_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def access_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text("Usage: /access <session> on|off")
+        await update.effective_message.reply_text(texts.ACCESS_USAGE)
         return
     session = await operations.set_access(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.access_set(session))
@@ -173,8 +173,7 @@ async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ctx = app_ctx(context)
     if len(context.args or []) != 1:
         mode = await operations.get_acl_mode(ctx)
-        await update.effective_message.reply_text(f"Now: {mode.value}. " + texts.acl_set(mode) .lstrip("✅ ")
-                                                  + "\nUsage: /acl include|exclude")
+        await update.effective_message.reply_text(texts.acl_now(mode))
         return
     mode = await operations.set_acl_mode(ctx, context.args[0])
     await update.effective_message.reply_text(texts.acl_set(mode))
@@ -184,7 +183,7 @@ async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def capacity_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text("Usage: /capacity <session> <number|none>")
+        await update.effective_message.reply_text(texts.CAPACITY_USAGE)
         return
     session = await operations.set_capacity(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.capacity_set(session))
@@ -200,7 +199,7 @@ async def badges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 @admin_only
 async def reissue_badge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text("Usage: /reissuebadge <attendee id>")
+        await update.effective_message.reply_text(texts.REISSUE_USAGE)
         return
     badge = await operations.reissue_badge(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(texts.badge_reissued(badge))
@@ -215,7 +214,7 @@ async def shortlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     if len(args) == 2 and args[1].lower() == "off":
         await operations.remove_shortlink(ctx, args[0])
-        await update.effective_message.reply_text(f"✅ Shortlink {args[0]} removed; its QR code no longer checks in.")
+        await update.effective_message.reply_text(texts.shortlink_removed(args[0]))
         return
     # The pop-up is the rest of the message as typed (spaces and case kept).
     text = update.effective_message.text

@@ -243,6 +243,28 @@ UNDO = "Undo"
 
 # ---------------------------------------------------------------- organisers: scanners, access, badges
 
+UNLINK_USAGE = "Usage: /unlink <attendee id>"
+ACCESS_USAGE = "Usage: /access <session> on|off"
+CAPACITY_USAGE = "Usage: /capacity <session> <number|none>"
+REISSUE_USAGE = "Usage: /reissuebadge <attendee id>"
+
+
+def import_too_large(filename: str) -> str:
+    return f"❌ {filename} is larger than 10 MB; nothing was imported."
+
+
+def scanner_assigned(line) -> str:
+    return "✅ " + scanner_line(line).lstrip("• ")
+
+
+def acl_now(mode) -> str:
+    return f"Now: {mode.value}. " + acl_set(mode).lstrip("✅ ") + "\nUsage: /acl include|exclude"
+
+
+def shortlink_removed(code: str) -> str:
+    return f"✅ Shortlink {code} removed; its QR code no longer checks in."
+
+
 SCANNER_USAGE = "Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]"
 
 

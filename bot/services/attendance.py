@@ -136,8 +136,8 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str,
     now = ctx.clock()
     window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
     locked = pin_locked_until(repo.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
-    found = None if locked else repo.pin_lookup(conn, pin)
-    session = repo.get_session(conn, found[0]) if found else None
+    found = None if locked else repo.session_for_pin(conn, pin)
+    session = found[0] if found else None
     attempt = Attempt(Direction(found[1]) if found else Direction.IN, Method.PIN,
                       pin_locked_until=locked, pin_known=found is not None)
     result = judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,

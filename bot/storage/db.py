@@ -113,6 +113,19 @@ class Database:
 def _run_batch(conn: sqlite3.Connection, jobs: list[tuple[Callable, tuple]]) -> list[tuple[bool, object]]:
     """One transaction, one SAVEPOINT per job; returns (succeeded, result or exception) per job."""
     outcomes: list[tuple[bool, object]] = []
+    if len(jobs) == 1:  # alone in its transaction: the transaction itself is the savepoint
+        body, args = jobs[0]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(conn, *args)
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            return [(False, exc)]
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return [(True, result)]
     conn.execute("BEGIN IMMEDIATE")
     try:
         for body, args in jobs:

@@ -202,13 +202,13 @@ def upsert_attendee(conn: Conn, attendee_id: str, name: str, email: str, hint: s
 
 
 def create_walk_in(conn: Conn, attendee_id: str, name: str, user_id: int, invite_token: str,
-                         now: datetime) -> AttendeeRow:
-    conn.execute(
+                   now: datetime) -> AttendeeRow:
+    return _attendee(_one(
+        conn,
         """INSERT INTO attendees (attendee_id, name, telegram_user_id, invite_token, walk_in, created_at)
-           VALUES (?, ?, ?, ?, 1, ?)""",
+           VALUES (?, ?, ?, ?, 1, ?) RETURNING *""",
         (attendee_id, name, user_id, invite_token, to_db(now)),
-    )
-    return get_attendee(conn, attendee_id)
+    ))
 
 
 def link_user(conn: Conn, attendee_id: str, user_id: int) -> None:
@@ -300,6 +300,13 @@ def pin_lookup(conn: Conn, pin: str) -> tuple[str, str] | None:
     """(session_id, direction) of a PIN."""
     row = _one(conn, "SELECT session_id, direction FROM pins WHERE pin = ?", (pin,))
     return None if row is None else (row[0], row[1])
+
+
+def session_for_pin(conn: Conn, pin: str) -> tuple[SessionRow, str] | None:
+    """The session a PIN belongs to, and whether it is its IN or OUT PIN (one statement: every check-in asks)."""
+    row = _one(conn, "SELECT s.*, p.direction FROM pins p JOIN sessions s ON s.session_id = p.session_id "
+                     "WHERE p.pin = ?", (pin,))
+    return None if row is None else (_session(row), row["direction"])
 
 
 def all_pins(conn: Conn) -> dict[str, dict[str, str]]:

@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 5
 FIRST_DELAY = 0.5
 # Requests in flight at once. Telegram accepts about 30 messages a second, so
-# 30 x round trip are needed: 4 cover round trips up to ~130 ms (Telegram's
-# servers answer most of Europe in 20-60 ms). More costs CPU: httpcore checks
+# 30 x round trip are needed: 4 cover round trips up to ~130 ms. More costs
+# CPU: httpcore checks
 # every pooled connection for every request it assigns (measured end to end:
 # 2 in flight 69 % of a bare echo bot's rate, 4: 64 %, 8: 50 %).
 IN_FLIGHT = 4

@@ -30,6 +30,11 @@ def main() -> None:
         except Exception as exc:  # one broken benchmark must not hide the others' figures
             rows.append({"figure": name, "value": "failed", "target": "", "comparison": f"{type(exc).__name__}: {exc}"})
         print(f"  {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_table(rows)
+
+
+def print_table(rows: list[dict]) -> None:
+    """The machine and date, then the rows as a Markdown table (pasted into the README)."""
     headers = ["figure", "value", "target", "comparison"]
     widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
     print(f"\nMachine: {machine()}  ·  {time.strftime('%Y-%m-%d')}\n")

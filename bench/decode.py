@@ -65,14 +65,6 @@ def _row(figure: str, value: str, target: str, comparison: str) -> dict:
     return {"figure": figure, "value": value, "target": target, "comparison": comparison}
 
 
-def _table(rows: list[dict]) -> str:
-    columns = ("figure", "value", "target", "comparison")
-    widths = {column: max(len(column), *(len(row[column]) for row in rows)) for column in columns}
-    lines = [" | ".join(column.ljust(widths[column]) for column in columns),
-             "-+-".join("-" * widths[column] for column in columns)]
-    lines += [" | ".join(row[column].ljust(widths[column]) for column in columns) for row in rows]
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
-    print(_table(run(int(sys.argv[1]) if len(sys.argv) > 1 else 200)))
+    from bench.__main__ import print_table
+    print_table(run(int(sys.argv[1]) if len(sys.argv) > 1 else 200))

@@ -413,17 +413,6 @@ def run(quick: bool | None = None) -> list[dict]:
     return rows
 
 
-def _print(rows: list[dict]) -> None:
-    from bench.__main__ import machine
-
-    headers = ["figure", "value", "target", "comparison"]
-    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
-    print(f"\nMachine: {machine()}  ·  {time.strftime('%Y-%m-%d')}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths)) + " |")
-
-
 if __name__ == "__main__":
-    _print(run(quick=True if "--quick" in sys.argv[1:] else None))
+    from bench.__main__ import print_table
+    print_table(run(quick=True if "--quick" in sys.argv[1:] else None))

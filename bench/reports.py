@@ -224,17 +224,9 @@ def run() -> list[dict]:
     ]
 
 
-def print_table(rows: list[dict]) -> None:
-    keys = ("figure", "value", "target", "comparison")
-    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
-    print("  ".join(k.ljust(widths[k]) for k in keys))
-    print("  ".join("-" * widths[k] for k in keys))
-    for r in rows:
-        print("  ".join(str(r[k]).ljust(widths[k]) for k in keys))
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         print(json.dumps(asyncio.run(_child(sys.argv[2], sys.argv[3]))))
     else:
+        from bench.__main__ import print_table
         print_table(run())

@@ -114,33 +114,34 @@ def _log_id(data: str) -> int | None:
 
 
 async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admit anyway: a RED becomes an override row naming this scanner."""
     ctx = app_ctx(context)
-    query = update.callback_query
-    log_id = _log_id(query.data)
-    try:
-        if log_id is None:
-            raise ScanRefusal("not_overridable")
-        result = await scanning.override(ctx, person(update), log_id, update_id(update))
-    except ScanRefusal as refusal:
-        log.warning("refused override of %s by user %s: %s", query.data[:40], update.effective_user.id, refusal)
-        await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
-        return
-    await query.answer()
-    await query.edit_message_text(texts.scan_verdict(result, ctx.settings.event_timezone),
-                                  reply_markup=_verdict_buttons(result))
+    tz = ctx.settings.event_timezone
+    await _verdict_button(update, "not_overridable",
+                          lambda log_id: scanning.override(ctx, person(update), log_id, update_id(update)),
+                          lambda result: (texts.scan_verdict(result, tz), _verdict_buttons(result)))
 
 
 async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Undo one's own GREEN within 15 minutes: an UNDO row annuls it."""
     ctx = app_ctx(context)
+    await _verdict_button(update, "cannot_undo", lambda log_id: scanning.undo(ctx, person(update), log_id),
+                          lambda result: (texts.undo_done(result), None))
+
+
+async def _verdict_button(update: Update, tampered: str, act, render) -> None:
+    """A button under a verdict: refuse tampered data or a refused action with
+    an alert (and a log line); otherwise show the new state in place."""
     query = update.callback_query
     log_id = _log_id(query.data)
     try:
         if log_id is None:
-            raise ScanRefusal("cannot_undo")
-        result = await scanning.undo(ctx, person(update), log_id)
+            raise ScanRefusal(tampered)
+        result = await act(log_id)
     except ScanRefusal as refusal:
-        log.warning("refused undo of %s by user %s: %s", query.data[:40], update.effective_user.id, refusal)
+        log.warning("refused %r by user %s: %s", query.data[:40], update.effective_user.id, refusal)
         await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(texts.undo_done(result))
+    text, buttons = render(result)
+    await query.edit_message_text(text, reply_markup=buttons)

@@ -22,6 +22,8 @@ run: system-deps $(STAMP)
 	$(PY) -m bot
 
 test: system-deps $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
 bench: system-deps $(STAMP)

@@ -4,6 +4,7 @@ Each subcommand calls the same operation as the matching admin bot command,
 against the database in DATABASE_PATH (safe while the bot runs: SQLite WAL,
 and every write waits for the write lock).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,7 @@ def command(name: str, help_text: str):
     def register(fn):
         COMMANDS[name] = (fn, help_text)
         return fn
+
     return register
 
 
@@ -146,8 +148,7 @@ async def cmd_shortlink(ctx: AppContext, args) -> int:
     if not args.rest:
         print(texts.SHORTLINK_USAGE, file=sys.stderr)
         return 1
-    print(texts.shortlink_saved(await operations.set_shortlink(ctx, args.code, args.rest[0],
-                                                                " ".join(args.rest[1:]))))
+    print(texts.shortlink_saved(await operations.set_shortlink(ctx, args.code, args.rest[0], " ".join(args.rest[1:]))))
     return 0
 
 
@@ -175,6 +176,7 @@ async def cmd_backup(ctx: AppContext, args) -> int:
 @command("report", "write the check-in or check-out report (XLSX, or CSV with --csv)")
 async def cmd_report(ctx: AppContext, args) -> int:
     from admin_commands.reports import write_report
+
     report = await write_report(ctx, args.kind, args.csv, args.output)
     print(f"Wrote {report.path or args.output} ({report.rows} row(s))")
     return 0
@@ -191,10 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 ARGUMENTS = {
     "import": lambda p: p.add_argument("files", nargs="+", metavar="FILE"),
-    "genpins": lambda p: (p.add_argument("which", choices=["new", "all"]),
-                          p.add_argument("--yes", action="store_true", help="confirm regenerating all PINs")),
-    "setpin": lambda p: (p.add_argument("session"), p.add_argument("pin_in", metavar="IN"),
-                         p.add_argument("pin_out", metavar="OUT", nargs="?")),
+    "genpins": lambda p: (
+        p.add_argument("which", choices=["new", "all"]),
+        p.add_argument("--yes", action="store_true", help="confirm regenerating all PINs"),
+    ),
+    "setpin": lambda p: (
+        p.add_argument("session"),
+        p.add_argument("pin_in", metavar="IN"),
+        p.add_argument("pin_out", metavar="OUT", nargs="?"),
+    ),
     "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
     "unlink": lambda p: p.add_argument("attendee"),
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),
@@ -205,12 +212,16 @@ ARGUMENTS = {
     "reissue-badge": lambda p: p.add_argument("attendee"),
     "badges": lambda p: p.add_argument("-o", "--output", default="badges.zip", metavar="FILE"),
     "shortlink": lambda p: (p.add_argument("code"), p.add_argument("rest", nargs="*", metavar="SESSION [POPUP]")),
-    "shortlink-qr": lambda p: (p.add_argument("codes", nargs="*"),
-                               p.add_argument("-o", "--output", default="shortlink-qr-codes.zip", metavar="FILE")),
+    "shortlink-qr": lambda p: (
+        p.add_argument("codes", nargs="*"),
+        p.add_argument("-o", "--output", default="shortlink-qr-codes.zip", metavar="FILE"),
+    ),
     "backup": lambda p: p.add_argument("file"),
-    "report": lambda p: (p.add_argument("kind", choices=["checkins", "checkouts"]),
-                         p.add_argument("--csv", action="store_true"),
-                         p.add_argument("-o", "--output", required=True, metavar="FILE")),
+    "report": lambda p: (
+        p.add_argument("kind", choices=["checkins", "checkouts"]),
+        p.add_argument("--csv", action="store_true"),
+        p.add_argument("-o", "--output", required=True, metavar="FILE"),
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 Every handler is wrapped by `admin_only`, which checks `ADMIN_IDS` on each
 call (not only in the command menu) and logs refusals.
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,11 +41,13 @@ def admin_only(handler):
             await handler(update, context)
         except OperationError as refusal:
             await update.effective_message.reply_text(texts.fit(str(refusal)))
+
     return wrapper
 
 
-async def send_file(update: Update, context: ContextTypes.DEFAULT_TYPE, data: bytes, filename: str,
-                    caption: str | None = None) -> None:
+async def send_file(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: bytes, filename: str, caption: str | None = None
+) -> None:
     await update.effective_message.reply_document(io.BytesIO(data), filename=filename, caption=caption)
 
 
@@ -74,16 +77,20 @@ async def pins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 @admin_only
 async def genpins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
-    which = (context.args[0].lower() if context.args else "")
+    which = context.args[0].lower() if context.args else ""
     if which == "new":
         count = await operations.generate_pins(ctx, "new")
         await update.effective_message.reply_text(texts.genpins_done(count))
     elif which == "all":
         token = await confirmations.ask(ctx, update.effective_user.id, "genpins_all")
-        keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton("Yes, regenerate all", callback_data=f"confirm:{token}:yes"),
-            InlineKeyboardButton("Cancel", callback_data=f"confirm:{token}:no"),
-        ]])
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Yes, regenerate all", callback_data=f"confirm:{token}:yes"),
+                    InlineKeyboardButton("Cancel", callback_data=f"confirm:{token}:no"),
+                ]
+            ]
+        )
         await update.effective_message.reply_text(texts.GENPINS_CONFIRM, reply_markup=keyboard)
     else:
         await update.effective_message.reply_text(texts.GENPINS_USAGE)
@@ -94,7 +101,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Answer to a confirmation prompt; the token is single-use and bound to the admin who asked."""
     ctx = app_ctx(context)
     query = update.callback_query
-    _, token, answer = (query.data.split(":") + ["", ""])[:3]
+    _, token, answer = ([*query.data.split(":"), "", ""])[:3]
     action = await confirmations.consume(ctx, token, update.effective_user.id)
     await query.answer()
     if action is None:
@@ -132,9 +139,8 @@ async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     attendee_id = await operations.unlink(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(
-        f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account.")
-
-
+        f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account."
+    )
 
 
 @admin_only
@@ -150,6 +156,7 @@ async def scanner_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await update.effective_message.reply_text(texts.scanner_assigned(line))
     from bot.app import publish_scanner_menu
+
     await publish_scanner_menu(context.application, line.user_id)
 
 

@@ -1,5 +1,6 @@
 """Organiser use cases. Each runs in one transaction and either succeeds or
 raises `OperationError` with a message fit to show the organiser as is."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,8 +51,9 @@ async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportRepo
         return ImportReport(filename, None, 0, [str(exc)])
     if parsed.errors:
         return ImportReport(filename, parsed.kind, 0, parsed.errors)
-    writer = {"sessions": _import_sessions, "attendees": _import_attendees,
-              "registrations": _import_registrations}[parsed.kind]
+    writer = {"sessions": _import_sessions, "attendees": _import_attendees, "registrations": _import_registrations}[
+        parsed.kind
+    ]
     try:
         await ctx.db.run(_write_or_roll_back, writer, ctx, parsed.records)
     except _Rollback as rollback:
@@ -75,11 +77,13 @@ class _Rollback(Exception):
 async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[ImportReport]:
     """Several files in dependency order (sessions, attendees, registrations),
     each one all-or-nothing."""
+
     def order(file: tuple[str, bytes]) -> int:
         try:
             return IMPORT_ORDER[importer.parse_file(file[1], file[0], ctx.settings.event_timezone).kind]
         except importer.ImportFileError:
             return len(IMPORT_ORDER)
+
     return [await import_file(ctx, data, name) for name, data in sorted(files, key=order)]
 
 
@@ -94,16 +98,25 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
     if errors:
         return errors
     for r in records:
-        repo.upsert_session(conn, SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity,
-                                                   bool(r.access_control)),
-                                  set_capacity=r.has_capacity, set_access=r.access_control is not None)
+        repo.upsert_session(
+            conn,
+            SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity, bool(r.access_control)),
+            set_capacity=r.has_capacity,
+            set_access=r.access_control is not None,
+        )
         if r.targets is not None:
             repo.set_targets(conn, r.session_id, r.targets)
     # Free every PIN that is being replaced before inserting, so swaps between sessions work.
     # A PIN cell left blank keeps that session's current PIN.
-    changed = [replace(r, pin_in=r.pin_in or current.get(r.session_id.upper(), {}).get("IN"),
-                       pin_out=r.pin_out or current.get(r.session_id.upper(), {}).get("OUT"))
-               for r in records if r.pin_in or r.pin_out]
+    changed = [
+        replace(
+            r,
+            pin_in=r.pin_in or current.get(r.session_id.upper(), {}).get("IN"),
+            pin_out=r.pin_out or current.get(r.session_id.upper(), {}).get("OUT"),
+        )
+        for r in records
+        if r.pin_in or r.pin_out
+    ]
     for r in changed:
         repo.delete_pins(conn, [r.session_id])
     for r in changed:
@@ -117,8 +130,15 @@ def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> l
     now = ctx.clock()
     for r in records:
         existing = repo.get_attendee(conn, r.attendee_id)
-        repo.upsert_attendee(conn, existing.attendee_id if existing else r.attendee_id, r.name, r.email,
-                                   r.telegram, existing.invite_token if existing else new_invite_token(), now)
+        repo.upsert_attendee(
+            conn,
+            existing.attendee_id if existing else r.attendee_id,
+            r.name,
+            r.email,
+            r.telegram,
+            existing.invite_token if existing else new_invite_token(),
+            now,
+        )
         if r.groups is not None:
             repo.set_groups(conn, r.attendee_id, r.groups)
     return []
@@ -142,6 +162,7 @@ def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecor
 
 # ---------------------------------------------------------------- PINs
 
+
 @dataclass(frozen=True)
 class PinLine:
     session: SessionRow
@@ -152,8 +173,10 @@ class PinLine:
 @read_only
 def list_pins(conn, ctx: AppContext) -> list[PinLine]:
     pins = repo.all_pins(conn)
-    return [PinLine(s, pins.get(s.session_id.upper(), {}).get("IN"), pins.get(s.session_id.upper(), {}).get("OUT"))
-            for s in repo.all_sessions(conn)]
+    return [
+        PinLine(s, pins.get(s.session_id.upper(), {}).get("IN"), pins.get(s.session_id.upper(), {}).get("OUT"))
+        for s in repo.all_sessions(conn)
+    ]
 
 
 @transactional
@@ -219,13 +242,18 @@ def _attendee_or_fail(conn, attendee_id: str):
 
 # ---------------------------------------------------------------- invites
 
+
 @read_only
 def invites_csv(conn, ctx: AppContext) -> bytes:
     """Every imported attendee's personal invite link, for a mail merge."""
     attendees = [a for a in repo.all_attendees(conn) if not a.walk_in]
-    return csv_bytes(["attendee_id", "name", "email", "invite_link", "linked"],
-                     [[a.attendee_id, a.name, a.email, ctx.deep_link(a.invite_token),
-                       "yes" if a.telegram_user_id else "no"] for a in attendees])
+    return csv_bytes(
+        ["attendee_id", "name", "email", "invite_link", "linked"],
+        [
+            [a.attendee_id, a.name, a.email, ctx.deep_link(a.invite_token), "yes" if a.telegram_user_id else "no"]
+            for a in attendees
+        ],
+    )
 
 
 @transactional
@@ -239,6 +267,7 @@ def unlink(conn, ctx: AppContext, attendee_id: str) -> str:
 
 
 # ---------------------------------------------------------------- scanners
+
 
 @dataclass(frozen=True)
 class ScannerLine:
@@ -261,15 +290,19 @@ def _resolve_person(conn, who: str) -> tuple[int, str]:
     if who.startswith("@"):
         user_id = repo.user_id_for_username(conn, who[1:])
         if user_id is None:
-            raise OperationError(f"{who} has not written to the bot yet. Ask them to send /start, then try again "
-                                 "(or use their numeric Telegram id).")
+            raise OperationError(
+                f"{who} has not written to the bot yet. Ask them to send /start, then try again "
+                "(or use their numeric Telegram id)."
+            )
         return user_id, who
     attendee = repo.get_attendee(conn, who)
     if attendee is None:
         raise OperationError(f"I don't know {who!r}: give an attendee id, an @username or a numeric Telegram id.")
     if attendee.telegram_user_id is None:
-        raise OperationError(f"{attendee.attendee_id} ({attendee.name}) has not linked Telegram yet: they should "
-                             "open their invite link or send /start.")
+        raise OperationError(
+            f"{attendee.attendee_id} ({attendee.name}) has not linked Telegram yet: they should "
+            "open their invite link or send /start."
+        )
     return attendee.telegram_user_id, f"{attendee.name} ({attendee.attendee_id})"
 
 
@@ -297,11 +330,16 @@ def assign_scanner(conn, ctx: AppContext, who: str, sessions: list[str]) -> Scan
 
 @read_only
 def list_scanners(conn, ctx: AppContext) -> list[ScannerLine]:
-    return [ScannerLine(s.user_id, repo.telegram_user_label(conn, s.user_id), s.all_sessions,
-                        s.session_ids, s.current_session_id) for s in scanner_repo.all_scanners(conn)]
+    return [
+        ScannerLine(
+            s.user_id, repo.telegram_user_label(conn, s.user_id), s.all_sessions, s.session_ids, s.current_session_id
+        )
+        for s in scanner_repo.all_scanners(conn)
+    ]
 
 
 # ---------------------------------------------------------------- access control and capacity
+
 
 @transactional
 def set_access(conn, ctx: AppContext, session_id: str, state: str) -> SessionRow:
@@ -317,8 +355,9 @@ def set_acl_mode(conn, ctx: AppContext, mode: str) -> AclMode:
     try:
         chosen = AclMode(mode.lower())
     except ValueError:
-        raise OperationError("Usage: /acl include (registered or targeted attendees) or /acl exclude "
-                             "(registered attendees only).") from None
+        raise OperationError(
+            "Usage: /acl include (registered or targeted attendees) or /acl exclude (registered attendees only)."
+        ) from None
     repo.set_setting(conn, "acl_mode", chosen.value)
     return chosen
 
@@ -344,6 +383,7 @@ def set_capacity(conn, ctx: AppContext, session_id: str, value: str) -> SessionR
 
 # ---------------------------------------------------------------- badges
 
+
 @dataclass(frozen=True)
 class Badge:
     attendee_id: str
@@ -354,8 +394,11 @@ class Badge:
 @read_only
 def badge_for(conn, ctx: AppContext, attendee_id: str) -> Badge:
     attendee = _attendee_or_fail(conn, attendee_id)
-    return Badge(attendee.attendee_id, attendee.name,
-                 badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version))
+    return Badge(
+        attendee.attendee_id,
+        attendee.name,
+        badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version),
+    )
 
 
 @transactional
@@ -363,8 +406,9 @@ def reissue_badge(conn, ctx: AppContext, attendee_id: str) -> Badge:
     """A new badge version: every earlier code of this attendee is refused as `revoked`."""
     attendee = _attendee_or_fail(conn, attendee_id)
     version = repo.bump_badge_version(conn, attendee.attendee_id)
-    return Badge(attendee.attendee_id, attendee.name, badges.make_token(ctx.badge_secret, attendee.attendee_id,
-                                                                         version))
+    return Badge(
+        attendee.attendee_id, attendee.name, badges.make_token(ctx.badge_secret, attendee.attendee_id, version)
+    )
 
 
 async def badges_zip(ctx: AppContext) -> tuple[bytes, int]:
@@ -375,9 +419,10 @@ async def badges_zip(ctx: AppContext) -> tuple[bytes, int]:
 
 
 def _badge_files(secret: str, attendees) -> list[tuple[str, bytes]]:
-    pngs = qr.qr_pngs([(badges.make_token(secret, a.attendee_id, a.badge_version), [a.name, a.attendee_id])
-                       for a in attendees])
-    return [(f"badge-{_safe_name(a.attendee_id)}.png", png) for a, png in zip(attendees, pngs)]
+    pngs = qr.qr_pngs(
+        [(badges.make_token(secret, a.attendee_id, a.badge_version), [a.name, a.attendee_id]) for a in attendees]
+    )
+    return [(f"badge-{_safe_name(a.attendee_id)}.png", png) for a, png in zip(attendees, pngs, strict=True)]
 
 
 def _safe_name(text: str) -> str:
@@ -399,20 +444,23 @@ class ShortlinkLine:
 
 
 @transactional
-def set_shortlink(conn, ctx: AppContext, code: str, session_id: str, popup: str = "",
-                        reference: str = "") -> ShortlinkLine:
+def set_shortlink(
+    conn, ctx: AppContext, code: str, session_id: str, popup: str = "", reference: str = ""
+) -> ShortlinkLine:
     """Create or update a shortlink. The code is also a Telegram deep-link payload,
     so it must stay within `A-Za-z0-9_-` and 64 characters; we ask for `SL` and
     upper-case letters or digits, as the product defines."""
     if not SHORTLINK_CODE_RE.match(code):
-        raise OperationError(f"Shortlink code {code!r} must be SL followed by upper-case letters or digits "
-                             "(at most 64 characters), e.g. SL001.")
+        raise OperationError(
+            f"Shortlink code {code!r} must be SL followed by upper-case letters or digits "
+            "(at most 64 characters), e.g. SL001."
+        )
     session = _session_or_fail(conn, session_id)
-    shortlink_repo.upsert(conn, ShortlinkRow(code, session.session_id, reference or session.title,
-                                                   popup.strip()[:500]))
+    shortlink_repo.upsert(conn, ShortlinkRow(code, session.session_id, reference or session.title, popup.strip()[:500]))
     link = shortlink_repo.get(conn, code)
-    return ShortlinkLine(code, session, link.reference, link.popup or attendance.default_popup(session),
-                         ctx.deep_link(code))
+    return ShortlinkLine(
+        code, session, link.reference, link.popup or attendance.default_popup(session), ctx.deep_link(code)
+    )
 
 
 @transactional
@@ -434,13 +482,17 @@ def list_shortlinks(conn, ctx: AppContext, codes: list[str] | None = None) -> li
     lines = []
     for r in rows:
         session = sessions[r.session_id.upper()]
-        lines.append(ShortlinkLine(r.code, session, r.reference, r.popup or attendance.default_popup(session),
-                                   ctx.deep_link(r.code)))
+        lines.append(
+            ShortlinkLine(
+                r.code, session, r.reference, r.popup or attendance.default_popup(session), ctx.deep_link(r.code)
+            )
+        )
     return lines
 
 
-async def shortlink_qr_zip(ctx: AppContext, codes: list[str] | None = None,
-                           parallel: bool | None = None) -> tuple[bytes, int]:
+async def shortlink_qr_zip(
+    ctx: AppContext, codes: list[str] | None = None, parallel: bool | None = None
+) -> tuple[bytes, int]:
     """Print-ready PNGs: the deep link's QR with code, reference and session title under it."""
     lines = await list_shortlinks(ctx, codes)
     files = await asyncio.to_thread(_shortlink_files, lines, parallel)
@@ -449,10 +501,11 @@ async def shortlink_qr_zip(ctx: AppContext, codes: list[str] | None = None,
 
 def _shortlink_files(lines: list[ShortlinkLine], parallel: bool | None = None) -> list[tuple[str, bytes]]:
     pngs = qr.qr_pngs([(line.link, [line.code, line.reference, line.session.title]) for line in lines], parallel)
-    return [(f"{line.code}.png", png) for line, png in zip(lines, pngs)]
+    return [(f"{line.code}.png", png) for line, png in zip(lines, pngs, strict=True)]
 
 
 # ---------------------------------------------------------------- backup
+
 
 async def backup(ctx: AppContext, path: str) -> int:
     """SQLite's online backup API: a consistent copy even while the bot writes."""

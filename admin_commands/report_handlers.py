@@ -3,6 +3,7 @@
 Each handler parses its arguments, calls one operation from
 `admin_commands.reports` and renders the result with the wording in `bot.texts`.
 """
+
 from __future__ import annotations
 
 from telegram import Update
@@ -16,6 +17,7 @@ from bot.handlers.common import app_ctx
 
 # ---------------------------------------------------------------- handlers
 
+
 @admin_only
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
@@ -25,8 +27,9 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     ctx = app_ctx(context)
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     report = await reports.build_report(ctx, args[0], args[1] if len(args) == 2 else "xlsx")
-    await send_file(update, context, report.data, report.filename,
-                    texts.report_caption(report, ctx.settings.event_timezone))
+    await send_file(
+        update, context, report.data, report.filename, texts.report_caption(report, ctx.settings.event_timezone)
+    )
 
 
 @admin_only
@@ -49,4 +52,6 @@ async def attendee_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if lookup.summary is None:
         await update.effective_message.reply_text(texts.attendee_choices(lookup))
     else:
-        await update.effective_message.reply_text(texts.attendee_summary_text(lookup.summary, ctx.settings.event_timezone))
+        await update.effective_message.reply_text(
+            texts.attendee_summary_text(lookup.summary, ctx.settings.event_timezone)
+        )

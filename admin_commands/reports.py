@@ -5,22 +5,24 @@ snapshot: openpyxl is CPU-bound, and building 100,000 rows on the event loop
 would stall every check-in reply for seconds. The loop only fetches the next
 chunk when the builder asks for it.
 """
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from itertools import groupby
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from admin_commands.operations import OperationError
 from bot import reports as files
 from bot.reports import Visit
 from bot.services.context import AppContext, read_only
-from bot.storage import reports as queries
 from bot.storage import repo
+from bot.storage import reports as queries
 from bot.storage.repo import AttendeeRow, SessionRow
 
 FORMATS = ("xlsx", "csv")
@@ -62,8 +64,9 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
         if fmt == "csv":
             data, rows = await _in_thread(partial(_csv, make_sheet, tz, offsets), query(conn))
         else:
-            data, rows = await _in_thread(partial(_xlsx, make_sheet, tz, offsets), query(conn),
-                                          queries.refused_rows(conn))
+            data, rows = await _in_thread(
+                partial(_xlsx, make_sheet, tz, offsets), query(conn), queries.refused_rows(conn)
+            )
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Report(f"{kind}-{stamp}.{fmt}", data, rows, kind, fmt, offsets)
 
@@ -114,6 +117,7 @@ async def write_report(ctx: AppContext, kind: str, csv: bool, path: str | Path) 
 
 # ---------------------------------------------------------------- one session now
 
+
 @dataclass(frozen=True)
 class SessionSummary:
     session: SessionRow
@@ -133,11 +137,13 @@ def session_summary(conn, ctx: AppContext, session_id: str) -> SessionSummary:
     session = repo.get_session(conn, session_id.strip())
     if session is None:
         raise OperationError(f"There is no session {session_id!r}. /pins lists the sessions.")
-    return SessionSummary(session, queries.session_counts(conn, session.session_id),
-                          queries.recent_checkins(conn, session.session_id))
+    return SessionSummary(
+        session, queries.session_counts(conn, session.session_id), queries.recent_checkins(conn, session.session_id)
+    )
 
 
 # ---------------------------------------------------------------- one attendee
+
 
 @dataclass(frozen=True)
 class AttendedSession:
@@ -183,7 +189,12 @@ def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
     attended = []
     for _, group in groupby(moves, key=lambda m: m.session_id):
         group = list(group)
-        attended.append(AttendedSession(group[0].session_id, group[0].title, group[0].session_start,
-                                        files.pair_visits(group)))
-    return AttendeeSummary(attendee, repo.attendee_groups(conn, attendee.attendee_id),
-                           repo.registered_sessions(conn, attendee.attendee_id), attended)
+        attended.append(
+            AttendedSession(group[0].session_id, group[0].title, group[0].session_start, files.pair_visits(group))
+        )
+    return AttendeeSummary(
+        attendee,
+        repo.attendee_groups(conn, attendee.attendee_id),
+        repo.registered_sessions(conn, attendee.attendee_id),
+        attended,
+    )

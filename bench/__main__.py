@@ -1,4 +1,5 @@
 """`make bench`: every benchmark of the project in one table, with the machine it ran on."""
+
 from __future__ import annotations
 
 import importlib
@@ -17,7 +18,9 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -38,10 +41,10 @@ def print_table(rows: list[dict]) -> None:
     headers = ["figure", "value", "target", "comparison"]
     widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
     print(f"\nMachine: {machine()}  ·  {time.strftime('%Y-%m-%d')}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
-        print("| " + " | ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths)) + " |")
+        print("| " + " | ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 a real SQLite file on disk, next to a bare python-telegram-bot echo handler
 driven by the same fake API in the same run (the ceiling python-telegram-bot
 itself sets), and synchronous=FULL (what the bot uses) next to NORMAL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,6 +39,7 @@ async def burst_rate(synchronous: str) -> float:
 
 async def echo_rate() -> float:
     """The same updates through a bare Application whose only handler echoes."""
+
     async def echo(update: Update, context) -> None:
         await update.effective_message.reply_text(update.effective_message.text)
 
@@ -60,8 +62,11 @@ def run() -> list[dict]:
     full = asyncio.run(burst_rate("FULL"))
     normal = asyncio.run(burst_rate("NORMAL"))
     return [
-        {"figure": f"in-process PIN check-ins/s ({BURST} burst, synchronous=FULL)", "value": f"{full:,.0f}/s",
-         "target": "≥ 2,000/s",
-         "comparison": f"bare PTB echo, same fake API: {echo:,.0f}/s ({full / echo:.0%} of it); "
-                       f"synchronous=NORMAL: {normal:,.0f}/s"},
+        {
+            "figure": f"in-process PIN check-ins/s ({BURST} burst, synchronous=FULL)",
+            "value": f"{full:,.0f}/s",
+            "target": "≥ 2,000/s",
+            "comparison": f"bare PTB echo, same fake API: {echo:,.0f}/s ({full / echo:.0%} of it); "
+            f"synchronous=NORMAL: {normal:,.0f}/s",
+        },
     ]

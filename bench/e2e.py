@@ -17,6 +17,7 @@ local Bot API emulator (`tests/emulator.py`), as it would talk to Telegram.
 600 check-in rush (20 s bound) instead of 5,000. `BENCH_E2E_N` and
 `BENCH_E2E_RUSH` override the message counts, `BENCH_E2E_ROUNDS` the rounds of figure 1.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import SESSIONS_CSV
@@ -95,11 +96,17 @@ class Process(BotProcess):
         self.module = module
         self.spawned_at = 0.0
 
-    def start(self) -> "Process":
+    def start(self) -> Process:
         with open(self.log_path, "ab") as log:
             self.spawned_at = time.time()
-            self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=self.workdir, env=self.env,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", self.module],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def terminate(self) -> None:
@@ -142,7 +149,7 @@ class MemorySampler:
         while not self._stop.wait(0.05):
             self.peak = max(self.peak, self.process.memory_mb() or 0.0)
 
-    def __enter__(self) -> "MemorySampler":
+    def __enter__(self) -> MemorySampler:
         self._thread.start()
         return self
 
@@ -153,13 +160,17 @@ class MemorySampler:
 
 def _wait(api: Emulator, predicate, timeout: float, what: str, process: Process, interval: float = 0.01):
     """`api.wait_for`, failing early with the process's log when the process died."""
+
     def check():
         if process.proc.poll() is not None:
-            raise RuntimeError(f"{process.module} exited with {process.proc.returncode} while waiting for {what}\n"
-                               f"{process.problems()}")
+            raise RuntimeError(
+                f"{process.module} exited with {process.proc.returncode} while waiting for {what}\n{process.problems()}"
+            )
         return predicate()
-    return api.wait_for(check, timeout=timeout, interval=interval,
-                        message=lambda: f"waiting for {what}\n{process.problems()}")
+
+    return api.wait_for(
+        check, timeout=timeout, interval=interval, message=lambda: f"waiting for {what}\n{process.problems()}"
+    )
 
 
 def _started(api: Emulator, process: Process) -> float:
@@ -176,13 +187,16 @@ def _import_sessions(api: Emulator, bot: Process) -> None:
 
 
 def _parse_at(value: str) -> float:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def _check_in_rows(db: Path) -> list[tuple[int, float]]:
     """(Telegram user, time recorded) of every accepted IN by an attendee of the run."""
-    rows = query(db, "SELECT actor_user_id, at FROM attendance_log WHERE accepted = 1 AND direction = 'IN' "
-                     "AND actor_user_id >= ?", (USER_BASE,))
+    rows = query(
+        db,
+        "SELECT actor_user_id, at FROM attendance_log WHERE accepted = 1 AND direction = 'IN' AND actor_user_id >= ?",
+        (USER_BASE,),
+    )
     return [(user, _parse_at(at)) for user, at in rows]
 
 
@@ -199,6 +213,7 @@ def _burst(api: Emulator, process: Process, n: int, per_reply_timeout: float) ->
 
 
 # ---------------------------------------------------------------- figures 1 and 3
+
 
 def echo_bot(n: int, workdir: Path) -> dict:
     with Emulator(TOKEN) as api:
@@ -235,7 +250,9 @@ def attendance_bot(n: int, rate_limit: bool, workdir: Path) -> dict:
             rows = _check_in_rows(db)
             if len(rows) != n or len({user for user, _ in rows}) != n:
                 raise RuntimeError(f"{len(rows)} check-ins recorded for {n} users\n{bot.problems()}")
-            checked = sum(1 for s in api.sent() if s.chat_id and s.chat_id >= USER_BASE and "Checked in to S1" in s.text)
+            checked = sum(
+                1 for s in api.sent() if s.chat_id and s.chat_id >= USER_BASE and "Checked in to S1" in s.text
+            )
             if checked != n:
                 raise RuntimeError(f"{checked} of {n} replies say 'Checked in'\n{bot.problems()}")
             after = bot.memory_mb()
@@ -253,11 +270,19 @@ def attendance_bot(n: int, rate_limit: bool, workdir: Path) -> dict:
                 bot.terminate()
             finally:
                 bot.cleanup()
-    return {"rate": n / elapsed, "elapsed": elapsed, "cpu_ms": cpu_ms, "startup": startup, "idle_mb": idle,
-            "after_mb": after, "restart": restart}
+    return {
+        "rate": n / elapsed,
+        "elapsed": elapsed,
+        "cpu_ms": cpu_ms,
+        "startup": startup,
+        "idle_mb": idle,
+        "after_mb": after,
+        "restart": restart,
+    }
 
 
 # ---------------------------------------------------------------- figure 2
+
 
 def keynote_rush(n: int, workdir: Path) -> dict:
     db = workdir / "event.db"
@@ -306,18 +331,27 @@ def keynote_rush(n: int, workdir: Path) -> dict:
     recorded = {user: at for user, at in rows if user in pushed_at}
     checked = Counter(s.chat_id for s in sent if "Checked in to S1" in s.text)
     return {
-        "n": n, "startup": startup, "offered_in": last_push - first_push,
-        "recorded": len(recorded), "rows": len(rows),
+        "n": n,
+        "startup": startup,
+        "offered_in": last_push - first_push,
+        "recorded": len(recorded),
+        "rows": len(rows),
         "answered_once": sum(1 for user in users if api.replies[user] == 1 and checked[user] == 1),
-        "replies": len(sent), "unfinished": unfinished,
-        "drain": api.last_reply_at - first_push, "last_recorded": max(recorded.values(), default=first_push) - first_push,
+        "replies": len(sent),
+        "unfinished": unfinished,
+        "drain": api.last_reply_at - first_push,
+        "last_recorded": max(recorded.values(), default=first_push) - first_push,
         "max_record_lag": max((at - pushed_at[user] for user, at in recorded.items()), default=0.0),
         "max_reply_lag": max(api.first_reply_at[user] - pushed_at[user] for user in users),
-        "too_many": too_many, "idle_mb": idle, "peak_mb": peak, "after_mb": after,
+        "too_many": too_many,
+        "idle_mb": idle,
+        "peak_mb": peak,
+        "after_mb": after,
     }
 
 
 # ---------------------------------------------------------------- the table
+
 
 def _retrying(figure, *args):
     """Run a figure in a fresh directory; run it again after a failure."""
@@ -328,8 +362,11 @@ def _retrying(figure, *args):
             except Exception as exc:
                 if attempt == ATTEMPTS:
                     raise
-                print(f"  {figure.__name__} failed ({type(exc).__name__}: {str(exc)[:2000]}); "
-                      f"retrying in {RETRY_PAUSE:.0f} s", file=sys.stderr)
+                print(
+                    f"  {figure.__name__} failed ({type(exc).__name__}: {str(exc)[:2000]}); "
+                    f"retrying in {RETRY_PAUSE:.0f} s",
+                    file=sys.stderr,
+                )
         time.sleep(RETRY_PAUSE)
 
 
@@ -358,61 +395,83 @@ def run(quick: bool | None = None) -> list[dict]:
             bot = b if bot is None or b["rate"] > bot["rate"] else bot
         limited = _retrying(attendance_bot, LIMITED_N, True)
         ratio = bot["rate"] / echo["rate"]
-        rows.append({
-            "figure": f"end-to-end PIN check-ins/s, bot process over HTTP emulator ({n:,} users, no flood limit, "
-                      f"RATE_LIMIT=false, best of {rounds})",
-            "value": f"{bot['rate']:,.0f}/s = {ratio:.0%} of echo bot",
-            "target": "≥ 70 % of echo bot",
-            "comparison": f"bare PTB echo bot: {echo['rate']:,.0f}/s ({echo['elapsed']:.2f} s vs "
-                          f"{bot['elapsed']:.2f} s; process CPU {echo['cpu_ms']:.2f} vs {bot['cpu_ms']:.2f} ms "
-                          f"per message); with RATE_LIMIT on: {limited['rate']:,.0f}/s "
-                          f"({LIMITED_N} users, paced at 30/s by design)"})
+        rows.append(
+            {
+                "figure": f"end-to-end PIN check-ins/s, bot process over HTTP emulator ({n:,} users, no flood limit, "
+                f"RATE_LIMIT=false, best of {rounds})",
+                "value": f"{bot['rate']:,.0f}/s = {ratio:.0%} of echo bot",
+                "target": "≥ 70 % of echo bot",
+                "comparison": f"bare PTB echo bot: {echo['rate']:,.0f}/s ({echo['elapsed']:.2f} s vs "
+                f"{bot['elapsed']:.2f} s; process CPU {echo['cpu_ms']:.2f} vs {bot['cpu_ms']:.2f} ms "
+                f"per message); with RATE_LIMIT on: {limited['rate']:,.0f}/s "
+                f"({LIMITED_N} users, paced at 30/s by design)",
+            }
+        )
     except Exception as exc:
         rows.append(_failed("end-to-end PIN check-ins/s vs echo bot", exc))
 
     try:
         rush = _retrying(keynote_rush, rush_n)
         bound = rush["n"] / FLOOD_LIMIT
-        rows.append({
-            "figure": f"keynote rush: {rush['n']:,} PIN check-ins offered in {rush['offered_in']:.0f} s, "
-                      f"{FLOOD_LIMIT} msg/s flood limit: drain (first push → last reply)",
-            "value": f"{rush['drain']:.1f} s = {rush['drain'] / bound:.2f}x bound",
-            "target": f"≤ {bound * 1.1:.1f} s (bound {bound:.1f} s + 10 %)",
-            "comparison": f"{rush['too_many']} × 429; last check-in recorded at +{rush['last_recorded']:.1f} s, "
-                          f"last reply at +{rush['drain']:.1f} s; "
-                          f"push → record ≤ {rush['max_record_lag']:.1f} s; push → reply ≤ "
-                          f"{rush['max_reply_lag']:.1f} s"})
-        complete = (rush["recorded"] == rush["n"] == rush["rows"] == rush["answered_once"] == rush["replies"]
-                    and rush["unfinished"] == 0)
-        rows.append({
-            "figure": "keynote rush: check-ins recorded / attendees answered exactly once",
-            "value": f"{rush['recorded']:,} / {rush['answered_once']:,} of {rush['n']:,}",
-            "target": "all / all",
-            "comparison": f"{rush['rows']:,} accepted IN rows, {rush['replies']:,} replies, "
-                          f"{rush['unfinished']} updates unfinished" + ("" if complete else "  ← MISSED")})
-        rows.append({
-            "figure": "keynote rush: bot RSS idle / peak / after",
-            "value": f"{_mb(rush['idle_mb'])} / {_mb(rush['peak_mb'])} / {_mb(rush['after_mb'])}",
-            "target": "—", "comparison": "VmRSS sampled every 50 ms, VmHWM for the peak"})
+        rows.append(
+            {
+                "figure": f"keynote rush: {rush['n']:,} PIN check-ins offered in {rush['offered_in']:.0f} s, "
+                f"{FLOOD_LIMIT} msg/s flood limit: drain (first push → last reply)",
+                "value": f"{rush['drain']:.1f} s = {rush['drain'] / bound:.2f}x bound",
+                "target": f"≤ {bound * 1.1:.1f} s (bound {bound:.1f} s + 10 %)",
+                "comparison": f"{rush['too_many']} × 429; last check-in recorded at +{rush['last_recorded']:.1f} s, "
+                f"last reply at +{rush['drain']:.1f} s; "
+                f"push → record ≤ {rush['max_record_lag']:.1f} s; push → reply ≤ "
+                f"{rush['max_reply_lag']:.1f} s",
+            }
+        )
+        complete = (
+            rush["recorded"] == rush["n"] == rush["rows"] == rush["answered_once"] == rush["replies"]
+            and rush["unfinished"] == 0
+        )
+        rows.append(
+            {
+                "figure": "keynote rush: check-ins recorded / attendees answered exactly once",
+                "value": f"{rush['recorded']:,} / {rush['answered_once']:,} of {rush['n']:,}",
+                "target": "all / all",
+                "comparison": f"{rush['rows']:,} accepted IN rows, {rush['replies']:,} replies, "
+                f"{rush['unfinished']} updates unfinished" + ("" if complete else "  ← MISSED"),
+            }
+        )
+        rows.append(
+            {
+                "figure": "keynote rush: bot RSS idle / peak / after",
+                "value": f"{_mb(rush['idle_mb'])} / {_mb(rush['peak_mb'])} / {_mb(rush['after_mb'])}",
+                "target": "—",
+                "comparison": "VmRSS sampled every 50 ms, VmHWM for the peak",
+            }
+        )
     except Exception as exc:
         rows.append(_failed("keynote rush", exc))
 
     if bot is not None and echo is not None:
-        rows.append({
-            "figure": "bot start-up: spawn → first getUpdates (fresh database)",
-            "value": f"{bot['startup']:.2f} s",
-            "target": "—",
-            "comparison": f"restart with {n:,} check-ins stored: {bot['restart']:.2f} s; "
-                          f"bare PTB echo bot: {echo['startup']:.2f} s"})
-        rows.append({
-            "figure": "bot idle memory (RSS after start-up)",
-            "value": _mb(bot["idle_mb"]),
-            "target": "—",
-            "comparison": f"bare PTB echo bot: {_mb(echo['idle_mb'])}; bot after {n:,} check-ins: "
-                          f"{_mb(bot['after_mb'])}"})
+        rows.append(
+            {
+                "figure": "bot start-up: spawn → first getUpdates (fresh database)",
+                "value": f"{bot['startup']:.2f} s",
+                "target": "—",
+                "comparison": f"restart with {n:,} check-ins stored: {bot['restart']:.2f} s; "
+                f"bare PTB echo bot: {echo['startup']:.2f} s",
+            }
+        )
+        rows.append(
+            {
+                "figure": "bot idle memory (RSS after start-up)",
+                "value": _mb(bot["idle_mb"]),
+                "target": "—",
+                "comparison": f"bare PTB echo bot: {_mb(echo['idle_mb'])}; bot after {n:,} check-ins: "
+                f"{_mb(bot['after_mb'])}",
+            }
+        )
     return rows
 
 
 if __name__ == "__main__":
     from bench.__main__ import print_table
+
     print_table(run(quick=True if "--quick" in sys.argv[1:] else None))

@@ -7,6 +7,7 @@ attendance bot's own work (inbox, rule engine, SQLite commits), not PTB's.
 
     BOT_TOKEN=... TELEGRAM_API_URL=http://127.0.0.1:8081 python -m bench.echo_bot
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,13 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = os.environ["TELEGRAM_API_URL"].rstrip("/")
-    application = (ApplicationBuilder().token(os.environ["BOT_TOKEN"])
-                   .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot").build())
+    application = (
+        ApplicationBuilder()
+        .token(os.environ["BOT_TOKEN"])
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .build()
+    )
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     application.run_polling(allowed_updates=[Update.MESSAGE])
 

@@ -12,6 +12,7 @@ workbook built with openpyxl's default mode, so only the workbook mode differs.
 
     python -m bench.reports            # table of figures
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,15 +52,24 @@ def make_database(path: Path, rows: int = ROWS) -> float:
     async def migrate() -> None:
         db = await Database(path).open()
         await db.close()
+
     asyncio.run(migrate())
 
     rng = random.Random(5)
     day = datetime(2026, 5, 14, 7, 0)
     now = _stamp(day)
-    sessions = [(f"S{n:03d}", f"Session {n}: a talk about things", _stamp(day + timedelta(minutes=30 * n)),
-                 _stamp(day + timedelta(minutes=30 * n + 45))) for n in range(SESSIONS)]
-    attendees = [(f"REG-{n:05d}", f"Attendee {n} Ñame", f"person{n}@example.org", f"tok{n}", now)
-                 for n in range(ATTENDEES)]
+    sessions = [
+        (
+            f"S{n:03d}",
+            f"Session {n}: a talk about things",
+            _stamp(day + timedelta(minutes=30 * n)),
+            _stamp(day + timedelta(minutes=30 * n + 45)),
+        )
+        for n in range(SESSIONS)
+    ]
+    attendees = [
+        (f"REG-{n:05d}", f"Attendee {n} Ñame", f"person{n}@example.org", f"tok{n}", now) for n in range(ATTENDEES)
+    ]
     per_person = rows // ATTENDEES
     log = []
     for a in range(ATTENDEES):
@@ -73,20 +83,29 @@ def make_database(path: Path, rows: int = ROWS) -> float:
     refused = [(_stamp(day), "IN", f"REG-{n:05d}", "S001", "pin", 0, "session_full", None) for n in range(REFUSED)]
     with sqlite3.connect(path) as conn:
         conn.executemany("INSERT INTO sessions (session_id, title, starts_at, ends_at) VALUES (?, ?, ?, ?)", sessions)
-        conn.executemany("INSERT INTO attendees (attendee_id, name, email, invite_token, created_at) "
-                         "VALUES (?, ?, ?, ?, ?)", attendees)
-        conn.executemany("INSERT INTO registrations (attendee_id, session_id) VALUES (?, ?)",
-                         {(r[2], r[3]) for r in log[::4]})
-        conn.executemany("INSERT INTO telegram_users (user_id, username, first_name, seen_at) VALUES (?, ?, ?, ?)",
-                         [(9000 + n, f"door{n}", f"Door {n}", now) for n in range(20)])
-        conn.executemany("INSERT INTO attendance_log (at, direction, attendee_id, session_id, method, accepted, "
-                         "reason, scanner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", log + refused)
+        conn.executemany(
+            "INSERT INTO attendees (attendee_id, name, email, invite_token, created_at) VALUES (?, ?, ?, ?, ?)",
+            attendees,
+        )
+        conn.executemany(
+            "INSERT INTO registrations (attendee_id, session_id) VALUES (?, ?)", {(r[2], r[3]) for r in log[::4]}
+        )
+        conn.executemany(
+            "INSERT INTO telegram_users (user_id, username, first_name, seen_at) VALUES (?, ?, ?, ?)",
+            [(9000 + n, f"door{n}", f"Door {n}", now) for n in range(20)],
+        )
+        conn.executemany(
+            "INSERT INTO attendance_log (at, direction, attendee_id, session_id, method, accepted, "
+            "reason, scanner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            log + refused,
+        )
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # start every child from a settled file
     return time.perf_counter() - started
 
 
 # ---------------------------------------------------------------- child process
+
 
 def _normal_mode_xlsx(sheets) -> bytes:
     """The same workbook in openpyxl's default mode: every cell an object in memory."""
@@ -105,8 +124,7 @@ def _normal_mode_xlsx(sheets) -> bytes:
         for cell in worksheet[1]:
             cell.font = Font(bold=True)
         for row in sheet:
-            worksheet.append([escape_cell(ILLEGAL_CHARACTERS_RE.sub("", v)) if isinstance(v, str) else v
-                              for v in row])
+            worksheet.append([escape_cell(ILLEGAL_CHARACTERS_RE.sub("", v)) if isinstance(v, str) else v for v in row])
         for number, column in enumerate(sheet.columns, 1):
             worksheet.column_dimensions[get_column_letter(number)].width = column.width
         worksheet.freeze_panes = "A2"
@@ -170,12 +188,17 @@ def _peak_mb() -> float:
 
 
 def _run_child(variant: str, db_path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.reports", "--child", variant, str(db_path)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.reports", "--child", variant, str(db_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------- figures
+
 
 def _mb(value: float) -> str:
     return f"{value:.0f} MB"
@@ -200,27 +223,50 @@ def run() -> list[dict]:
     base, fast, slow, csv_, out = (r["baseline"], r["xlsx"], r["xlsx-normal"], r["csv"], r["checkouts-xlsx"])
     time_target, memory_target = f"≤ {TIME_TARGET_S:.0f} s", f"≤ {MEMORY_TARGET_MB:.0f} MB"
     return [
-        {"figure": f"/report checkins XLSX, {fast['rows']:,} rows: time (openpyxl write-only)",
-         "value": _timed(fast), "target": time_target,
-         "comparison": f"openpyxl normal mode: {_timed(slow)}; load average at start {load:.1f}"},
-        {"figure": "/report checkins XLSX: peak memory of the process (RSS)",
-         "value": _mb(fast["peak_mb"]), "target": memory_target,
-         "comparison": f"normal mode: {_mb(slow['peak_mb'])}; before building (Python, imports, open DB): "
-                       f"{_mb(base['peak_mb'])}; growth while building: write-only +{_growth(fast)}, "
-                       f"normal +{_growth(slow)}"},
-        {"figure": "/report checkins XLSX: file size", "value": f"{fast['bytes'] / 1e6:.1f} MB",
-         "target": "≤ 50 MB (bot upload limit)", "comparison": f"normal mode: {slow['bytes'] / 1e6:.1f} MB"},
-        {"figure": "longest event-loop stall while the XLSX is built", "value": f"{fast['stall_ms']:.0f} ms",
-         "target": "≤ 100 ms (check-ins keep being answered)",
-         "comparison": f"normal mode: {slow['stall_ms']:.0f} ms"},
-        {"figure": f"/report checkins CSV, {csv_['rows']:,} rows: time / peak memory",
-         "value": f"{_timed(csv_)} / {_mb(csv_['peak_mb'])}", "target": f"{time_target} / {memory_target}",
-         "comparison": "—"},
-        {"figure": f"/report checkouts XLSX, {out['rows']:,} lines: time / peak memory",
-         "value": f"{_timed(out)} / {_mb(out['peak_mb'])}", "target": f"{time_target} / {memory_target}",
-         "comparison": "—"},
-        {"figure": f"bench database ({2 * ROWS + REFUSED:,} log rows) generated in",
-         "value": f"{generated:.1f} s", "target": "—", "comparison": "executemany, one transaction"},
+        {
+            "figure": f"/report checkins XLSX, {fast['rows']:,} rows: time (openpyxl write-only)",
+            "value": _timed(fast),
+            "target": time_target,
+            "comparison": f"openpyxl normal mode: {_timed(slow)}; load average at start {load:.1f}",
+        },
+        {
+            "figure": "/report checkins XLSX: peak memory of the process (RSS)",
+            "value": _mb(fast["peak_mb"]),
+            "target": memory_target,
+            "comparison": f"normal mode: {_mb(slow['peak_mb'])}; before building (Python, imports, open DB): "
+            f"{_mb(base['peak_mb'])}; growth while building: write-only +{_growth(fast)}, "
+            f"normal +{_growth(slow)}",
+        },
+        {
+            "figure": "/report checkins XLSX: file size",
+            "value": f"{fast['bytes'] / 1e6:.1f} MB",
+            "target": "≤ 50 MB (bot upload limit)",
+            "comparison": f"normal mode: {slow['bytes'] / 1e6:.1f} MB",
+        },
+        {
+            "figure": "longest event-loop stall while the XLSX is built",
+            "value": f"{fast['stall_ms']:.0f} ms",
+            "target": "≤ 100 ms (check-ins keep being answered)",
+            "comparison": f"normal mode: {slow['stall_ms']:.0f} ms",
+        },
+        {
+            "figure": f"/report checkins CSV, {csv_['rows']:,} rows: time / peak memory",
+            "value": f"{_timed(csv_)} / {_mb(csv_['peak_mb'])}",
+            "target": f"{time_target} / {memory_target}",
+            "comparison": "—",
+        },
+        {
+            "figure": f"/report checkouts XLSX, {out['rows']:,} lines: time / peak memory",
+            "value": f"{_timed(out)} / {_mb(out['peak_mb'])}",
+            "target": f"{time_target} / {memory_target}",
+            "comparison": "—",
+        },
+        {
+            "figure": f"bench database ({2 * ROWS + REFUSED:,} log rows) generated in",
+            "value": f"{generated:.1f} s",
+            "target": "—",
+            "comparison": "executemany, one transaction",
+        },
     ]
 
 
@@ -229,4 +275,5 @@ if __name__ == "__main__":
         print(json.dumps(asyncio.run(_child(sys.argv[2], sys.argv[3]))))
     else:
         from bench.__main__ import print_table
+
         print_table(run())

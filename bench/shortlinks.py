@@ -1,4 +1,5 @@
 """Building the ZIP of 500 shortlink QR posters (target ≤ 3 s)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,19 +17,21 @@ COUNT = 500
 
 async def _measure() -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings({"DATABASE_PATH": str(Path(tmp) / "b.db"), "BOT_USERNAME": "bench_bot"},
-                                 require_token=False)
+        settings = load_settings(
+            {"DATABASE_PATH": str(Path(tmp) / "b.db"), "BOT_USERNAME": "bench_bot"}, require_token=False
+        )
         db = await Database(settings.database_path).open()
         ctx = await build_context(settings, db)
         sessions = "session_id,title,starts_at,ends_at\n" + "".join(
-            f"S{i},Session number {i},2026-05-14 09:00,2026-05-14 10:00\n" for i in range(COUNT))
+            f"S{i},Session number {i},2026-05-14 09:00,2026-05-14 10:00\n" for i in range(COUNT)
+        )
         await operations.import_file(ctx, sessions.encode(), "s.csv")
         for i in range(COUNT):
             await operations.set_shortlink(ctx, f"SL{i:03d}", f"S{i}")
         timings = {}
         for parallel in (True, False):
             start = time.perf_counter()
-            data, count = await operations.shortlink_qr_zip(ctx, parallel=parallel)
+            data, _count = await operations.shortlink_qr_zip(ctx, parallel=parallel)
             timings[parallel] = time.perf_counter() - start
         await db.close()
         return timings[True], timings[False], len(data)
@@ -36,6 +39,11 @@ async def _measure() -> tuple[float, int]:
 
 def run() -> list[dict]:
     parallel, single, size = asyncio.run(_measure())
-    return [{"figure": f"shortlink QR ZIP, {COUNT} posters (all cores)", "value": f"{parallel:.2f} s",
-             "target": "≤ 3 s", "comparison": f"one thread: {single:.2f} s ({single / parallel:.1f}x); "
-                                              f"{size / 1e6:.1f} MB ZIP"}]
+    return [
+        {
+            "figure": f"shortlink QR ZIP, {COUNT} posters (all cores)",
+            "value": f"{parallel:.2f} s",
+            "target": "≤ 3 s",
+            "comparison": f"one thread: {single:.2f} s ({single / parallel:.1f}x); {size / 1e6:.1f} MB ZIP",
+        }
+    ]

@@ -1,4 +1,5 @@
 """`python -m bot`: run the attendance bot (polling, or webhook when WEBHOOK_URL is set)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,8 @@ from dotenv import find_dotenv, load_dotenv
 from bot.app import build_application, publish_commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.runner import UpdateProcessor, poll
-from bot.services.context import build_context, remember_bot_username
 from bot.services import scanning
+from bot.services.context import build_context, remember_bot_username
 from bot.storage.db import Database
 
 log = logging.getLogger("bot")
@@ -32,6 +33,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             log.info("@%s is running (database %s)", application.bot.username, settings.database_path)
             if settings.webhook_url:
                 from bot.webhook import serve_webhook
+
                 await serve_webhook(application, processor, settings, stop)
             else:
                 await application.bot.delete_webhook()

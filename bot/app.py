@@ -1,17 +1,19 @@
 """Build the python-telegram-bot Application: one function that production and tests share."""
+
 from __future__ import annotations
+
+import contextlib
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
-from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler,
-                          MessageHandler, filters)
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 from telegram.request import BaseRequest
 
 from admin_commands import bot_handlers as admin
 from admin_commands import report_handlers
 from bot.handlers import attendee, common, scanner
-from bot.services.context import AppContext
 from bot.rate_limit import SlidingWindowRateLimiter
+from bot.services.context import AppContext
 from bot.telegram_request import IN_FLIGHT, RetryingRequest
 
 ATTENDEE_COMMANDS = [
@@ -67,8 +69,9 @@ ADMIN_HANDLERS = {
 }
 
 
-def build_application(ctx: AppContext, request: BaseRequest | None = None,
-                      get_updates_request: BaseRequest | None = None) -> Application:
+def build_application(
+    ctx: AppContext, request: BaseRequest | None = None, get_updates_request: BaseRequest | None = None
+) -> Application:
     builder = ApplicationBuilder().token(ctx.settings.bot_token).updater(None)
     if ctx.settings.base_url:
         builder = builder.base_url(ctx.settings.base_url).base_file_url(ctx.settings.base_file_url)
@@ -121,8 +124,9 @@ async def publish_commands(application: Application, ctx: AppContext, scanner_id
             if not ctx.is_admin(user_id):
                 await bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS, scope=BotCommandScopeChat(user_id))
         for user_id in ctx.settings.admin_ids:
-            await bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS + ADMIN_COMMANDS,
-                                      scope=BotCommandScopeChat(user_id))
+            await bot.set_my_commands(
+                ATTENDEE_COMMANDS + SCANNER_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(user_id)
+            )
     except TelegramError:
         # An admin who never opened the chat makes Telegram answer "chat not found";
         # the menu is a convenience, so carry on.
@@ -134,7 +138,5 @@ async def publish_scanner_menu(application: Application, user_id: int) -> None:
     ctx: AppContext = application.bot_data["ctx"]
     if ctx.is_admin(user_id):
         return
-    try:
+    with contextlib.suppress(TelegramError):
         await application.bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS, scope=BotCommandScopeChat(user_id))
-    except TelegramError:
-        pass

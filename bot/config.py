@@ -4,14 +4,15 @@ Every problem is reported as one line a person can act on (`ConfigError`).
 Secrets (`BOT_TOKEN`, `BADGE_SECRET`, `WEBHOOK_SECRET`) have no built-in
 defaults and are never part of `repr()`, so they cannot reach a log by accident.
 """
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -26,6 +27,7 @@ TOKEN_HELP = (
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     database_path: Path = Path("attendance.db")
     badge_secret: str | None = field(default=None, repr=False)
-    event_timezone: ZoneInfo = ZoneInfo("UTC")
+    event_timezone: ZoneInfo = UTC_ZONE
     open_registration: bool = True
     telegram_api_url: str | None = None
     bot_username: str | None = None
@@ -110,8 +112,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
 
     secret = env.get("BADGE_SECRET", "").strip() or None
     if secret is not None and len(secret) < 16:
-        raise ConfigError("BADGE_SECRET is too short: use at least 16 random characters, or leave it unset "
-                          "and one is generated and kept in the database.")
+        raise ConfigError(
+            "BADGE_SECRET is too short: use at least 16 random characters, or leave it unset "
+            "and one is generated and kept in the database."
+        )
 
     api_url = env.get("TELEGRAM_API_URL", "").strip() or None
     if api_url and not re.match(r"^https?://[^\s/]+", api_url):
@@ -127,8 +131,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         if not webhook_url.startswith("https://") and not webhook_url.startswith("http://"):
             raise ConfigError("WEBHOOK_URL must start with https://.")
         if not webhook_secret or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
-            raise ConfigError("WEBHOOK_URL is set, so WEBHOOK_SECRET must be 16-256 characters of "
-                              "A-Z, a-z, 0-9, _ and -.")
+            raise ConfigError(
+                "WEBHOOK_URL is set, so WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -."
+            )
 
     username = env.get("BOT_USERNAME", "").strip().lstrip("@") or None
 

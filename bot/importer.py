@@ -6,13 +6,14 @@ is row 1) and the caller imports nothing from a file that has any problem.
 This module only reads and checks; writing happens in one transaction in
 `admin_commands.operations.import_file`.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import itertools
-import zipfile
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,8 +28,10 @@ _YES = {"yes", "y", "true", "1", "on", "x"}
 _NO = {"no", "n", "false", "0", "off", ""}
 
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "sessions": (("session_id", "title", "starts_at", "ends_at"),
-                 ("room", "capacity", "access_control", "targets", "pin_in", "pin_out")),
+    "sessions": (
+        ("session_id", "title", "starts_at", "ends_at"),
+        ("room", "capacity", "access_control", "targets", "pin_in", "pin_out"),
+    ),
     "attendees": (("attendee_id", "name"), ("email", "groups", "telegram")),
     "registrations": (("attendee_id", "session_id"), ()),
 }
@@ -87,6 +90,7 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
     so a small file that unpacks to millions of rows is refused cheaply."""
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
+
         _refuse_zip_bomb(data, filename)
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -96,8 +100,10 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
             finally:
                 workbook.close()
         except Exception as exc:  # openpyxl raises many kinds for a damaged file (zip, XML, missing parts)
-            raise ImportFileError(f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
-                                  "and save it again as XLSX or CSV.") from exc
+            raise ImportFileError(
+                f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
+                "and save it again as XLSX or CSV."
+            ) from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -121,11 +127,14 @@ def _refuse_zip_bomb(data: bytes, filename: str) -> None:
     try:
         unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise ImportFileError(f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
-                              "and save it again as XLSX or CSV.") from None
+        raise ImportFileError(
+            f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
+            "and save it again as XLSX or CSV."
+        ) from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError(f"{filename} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; "
-                              "split it or save it as CSV.")
+        raise ImportFileError(
+            f"{filename} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; split it or save it as CSV."
+        )
 
 
 def _text(value: object) -> str:
@@ -169,8 +178,11 @@ def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
         except ValueError as exc:
             parsed.errors.append(f"Row {number}: {exc}")
             continue
-        key = {"sessions": lambda r: r.session_id, "attendees": lambda r: r.attendee_id,
-               "registrations": lambda r: f"{r.attendee_id}\x00{r.session_id}"}[kind](record).upper()
+        key = {
+            "sessions": lambda r: r.session_id,
+            "attendees": lambda r: r.attendee_id,
+            "registrations": lambda r: f"{r.attendee_id}\x00{r.session_id}",
+        }[kind](record).upper()
         if key in seen:
             if kind == "registrations":
                 continue  # the same registration twice is harmless
@@ -232,9 +244,20 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         pin_values[column] = value or None
     if pin_values["pin_in"] and pin_values["pin_in"] == pin_values["pin_out"]:
         raise ValueError("pin_in and pin_out must differ")
-    return SessionRecord(number, session_id, title, starts, ends, _text(cells.get("room")), capacity, access,
-                         _split(cells["targets"]) if "targets" in cells else None,
-                         pin_values["pin_in"], pin_values["pin_out"], "capacity" in cells)
+    return SessionRecord(
+        number,
+        session_id,
+        title,
+        starts,
+        ends,
+        _text(cells.get("room")),
+        capacity,
+        access,
+        _split(cells["targets"]) if "targets" in cells else None,
+        pin_values["pin_in"],
+        pin_values["pin_out"],
+        "capacity" in cells,
+    )
 
 
 def _attendee_row(number: int, cells: dict, tz: ZoneInfo) -> AttendeeRecord:
@@ -250,8 +273,9 @@ def _attendee_row(number: int, cells: dict, tz: ZoneInfo) -> AttendeeRecord:
         if not TELEGRAM_RE.match(telegram):
             raise ValueError(f"telegram {telegram!r} should be an @username or a numeric Telegram id")
         telegram = telegram.lstrip("@").lower()
-    return AttendeeRecord(number, attendee_id, name, email,
-                          _split(cells["groups"]) if "groups" in cells else None, telegram)
+    return AttendeeRecord(
+        number, attendee_id, name, email, _split(cells["groups"]) if "groups" in cells else None, telegram
+    )
 
 
 def _registration_row(number: int, cells: dict, tz: ZoneInfo) -> RegistrationRecord:

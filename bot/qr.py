@@ -9,6 +9,7 @@
 Decoding is synchronous, CPU-bound and keeps no shared state, so the bot runs
 it in a worker thread (`asyncio.to_thread`); both decoders release the GIL.
 """
+
 from __future__ import annotations
 
 import io
@@ -149,6 +150,7 @@ def _add_caption(symbol: Image.Image, lines: list[str], margin: int) -> Image.Im
 def _wrap(text: str, font, draw: ImageDraw.ImageDraw, max_width: int) -> list[str]:
     """Greedy word wrap by rendered width, so long session or attendee names
     stay on the image; a single word too long for a line is split."""
+
     def fits(candidate: str) -> bool:
         return draw.textlength(candidate, font=font) <= max_width
 
@@ -272,8 +274,11 @@ def load_grayscale(image_bytes: bytes) -> Image.Image:
     which is much cheaper than a full colour decode followed by a resize.
     """
     if len(image_bytes) > MAX_FILE_BYTES:
-        raise ImageRejected("too_large", f"This file is too large ({len(image_bytes) / 1e6:.0f} MB); "
-                                         f"send a photo of at most {MAX_FILE_BYTES // 2**20} MB.")
+        raise ImageRejected(
+            "too_large",
+            f"This file is too large ({len(image_bytes) / 1e6:.0f} MB); "
+            f"send a photo of at most {MAX_FILE_BYTES // 2**20} MB.",
+        )
     image = _open(image_bytes)
     width, height = image.size
     if width * height > MAX_PIXELS:
@@ -303,13 +308,16 @@ def _open(image_bytes: bytes) -> Image.ImageFile.ImageFile:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels() from None
     except Exception:
-        raise ImageRejected("not_image", "This file is not an image I can read. "
-                                         "Please send a photo (JPEG or PNG).") from None
+        raise ImageRejected(
+            "not_image", "This file is not an image I can read. Please send a photo (JPEG or PNG)."
+        ) from None
 
 
 def _too_many_pixels() -> ImageRejected:
-    return ImageRejected("too_many_pixels", f"This image has too many pixels (at most "
-                                            f"{MAX_PIXELS // 1_000_000} megapixels). Please send a smaller photo.")
+    return ImageRejected(
+        "too_many_pixels",
+        f"This image has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels). Please send a smaller photo.",
+    )
 
 
 def _to_grayscale(image: Image.Image) -> Image.Image:

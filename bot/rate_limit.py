@@ -13,12 +13,14 @@ reply is sent again, so a flood limit delays a reply and never drops it.
 Requests that are not messages to a chat (getMe, getFile, answering a button)
 are not counted.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import deque
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
@@ -29,8 +31,9 @@ MAX_RETRIES = 10
 
 
 class SlidingWindowRateLimiter(BaseRateLimiter[None]):
-    def __init__(self, per_window: int = PER_WINDOW, window: float = WINDOW_SECONDS,
-                 max_retries: int = MAX_RETRIES) -> None:
+    def __init__(
+        self, per_window: int = PER_WINDOW, window: float = WINDOW_SECONDS, max_retries: int = MAX_RETRIES
+    ) -> None:
         self.per_window = per_window
         self.window = window
         self.max_retries = max_retries
@@ -58,9 +61,15 @@ class SlidingWindowRateLimiter(BaseRateLimiter[None]):
                     return
                 await asyncio.sleep(self.window - (now - self._sent[0]))
 
-    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
-                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
-                              rate_limit_args: None) -> Any:
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> Any:
         counted = "chat_id" in data
         for attempt in range(self.max_retries + 1):
             if counted:
@@ -70,8 +79,11 @@ class SlidingWindowRateLimiter(BaseRateLimiter[None]):
             except RetryAfter as exc:
                 if attempt == self.max_retries:
                     raise
-                wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") \
+                wait = (
+                    exc.retry_after.total_seconds()
+                    if hasattr(exc.retry_after, "total_seconds")
                     else float(exc.retry_after)
+                )
                 self._paused_until = max(self._paused_until, time.monotonic() + wait)
                 if not counted:
                     await asyncio.sleep(wait)

@@ -11,13 +11,15 @@ change the header lists both offsets. Every text cell goes through
 `escape_cell`: names come from Telegram profiles, which anyone can set to a
 formula.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -61,6 +63,7 @@ class Sheet:
 
 # ---------------------------------------------------------------- times
 
+
 def offset_label(tz: ZoneInfo, start: datetime, end: datetime) -> str:
     """The UTC offset(s) of `tz` between two instants, e.g. 'UTC+02:00'.
 
@@ -98,18 +101,44 @@ def _yes(flag: bool) -> str:
 
 # ---------------------------------------------------------------- check-ins
 
+
 def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sheet:
-    columns = [Column("Session id", 12), Column("Title", 36), Column(f"Session start ({offsets})", 22),
-               Column("Attendee id", 14), Column("Name", 28), Column("Email", 30),
-               Column(f"Check-in time ({offsets})", 22), Column("Method", 11), Column("Scanner", 26),
-               Column("Registered", 11), Column("Targeted", 10), Column("Override", 10)]
-    cells = ([r.session_id, r.title, _local(r.session_start, tz), r.attendee_id, r.name, r.email,
-              _local(r.at, tz), r.method, r.scanner, _yes(r.registered), _yes(r.targeted), _yes(r.override)]
-             for r in rows)
+    columns = [
+        Column("Session id", 12),
+        Column("Title", 36),
+        Column(f"Session start ({offsets})", 22),
+        Column("Attendee id", 14),
+        Column("Name", 28),
+        Column("Email", 30),
+        Column(f"Check-in time ({offsets})", 22),
+        Column("Method", 11),
+        Column("Scanner", 26),
+        Column("Registered", 11),
+        Column("Targeted", 10),
+        Column("Override", 10),
+    ]
+    cells = (
+        [
+            r.session_id,
+            r.title,
+            _local(r.session_start, tz),
+            r.attendee_id,
+            r.name,
+            r.email,
+            _local(r.at, tz),
+            r.method,
+            r.scanner,
+            _yes(r.registered),
+            _yes(r.targeted),
+            _yes(r.override),
+        ]
+        for r in rows
+    )
     return Sheet("Check-ins", columns, cells)
 
 
 # ---------------------------------------------------------------- check-outs
+
 
 class Visit(NamedTuple):
     """One stay in a room; either end may be missing (never checked out, or
@@ -180,35 +209,92 @@ def checkout_lines(movements: Iterable[Movement]) -> Iterator[CheckoutLine]:
         if visits[-1].check_out is None:
             notes.append(NOTE_NO_CHECK_OUT)
         first = group[0]
-        yield CheckoutLine(first.session_id, first.title, first.session_start, first.attendee_id, first.name,
-                           first.email, min(arrivals, default=None), max(departures, default=None),
-                           minutes_attended(visits), len(arrivals), "; ".join(notes))
+        yield CheckoutLine(
+            first.session_id,
+            first.title,
+            first.session_start,
+            first.attendee_id,
+            first.name,
+            first.email,
+            min(arrivals, default=None),
+            max(departures, default=None),
+            minutes_attended(visits),
+            len(arrivals),
+            "; ".join(notes),
+        )
 
 
 def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -> Sheet:
-    columns = [Column("Session id", 12), Column("Title", 36), Column(f"Session start ({offsets})", 22),
-               Column("Attendee id", 14), Column("Name", 28), Column("Email", 30),
-               Column(f"Check-in time ({offsets})", 22), Column(f"Check-out time ({offsets})", 22),
-               Column("Minutes attended", 12), Column("Visits", 8), Column("Note", 30)]
-    cells = ([c.session_id, c.title, _local(c.session_start, tz), c.attendee_id, c.name, c.email,
-              _local(c.check_in, tz), _local(c.check_out, tz), c.minutes, c.visits, c.note]
-             for c in checkout_lines(movements))
+    columns = [
+        Column("Session id", 12),
+        Column("Title", 36),
+        Column(f"Session start ({offsets})", 22),
+        Column("Attendee id", 14),
+        Column("Name", 28),
+        Column("Email", 30),
+        Column(f"Check-in time ({offsets})", 22),
+        Column(f"Check-out time ({offsets})", 22),
+        Column("Minutes attended", 12),
+        Column("Visits", 8),
+        Column("Note", 30),
+    ]
+    cells = (
+        [
+            c.session_id,
+            c.title,
+            _local(c.session_start, tz),
+            c.attendee_id,
+            c.name,
+            c.email,
+            _local(c.check_in, tz),
+            _local(c.check_out, tz),
+            c.minutes,
+            c.visits,
+            c.note,
+        ]
+        for c in checkout_lines(movements)
+    )
     return Sheet("Check-outs", columns, cells)
 
 
 # ---------------------------------------------------------------- refused attempts
 
+
 def refused_sheet(rows: Iterable[RefusedRow], tz: ZoneInfo, offsets: str) -> Sheet:
-    columns = [Column(f"Time ({offsets})", 22), Column("Session id", 12), Column("Title", 30),
-               Column("Attendee id", 14), Column("Name", 28), Column("Direction", 10), Column("Method", 11),
-               Column("Reason", 24), Column("Scanner", 26), Column("Overridden", 11), Column("Detail", 20)]
-    cells = ([_local(r.at, tz), r.session_id, r.title, r.attendee_id, r.name, r.direction, r.method, r.reason,
-              r.scanner, _yes(r.overridden), r.detail]
-             for r in rows)
+    columns = [
+        Column(f"Time ({offsets})", 22),
+        Column("Session id", 12),
+        Column("Title", 30),
+        Column("Attendee id", 14),
+        Column("Name", 28),
+        Column("Direction", 10),
+        Column("Method", 11),
+        Column("Reason", 24),
+        Column("Scanner", 26),
+        Column("Overridden", 11),
+        Column("Detail", 20),
+    ]
+    cells = (
+        [
+            _local(r.at, tz),
+            r.session_id,
+            r.title,
+            r.attendee_id,
+            r.name,
+            r.direction,
+            r.method,
+            r.reason,
+            r.scanner,
+            _yes(r.overridden),
+            r.detail,
+        ]
+        for r in rows
+    )
     return Sheet("Refused attempts", columns, cells)
 
 
 # ---------------------------------------------------------------- files
+
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     """One worksheet per sheet: bold frozen header, autofilter, fixed widths

@@ -16,6 +16,7 @@ its update is handled, and only its reply waits for the rate limit (measured
 in a 5,000-person rush with a bound of 256: check-ins were recorded up to
 130 s late, behind the replies; with 10,000, within 0.2 s).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -69,8 +70,7 @@ class UpdateProcessor:
         """Store a batch durably (one transaction), then schedule each update."""
         if not payloads:
             return
-        pending = await self.ctx.db.run(_store, [(p["update_id"], json.dumps(p)) for p in payloads],
-                                        self.ctx.clock())
+        pending = await self.ctx.db.run(_store, [(p["update_id"], json.dumps(p)) for p in payloads], self.ctx.clock())
         for payload in payloads:
             if payload["update_id"] in pending:  # a redelivered, finished update is not handled again
                 self._schedule(payload)
@@ -148,8 +148,9 @@ async def poll(application: Application, processor: UpdateProcessor, stop: async
             params = {"timeout": POLL_TIMEOUT, "allowed_updates": ["message", "callback_query", "edited_message"]}
             if offset is not None:
                 params["offset"] = offset
-            fetch = asyncio.create_task(application.bot.do_api_request(
-                "getUpdates", api_kwargs=params, read_timeout=POLL_TIMEOUT + 10))
+            fetch = asyncio.create_task(
+                application.bot.do_api_request("getUpdates", api_kwargs=params, read_timeout=POLL_TIMEOUT + 10)
+            )
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
@@ -162,8 +163,9 @@ async def poll(application: Application, processor: UpdateProcessor, stop: async
             log.error("another bot instance is polling with this token; stopping this one")
             break
         except RetryAfter as exc:
-            await asyncio.sleep(float(exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds")
-                                      else exc.retry_after))
+            await asyncio.sleep(
+                float(exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after)
+            )
             continue
         except (NetworkError, TimedOut) as exc:
             log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)

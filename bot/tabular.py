@@ -5,11 +5,12 @@ which some programs strip first) is prefixed with an apostrophe, so a
 spreadsheet shows it as text instead of running it as a formula. Names come
 from Telegram profiles, which anyone can set.
 """
+
 from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

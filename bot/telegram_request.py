@@ -6,6 +6,7 @@ being dropped: the attendee's check-in is already committed, and a reply sent
 twice is better than none. Flood limits (429) are handled by the rate limiter,
 which sees them as answers, not failures.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,16 +29,25 @@ IN_FLIGHT = 4
 class RetryingRequest(HTTPXRequest):
     _in_flight: asyncio.Semaphore | None = None
 
-    async def do_request(self, url, method, request_data=None, read_timeout=None, write_timeout=None,
-                         connect_timeout=None, pool_timeout=None):
+    async def do_request(
+        self,
+        url,
+        method,
+        request_data=None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ):
         if self._in_flight is None:
             self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         delay = FIRST_DELAY
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self._in_flight:
-                    status, payload = await super().do_request(url, method, request_data, read_timeout,
-                                                               write_timeout, connect_timeout, pool_timeout)
+                    status, payload = await super().do_request(
+                        url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+                    )
             except NetworkError as exc:  # TimedOut is a NetworkError too
                 if attempt == ATTEMPTS:
                     raise

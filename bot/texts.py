@@ -1,11 +1,16 @@
 """Every sentence the bot says, in one place (plain text, no markup), so the
 wording stays consistent and can be translated later."""
+
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.rules import Direction, Reason
 from bot.domain.times import format_local
+
+if TYPE_CHECKING:
+    from admin_commands.reports import AttendeeLookup, AttendeeSummary, Report, SessionSummary
 
 # ---------------------------------------------------------------- general
 
@@ -18,27 +23,40 @@ def fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-NOT_ON_LIST = ("I don't have you on this event's list yet. Open the personal invite link the organisers "
-               "sent you, or ask them to add you.")
+NOT_ON_LIST = (
+    "I don't have you on this event's list yet. Open the personal invite link the organisers "
+    "sent you, or ask them to add you."
+)
 INVITE_UNKNOWN = "This invite link is not valid (or was replaced). Ask the organisers for your personal link."
-INVITE_TAKEN = ("This invite link is already linked to another Telegram account. If that is wrong, ask the "
-                "organisers to unlink it, then open the link again.")
-NOT_UNDERSTOOD = ("I didn't understand that. To check in or out, send the session PIN (letters and digits, "
-                  "e.g. K7PX3M). /help shows everything I can do.")
+INVITE_TAKEN = (
+    "This invite link is already linked to another Telegram account. If that is wrong, ask the "
+    "organisers to unlink it, then open the link again."
+)
+NOT_UNDERSTOOD = (
+    "I didn't understand that. To check in or out, send the session PIN (letters and digits, "
+    "e.g. K7PX3M). /help shows everything I can do."
+)
 UNSUPPORTED_MESSAGE = "I can only read text messages here. Send the session PIN to check in or out, or /help."
 GROUP_CHAT = "Please talk to me in a private chat."
-INTERNAL_ERROR = ("Sorry, something went wrong on my side while answering you. If you sent a PIN, "
-                  "/myattendance shows whether it was recorded; otherwise please try again in a moment.")
+INTERNAL_ERROR = (
+    "Sorry, something went wrong on my side while answering you. If you sent a PIN, "
+    "/myattendance shows whether it was recorded; otherwise please try again in a moment."
+)
 ADMIN_ONLY = "Sorry, that command is for the event organisers only."
 BUTTON_EXPIRED = "This button has expired."
 IMPORT_HINT = "To import a file, send it here as a document (CSV or XLSX)."
 
 
 def welcome(name: str, linked_now: bool) -> str:
-    first = f"Welcome, {name}! Your Telegram account is now linked to your registration." if linked_now else \
-        f"Hello, {name}!"
-    return (f"{first}\n\nWhen a session starts, send me its PIN to check in, and its OUT PIN when you leave. "
-            "/myattendance shows your check-ins, /help everything else.")
+    first = (
+        f"Welcome, {name}! Your Telegram account is now linked to your registration."
+        if linked_now
+        else f"Hello, {name}!"
+    )
+    return (
+        f"{first}\n\nWhen a session starts, send me its PIN to check in, and its OUT PIN when you leave. "
+        "/myattendance shows your check-ins, /help everything else."
+    )
 
 
 HELP_ATTENDEE = """How to record your attendance:
@@ -78,6 +96,7 @@ def session_label(session) -> str:
 
 # ---------------------------------------------------------------- attendance by PIN
 
+
 def pin_reply(result, tz: ZoneInfo) -> str:
     verdict, session = result.verdict, result.session
     reason = verdict.reason
@@ -87,24 +106,31 @@ def pin_reply(result, tz: ZoneInfo) -> str:
     if reason is Reason.OK:
         return f"👋 Checked out of {session_label(session)} at {when}. Thanks for coming!"
     if reason is Reason.CHECKED_OUT_WITHOUT_CHECK_IN:
-        return (f"👋 Checked out of {session_label(session)} at {when}. I had no check-in for you there; "
-                "it is noted for the organisers. Next time send the IN PIN when you arrive.")
+        return (
+            f"👋 Checked out of {session_label(session)} at {when}. I had no check-in for you there; "
+            "it is noted for the organisers. Next time send the IN PIN when you arrive."
+        )
     if reason is Reason.TOO_MANY_ATTEMPTS:
-        return (f"⏳ Too many wrong PINs. PIN entry is paused until {format_local(verdict.locked_until, tz, False)}; "
-                "try again then.")
+        return (
+            f"⏳ Too many wrong PINs. PIN entry is paused until {format_local(verdict.locked_until, tz, False)}; "
+            "try again then."
+        )
     if reason is Reason.UNKNOWN_PIN:
         return "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again."
     if reason is Reason.NOT_REGISTERED:
-        return (f"⛔ {session_label(session)} is only open to registered participants, and you are not on its "
-                "list. Please ask the staff at the door.")
+        return (
+            f"⛔ {session_label(session)} is only open to registered participants, and you are not on its "
+            "list. Please ask the staff at the door."
+        )
     if reason is Reason.SESSION_FULL:
         return f"⛔ {session_label(session)} is full. Please ask the staff at the door."
     if reason is Reason.ALREADY_CHECKED_IN:
-        return (f"You are already checked in to {session_label(session)} (since "
-                f"{format_local(verdict.earlier_at, tz, False)}). Send the OUT PIN when you leave.")
+        return (
+            f"You are already checked in to {session_label(session)} (since "
+            f"{format_local(verdict.earlier_at, tz, False)}). Send the OUT PIN when you leave."
+        )
     if reason is Reason.ALREADY_CHECKED_OUT:
-        return (f"You already checked out of {session_label(session)} at "
-                f"{format_local(verdict.earlier_at, tz, False)}.")
+        return f"You already checked out of {session_label(session)} at {format_local(verdict.earlier_at, tz, False)}."
     return f"Not recorded ({reason})."
 
 
@@ -119,6 +145,7 @@ def my_attendance(entries, tz: ZoneInfo) -> str:
 
 
 # ---------------------------------------------------------------- organisers
+
 
 def import_report(report) -> str:
     if report.ok:
@@ -144,19 +171,22 @@ def pins_table(lines) -> str:
 
 
 GENPINS_USAGE = "Usage: /genpins new (sessions without PINs) or /genpins all (regenerate every PIN)."
-GENPINS_CONFIRM = ("Regenerate the PINs of every session? PINs already shown on slides or signs will stop "
-                   "working.")
+GENPINS_CONFIRM = "Regenerate the PINs of every session? PINs already shown on slides or signs will stop working."
 GENPINS_CANCELLED = "Cancelled: the PINs are unchanged."
 SETPIN_USAGE = "Usage: /setpin <session> <IN PIN> [<OUT PIN>], e.g. /setpin S12 AB12CD EF34GH"
 
 
 def genpins_done(count: int) -> str:
-    return f"New PINs for {count} session(s). /pins lists them." if count else \
-        "Every session already has PINs. /genpins all regenerates them."
+    return (
+        f"New PINs for {count} session(s). /pins lists them."
+        if count
+        else "Every session already has PINs. /genpins all regenerates them."
+    )
 
 
 def setpin_done(line) -> str:
     return f"✅ {line.session.session_id}: IN {line.pin_in or '—'} / OUT {line.pin_out or '—'}"
+
 
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
 
@@ -164,14 +194,17 @@ UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
 # ---------------------------------------------------------------- door scanning
 
 NOT_A_SCANNER = "You are not a door scanner for this event. If you should be, ask an organiser."
-PHOTO_NOT_EXPECTED = ("I can't use photos here. To check in, send the session PIN, or show your badge (/badge) "
-                      "to the staff at the door.")
+PHOTO_NOT_EXPECTED = (
+    "I can't use photos here. To check in, send the session PIN, or show your badge (/badge) to the staff at the door."
+)
 CHOOSE_SESSION_FIRST = "Choose the session you are scanning for first: /scan"
 NO_SESSIONS_TO_SCAN = "There are no sessions you may scan for yet. Ask an organiser."
 PICK_SESSION = "Which session are you scanning for? (running now first)"
 SCAN_STOPPED = "Scanning stopped. /scan to start again."
-NO_CODE_FOUND = ("🔍 I couldn't find a readable QR code in this photo. Try again closer and steady, send it as a "
-                 "file (📎 → File) so Telegram doesn't compress it, or type the badge code or attendee id.")
+NO_CODE_FOUND = (
+    "🔍 I couldn't find a readable QR code in this photo. Try again closer and steady, send it as a "
+    "file (📎 → File) so Telegram doesn't compress it, or type the badge code or attendee id."
+)
 SCAN_REFUSALS = {
     "not_scanner": NOT_A_SCANNER,
     "unknown_session": "There is no such session. /scan lists yours.",
@@ -185,8 +218,10 @@ SCAN_REFUSALS = {
 
 
 def scanning_for(session) -> str:
-    return (f"📷 Scanning for {session_label(session)}. Send photos of badges (several badges per photo work), "
-            "or type a badge code or attendee id. /scan off to stop.")
+    return (
+        f"📷 Scanning for {session_label(session)}. Send photos of badges (several badges per photo work), "
+        "or type a badge code or attendee id. /scan off to stop."
+    )
 
 
 def _capacity_line(result) -> str:
@@ -222,8 +257,7 @@ def scan_verdict(result, tz: ZoneInfo) -> str:
         Reason.NOT_REGISTERED: "🔴 RED — not registered for this session (access control)",
         Reason.SESSION_FULL: "🔴 RED — session full",
         Reason.ALREADY_CHECKED_IN: "🟡 Already checked in since "
-                                   + (format_local(result.verdict.earlier_at, tz, False)
-                                      if result.verdict.earlier_at else "earlier"),
+        + (format_local(result.verdict.earlier_at, tz, False) if result.verdict.earlier_at else "earlier"),
     }.get(reason, f"Not recorded ({reason})")
     lines = [head, _who(result), session_label(session), facts]
     capacity = _capacity_line(result)
@@ -233,8 +267,10 @@ def scan_verdict(result, tz: ZoneInfo) -> str:
 
 
 def undo_done(result) -> str:
-    return (f"↩️ Undone: {result.attendee_name} is no longer checked in to {session_label(result.session)}. "
-            f"Inside now: {result.inside_now}")
+    return (
+        f"↩️ Undone: {result.attendee_name} is no longer checked in to {session_label(result.session)}. "
+        f"Inside now: {result.inside_now}"
+    )
 
 
 ADMIT_ANYWAY = "Admit anyway"
@@ -290,8 +326,11 @@ def access_set(session) -> str:
 
 
 def acl_set(mode) -> str:
-    return ("✅ Access-controlled sessions now admit registered and targeted attendees." if mode == "include"
-            else "✅ Access-controlled sessions now admit registered attendees only.")
+    return (
+        "✅ Access-controlled sessions now admit registered and targeted attendees."
+        if mode == "include"
+        else "✅ Access-controlled sessions now admit registered attendees only."
+    )
 
 
 def capacity_set(session) -> str:
@@ -304,8 +343,7 @@ def badge_caption(name: str) -> str:
 
 
 def badge_reissued(badge) -> str:
-    return (f"✅ New badge for {badge.name} ({badge.attendee_id}); the old one is revoked.\n"
-            f"Code: {badge.token}")
+    return f"✅ New badge for {badge.name} ({badge.attendee_id}); the old one is revoked.\nCode: {badge.token}"
 
 
 def image_rejected(reason: str) -> str:
@@ -314,10 +352,14 @@ def image_rejected(reason: str) -> str:
 
 # ---------------------------------------------------------------- shortlinks
 
-SHORTLINK_UNKNOWN = ("This QR code is not (or no longer) active for attendance. Send the session PIN instead, "
-                     "or ask the staff at the door.")
-SHORTLINK_USAGE = ("Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
-                   "e.g. /shortlink SL001 S12 Welcome to the workshop!")
+SHORTLINK_UNKNOWN = (
+    "This QR code is not (or no longer) active for attendance. Send the session PIN instead, "
+    "or ask the staff at the door."
+)
+SHORTLINK_USAGE = (
+    "Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
+    "e.g. /shortlink SL001 S12 Welcome to the workshop!"
+)
 
 
 def shortlink_reply(outcome, tz: ZoneInfo) -> str:
@@ -343,50 +385,59 @@ def shortlinks_list(lines) -> str:
 
 # ---------------------------------------------------------------- organisers: views and reports
 
-REPORT_USAGE = ("Usage: /report checkins or /report checkouts — an XLSX file; add csv for CSV, "
-                "e.g. /report checkouts csv")
+REPORT_USAGE = (
+    "Usage: /report checkins or /report checkouts — an XLSX file; add csv for CSV, e.g. /report checkouts csv"
+)
 SESSION_USAGE = "Usage: /session <session id>, e.g. /session S12"
 ATTENDEE_USAGE = "Usage: /attendee <attendee id, @handle or part of the name>, e.g. /attendee REG-0042"
 REPORT_TITLES = {"checkins": "Check-ins", "checkouts": "Check-outs"}
 
 
-def report_caption(report: "Report", tz: ZoneInfo) -> str:
+def report_caption(report: Report, tz: ZoneInfo) -> str:
     title = REPORT_TITLES[report.kind]
     if report.rows == 0:
         first = f"{title}: none recorded yet, so the file holds the column headers only."
     else:
         first = f"{title}: {report.rows} row(s)."
     lines = [first, f"Times in {tz.key} ({report.offsets})."]
-    lines.append("Refused attempts are on the second sheet." if report.fmt == "xlsx"
-                 else "The XLSX version (without csv) adds a sheet of refused attempts.")
+    lines.append(
+        "Refused attempts are on the second sheet."
+        if report.fmt == "xlsx"
+        else "The XLSX version (without csv) adds a sheet of refused attempts."
+    )
     return " ".join(lines)
 
 
-def session_summary_text(summary: "SessionSummary", tz: ZoneInfo) -> str:
+def session_summary_text(summary: SessionSummary, tz: ZoneInfo) -> str:
     s, c = summary.session, summary.counts
-    lines = [f"{s.session_id} · {s.title}",
-             f"{format_local(s.starts_at, tz)}–{format_local(s.ends_at, tz, with_date=False)}"
-             + (f" · {s.room}" if s.room else ""),
-             f"Access control: {'on' if s.access_control else 'off'}",
-             "",
-             f"Registered: {c.registered}",
-             f"Targeted: {c.targeted}",
-             f"Checked in: {c.checked_in}",
-             f"Inside now: {c.inside_now}",
-             f"Checked out: {c.checked_out}",
-             f"Refused attempts: {c.refused}"]
+    lines = [
+        f"{s.session_id} · {s.title}",
+        f"{format_local(s.starts_at, tz)}–{format_local(s.ends_at, tz, with_date=False)}"
+        + (f" · {s.room}" if s.room else ""),
+        f"Access control: {'on' if s.access_control else 'off'}",
+        "",
+        f"Registered: {c.registered}",
+        f"Targeted: {c.targeted}",
+        f"Checked in: {c.checked_in}",
+        f"Inside now: {c.inside_now}",
+        f"Checked out: {c.checked_out}",
+        f"Refused attempts: {c.refused}",
+    ]
     if summary.places_left is None:
         lines.append("Capacity: none set")
     else:
         lines.append(f"Capacity: {s.capacity} · places left: {summary.places_left}")
     if summary.recent:
         lines += ["", "Last check-ins:"]
-        lines += [f"• {format_local(r.at, tz, with_date=False)} {r.name} ({r.attendee_id}, {r.method}"
-                  + (", override)" if r.override else ")") for r in summary.recent]
+        lines += [
+            f"• {format_local(r.at, tz, with_date=False)} {r.name} ({r.attendee_id}, {r.method}"
+            + (", override)" if r.override else ")")
+            for r in summary.recent
+        ]
     return fit("\n".join(lines))
 
 
-def attendee_summary_text(summary: "AttendeeSummary", tz: ZoneInfo) -> str:
+def attendee_summary_text(summary: AttendeeSummary, tz: ZoneInfo) -> str:
     a = summary.attendee
     lines = [f"{a.attendee_id} · {a.name}" + (" (walk-in)" if a.walk_in else "")]
     if a.email:
@@ -398,8 +449,9 @@ def attendee_summary_text(summary: "AttendeeSummary", tz: ZoneInfo) -> str:
     lines += [f"• {s.session_id} · {s.title}" for s in summary.registered] or ["• none"]
     lines += ["", f"Attended sessions ({len(summary.attended)}):"]
     for session in summary.attended:
-        lines.append(f"• {session.session_id} · {session.title}: "
-                     + ", ".join(_visit_text(v, tz) for v in session.visits))
+        lines.append(
+            f"• {session.session_id} · {session.title}: " + ", ".join(_visit_text(v, tz) for v in session.visits)
+        )
     if not summary.attended:
         lines.append("• none yet")
     return fit("\n".join(lines))
@@ -411,7 +463,7 @@ def _visit_text(visit, tz: ZoneInfo) -> str:
     return f"{arrived} → {left}"
 
 
-def attendee_choices(lookup: "AttendeeLookup") -> str:
+def attendee_choices(lookup: AttendeeLookup) -> str:
     lines = ["Several attendees match:"]
     lines += [f"• {a.attendee_id} · {a.name}" for a in lookup.candidates]
     if lookup.more:

@@ -1,4 +1,5 @@
 """`python -m demo [--output DIR] [--quiet]` (what `make demo` runs)."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m demo",
         description="Rehearse a whole event offline: the real bot against a local Telegram stand-in, "
-                    "with an organiser, a door scanner and attendees following a script.")
-    parser.add_argument("--output", type=Path, default=Path("demo-output"),
-                        help="where the reports, QR ZIPs and transcript go (default: demo-output)")
+        "with an organiser, a door scanner and attendees following a script.",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("demo-output"),
+        help="where the reports, QR ZIPs and transcript go (default: demo-output)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only failures; the transcript is still saved")
     args = parser.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):

@@ -7,6 +7,7 @@ shortlink and badge code used below is read from what the bot itself sent
 beside it: the rehearsal only passes if an organiser could run the event
 from the bot's answers alone.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,10 @@ def play(stage: Stage) -> Played:
 
 def before_the_event(stage: Stage, played: Played) -> None:
     stage.scene("The week before · Olga, the organiser, sets up the event")
-    stage.narrate("Olga's Telegram id is in ADMIN_IDS. She opens the bot and sends the agenda, the participant "
-                  "list and the registrations exported from her spreadsheet (demo/samples/).")
+    stage.narrate(
+        "Olga's Telegram id is in ADMIN_IDS. She opens the bot and sends the agenda, the participant "
+        "list and the registrations exported from her spreadsheet (demo/samples/)."
+    )
     stage.say(ORGANISER, "/help", expect="Organisers")
     for name in ("sessions.csv", "attendees.csv", "registrations.csv"):
         stage.upload(ORGANISER, SAMPLES / name, expect="imported")
@@ -74,13 +77,18 @@ def before_the_event(stage: Stage, played: Played) -> None:
     stage.save(invites, "invites_csv")
 
     stage.narrate("An onsite QR poster for the keynote's entrance, and the badges, both sent to the printer.")
-    stage.say(ORGANISER, "/shortlink SL001 S1 Welcome to Open Data Days 2026! Wi-Fi: ODD-guest, "
-                         "slides: opendatadays.example.org", expect="SL001")
+    stage.say(
+        ORGANISER,
+        "/shortlink SL001 S1 Welcome to Open Data Days 2026! Wi-Fi: ODD-guest, slides: opendatadays.example.org",
+        expect="SL001",
+    )
     stage.save(stage.say(ORGANISER, "/shortlinkqr", kind="document"), "shortlink_qr_zip")
     stage.save(stage.say(ORGANISER, "/badges", kind="document"), "badges_zip")
 
-    stage.narrate("Dora will scan badges at the door of Room B. She opens the bot once, so that it knows her "
-                  "@username; then Olga makes her the scanner for S2.")
+    stage.narrate(
+        "Dora will scan badges at the door of Room B. She opens the bot once, so that it knows her "
+        "@username; then Olga makes her the scanner for S2."
+    )
     stage.say(SCANNER, "/start", expect="Dora Diaz")
     stage.say(ORGANISER, "/scanner @door_dora S2", expect="S2")
 
@@ -88,19 +96,25 @@ def before_the_event(stage: Stage, played: Played) -> None:
 def opening_keynote(stage: Stage, played: Played) -> None:
     pin_in, pin_out = played.pins["S1"]
     stage.scene(f"09:00 · Main hall · S1 Opening keynote · PINs on the slide: {pin_in} / {pin_out}")
-    stage.narrate("The bot records the real clock time, so the times in its answers and in the reports are "
-                  "today's, not the agenda's.")
+    stage.narrate(
+        "The bot records the real clock time, so the times in its answers and in the reports are "
+        "today's, not the agenda's."
+    )
     stage.say(AMARA, "/start", expect="Amara Okafor")
     stage.say(AMARA, pin_in, expect="Checked in")
 
     link = qr_link(stage.saved["shortlink_qr_zip"], "SL001.png")
-    stage.narrate(f"Ben points his phone camera at the poster by the door. Its QR code is {link}; "
-                  "Telegram opens it and sends the bot /start with the code.")
+    stage.narrate(
+        f"Ben points his phone camera at the poster by the door. Its QR code is {link}; "
+        "Telegram opens it and sends the bot /start with the code."
+    )
     stage.say(BEN, f"/start {start_payload(link)}", expect="Welcome to Open Data Days")
 
     invite = invite_link(stage.saved["invites_csv"], "REG-003")
-    stage.narrate(f"Chloé's Telegram was not on the list. She opens the invite link from her e-mail ({invite}), "
-                  "then types the PIN in lower case.")
+    stage.narrate(
+        f"Chloé's Telegram was not on the list. She opens the invite link from her e-mail ({invite}), "
+        "then types the PIN in lower case."
+    )
     stage.say(CHLOE, f"/start {start_payload(invite)}", expect="Chloé Dubois")
     stage.say(CHLOE, pin_in.lower(), expect="Checked in")
 
@@ -122,8 +136,10 @@ def workshop_door(stage: Stage) -> None:
     stage.keep(shot, "door-daniel-phone.jpg", "daniel_photo")
     stage.photo(SCANNER, shot, "photo of Daniel's phone screen", expect="GREEN")
 
-    stage.narrate("Ines wears her printed badge. She follows the web track and did not register for the "
-                  "workshop, so access control turns her away — until Dora admits her anyway.")
+    stage.narrate(
+        "Ines wears her printed badge. She follows the web track and did not register for the "
+        "workshop, so access control turns her away — until Dora admits her anyway."
+    )
     token = badge_code(stage.saved["badges_zip"], "badge-REG-009.png")
     shot = printed_badge_photo(token, "Ines Silva")
     stage.keep(shot, "door-ines-printed-badge.jpg", "ines_photo")
@@ -154,6 +170,7 @@ def organiser_wrap_up(stage: Stage) -> None:
 
 
 # ---------------------------------------------------------------- reading the bot's own output
+
 
 def parse_pins(text: str) -> dict[str, tuple[str, str]]:
     """{session: (IN, OUT)} from the bot's /pins message."""

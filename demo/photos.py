@@ -10,6 +10,7 @@ The printed badge uses the test suite's photo generator (`tests.images`);
 the phone screen is drawn here from the bot's own PNG. Every random choice
 comes from the seed, so the rehearsal is the same on every run.
 """
+
 from __future__ import annotations
 
 import io
@@ -35,14 +36,15 @@ def phone_screen_photo(badge_png: bytes, *, seed: int = 11) -> bytes:
     screen_h = max(600, badge.height + 150)
     screen = Image.new("RGB", (screen_w, screen_h), (239, 239, 244))
     draw = ImageDraw.Draw(screen)
-    draw.rectangle((0, 0, screen_w, 56), fill=(82, 136, 193))           # the chat's title bar
+    draw.rectangle((0, 0, screen_w, 56), fill=(82, 136, 193))  # the chat's title bar
     draw.rounded_rectangle((8, 80, screen_w - 8, 80 + badge.height + 24), radius=14, fill=(255, 255, 255))
     screen.paste(badge, (15, 92))
 
     bezel = 18
     phone = Image.new("RGBA", (screen_w + 2 * bezel, screen_h + 5 * bezel), (0, 0, 0, 0))
-    ImageDraw.Draw(phone).rounded_rectangle((0, 0, phone.width - 1, phone.height - 1), radius=44,
-                                            fill=(24, 24, 28, 255))
+    ImageDraw.Draw(phone).rounded_rectangle(
+        (0, 0, phone.width - 1, phone.height - 1), radius=44, fill=(24, 24, 28, 255)
+    )
     phone.paste(screen, (bezel, 2 * bezel))
     phone = phone.rotate(rng.uniform(-14, 14), resample=Image.BICUBIC, expand=True)
     x = (width - phone.width) // 2 + rng.randint(-120, 120)
@@ -53,8 +55,9 @@ def phone_screen_photo(badge_png: bytes, *, seed: int = 11) -> bytes:
 
 def printed_badge_photo(token: str, name: str, *, seed: int = 1) -> bytes:
     """JPEG of a printed badge (a lanyard card) photographed at arm's length."""
-    return badge_photo(token, seed=seed, name=name, rotate=-9.0, scale=0.24, blur=0.8, jpeg_quality=82,
-                       perspective=0.06)
+    return badge_photo(
+        token, seed=seed, name=name, rotate=-9.0, scale=0.24, blur=0.8, jpeg_quality=82, perspective=0.06
+    )
 
 
 def _backdrop(width: int, height: int, rng: random.Random) -> Image.Image:

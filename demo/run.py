@@ -1,4 +1,5 @@
 """Run the rehearsal: set the stage, play the event, stop the bot, say where the files are."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,8 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demo import event
-from demo.stage import (BOT_USERNAME, EVENT_TIMEZONE, TOKEN, BotProcess, DemoError, Stage, Transcript,
-                        bot_environment, human_size)
+from demo.stage import (
+    BOT_USERNAME,
+    EVENT_TIMEZONE,
+    TOKEN,
+    BotProcess,
+    DemoError,
+    Stage,
+    Transcript,
+    bot_environment,
+    human_size,
+)
 from tests.emulator import BotApiEmulator
 
 MARKER = ".demo-output"  # marks a directory the demo may wipe and refill
@@ -46,8 +56,10 @@ def prepare(output_dir: Path) -> None:
     other non-empty directory is refused rather than overwritten."""
     if output_dir.exists() and any(output_dir.iterdir()):
         if not (output_dir / MARKER).exists():
-            raise DemoError(f"{output_dir} is not empty and was not made by the demo; choose another directory "
-                            "(python -m demo --output DIR)")
+            raise DemoError(
+                f"{output_dir} is not empty and was not made by the demo; choose another directory "
+                "(python -m demo --output DIR)"
+            )
         shutil.rmtree(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / MARKER).write_text("Made by `python -m demo`; emptied on the next run.\n")
@@ -70,11 +82,14 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
     stage: Stage | None = None
     try:
         api_url = api.start()
-        bot = BotProcess(bot_environment(api_url, event.ORGANISER.user_id, database), output_dir,
-                         output_dir / "bot.log")
+        bot = BotProcess(
+            bot_environment(api_url, event.ORGANISER.user_id, database), output_dir, output_dir / "bot.log"
+        )
         transcript.write("Rehearsal of Open Data Days 2026 — the real bot, a local stand-in for Telegram.")
-        transcript.write(f"Bot API emulator on {api_url}; bot @{BOT_USERNAME} in {EVENT_TIMEZONE} time; "
-                         f"files in {_shown(output_dir)}/")
+        transcript.write(
+            f"Bot API emulator on {api_url}; bot @{BOT_USERNAME} in {EVENT_TIMEZONE} time; "
+            f"files in {_shown(output_dir)}/"
+        )
         bot.start()
         _wait_until_polling(api, bot)
         stage = Stage(api, bot, transcript, output_dir)
@@ -104,8 +119,7 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
         result.seconds = time.monotonic() - started
         if stage:
             result.files.update(stage.saved)
-        result.files.update(transcript=output_dir / "transcript.txt", database=database,
-                            bot_log=output_dir / "bot.log")
+        result.files.update(transcript=output_dir / "transcript.txt", database=database, bot_log=output_dir / "bot.log")
         _summary(transcript, result, bot)
         transcript.save(output_dir / "transcript.txt")
     return result
@@ -115,8 +129,9 @@ def _wait_until_polling(api: BotApiEmulator, bot: BotProcess) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while api.get_updates_calls == 0:
         if bot.exit_code is not None:
-            raise DemoError(f"the bot exited with code {bot.exit_code} at start:\n" + "\n".join(
-                bot.log.strip().splitlines()[-15:]))
+            raise DemoError(
+                f"the bot exited with code {bot.exit_code} at start:\n" + "\n".join(bot.log.strip().splitlines()[-15:])
+            )
         if time.monotonic() >= deadline:
             raise DemoError(f"the bot did not start polling within {STARTUP_TIMEOUT:.0f} s")
         time.sleep(0.02)
@@ -135,8 +150,10 @@ def _summary(transcript: Transcript, result: DemoResult, bot: BotProcess | None)
                 transcript.write(f"    {line}")
         transcript.write(f"  Everything so far is in {_shown(result.output_dir)}/ (transcript.txt, bot.log).")
         return
-    transcript.write(f"✓ Rehearsal complete: {result.steps} steps in {result.seconds:.1f} s; "
-                     f"the bot stopped cleanly on SIGTERM (exit code {result.bot_exit_code}).")
+    transcript.write(
+        f"✓ Rehearsal complete: {result.steps} steps in {result.seconds:.1f} s; "
+        f"the bot stopped cleanly on SIGTERM (exit code {result.bot_exit_code})."
+    )
     transcript.write(f"Files in {_shown(result.output_dir)}/:")
     for key, what in FILES:
         path = result.files.get(key)
@@ -145,8 +162,10 @@ def _summary(transcript: Transcript, result: DemoResult, bot: BotProcess | None)
         size = human_size(path.stat().st_size) if path.exists() and key != "transcript" else ""
         name = str(path.relative_to(result.output_dir)) if path.is_relative_to(result.output_dir) else str(path)
         transcript.write(f"  {name:<38} {what}" + (f" ({size})" if size else ""))
-    transcript.write("Look around the event with the organiser's command line, e.g.\n"
-                     f"  DATABASE_PATH={_shown(result.files['database'])} python -m admin_commands pins")
+    transcript.write(
+        "Look around the event with the organiser's command line, e.g.\n"
+        f"  DATABASE_PATH={_shown(result.files['database'])} python -m admin_commands pins"
+    )
 
 
 def _shown(path: Path) -> str:

@@ -6,6 +6,7 @@ client would send (text, a command, a document, a photo, a button press) and
 each step waits for the bot's answer in that person's chat, exactly as
 someone holding a phone would.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tests.emulator import BotApiEmulator, Sent
 
@@ -27,9 +28,24 @@ EVENT_TIMEZONE = "Europe/Paris"
 # Every setting the bot reads (see .env.example). Each one is set for the bot
 # process, empty meaning "the default": python-dotenv never overrides a variable
 # that is already set, so a developer's .env cannot change the rehearsal.
-SETTING_NAMES = ("BOT_TOKEN", "ADMIN_IDS", "DATABASE_PATH", "BADGE_SECRET", "EVENT_TIMEZONE", "OPEN_REGISTRATION",
-                 "TELEGRAM_API_URL", "BOT_USERNAME", "PIN_ATTEMPT_LIMIT", "PIN_ATTEMPT_WINDOW_MINUTES", "QR_DECODER",
-                 "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "RATE_LIMIT")
+SETTING_NAMES = (
+    "BOT_TOKEN",
+    "ADMIN_IDS",
+    "DATABASE_PATH",
+    "BADGE_SECRET",
+    "EVENT_TIMEZONE",
+    "OPEN_REGISTRATION",
+    "TELEGRAM_API_URL",
+    "BOT_USERNAME",
+    "PIN_ATTEMPT_LIMIT",
+    "PIN_ATTEMPT_WINDOW_MINUTES",
+    "QR_DECODER",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT",
+    "RATE_LIMIT",
+)
 # Passed through from the demo's own environment; nothing else is (no proxies, no stray settings).
 PASS_THROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 
@@ -74,10 +90,22 @@ def bot_environment(api_url: str, admin_id: int, database_path: Path) -> dict[st
     """The bot's whole environment: every setting explicit, the event in Paris time."""
     env = {name: os.environ[name] for name in PASS_THROUGH if name in os.environ}
     env.update({name: "" for name in SETTING_NAMES})
-    env.update(PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", LANG="C.UTF-8",
-               BOT_TOKEN=TOKEN, ADMIN_IDS=str(admin_id), DATABASE_PATH=str(database_path),
-               TELEGRAM_API_URL=api_url, EVENT_TIMEZONE=EVENT_TIMEZONE, OPEN_REGISTRATION="true",
-               QR_DECODER="zxing", RATE_LIMIT="true", PIN_ATTEMPT_LIMIT="5", PIN_ATTEMPT_WINDOW_MINUTES="10")
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        PYTHONUNBUFFERED="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        LANG="C.UTF-8",
+        BOT_TOKEN=TOKEN,
+        ADMIN_IDS=str(admin_id),
+        DATABASE_PATH=str(database_path),
+        TELEGRAM_API_URL=api_url,
+        EVENT_TIMEZONE=EVENT_TIMEZONE,
+        OPEN_REGISTRATION="true",
+        QR_DECODER="zxing",
+        RATE_LIMIT="true",
+        PIN_ATTEMPT_LIMIT="5",
+        PIN_ATTEMPT_WINDOW_MINUTES="10",
+    )
     return env
 
 
@@ -90,8 +118,14 @@ class BotProcess:
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     @property
     def pid(self) -> int | None:
@@ -129,9 +163,12 @@ class BotProcess:
 
     def problems(self, limit: int = 30) -> list[str]:
         """Error and warning lines of the log, and traceback lines."""
-        lines = [line for line in self.log.splitlines()
-                 if any(mark in line for mark in (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", "Error:"))
-                 and "PTBUserWarning" not in line]
+        lines = [
+            line
+            for line in self.log.splitlines()
+            if any(mark in line for mark in (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", "Error:"))
+            and "PTBUserWarning" not in line
+        ]
         return lines[-limit:]
 
     def errors(self) -> list[str]:
@@ -145,8 +182,9 @@ def human_size(size: int) -> str:
 class Stage:
     """People talk to the bot through the emulator; every step waits for the bot's answer."""
 
-    def __init__(self, api: BotApiEmulator, bot: BotProcess, transcript: Transcript, output_dir: Path,
-                 step_timeout: float = 20.0) -> None:
+    def __init__(
+        self, api: BotApiEmulator, bot: BotProcess, transcript: Transcript, output_dir: Path, step_timeout: float = 20.0
+    ) -> None:
         self.api, self.bot, self.transcript = api, bot, transcript
         self.output_dir = output_dir
         self.step_timeout = step_timeout
@@ -164,36 +202,97 @@ class Stage:
 
     # ---------------------------------------------------------------- what people do
 
-    def say(self, who: Person, text: str, *, expect: str | tuple[str, ...] = (), kind: str = "message",
-            timeout: float | None = None) -> Sent:
+    def say(
+        self,
+        who: Person,
+        text: str,
+        *,
+        expect: str | tuple[str, ...] = (),
+        kind: str = "message",
+        timeout: float | None = None,
+    ) -> Sent:
         """`who` sends a text message or a command; the bot's answer."""
-        return self._exchange(who, text, lambda: self.api.push_message(
-            who.user_id, text, first_name=who.first_name, username=who.username), expect, kind, timeout)
+        return self._exchange(
+            who,
+            text,
+            lambda: self.api.push_message(who.user_id, text, first_name=who.first_name, username=who.username),
+            expect,
+            kind,
+            timeout,
+        )
 
-    def upload(self, who: Person, path: Path, *, expect: str | tuple[str, ...] = (), mime_type: str = "text/csv",
-               timeout: float | None = None) -> Sent:
+    def upload(
+        self,
+        who: Person,
+        path: Path,
+        *,
+        expect: str | tuple[str, ...] = (),
+        mime_type: str = "text/csv",
+        timeout: float | None = None,
+    ) -> Sent:
         """`who` sends a file as a document."""
         content = path.read_bytes()
-        return self._exchange(who, f"📎 {path.name} ({human_size(len(content))})", lambda: self.api.push_document(
-            who.user_id, content, path.name, mime_type, first_name=who.first_name, username=who.username),
-            expect, "message", timeout)
+        return self._exchange(
+            who,
+            f"📎 {path.name} ({human_size(len(content))})",
+            lambda: self.api.push_document(
+                who.user_id, content, path.name, mime_type, first_name=who.first_name, username=who.username
+            ),
+            expect,
+            "message",
+            timeout,
+        )
 
-    def photo(self, who: Person, jpeg: bytes, description: str, *, expect: str | tuple[str, ...] = (),
-              timeout: float | None = None) -> Sent:
+    def photo(
+        self,
+        who: Person,
+        jpeg: bytes,
+        description: str,
+        *,
+        expect: str | tuple[str, ...] = (),
+        timeout: float | None = None,
+    ) -> Sent:
         """`who` sends a camera photo (Telegram delivers it as a compressed JPEG)."""
-        return self._exchange(who, f"📷 {description} ({human_size(len(jpeg))} JPEG)", lambda: self.api.push_photo(
-            who.user_id, jpeg, first_name=who.first_name, username=who.username), expect, "message", timeout)
+        return self._exchange(
+            who,
+            f"📷 {description} ({human_size(len(jpeg))} JPEG)",
+            lambda: self.api.push_photo(who.user_id, jpeg, first_name=who.first_name, username=who.username),
+            expect,
+            "message",
+            timeout,
+        )
 
-    def press(self, who: Person, message: Sent, button: str, *, expect: str | tuple[str, ...] = (),
-              timeout: float | None = None) -> Sent:
+    def press(
+        self,
+        who: Person,
+        message: Sent,
+        button: str,
+        *,
+        expect: str | tuple[str, ...] = (),
+        timeout: float | None = None,
+    ) -> Sent:
         """`who` taps the inline button labelled `button` under one of the bot's messages."""
         data = dict(message.buttons).get(button)
         if data is None:
-            raise DemoError(f"step {self.steps + 1}: {who.label} wanted to tap [{button}], but the bot's message "
-                            f"has the buttons {[text for text, _ in message.buttons]}:\n{message.text}")
-        return self._exchange(who, f"taps [{button}]", lambda: self.api.push_callback(
-            who.user_id, data, message_text=message.text, message_id=message.message_id,
-            first_name=who.first_name, username=who.username), expect, "message", timeout)
+            raise DemoError(
+                f"step {self.steps + 1}: {who.label} wanted to tap [{button}], but the bot's message "
+                f"has the buttons {[text for text, _ in message.buttons]}:\n{message.text}"
+            )
+        return self._exchange(
+            who,
+            f"taps [{button}]",
+            lambda: self.api.push_callback(
+                who.user_id,
+                data,
+                message_text=message.text,
+                message_id=message.message_id,
+                first_name=who.first_name,
+                username=who.username,
+            ),
+            expect,
+            "message",
+            timeout,
+        )
 
     def save(self, sent: Sent, key: str, subdir: str | None = None, name: str | None = None) -> Path:
         """Keep a file the bot sent, under the name the bot gave it (photos have none: give `name`)."""
@@ -218,8 +317,15 @@ class Stage:
 
     # ---------------------------------------------------------------- the exchange
 
-    def _exchange(self, who: Person, shown: str, push: Callable[[], int], expect: str | tuple[str, ...],
-                  kind: str, timeout: float | None) -> Sent:
+    def _exchange(
+        self,
+        who: Person,
+        shown: str,
+        push: Callable[[], int],
+        expect: str | tuple[str, ...],
+        kind: str,
+        timeout: float | None,
+    ) -> Sent:
         self.steps += 1
         step = f"Step {self.steps} ({who.label}: {shown.splitlines()[0][:60]})"
         self.transcript.write(f"{who.label} ▸ {shown}")
@@ -232,8 +338,10 @@ class Stage:
         wanted = (expect,) if isinstance(expect, str) else expect
         missing = [w for w in wanted if w.lower() not in reply.text.lower()]
         if missing:
-            raise DemoError(f"{step}: expected an answer mentioning {' and '.join(map(repr, missing))}, "
-                            f"but the bot answered:\n{reply.text}")
+            raise DemoError(
+                f"{step}: expected an answer mentioning {' and '.join(map(repr, missing))}, "
+                f"but the bot answered:\n{reply.text}"
+            )
         return reply
 
     def _await_reply(self, who: Person, before: int, timeout: float, step: str) -> Sent:

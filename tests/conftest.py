@@ -29,8 +29,11 @@ async def harness(tmp_path):
 @pytest.fixture
 async def event(harness):
     """A harness with the sample event imported by the organiser."""
-    for name, content in (("sessions.csv", SESSIONS_CSV), ("attendees.csv", ATTENDEES_CSV),
-                          ("registrations.csv", REGISTRATIONS_CSV)):
+    for name, content in (
+        ("sessions.csv", SESSIONS_CSV),
+        ("attendees.csv", ATTENDEES_CSV),
+        ("registrations.csv", REGISTRATIONS_CSV),
+    ):
         calls = await harness.send_document(ORGANISER, content.encode(), name)
         assert "imported" in calls[-1].text, calls[-1].text
     return harness

@@ -19,6 +19,7 @@ Only the standard library is used: `ThreadingHTTPServer` in a background
 thread, `email` to parse multipart bodies. `python -m tests.emulator --port 8081`
 runs it as a process with a small control API for demos (see `serve`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,19 +31,31 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 DEFAULT_TOKEN = "123456:AAE_e2e_token_xxxxxxxxxxxxxxxxxxxx"
 BOT_USERNAME = "attendance_e2e_bot"
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "editMessageText"})
 # Form fields whose values python-telegram-bot encodes as JSON text.
-_JSON_FIELDS = frozenset({"reply_markup", "entities", "caption_entities", "allowed_updates", "commands", "scope",
-                          "link_preview_options", "reply_parameters", "media"})
+_JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
+    }
+)
 _INT_FIELDS = frozenset({"chat_id", "offset", "limit", "message_id", "reply_to_message_id"})
 _FLOAT_FIELDS = frozenset({"timeout"})
 
@@ -79,8 +92,15 @@ class Sent:
         return [(b.get("text"), b.get("callback_data") or b.get("url")) for row in rows for b in row]
 
     def as_json(self) -> dict:
-        d = {"method": self.method, "chat_id": self.chat_id, "text": self.text, "message_id": self.message_id,
-             "reply_markup": self.reply_markup, "filename": self.filename, "at": self.at}
+        d = {
+            "method": self.method,
+            "chat_id": self.chat_id,
+            "text": self.text,
+            "message_id": self.message_id,
+            "reply_markup": self.reply_markup,
+            "filename": self.filename,
+            "at": self.at,
+        }
         if self.content is not None:
             d["content_base64"] = base64.b64encode(self.content).decode()
         return d
@@ -105,9 +125,18 @@ class BotApiEmulator:
     returns (Telegram may return fewer than `limit`).
     """
 
-    def __init__(self, token: str = DEFAULT_TOKEN, *, host: str = "127.0.0.1", port: int = 0,
-                 send_limit_per_s: int | None = None, retry_after: int = 1, first_update_id: int = 700_000_001,
-                 max_batch: int = 100, bot_username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        send_limit_per_s: int | None = None,
+        retry_after: int = 1,
+        first_update_id: int = 700_000_001,
+        max_batch: int = 100,
+        bot_username: str = BOT_USERNAME,
+    ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
@@ -154,8 +183,9 @@ class BotApiEmulator:
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="bot-api-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="bot-api-emulator", daemon=True
+        )
         self._thread.start()
         return self.base_url
 
@@ -175,7 +205,7 @@ class BotApiEmulator:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "BotApiEmulator":
+    def __enter__(self) -> BotApiEmulator:
         self.start()
         return self
 
@@ -205,13 +235,20 @@ class BotApiEmulator:
 
     def _message(self, user_id: int, first_name: str | None, username: str | None, **content) -> dict:
         user = self._user(user_id, first_name, username)
-        return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private", "first_name": user["first_name"],
-                         **({"username": username} if username else {})},
-                "from": user, **content}
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {
+                "id": user_id,
+                "type": "private",
+                "first_name": user["first_name"],
+                **({"username": username} if username else {}),
+            },
+            "from": user,
+            **content,
+        }
 
-    def push_message(self, user_id: int, text: str, first_name: str | None = None,
-                     username: str | None = None) -> int:
+    def push_message(self, user_id: int, text: str, first_name: str | None = None, username: str | None = None) -> int:
         """A private text message; a leading /command gets its bot_command entity, as Telegram adds."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
@@ -226,42 +263,79 @@ class BotApiEmulator:
             self._files[file_id] = (file_path, content)
             return file_id
 
-    def push_document(self, user_id: int, content: bytes, filename: str, mime_type: str = "text/csv",
-                      caption: str | None = None, first_name: str | None = None,
-                      username: str | None = None) -> int:
+    def push_document(
+        self,
+        user_id: int,
+        content: bytes,
+        filename: str,
+        mime_type: str = "text/csv",
+        caption: str | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> int:
         ext = filename.rsplit(".", 1)[1] if "." in filename else "bin"
         file_id = self.add_file(content, f"documents/file_{next(self._path_ids)}.{ext}")
-        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": filename,
-                    "mime_type": mime_type, "file_size": len(content)}
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": filename,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
         extra = {"caption": caption} if caption else {}
-        return self.push_update({"message": self._message(user_id, first_name, username, document=document,
-                                                          **extra)})
+        return self.push_update({"message": self._message(user_id, first_name, username, document=document, **extra)})
 
-    def push_photo(self, user_id: int, content: bytes, width: int = 1280, height: int = 960,
-                   first_name: str | None = None, username: str | None = None) -> int:
+    def push_photo(
+        self,
+        user_id: int,
+        content: bytes,
+        width: int = 1280,
+        height: int = 960,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> int:
         thumb = self.add_file(b"thumbnail", f"photos/file_{next(self._path_ids)}.jpg")
         big = self.add_file(content, f"photos/file_{next(self._path_ids)}.jpg")
-        photo = [{"file_id": thumb, "file_unique_id": f"u{thumb}", "width": 90, "height": 67, "file_size": 9},
-                 {"file_id": big, "file_unique_id": f"u{big}", "width": width, "height": height,
-                  "file_size": len(content)}]
+        photo = [
+            {"file_id": thumb, "file_unique_id": f"u{thumb}", "width": 90, "height": 67, "file_size": 9},
+            {"file_id": big, "file_unique_id": f"u{big}", "width": width, "height": height, "file_size": len(content)},
+        ]
         return self.push_update({"message": self._message(user_id, first_name, username, photo=photo)})
 
-    def push_callback(self, user_id: int, data: str, message_text: str = "…", message_id: int | None = None,
-                      first_name: str | None = None, username: str | None = None) -> int:
+    def push_callback(
+        self,
+        user_id: int,
+        data: str,
+        message_text: str = "…",
+        message_id: int | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> int:
         user = self._user(user_id, first_name, username)
-        query = {"id": str(next(self._message_ids)), "from": user, "chat_instance": f"ci{user_id}", "data": data,
-                 "message": {"message_id": message_id or next(self._bot_message_ids), "date": int(time.time()),
-                             "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
-                             "from": {"id": self.bot_id, "is_bot": True, "first_name": "Attendance"},
-                             "text": message_text}}
+        query = {
+            "id": str(next(self._message_ids)),
+            "from": user,
+            "chat_instance": f"ci{user_id}",
+            "data": data,
+            "message": {
+                "message_id": message_id or next(self._bot_message_ids),
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
+                "from": {"id": self.bot_id, "is_bot": True, "first_name": "Attendance"},
+                "text": message_text,
+            },
+        }
         return self.push_update({"callback_query": query})
 
     # ---------------------------------------------------------------- what the bot did
 
     def sent(self, chat_id: int | None = None, method: str | None = None) -> list[Sent]:
         with self._cond:
-            return [s for s in self._sent if (chat_id is None or s.chat_id == chat_id)
-                    and (method is None or s.method == method)]
+            return [
+                s
+                for s in self._sent
+                if (chat_id is None or s.chat_id == chat_id) and (method is None or s.method == method)
+            ]
 
     def texts(self, chat_id: int) -> list[str]:
         return [s.text for s in self.sent(chat_id) if s.text]
@@ -282,8 +356,13 @@ class BotApiEmulator:
         with self._cond:
             return len(self._queue)
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
-                 message: str | Callable[[], str] = "") -> Any:
+    def wait_for(
+        self,
+        predicate: Callable[[], Any],
+        timeout: float = 10.0,
+        interval: float = 0.02,
+        message: str | Callable[[], str] = "",
+    ) -> Any:
         """Poll `predicate` until it returns something truthy, and return that; after `timeout`
         seconds raise TimeoutError with `message` (a callable is asked then, for fresh details)."""
         deadline = time.monotonic() + timeout
@@ -343,7 +422,7 @@ class BotApiEmulator:
             if offset is not None:
                 offset = int(offset)
                 keep = self._queue[offset:] if offset < 0 else [u for u in self._queue if u["update_id"] >= offset]
-                confirmed = self._queue[:len(self._queue) - len(keep)]
+                confirmed = self._queue[: len(self._queue) - len(keep)]
                 self._queue = keep  # confirmed updates are gone for good
                 if offset > 0:
                     self._confirmed_offset = max(self._confirmed_offset, offset)
@@ -361,8 +440,11 @@ class BotApiEmulator:
                     break
                 self._cond.wait(remaining)
                 if generation != self._poll_generation:
-                    raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only "
-                                        "one bot instance is running")
+                    raise ApiError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; make sure that only "
+                        "one bot instance is running",
+                    )
             batch = [json.loads(json.dumps(u)) for u in self._queue[:limit]]
             for update in batch:
                 self.deliveries[update["update_id"]] = self.deliveries.get(update["update_id"], 0) + 1
@@ -370,20 +452,35 @@ class BotApiEmulator:
 
     def _answer(self, method: str, params: dict, files: dict[str, tuple[str, bytes]]) -> Any:
         if method == "getMe":
-            return {"id": self.bot_id, "is_bot": True, "first_name": "Attendance", "username": self.bot_username,
-                    "can_join_groups": False, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
+            return {
+                "id": self.bot_id,
+                "is_bot": True,
+                "first_name": "Attendance",
+                "username": self.bot_username,
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+                "can_connect_to_business": False,
+                "has_main_web_app": False,
+            }
         if method == "getFile":
             file_id = str(params.get("file_id", ""))
             if file_id not in self._files:
                 raise ApiError(400, "Bad Request: invalid file_id")
             path, content = self._files[file_id]
-            return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
-                    "file_path": path}
+            return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": path}
         if method in SEND_METHODS:
             return self._record_message(method, params, files)
-        if method in {"answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteMyCommands",
-                      "deleteWebhook", "setWebhook", "close", "logOut"}:
+        if method in {
+            "answerCallbackQuery",
+            "sendChatAction",
+            "setMyCommands",
+            "deleteMyCommands",
+            "deleteWebhook",
+            "setWebhook",
+            "close",
+            "logOut",
+        }:
             return True
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._queue)}
@@ -402,22 +499,37 @@ class BotApiEmulator:
         if upload_field:
             value = params.get(upload_field)
             if isinstance(value, str) and value.startswith("attach://"):
-                value = files.get(value[len("attach://"):])
+                value = files.get(value[len("attach://") :])
             elif upload_field in files:
                 value = files[upload_field]
             if isinstance(value, tuple):
                 filename, content = value
             elif value is None:
                 raise ApiError(400, f"Bad Request: there is no {upload_field} in the request")
-        message_id = int(params["message_id"]) if method == "editMessageText" and params.get("message_id") \
+        message_id = (
+            int(params["message_id"])
+            if method == "editMessageText" and params.get("message_id")
             else next(self._bot_message_ids)
+        )
         markup = params.get("reply_markup")
-        self._sent.append(Sent(method, chat_id, text, message_id, params, markup if isinstance(markup, dict) else None,
-                               filename, content))
+        self._sent.append(
+            Sent(
+                method,
+                chat_id,
+                text,
+                message_id,
+                params,
+                markup if isinstance(markup, dict) else None,
+                filename,
+                content,
+            )
+        )
         message: dict[str, Any] = {
-            "message_id": message_id, "date": int(time.time()),
+            "message_id": message_id,
+            "date": int(time.time()),
             "chat": {"id": chat_id or 0, "type": "private"},
-            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Attendance", "username": self.bot_username}}
+            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Attendance", "username": self.bot_username},
+        }
         if method in ("sendMessage", "editMessageText"):
             message["text"] = text
         elif text:
@@ -425,11 +537,22 @@ class BotApiEmulator:
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         if method == "sendDocument":
-            message["document"] = {"file_id": f"DOC{message_id}", "file_unique_id": f"uDOC{message_id}",
-                                   "file_name": filename or "file", "file_size": len(content or b"")}
+            message["document"] = {
+                "file_id": f"DOC{message_id}",
+                "file_unique_id": f"uDOC{message_id}",
+                "file_name": filename or "file",
+                "file_size": len(content or b""),
+            }
         if method == "sendPhoto":
-            message["photo"] = [{"file_id": f"PH{message_id}", "file_unique_id": f"uPH{message_id}",
-                                 "width": 512, "height": 512, "file_size": len(content or b"")}]
+            message["photo"] = [
+                {
+                    "file_id": f"PH{message_id}",
+                    "file_unique_id": f"uPH{message_id}",
+                    "width": 512,
+                    "height": 512,
+                    "file_size": len(content or b""),
+                }
+            ]
         return message
 
     def download(self, file_path: str) -> bytes | None:
@@ -449,17 +572,30 @@ class BotApiEmulator:
             chat_id = int(query["chat_id"]) if query.get("chat_id") else None
             return [s.as_json() for s in self.sent(chat_id)]
         if verb == "GET" and path == "state":
-            return {"confirmed_offset": self.confirmed_offset, "pending": self.pending,
-                    "sent": len(self.sent()), "too_many_requests": self.too_many_requests,
-                    "get_updates_calls": self.get_updates_calls}
+            return {
+                "confirmed_offset": self.confirmed_offset,
+                "pending": self.pending,
+                "sent": len(self.sent()),
+                "too_many_requests": self.too_many_requests,
+                "get_updates_calls": self.get_updates_calls,
+            }
         if verb == "POST" and path == "push":
             return {"update_id": self.push_update(body)}
         if verb == "POST" and path == "message":
-            return {"update_id": self.push_message(int(body["user_id"]), str(body["text"]),
-                                                   body.get("first_name"), body.get("username"))}
+            return {
+                "update_id": self.push_message(
+                    int(body["user_id"]), str(body["text"]), body.get("first_name"), body.get("username")
+                )
+            }
         if verb == "POST" and path == "document":
-            return {"update_id": self.push_document(int(body["user_id"]), base64.b64decode(body["content_base64"]),
-                                                    str(body["filename"]), body.get("mime_type", "text/csv"))}
+            return {
+                "update_id": self.push_document(
+                    int(body["user_id"]),
+                    base64.b64decode(body["content_base64"]),
+                    str(body["filename"]),
+                    body.get("mime_type", "text/csv"),
+                )
+            }
         if verb == "POST" and path == "callback":
             return {"update_id": self.push_callback(int(body["user_id"]), str(body["data"]))}
         raise ApiError(404, "Not Found: unknown control endpoint")
@@ -518,7 +654,7 @@ class _Handler(BaseHTTPRequestHandler):
     # waits ~40 ms for the client's delayed ACK.
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args) -> None:
         return None  # quiet: URLs hold the token
 
     def do_GET(self) -> None:
@@ -570,12 +706,17 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             self._reply(error.status, json.dumps(error.body()).encode())
         except Exception as exc:  # a malformed request must not kill the server thread
-            self._reply(400, json.dumps({"ok": False, "error_code": 400,
-                                         "description": f"Bad Request: {type(exc).__name__}: {exc}"}).encode())
+            self._reply(
+                400,
+                json.dumps(
+                    {"ok": False, "error_code": 400, "description": f"Bad Request: {type(exc).__name__}: {exc}"}
+                ).encode(),
+            )
 
 
-def serve(port: int = 8081, token: str = DEFAULT_TOKEN, host: str = "127.0.0.1",
-          send_limit_per_s: int | None = None) -> None:
+def serve(
+    port: int = 8081, token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", send_limit_per_s: int | None = None
+) -> None:
     """Run the emulator in the foreground until SIGINT or SIGTERM. Point the bot at it with
     TELEGRAM_API_URL=http://<host>:<port> and BOT_TOKEN=<token>; drive it with e.g.
     `curl -d '{"user_id": 42, "text": "/start"}' -H 'Content-Type: application/json'

@@ -5,6 +5,7 @@ it answers the methods the bot uses, records every call (with uploaded files),
 serves files users "uploaded" for `getFile` downloads, and can inject errors
 (HTTP 429 with `retry_after`, 400) to test flood control and failures.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,11 @@ class Call:
         markup = self.params.get("reply_markup") or {}
         if isinstance(markup, str):
             markup = json.loads(markup)
-        return [(b.get("text"), b.get("callback_data") or b.get("url"))
-                for row in markup.get("inline_keyboard", []) for b in row]
+        return [
+            (b.get("text"), b.get("callback_data") or b.get("url"))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
 
     def file(self) -> tuple[str, bytes]:
         name, content, _ = next(iter(self.files.values()))
@@ -75,8 +79,12 @@ class FakeBotAPI(BaseRequest):
 
     def fail(self, method: str, status: int = 429, retry_after: int = 1, description: str = "") -> None:
         if status == 429:
-            body = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
-                    "parameters": {"retry_after": retry_after}}
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            }
         else:
             body = {"ok": False, "error_code": status, "description": description or "Bad Request: test error"}
         self.errors.append((method, status, body))
@@ -86,9 +94,16 @@ class FakeBotAPI(BaseRequest):
 
     # ---------------------------------------------------------------- BaseRequest
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout=None, write_timeout=None, connect_timeout=None,
-                         pool_timeout=None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ) -> tuple[int, bytes]:
         if "/file/bot" in url:
             file_id = url.rsplit("/", 1)[1]
             if file_id not in self.uploads:
@@ -111,26 +126,43 @@ class FakeBotAPI(BaseRequest):
 
     def _answer(self, api_method: str, params: dict, files: dict) -> Any:
         if api_method == "getMe":
-            return {"id": BOT_ID, "is_bot": True, "first_name": "Attendance", "username": BOT_USERNAME,
-                    "can_join_groups": False, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False}
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Attendance",
+                "username": BOT_USERNAME,
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         if api_method == "getFile":
             file_id = params["file_id"]
-            return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.uploads.get(file_id, b"")),
-                    "file_path": file_id}
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": len(self.uploads.get(file_id, b"")),
+                "file_path": file_id,
+            }
         if api_method in ("sendMessage", "sendDocument", "sendPhoto", "editMessageText"):
-            message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                       "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
-                       "from": {"id": BOT_ID, "is_bot": True, "first_name": "Attendance"}}
+            message = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Attendance"},
+            }
             if "text" in params:
                 message["text"] = params["text"]
             if api_method == "sendDocument":
                 name = next(iter(files.values()))[0] if files else "file"
-                message["document"] = {"file_id": f"DOC{message['message_id']}", "file_unique_id": "u",
-                                       "file_name": name}
+                message["document"] = {
+                    "file_id": f"DOC{message['message_id']}",
+                    "file_unique_id": "u",
+                    "file_name": name,
+                }
             if api_method == "sendPhoto":
-                message["photo"] = [{"file_id": f"PH{message['message_id']}", "file_unique_id": "u",
-                                     "width": 1, "height": 1}]
+                message["photo"] = [
+                    {"file_id": f"PH{message['message_id']}", "file_unique_id": "u", "width": 1, "height": 1}
+                ]
             return message
         if api_method == "getUpdates":
             return []

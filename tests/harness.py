@@ -1,10 +1,11 @@
 """Drive the real Application through the fake Bot API, as Telegram users would."""
+
 from __future__ import annotations
 
 import itertools
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build_application
@@ -51,12 +52,18 @@ class FakeClock:
 
 class BotHarness:
     def __init__(self, tmp_path: Path, **env: str) -> None:
-        self.env = {"BOT_TOKEN": TOKEN, "ADMIN_IDS": str(ADMIN), "DATABASE_PATH": str(tmp_path / "event.db"),
-                    "EVENT_TIMEZONE": "Europe/Paris", "RATE_LIMIT": "false", **env}
+        self.env = {
+            "BOT_TOKEN": TOKEN,
+            "ADMIN_IDS": str(ADMIN),
+            "DATABASE_PATH": str(tmp_path / "event.db"),
+            "EVENT_TIMEZONE": "Europe/Paris",
+            "RATE_LIMIT": "false",
+            **env,
+        }
         self.api = FakeBotAPI()
-        self.clock = FakeClock(datetime(2026, 5, 14, 8, 0, tzinfo=timezone.utc))
+        self.clock = FakeClock(datetime(2026, 5, 14, 8, 0, tzinfo=UTC))
 
-    async def start(self) -> "BotHarness":
+    async def start(self) -> BotHarness:
         self.settings = load_settings(self.env)
         self.db = await Database(self.settings.database_path).open()
         self.ctx = await build_context(self.settings, self.db, clock=self.clock)
@@ -74,10 +81,16 @@ class BotHarness:
     # ---------------------------------------------------------------- sending updates
 
     def _message(self, user: User, **content) -> dict:
-        return {"update_id": next(_update_ids), "message": {
-            "message_id": next(_message_ids), "date": int(time.time()),
-            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
-            "from": user.as_dict(), **content}}
+        return {
+            "update_id": next(_update_ids),
+            "message": {
+                "message_id": next(_message_ids),
+                "date": int(time.time()),
+                "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+                "from": user.as_dict(),
+                **content,
+            },
+        }
 
     async def deliver(self, *payloads: dict) -> list[Call]:
         before = len(self.api.calls)
@@ -97,27 +110,51 @@ class BotHarness:
         calls = await self.send(user, text)
         return "\n".join(c.text for c in calls if c.chat_id == user.id and c.text)
 
-    async def send_document(self, user: User, content: bytes, filename: str, mime: str = "text/csv",
-                            caption: str | None = None) -> list[Call]:
+    async def send_document(
+        self, user: User, content: bytes, filename: str, mime: str = "text/csv", caption: str | None = None
+    ) -> list[Call]:
         file_id = self.api.add_upload(content)
-        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": filename, "mime_type": mime,
-                    "file_size": len(content)}
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": filename,
+            "mime_type": mime,
+            "file_size": len(content),
+        }
         extra = {"caption": caption} if caption else {}
         return await self.deliver(self._message(user, document=document, **extra))
 
     async def send_photo(self, user: User, content: bytes, width: int = 1280, height: int = 960) -> list[Call]:
         file_id = self.api.add_upload(content)
         small = self.api.add_upload(b"thumbnail")
-        photo = [{"file_id": small, "file_unique_id": small, "width": 90, "height": 67, "file_size": 9},
-                 {"file_id": file_id, "file_unique_id": file_id, "width": width, "height": height,
-                  "file_size": len(content)}]
+        photo = [
+            {"file_id": small, "file_unique_id": small, "width": 90, "height": 67, "file_size": 9},
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "width": width,
+                "height": height,
+                "file_size": len(content),
+            },
+        ]
         return await self.deliver(self._message(user, photo=photo))
 
     async def press(self, user: User, callback_data: str, message_text: str = "") -> list[Call]:
-        payload = {"update_id": next(_update_ids), "callback_query": {
-            "id": str(next(_message_ids)), "from": user.as_dict(), "chat_instance": "ci", "data": callback_data,
-            "message": {"message_id": next(_message_ids), "date": int(time.time()),
-                        "chat": {"id": user.id, "type": "private"}, "text": message_text or "…"}}}
+        payload = {
+            "update_id": next(_update_ids),
+            "callback_query": {
+                "id": str(next(_message_ids)),
+                "from": user.as_dict(),
+                "chat_instance": "ci",
+                "data": callback_data,
+                "message": {
+                    "message_id": next(_message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user.id, "type": "private"},
+                    "text": message_text or "…",
+                },
+            },
+        }
         return await self.deliver(payload)
 
     # ---------------------------------------------------------------- database
@@ -131,8 +168,9 @@ class BotHarness:
 
     async def log(self) -> list[tuple]:
         """(attendee, session, direction, method, accepted, reason) of every log row, oldest first."""
-        return await self.rows("SELECT attendee_id, session_id, direction, method, accepted, reason "
-                               "FROM attendance_log ORDER BY id")
+        return await self.rows(
+            "SELECT attendee_id, session_id, direction, method, accepted, reason FROM attendance_log ORDER BY id"
+        )
 
 
 def texts_to(calls: list[Call], user: User) -> list[str]:

@@ -8,6 +8,7 @@ unevenly lit, noisy) and saved as a 1280 px JPEG, as Telegram delivers photos.
 Every random choice comes from `random.Random(seed)`, so a seed names one
 photo for ever and benchmark runs compare like with like.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,25 +31,28 @@ def sample_tokens(n: int, seed: int = 0) -> list[str]:
     """Badge tokens shaped like the real ones (B1:<id>:<version>:<16 base32>), unsigned."""
     rng = random.Random(seed)
     base32 = string.ascii_uppercase + "234567"
-    return [f"B1:REG-{rng.randrange(10000):04d}:{rng.choice((1, 1, 1, 2, 3))}:"
-            f"{''.join(rng.choice(base32) for _ in range(16))}" for _ in range(n)]
+    return [
+        f"B1:REG-{rng.randrange(10000):04d}:{rng.choice((1, 1, 1, 2, 3))}:"
+        f"{''.join(rng.choice(base32) for _ in range(16))}"
+        for _ in range(n)
+    ]
 
 
 @dataclass
 class Shot:
     """How one badge appears in the photo, and how the camera spoils it."""
 
-    scale: float          # width of the QR symbol (modules only) / photo width
-    rotate: float         # degrees, counter-clockwise
-    perspective: float    # how much the far edge of the card shrinks (0 = face-on)
-    blur: float           # Gaussian radius in photo pixels (defocus)
-    shake: float          # length of the motion-blur smear in photo pixels (0 = steady hand)
+    scale: float  # width of the QR symbol (modules only) / photo width
+    rotate: float  # degrees, counter-clockwise
+    perspective: float  # how much the far edge of the card shrinks (0 = face-on)
+    blur: float  # Gaussian radius in photo pixels (defocus)
+    shake: float  # length of the motion-blur smear in photo pixels (0 = steady hand)
     jpeg_quality: int
     brightness: float
     contrast: float
-    shading: float        # strength of a light-to-dark ramp across the photo
-    glare: float          # peak brightness of a specular spot (0 = none)
-    noise: float          # sensor noise, standard deviation in grey levels
+    shading: float  # strength of a light-to-dark ramp across the photo
+    glare: float  # peak brightness of a specular spot (0 = none)
+    noise: float  # sensor noise, standard deviation in grey levels
 
 
 def _draw_shot(rng: random.Random, size: int, *, rotate, scale, blur, jpeg_quality, perspective) -> Shot:
@@ -56,28 +60,40 @@ def _draw_shot(rng: random.Random, size: int, *, rotate, scale, blur, jpeg_quali
     further away, some tilted a lot, a share blurred, shaken or badly lit.
     A pinned `blur` comes without hand shake, so tests control all the blur."""
     if scale is None:
-        scale = rng.choices((rng.uniform(0.14, 0.32), rng.uniform(0.08, 0.14), rng.uniform(0.06, 0.08),
-                             rng.uniform(0.32, 0.45)), weights=(60, 24, 8, 8))[0]
+        scale = rng.choices(
+            (rng.uniform(0.14, 0.32), rng.uniform(0.08, 0.14), rng.uniform(0.06, 0.08), rng.uniform(0.32, 0.45)),
+            weights=(60, 24, 8, 8),
+        )[0]
     if rotate is None:
-        rotate = rng.choices((max(-30.0, min(30.0, rng.gauss(0, 12))), rng.uniform(-30, 30),
-                              rng.choice((-1, 1)) * rng.uniform(30, 180)), weights=(70, 18, 12))[0]
+        rotate = rng.choices(
+            (max(-30.0, min(30.0, rng.gauss(0, 12))), rng.uniform(-30, 30), rng.choice((-1, 1)) * rng.uniform(30, 180)),
+            weights=(70, 18, 12),
+        )[0]
     if perspective is None:
         perspective = rng.choices((rng.uniform(0, 0.08), rng.uniform(0.08, 0.2)), weights=(75, 25))[0]
-    module_px = scale * size / 29           # version 3, the largest badge symbol
+    module_px = scale * size / 29  # version 3, the largest badge symbol
     shake = 0.0
     if blur is None:
-        blur = rng.choices((rng.uniform(0, 0.8), rng.uniform(0.8, 1.6), rng.uniform(1.6, 2.8)),
-                           weights=(45, 35, 20))[0]
+        blur = rng.choices((rng.uniform(0, 0.8), rng.uniform(0.8, 1.6), rng.uniform(1.6, 2.8)), weights=(45, 35, 20))[0]
         shake = rng.choices((0.0, rng.uniform(2, 8)), weights=(80, 20))[0]
         blur, shake = _within_blur_budget(blur, shake, module_px)
     if jpeg_quality is None:
-        jpeg_quality = rng.choices((rng.randint(75, 92), rng.randint(50, 75), rng.randint(30, 50)),
-                                   weights=(60, 30, 10))[0]
-    return Shot(scale=scale, rotate=rotate, perspective=perspective, blur=blur, shake=shake,
-                jpeg_quality=jpeg_quality, brightness=rng.uniform(0.6, 1.3), contrast=rng.uniform(0.5, 1.1),
-                shading=rng.choices((rng.uniform(0, 0.25), rng.uniform(0.25, 0.6)), weights=(75, 25))[0],
-                glare=rng.choices((0.0, rng.uniform(40, 130)), weights=(85, 15))[0],
-                noise=rng.uniform(1.5, 9))
+        jpeg_quality = rng.choices(
+            (rng.randint(75, 92), rng.randint(50, 75), rng.randint(30, 50)), weights=(60, 30, 10)
+        )[0]
+    return Shot(
+        scale=scale,
+        rotate=rotate,
+        perspective=perspective,
+        blur=blur,
+        shake=shake,
+        jpeg_quality=jpeg_quality,
+        brightness=rng.uniform(0.6, 1.3),
+        contrast=rng.uniform(0.5, 1.1),
+        shading=rng.choices((rng.uniform(0, 0.25), rng.uniform(0.25, 0.6)), weights=(75, 25))[0],
+        glare=rng.choices((0.0, rng.uniform(40, 130)), weights=(85, 15))[0],
+        noise=rng.uniform(1.5, 9),
+    )
 
 
 def _within_blur_budget(blur: float, shake: float, module_px: float) -> tuple[float, float]:
@@ -92,14 +108,24 @@ def _within_blur_budget(blur: float, shake: float, module_px: float) -> tuple[fl
     return blur * budget / spread, shake * budget / spread
 
 
-def badge_photo(token: str, *, seed: int, size: int = 1280, rotate: float | None = None,
-                scale: float | None = None, blur: float | None = None, jpeg_quality: int | None = None,
-                perspective: float | None = None, name: str = "Ada Lovelace") -> bytes:
+def badge_photo(
+    token: str,
+    *,
+    seed: int,
+    size: int = 1280,
+    rotate: float | None = None,
+    scale: float | None = None,
+    blur: float | None = None,
+    jpeg_quality: int | None = None,
+    perspective: float | None = None,
+    name: str = "Ada Lovelace",
+) -> bytes:
     """JPEG of one badge photographed at a door. Arguments left at None are drawn
     from the realistic mix (see `_draw_shot`); give them to pin one distortion."""
     rng = random.Random(seed)
-    shot = _draw_shot(rng, size, rotate=rotate, scale=scale, blur=blur, jpeg_quality=jpeg_quality,
-                      perspective=perspective)
+    shot = _draw_shot(
+        rng, size, rotate=rotate, scale=scale, blur=blur, jpeg_quality=jpeg_quality, perspective=perspective
+    )
     photo = _background(size, rng)
     _place_badge(photo, token, name, shot, rng, region=(0.0, 1.0))
     return _camera(photo, shot, rng)
@@ -109,9 +135,22 @@ def two_badges_photo(token1: str, token2: str, seed: int, size: int = 1280) -> b
     """Two people at the door in one photo: two badges side by side, each in its own half."""
     rng = random.Random(seed)
     photo = _background(size, rng)
-    shots = [Shot(scale=rng.uniform(0.17, 0.22), rotate=rng.uniform(-15, 15), perspective=rng.uniform(0, 0.06),
-                  blur=0.6, shake=0.0, jpeg_quality=85, brightness=1.0, contrast=0.9, shading=0.1, glare=0.0, noise=3)
-             for _ in range(2)]
+    shots = [
+        Shot(
+            scale=rng.uniform(0.17, 0.22),
+            rotate=rng.uniform(-15, 15),
+            perspective=rng.uniform(0, 0.06),
+            blur=0.6,
+            shake=0.0,
+            jpeg_quality=85,
+            brightness=1.0,
+            contrast=0.9,
+            shading=0.1,
+            glare=0.0,
+            noise=3,
+        )
+        for _ in range(2)
+    ]
     _place_badge(photo, token1, "Ada Lovelace", shots[0], rng, region=(0.0, 0.5))
     _place_badge(photo, token2, "Grace Hopper", shots[1], rng, region=(0.5, 1.0))
     return _camera(photo, shots[0], rng)
@@ -119,8 +158,9 @@ def two_badges_photo(token1: str, token2: str, seed: int, size: int = 1280) -> b
 
 def realistic_set(tokens: list[str], n: int = 200, seed: int = 0) -> list[tuple[str, bytes]]:
     """(expected token, JPEG) for `n` photos of the realistic mix, tokens used in turn."""
-    return [(tokens[i % len(tokens)], badge_photo(tokens[i % len(tokens)], seed=seed * 1_000_003 + i))
-            for i in range(n)]
+    return [
+        (tokens[i % len(tokens)], badge_photo(tokens[i % len(tokens)], seed=seed * 1_000_003 + i)) for i in range(n)
+    ]
 
 
 # ---------------------------------------------------------------- the badge
@@ -158,27 +198,39 @@ def _badge_card(token: str, name: str, symbol_px: float, rng: random.Random) -> 
     card = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(card)
     paper = tuple(rng.randint(238, 255) for _ in range(3))
-    draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=width // 20, fill=paper + (255,))
+    draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=width // 20, fill=(*paper, 255))
     accent = (rng.randint(0, 160), rng.randint(0, 160), rng.randint(40, 200), 255)
     band = int(height * 0.16)
     draw.rounded_rectangle((0, 0, width - 1, band), radius=width // 20, fill=accent)
-    draw.ellipse((width / 2 - width / 18, band * 0.18, width / 2 + width / 18, band * 0.18 + width / 9),
-                 fill=(40, 40, 40, 255))
-    draw.text((width / 2, band * 0.92), rng.choice(EVENTS), fill=(255, 255, 255, 255),
-              font=_font(max(8, band // 4)), anchor="md")
+    draw.ellipse(
+        (width / 2 - width / 18, band * 0.18, width / 2 + width / 18, band * 0.18 + width / 9), fill=(40, 40, 40, 255)
+    )
+    draw.text(
+        (width / 2, band * 0.92),
+        rng.choice(EVENTS),
+        fill=(255, 255, 255, 255),
+        font=_font(max(8, band // 4)),
+        anchor="md",
+    )
     draw.text((width / 2, band * 1.35), name, fill=(20, 20, 20, 255), font=_font(max(8, width // 11)), anchor="mt")
     top = int(band * 1.35 + width / 11 * 1.6)
     left = (width - symbol.width) // 2
     card.paste(symbol, (left, top))
     draw.rectangle((0, height - band * 0.55, width - 1, height - 1), fill=accent)
-    draw.text((width / 2, height - band * 0.28), rng.choice(ROLES), fill=(255, 255, 255, 255),
-              font=_font(max(8, band // 4)), anchor="mm")
+    draw.text(
+        (width / 2, height - band * 0.28),
+        rng.choice(ROLES),
+        fill=(255, 255, 255, 255),
+        font=_font(max(8, band // 4)),
+        anchor="mm",
+    )
     modules_box = (left + quiet, top + quiet, left + symbol.width - quiet, top + symbol.width - quiet)
     return card, modules_box
 
 
-def _place_badge(photo: Image.Image, token: str, name: str, shot: Shot, rng: random.Random,
-                 region: tuple[float, float]) -> None:
+def _place_badge(
+    photo: Image.Image, token: str, name: str, shot: Shot, rng: random.Random, region: tuple[float, float]
+) -> None:
     """Warp the card into the photo with one homography (scale, tilt, rotation,
     position), keeping the whole QR symbol and its quiet zone inside `region`
     (a horizontal slice of the photo, as fractions of its width)."""
@@ -186,8 +238,15 @@ def _place_badge(photo: Image.Image, token: str, name: str, shot: Shot, rng: ran
     card, (qx0, qy0, qx1, qy1) = _badge_card(token, name, symbol_px, rng)
     quiet = 4 * (qx1 - qx0) / _module_count(token)
     corners = np.array([(0, 0), (card.width, 0), (card.width, card.height), (0, card.height)], dtype=float)
-    qr_corners = np.array([(qx0 - quiet, qy0 - quiet), (qx1 + quiet, qy0 - quiet),
-                           (qx1 + quiet, qy1 + quiet), (qx0 - quiet, qy1 + quiet)], dtype=float)
+    qr_corners = np.array(
+        [
+            (qx0 - quiet, qy0 - quiet),
+            (qx1 + quiet, qy0 - quiet),
+            (qx1 + quiet, qy1 + quiet),
+            (qx0 - quiet, qy1 + quiet),
+        ],
+        dtype=float,
+    )
     origin = np.array([(qx0 + qx1) / 2, (qy0 + qy1) / 2])
     zoom = symbol_px / (qx1 - qx0)
     far_edge = rng.randrange(4)
@@ -207,12 +266,13 @@ def _place_badge(photo: Image.Image, token: str, name: str, shot: Shot, rng: ran
     photo.paste(warped, (0, 0), warped)
 
 
-def _project(points: np.ndarray, origin: np.ndarray, zoom: float, shot: Shot, far_edge: int,
-             card_size: tuple[int, int]) -> np.ndarray:
+def _project(
+    points: np.ndarray, origin: np.ndarray, zoom: float, shot: Shot, far_edge: int, card_size: tuple[int, int]
+) -> np.ndarray:
     """Card corners to photo offsets from the QR centre: shorten the far edge
     (the card tilted away from the camera), scale, then rotate."""
     relative = points - origin
-    axis = 1 if far_edge in (0, 2) else 0          # top/bottom edge far: squeeze x by y position
+    axis = 1 if far_edge in (0, 2) else 0  # top/bottom edge far: squeeze x by y position
     span = card_size[axis]
     nearness = points[:, axis] / span if far_edge in (0, 3) else 1 - points[:, axis] / span
     relative[:, 1 - axis] *= 1 - shot.perspective * (1 - nearness)
@@ -225,7 +285,7 @@ def _project(points: np.ndarray, origin: np.ndarray, zoom: float, shot: Shot, fa
 def _homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The 3x3 projective map taking the four `src` points onto the four `dst` points."""
     rows, rhs = [], []
-    for (x, y), (u, v) in zip(src, dst):
+    for (x, y), (u, v) in zip(src, dst, strict=True):
         rows.append((x, y, 1, 0, 0, 0, -u * x, -u * y))
         rows.append((0, 0, 0, x, y, 1, -v * x, -v * y))
         rhs.extend((u, v))
@@ -307,7 +367,8 @@ def _camera(photo: Image.Image, shot: Shot, rng: random.Random) -> bytes:
     pixels += noise.astype(np.float32)[..., None]
     out = io.BytesIO()
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB").save(
-        out, format="JPEG", quality=shot.jpeg_quality)
+        out, format="JPEG", quality=shot.jpeg_quality
+    )
     return out.getvalue()
 
 

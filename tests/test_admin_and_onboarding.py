@@ -1,4 +1,5 @@
 """Organiser commands (PINs, invites) and becoming a known attendee."""
+
 import csv
 import io
 
@@ -22,9 +23,12 @@ async def test_non_admin_is_refused_every_admin_command(event, command, caplog):
 
 async def test_admin_commands_are_only_in_admins_menu(event):
     from bot.app import publish_commands
+
     await publish_commands(event.app, event.ctx, [])
-    menus = {c.params["scope"].get("chat_id", "default"): [b["command"] for b in c.params["commands"]]
-             for c in event.api.sent("setMyCommands")}
+    menus = {
+        c.params["scope"].get("chat_id", "default"): [b["command"] for b in c.params["commands"]]
+        for c in event.api.sent("setMyCommands")
+    }
     default, admin = menus["default"], menus[ORGANISER.id]
     assert "pins" not in default and "pins" in admin and "start" in default
 
@@ -63,14 +67,17 @@ async def test_genpins_all_cancel(event):
     assert (await event.rows("SELECT pin FROM pins WHERE session_id = 'S1' AND direction = 'IN'")) == [("KEY1IN",)]
 
 
-@pytest.mark.parametrize("args,message", [
-    ("S3 ab12cd", "may contain only upper-case letters"),
-    ("S3 AB-12", "may contain only upper-case letters"),
-    ("S3 KEY1IN", "already the IN PIN of session S1"),
-    ("S3 ABCD12 ABCD12", "must differ"),
-    ("S404 ABCD12", "There is no session 'S404'"),
-    ("S3", "Usage: /setpin"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ("S3 ab12cd", "may contain only upper-case letters"),
+        ("S3 AB-12", "may contain only upper-case letters"),
+        ("S3 KEY1IN", "already the IN PIN of session S1"),
+        ("S3 ABCD12 ABCD12", "must differ"),
+        ("S404 ABCD12", "There is no session 'S404'"),
+        ("S3", "Usage: /setpin"),
+    ],
+)
 async def test_setpin_refusals(event, args, message):
     assert message in await event.reply_text(ORGANISER, f"/setpin {args}")
     assert (await event.rows("SELECT COUNT(*) FROM pins WHERE session_id = 'S3'")) == [(0,)]
@@ -105,8 +112,9 @@ async def test_invites_csv_and_invite_link_linking(event):
 async def test_auto_link_by_numeric_id_and_walk_in(event):
     assert "Hello, Cleo Patra" in await event.reply_text(User(333, "C"), "/start")
     assert "Hello, Walker" in await event.reply_text(User(4242, "Walker"), "/start")
-    assert await event.rows("SELECT attendee_id, walk_in FROM attendees WHERE telegram_user_id IN (333, 4242) "
-                            "ORDER BY attendee_id") == [("REG-3", 0), ("TG-4242", 1)]
+    assert await event.rows(
+        "SELECT attendee_id, walk_in FROM attendees WHERE telegram_user_id IN (333, 4242) ORDER BY attendee_id"
+    ) == [("REG-3", 0), ("TG-4242", 1)]
 
 
 async def test_walk_in_later_imported_is_moved_to_the_imported_record(event):
@@ -122,16 +130,29 @@ async def test_help_depends_on_role(event):
 
 async def test_unknown_command_and_sticker(event):
     assert "don't know that command" in await event.reply_text(MALLORY, "/frobnicate")
-    calls = await event.deliver(event._message(MALLORY, sticker={
-        "file_id": "x", "file_unique_id": "x", "type": "regular", "width": 1, "height": 1,
-        "is_animated": False, "is_video": False}))
+    calls = await event.deliver(
+        event._message(
+            MALLORY,
+            sticker={
+                "file_id": "x",
+                "file_unique_id": "x",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
+    )
     assert "I can only read text" in calls[-1].text
 
 
 async def test_command_line_twins_share_the_operations(tmp_path, monkeypatch, capsys):
     import sqlite3
+
     from admin_commands.__main__ import run
     from tests.conftest import ATTENDEES_CSV, SESSIONS_CSV
+
     (tmp_path / "s.csv").write_text(SESSIONS_CSV)
     (tmp_path / "a.csv").write_text(ATTENDEES_CSV)
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))
@@ -157,8 +178,9 @@ async def test_command_line_twins_share_the_operations(tmp_path, monkeypatch, ca
 
 
 async def test_an_edited_command_is_not_run_again(event):
-    payload = event._message(ORGANISER, text="/genpins new",
-                             entities=[{"type": "bot_command", "offset": 0, "length": 8}])
+    payload = event._message(
+        ORGANISER, text="/genpins new", entities=[{"type": "bot_command", "offset": 0, "length": 8}]
+    )
     payload["edited_message"] = payload.pop("message")
     payload["edited_message"]["edit_date"] = payload["edited_message"]["date"]
     calls = await event.deliver(payload)

@@ -2,6 +2,7 @@
 non-scanner acting as door staff and a scanner acting outside their sessions are all
 refused, change nothing, and leave a trace (a WARNING log line, or an attendance_log
 row with reason scanner_not_permitted)."""
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,11 @@ def token(h: BotHarness, attendee_id: str, version: int = 1) -> str:
 
 async def dump(h: BotHarness) -> dict[str, list]:
     """Every row of every table except those that legitimately change when anyone writes."""
-    tables = [name for (name,) in await h.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-              if name not in IGNORED_TABLES]
+    tables = [
+        name
+        for (name,) in await h.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        if name not in IGNORED_TABLES
+    ]
     return {t: sorted(await h.rows(f'SELECT * FROM "{t}"'), key=repr) for t in tables}
 
 
@@ -85,8 +89,13 @@ async def world(event):
     h = event
     for user in (ADA, BOB, CLEO, DOOR, OTHER):
         await h.send(user, "/start")
-    for command in ("/genpins new", "/shortlink SL001 S1 Welcome!", "/scanner @dora_door S1",
-                    "/scanner @otto_door S1 S2", "/capacity S1 100"):
+    for command in (
+        "/genpins new",
+        "/shortlink SL001 S1 Welcome!",
+        "/scanner @dora_door S1",
+        "/scanner @otto_door S1 S2",
+        "/capacity S1 100",
+    ):
         reply = await h.reply_text(ORGANISER, command)
         assert "✅" in reply or "New PINs" in reply, (command, reply)
     calls = await h.send(ORGANISER, "/genpins all")
@@ -105,8 +114,9 @@ def test_every_admin_command_has_a_case():
 async def test_non_admin_is_refused_every_admin_command(world, caplog, command, who):
     h, user = world, NON_ADMINS[who]
     caplog.set_level(logging.WARNING)
-    for text in ADMIN_CALLS[command] + [ADMIN_CALLS[command][0].replace(
-            f"/{command}", f"/{command}@{h.app.bot.username}", 1)]:
+    for text in ADMIN_CALLS[command] + [
+        ADMIN_CALLS[command][0].replace(f"/{command}", f"/{command}@{h.app.bot.username}", 1)
+    ]:
         before = await dump(h)
         caplog.clear()
         calls = await h.send(user, text)
@@ -132,11 +142,15 @@ async def test_non_admin_edited_message_with_an_admin_command_is_refused(world, 
 async def test_non_admin_file_upload_is_not_imported(world, caplog, who):
     h, user = world, NON_ADMINS[who]
     caplog.set_level(logging.WARNING)
-    hostile = SESSIONS_CSV.replace("KEY1IN", "OWNED1").replace("Opening keynote", "=HYPERLINK(\"x\")") \
+    hostile = (
+        SESSIONS_CSV.replace("KEY1IN", "OWNED1").replace("Opening keynote", '=HYPERLINK("x")')
         + "S9,Fake session,2026-05-14 09:00,2026-05-14 10:00,,,no,,,\n"
+    )
     before = await dump(h)
-    for name, mime in (("sessions.csv", "text/csv"),
-                       ("sessions.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+    for name, mime in (
+        ("sessions.csv", "text/csv"),
+        ("sessions.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
         caplog.clear()
         calls = await h.send_document(user, hostile.encode(), name, mime=mime)
         assert texts_to(calls, user) == [texts.ADMIN_ONLY]
@@ -176,6 +190,7 @@ async def test_second_admin_cannot_confirm_the_first_admins_prompt(tmp_path):
 
 
 # ---------------------------------------------------------------- scanner actions
+
 
 @pytest.fixture
 async def doors(event, caplog):
@@ -221,13 +236,16 @@ async def doors(event, caplog):
 
 async def effects(h: BotHarness) -> tuple:
     """What an admission or an undo would change."""
-    return (await h.rows("SELECT id, attendee_id, session_id, direction, override FROM attendance_log "
-                         "WHERE accepted = 1 ORDER BY id"),
-            await h.rows("SELECT * FROM presence ORDER BY attendee_id, session_id"))
+    return (
+        await h.rows(
+            "SELECT id, attendee_id, session_id, direction, override FROM attendance_log WHERE accepted = 1 ORDER BY id"
+        ),
+        await h.rows("SELECT * FROM presence ORDER BY attendee_id, session_id"),
+    )
 
 
 def refusal_logged(caplog, log_before: list, log_after: list) -> bool:
-    new_rows = log_after[len(log_before):]
+    new_rows = log_after[len(log_before) :]
     return bool(warnings(caplog, "refused")) or any(r[5] == "scanner_not_permitted" for r in new_rows)
 
 
@@ -278,8 +296,9 @@ SCANNER_CASES = [
 USERS = {"ada": ADA, "stranger": STRANGER, "door": DOOR}
 
 
-@pytest.mark.parametrize("who,action,arg", [c[:3] for c in SCANNER_CASES],
-                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in SCANNER_CASES])
+@pytest.mark.parametrize(
+    "who,action,arg", [c[:3] for c in SCANNER_CASES], ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in SCANNER_CASES]
+)
 async def test_scanner_action_outside_permission_is_refused(doors, caplog, who, action, arg):
     h, user = doors, USERS[who]
     before, log_before = await effects(h), await h.log()
@@ -288,7 +307,7 @@ async def test_scanner_action_outside_permission_is_refused(doors, caplog, who, 
     calls = await act(h, user, action, arg)
     assert await effects(h) == before, f"{who} {action} {arg} admitted or undid something"
     assert await h.rows("SELECT user_id, current_session_id FROM scanners ORDER BY user_id") == current_before
-    new_rows = (await h.log())[len(log_before):]
+    new_rows = (await h.log())[len(log_before) :]
     assert all(not r[4] for r in new_rows), new_rows
     # Refused with an answer, not silence and not a crash.
     answers = [c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery"]
@@ -299,8 +318,9 @@ async def test_scanner_action_outside_permission_is_refused(doors, caplog, who, 
     assert not any("GREEN" in t or "Undone" in t for t in replies + answers)
 
 
-@pytest.mark.parametrize("who,action,arg", [c[:3] for c in SCANNER_CASES],
-                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in SCANNER_CASES])
+@pytest.mark.parametrize(
+    "who,action,arg", [c[:3] for c in SCANNER_CASES], ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in SCANNER_CASES]
+)
 async def test_scanner_refusal_is_logged(doors, caplog, who, action, arg):
     h, user = doors, USERS[who]
     log_before = await h.log()
@@ -329,14 +349,20 @@ async def test_removed_scanner_can_no_longer_scan_undo_or_override(doors, caplog
     assert "no longer a scanner" in await h.reply_text(ORGANISER, "/scanner @dora_door off")
     before, log_before = await effects(h), await h.log()
     caplog.clear()
-    for action, arg in (("typed_badge", "REG-2"), ("photo", "REG-2"), ("press", own_undo),
-                        ("press", f"ovr:{h.ids['door_s2_red']}"), ("text", "/scan S1"), ("press", "scan:S1")):
+    for action, arg in (
+        ("typed_badge", "REG-2"),
+        ("photo", "REG-2"),
+        ("press", own_undo),
+        ("press", f"ovr:{h.ids['door_s2_red']}"),
+        ("text", "/scan S1"),
+        ("press", "scan:S1"),
+    ):
         if action == "press":
             await h.press(DOOR, arg)
         else:
             await act(h, DOOR, action, arg)
     assert await effects(h) == before
-    assert all(not r[4] for r in (await h.log())[len(log_before):])
+    assert all(not r[4] for r in (await h.log())[len(log_before) :])
     assert len(warnings(caplog, "refused")) >= 3  # undo, override and /scan S1 at least
 
 
@@ -347,7 +373,7 @@ async def test_scanner_narrowed_mid_scan_gets_scanner_not_permitted_rows_for_pho
     calls = await h.send_photo(DOOR, badge_photo(token(h, "REG-1"), seed=21))
     assert "may not scan" in calls[-1].text
     assert await effects(h) == before
-    assert (await h.log())[len(log_before):] == [("REG-1", "S1", "IN", "scan", 0, "scanner_not_permitted")]
+    assert (await h.log())[len(log_before) :] == [("REG-1", "S1", "IN", "scan", 0, "scanner_not_permitted")]
 
 
 async def test_scanner_who_stopped_scanning_cannot_admit_by_typing_a_code(doors):
@@ -358,4 +384,4 @@ async def test_scanner_who_stopped_scanning_cannot_admit_by_typing_a_code(doors)
         reply = await h.reply_text(DOOR, text)
         assert "GREEN" not in reply
     assert await effects(h) == before
-    assert all(r[3] != "manual" for r in (await h.log())[len(log_before):])
+    assert all(r[3] != "manual" for r in (await h.log())[len(log_before) :])

@@ -1,4 +1,5 @@
 """The one serialised writer: group commit keeps each use case atomic on its own."""
+
 import asyncio
 
 import pytest
@@ -24,8 +25,9 @@ async def keys(db: Database) -> list[str]:
 async def test_a_failing_use_case_in_a_batch_rolls_back_alone(tmp_path):
     db = await Database(tmp_path / "t.db").open()
     try:
-        results = await asyncio.gather(*(db.run(write, f"k{i:03d}", i % 7 == 3) for i in range(300)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(db.run(write, f"k{i:03d}", i % 7 == 3) for i in range(300)), return_exceptions=True
+        )
         failed = [r for r in results if isinstance(r, Refused)]
         assert len(failed) == len([i for i in range(300) if i % 7 == 3])
         assert await keys(db) == [f"k{i:03d}" for i in range(300) if i % 7 != 3]
@@ -46,12 +48,17 @@ async def test_a_lone_failing_use_case_leaves_nothing(tmp_path):
 
 async def test_the_log_is_append_only(tmp_path):
     import sqlite3
+
     db = await Database(tmp_path / "t.db").open()
     try:
-        await db.run(lambda c: c.execute("INSERT INTO attendance_log (at, direction, method, accepted, reason) "
-                                         "VALUES ('2026-01-01T00:00:00.000000Z', 'IN', 'pin', 0, 'unknown_pin')"))
+        await db.run(
+            lambda c: c.execute(
+                "INSERT INTO attendance_log (at, direction, method, accepted, reason) "
+                "VALUES ('2026-01-01T00:00:00.000000Z', 'IN', 'pin', 0, 'unknown_pin')"
+            )
+        )
         for statement in ("UPDATE attendance_log SET reason = 'ok'", "DELETE FROM attendance_log"):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                await db.run(lambda c: c.execute(statement))
+                await db.run(lambda c, sql=statement: c.execute(sql))
     finally:
         await db.close()

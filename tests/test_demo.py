@@ -1,5 +1,6 @@
 """`python -m demo`: the scripted event, rehearsed against the real bot process,
 and the organiser's reports read back to check they tell the same story."""
+
 from __future__ import annotations
 
 import zipfile
@@ -19,14 +20,14 @@ PARIS = ZoneInfo("Europe/Paris")
 DORA = "@door_dora"
 # (session, attendee) -> (method, scanned by Dora, registered, override): what the script plays.
 EXPECTED_CHECKINS = {
-    ("S1", "REG-001"): ("pin", False, "yes", "no"),        # Amara, upper-case PIN
+    ("S1", "REG-001"): ("pin", False, "yes", "no"),  # Amara, upper-case PIN
     ("S1", "REG-002"): ("shortlink", False, "yes", "no"),  # Ben, the poster's QR code
-    ("S1", "REG-003"): ("pin", False, "yes", "no"),        # Chloé, lower-case PIN after her invite link
-    ("S2", "REG-004"): ("scan", True, "yes", "no"),        # Daniel, photo of /badge on his phone
-    ("S2", "REG-009"): ("scan", True, "no", "yes"),        # Ines, printed badge: RED, then Admit anyway
-    ("S2", "REG-007"): ("manual", True, "yes", "no"),      # Grace, id typed by Dora
-    ("S3", "REG-002"): ("pin", False, "yes", "no"),        # Ben
-    ("S3", "REG-005"): ("pin", False, "yes", "no"),        # Elena, linked by numeric Telegram id
+    ("S1", "REG-003"): ("pin", False, "yes", "no"),  # Chloé, lower-case PIN after her invite link
+    ("S2", "REG-004"): ("scan", True, "yes", "no"),  # Daniel, photo of /badge on his phone
+    ("S2", "REG-009"): ("scan", True, "no", "yes"),  # Ines, printed badge: RED, then Admit anyway
+    ("S2", "REG-007"): ("manual", True, "yes", "no"),  # Grace, id typed by Dora
+    ("S3", "REG-002"): ("pin", False, "yes", "no"),  # Ben
+    ("S3", "REG-005"): ("pin", False, "yes", "no"),  # Elena, linked by numeric Telegram id
 }
 
 
@@ -39,7 +40,7 @@ def read_sheet(path: Path, title: str) -> list[dict[str, object]]:
         workbook.close()
     header = [h.split(" (UTC")[0] for h in rows[0]]
     # Write-only XLSX stores no empty cells, so a row may end early: pad it.
-    return [dict(zip(header, tuple(row) + (None,) * (len(header) - len(row)))) for row in rows[1:]]
+    return [dict(zip(header, tuple(row) + (None,) * (len(header) - len(row)), strict=True)) for row in rows[1:]]
 
 
 def local_now() -> datetime:
@@ -54,31 +55,37 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
     assert result.bot_exit_code == 0 and result.steps >= 30
 
     assert result.pins["S1"] == ("OPEN26", "BYE26")  # from the sessions file
-    for session in ("S2", "S3", "S4", "S5", "S6"):    # from /genpins new
+    for session in ("S2", "S3", "S4", "S5", "S6"):  # from /genpins new
         assert all(len(pin) == 6 and pin.isalnum() and pin.isupper() for pin in result.pins[session])
 
     checkins = read_sheet(result.files["checkins_report"], "Check-ins")
-    got = {(r["Session id"], r["Attendee id"]): (r["Method"], DORA in (r["Scanner"] or ""), r["Registered"],
-                                                 r["Override"]) for r in checkins}
+    got = {
+        (r["Session id"], r["Attendee id"]): (r["Method"], DORA in (r["Scanner"] or ""), r["Registered"], r["Override"])
+        for r in checkins
+    }
     assert got == EXPECTED_CHECKINS and len(checkins) == len(EXPECTED_CHECKINS)
     for row in checkins:  # the real clock, shown in the event's time zone
         assert before <= row["Check-in time"] <= after, row
     starts = {r["Session id"]: r["Session start"] for r in checkins}
-    assert starts == {"S1": datetime(2026, 6, 11, 9, 0), "S2": datetime(2026, 6, 11, 10, 0),
-                      "S3": datetime(2026, 6, 11, 10, 0)}
+    assert starts == {
+        "S1": datetime(2026, 6, 11, 9, 0),
+        "S2": datetime(2026, 6, 11, 10, 0),
+        "S3": datetime(2026, 6, 11, 10, 0),
+    }
     names = {r["Attendee id"]: r["Name"] for r in checkins}
     assert names["REG-003"] == "Chloé Dubois" and names["REG-009"] == "Ines Silva"
 
     refused = read_sheet(result.files["checkins_report"], "Refused attempts")
     assert {(r["Session id"], r["Attendee id"], r["Method"], r["Reason"], r["Overridden"]) for r in refused} == {
         ("S2", "REG-009", "scan", "not_registered", "yes"),  # access control, then Admit anyway
-        ("S3", "REG-006", "pin", "session_full", "no"),      # Farid, third for two places
+        ("S3", "REG-006", "pin", "session_full", "no"),  # Farid, third for two places
     }
 
     checkouts = read_sheet(result.files["checkouts_report"], "Check-outs")
     left = [r for r in checkouts if r["Check-out time"] is not None]
     assert [(r["Session id"], r["Attendee id"], r["Visits"], r["Note"]) for r in left] == [
-        ("S1", "REG-001", 1, None)]  # Amara's OUT PIN
+        ("S1", "REG-001", 1, None)
+    ]  # Amara's OUT PIN
     amara = left[0]
     assert before <= amara["Check-in time"] <= amara["Check-out time"] <= after
     assert amara["Minutes attended"] == 0  # seconds apart: a whole number of minutes, rounded
@@ -91,8 +98,12 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         assert len(badges.namelist()) == 10 and "badge-REG-009.png" in badges.namelist()
 
     transcript = result.files["transcript"].read_text("utf-8")
-    for line in ("Olga Martin (organiser) ▸ /genpins new", "Dora Diaz (door scanner) ▸ taps [Admit anyway]",
-                 "Chloé Dubois (attendee) ▸ open26", "✓ Rehearsal complete"):
+    for line in (
+        "Olga Martin (organiser) ▸ /genpins new",
+        "Dora Diaz (door scanner) ▸ taps [Admit anyway]",
+        "Chloé Dubois (attendee) ▸ open26",
+        "✓ Rehearsal complete",
+    ):
         assert line in transcript
     assert "Traceback" not in result.files["bot_log"].read_text("utf-8")
 
@@ -104,8 +115,11 @@ def test_a_step_the_bot_does_not_answer_stops_the_demo_with_a_clear_message(tmp_
     organiser = Person(1, "Olga Martin", "organiser", "Olga")
     with BotApiEmulator() as api:
         stage = Stage(api, SilentBot(), Transcript(echo=False), tmp_path, step_timeout=1.0)
-        with pytest.raises(DemoError, match=r"^Step 1 \(Olga Martin \(organiser\): /pins\): the bot did not "
-                                            r"answer within 1 s$"):
+        with pytest.raises(
+            DemoError,
+            match=r"^Step 1 \(Olga Martin \(organiser\): /pins\): the bot did not "
+            r"answer within 1 s$",
+        ):
             stage.say(organiser, "/pins")
 
 

@@ -4,6 +4,7 @@ These tests check what only a process can show: settings from the environment,
 the polling loop against Telegram's offset rules, a clean stop on SIGTERM, and
 that a check-in survives `kill -9` at any moment, counted exactly once.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
 
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.emulator import BotApiEmulator
@@ -32,18 +32,44 @@ ADMIN = 111
 # environment: `load_dotenv()` never overrides a variable that is already set,
 # and it looks for `.env` next to bot/__main__.py (walking up), not in the
 # working directory, so this is what keeps a developer's .env out of the test.
-SETTING_NAMES = ("BOT_TOKEN", "ADMIN_IDS", "DATABASE_PATH", "BADGE_SECRET", "EVENT_TIMEZONE", "OPEN_REGISTRATION",
-                 "TELEGRAM_API_URL", "BOT_USERNAME", "PIN_ATTEMPT_LIMIT", "PIN_ATTEMPT_WINDOW_MINUTES", "QR_DECODER",
-                 "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "RATE_LIMIT")
+SETTING_NAMES = (
+    "BOT_TOKEN",
+    "ADMIN_IDS",
+    "DATABASE_PATH",
+    "BADGE_SECRET",
+    "EVENT_TIMEZONE",
+    "OPEN_REGISTRATION",
+    "TELEGRAM_API_URL",
+    "BOT_USERNAME",
+    "PIN_ATTEMPT_LIMIT",
+    "PIN_ATTEMPT_WINDOW_MINUTES",
+    "QR_DECODER",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT",
+    "RATE_LIMIT",
+)
 
 
 def bot_env(tmp_path: Path, api_url: str | None, **settings: str) -> dict[str, str]:
     env = {name: "" for name in SETTING_NAMES}
-    env.update(PATH=os.environ.get("PATH", "/usr/bin:/bin"), PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1",
-               PYTHONDONTWRITEBYTECODE="1", HOME=str(tmp_path), LANG="C.UTF-8")
+    env.update(
+        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
+        PYTHONPATH=str(REPO_ROOT),
+        PYTHONUNBUFFERED="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        HOME=str(tmp_path),
+        LANG="C.UTF-8",
+    )
     if api_url is not None:
-        env.update(BOT_TOKEN=TOKEN, ADMIN_IDS=str(ADMIN), DATABASE_PATH=str(tmp_path / "event.db"),
-                   TELEGRAM_API_URL=api_url, EVENT_TIMEZONE="Europe/Paris")
+        env.update(
+            BOT_TOKEN=TOKEN,
+            ADMIN_IDS=str(ADMIN),
+            DATABASE_PATH=str(tmp_path / "event.db"),
+            TELEGRAM_API_URL=api_url,
+            EVENT_TIMEZONE="Europe/Paris",
+        )
     env.update(settings)
     return env
 
@@ -56,10 +82,16 @@ class BotProcess:
         self.log_path = workdir / "bot.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "BotProcess":
+    def start(self) -> BotProcess:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def kill9(self) -> None:
@@ -82,9 +114,12 @@ class BotProcess:
 
     def problems(self) -> str:
         """Warnings, errors and exception lines of the log: enough to see why a test failed."""
-        lines = [line for line in self.log.splitlines()
-                 if (" WARNING " in line or " ERROR " in line or " CRITICAL " in line or "Error:" in line)
-                 and "PTBUserWarning" not in line]
+        lines = [
+            line
+            for line in self.log.splitlines()
+            if (" WARNING " in line or " ERROR " in line or " CRITICAL " in line or "Error:" in line)
+            and "PTBUserWarning" not in line
+        ]
         return "\n".join(lines[-60:]) or "(no warnings or errors in the bot log)"
 
 
@@ -104,8 +139,9 @@ def import_files(api: BotApiEmulator, bot: BotProcess, files: list[tuple[str, st
 
 
 def http(url: str, body: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -129,8 +165,11 @@ def test_emulator_follows_telegram_get_updates_and_flood_rules():
         assert [u["message"]["text"] for u in late] == ["late"] and time.monotonic() - started < 5
 
         waiting: dict[str, tuple] = {}
-        poller = threading.Thread(target=lambda: waiting.setdefault(
-            "answer", http(f"{api_url}/getUpdates", {"offset": late[0]["update_id"] + 1, "timeout": 10})))
+        poller = threading.Thread(
+            target=lambda: waiting.setdefault(
+                "answer", http(f"{api_url}/getUpdates", {"offset": late[0]["update_id"] + 1, "timeout": 10})
+            )
+        )
         poller.start()
         api.wait_for(lambda: api.get_updates_calls >= 5, timeout=5)
         http(f"{api_url}/getUpdates", {"timeout": 0})
@@ -145,8 +184,14 @@ def test_emulator_follows_telegram_get_updates_and_flood_rules():
 
 
 def test_emulator_runs_as_a_process_with_a_control_api(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--port", "0"], cwd=REPO_ROOT,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--port", "0"],
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = proc.stdout.readline()
         root = banner.split(" on ", 1)[1].split()[0]
@@ -171,18 +216,31 @@ def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
         bot = BotProcess(env, tmp_path)
         try:
             bot.start()
-            reports = import_files(api, bot, [("sessions.csv", SESSIONS_CSV), ("attendees.csv", ATTENDEES_CSV),
-                                              ("registrations.csv", REGISTRATIONS_CSV)])
-            assert [r.split(":")[0] for r in reports] == ["✅ sessions.csv", "✅ attendees.csv",
-                                                          "✅ registrations.csv"], reports
+            reports = import_files(
+                api,
+                bot,
+                [
+                    ("sessions.csv", SESSIONS_CSV),
+                    ("attendees.csv", ATTENDEES_CSV),
+                    ("registrations.csv", REGISTRATIONS_CSV),
+                ],
+            )
+            assert [r.split(":")[0] for r in reports] == [
+                "✅ sessions.csv",
+                "✅ attendees.csv",
+                "✅ registrations.csv",
+            ], reports
             assert all("imported" in r for r in reports), reports
 
             ada = 501  # imported as @ada_l, registered for S1
             api.push_message(ada, "/start", "Ada", "ada_l")
             api.push_message(ada, "KEY1IN", "Ada", "ada_l")
             last_id = api.push_message(ada, "/myattendance", "Ada", "ada_l")
-            replies = api.wait_for(lambda: len(api.texts(ada)) >= 3 and api.texts(ada), timeout=20,
-                                   message=lambda: f"Ada got {api.texts(ada)}\n{bot.problems()}")
+            replies = api.wait_for(
+                lambda: len(api.texts(ada)) >= 3 and api.texts(ada),
+                timeout=20,
+                message=lambda: f"Ada got {api.texts(ada)}\n{bot.problems()}",
+            )
             assert "Hello, Ada Lovelace" in replies[0]
             assert "Checked in to S1 · Opening keynote" in replies[1]
             assert re.search(r"— in\s+— S1 · Opening keynote", replies[2]), replies[2]
@@ -191,11 +249,14 @@ def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
             assert api.pending == 0
 
             db = tmp_path / "event.db"
-            rows = query(db, "SELECT attendee_id, session_id, direction, method, accepted, reason, actor_user_id, at "
-                             "FROM attendance_log")
+            rows = query(
+                db,
+                "SELECT attendee_id, session_id, direction, method, accepted, reason, actor_user_id, at "
+                "FROM attendance_log",
+            )
             assert [r[:7] for r in rows] == [("REG-1", "S1", "IN", "pin", 1, "ok", ada)]
             # Stored in UTC, shown in the event's time zone.
-            at = datetime.strptime(rows[0][7], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+            at = datetime.strptime(rows[0][7], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
             assert f"at {at.astimezone(ZoneInfo('Europe/Paris')):%H:%M}." in replies[1]
 
             assert api.calls_to("getMe") and api.calls_to("deleteWebhook") and api.calls_to("setMyCommands")
@@ -210,8 +271,15 @@ def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
 
 
 def test_without_a_token_the_bot_explains_botfather_and_exits_2(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=bot_env(tmp_path, None),
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, None),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2, (result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "BotFather" in lines[0], result.stderr
@@ -222,8 +290,15 @@ def test_the_dotenv_of_the_working_directory_is_read(tmp_path):
     env = bot_env(tmp_path, None, TELEGRAM_API_URL="http://127.0.0.1:9")  # never the real Telegram
     del env["BOT_TOKEN"]
     (tmp_path / ".env").write_text("BOT_TOKEN=not-a-token\n")
-    result = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "does not look like a BotFather token" in result.stderr, result.stderr
 
 
@@ -243,8 +318,11 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
         bot = BotProcess(bot_env(tmp_path, api.base_url, OPEN_REGISTRATION="true"), tmp_path)
 
         def answered() -> set[int]:
-            return {s.chat_id for s in api.sent() if s.chat_id in user_set
-                    and ("Checked in to S1" in s.text or "already checked in to S1" in s.text)}
+            return {
+                s.chat_id
+                for s in api.sent()
+                if s.chat_id in user_set and ("Checked in to S1" in s.text or "already checked in to S1" in s.text)
+            }
 
         def push_rush() -> None:
             for i, user in enumerate(users):
@@ -282,8 +360,13 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
             stored = query(db, f"SELECT COUNT(*) FROM updates WHERE update_id IN ({','.join(map(str, confirmed))})")
             assert stored == [(len(confirmed),)], f"confirmed before stored: {confirmed}"
             bot.start()
-            api.wait_for(lambda: len(answered()) >= 100, timeout=30, message=lambda: (
-                f"stalled at {len(answered())} replies; 429s: {api.too_many_requests}\n{bot.problems()}"))
+            api.wait_for(
+                lambda: len(answered()) >= 100,
+                timeout=30,
+                message=lambda: (
+                    f"stalled at {len(answered())} replies; 429s: {api.too_many_requests}\n{bot.problems()}"
+                ),
+            )
             bot.kill9()
             bot.start()
             pusher.join(timeout=10)
@@ -301,8 +384,13 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
         finally:
             bot.cleanup()
 
-    per_user = dict(query(db, "SELECT actor_user_id, COUNT(*) FROM attendance_log WHERE accepted = 1 "
-                              "AND direction = 'IN' GROUP BY actor_user_id"))
+    per_user = dict(
+        query(
+            db,
+            "SELECT actor_user_id, COUNT(*) FROM attendance_log WHERE accepted = 1 "
+            "AND direction = 'IN' GROUP BY actor_user_id",
+        )
+    )
     assert per_user == {user: 1 for user in users}
     assert query(db, "SELECT COUNT(*), COUNT(DISTINCT update_id) FROM attendance_log") == [(200, 200)]
     assert query(db, "SELECT COUNT(*) FROM presence WHERE inside = 1 AND session_id = 'S1'") == [(200,)]
@@ -334,7 +422,8 @@ def test_no_update_is_dropped_when_telegram_restarts_update_ids(tmp_path):
                     return "answered"
                 # The bot stores before it confirms: confirmed and not stored means dropped unseen.
                 if api.confirmed_offset > update_id and not query(
-                        tmp_path / "event.db", "SELECT 1 FROM updates WHERE update_id = ?", (update_id,)):
+                    tmp_path / "event.db", "SELECT 1 FROM updates WHERE update_id = ?", (update_id,)
+                ):
                     return f"dropped by offset {api.confirmed_offset}"
                 return None
 
@@ -352,9 +441,14 @@ def test_a_check_in_whose_reply_fails_once_is_still_confirmed_to_the_attendee(tm
             api.fail("sendMessage", status=502, description="Bad Gateway")
             api.push_message(42, "KEY1IN", "Zoe")
             db = tmp_path / "event.db"
-            api.wait_for(lambda: any("Checked in to S1" in t for t in api.texts(42)) or (
-                api.texts(42) and query(db, "SELECT COUNT(*) FROM updates WHERE done_at IS NULL") == [(0,)]),
-                timeout=20, message=bot.problems)
+            api.wait_for(
+                lambda: (
+                    any("Checked in to S1" in t for t in api.texts(42))
+                    or (api.texts(42) and query(db, "SELECT COUNT(*) FROM updates WHERE done_at IS NULL") == [(0,)])
+                ),
+                timeout=20,
+                message=bot.problems,
+            )
             assert query(db, "SELECT actor_user_id, accepted FROM attendance_log") == [(42, 1)]
             assert any("Checked in to S1" in t for t in api.texts(42)), api.texts(42)
         finally:

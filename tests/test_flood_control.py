@@ -5,6 +5,7 @@ These tests run with RATE_LIMIT=true, i.e. python-telegram-bot's AIORateLimiter 
 production. It throttles to 30 messages per second overall, so the bursts stay
 modest (60 replies take about two seconds plus the injected retry_after waits).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,11 @@ ADA = User(501, "Ada", "ada_l")  # REG-1 in the sample event
 async def limited(tmp_path):
     """The sample event, with replies going through AIORateLimiter."""
     h = await BotHarness(tmp_path, RATE_LIMIT="true").start()
-    for name, content in (("sessions.csv", SESSIONS_CSV), ("attendees.csv", ATTENDEES_CSV),
-                          ("registrations.csv", REGISTRATIONS_CSV)):
+    for name, content in (
+        ("sessions.csv", SESSIONS_CSV),
+        ("attendees.csv", ATTENDEES_CSV),
+        ("registrations.csv", REGISTRATIONS_CSV),
+    ):
         calls = await h.send_document(ORGANISER, content.encode(), name)
         assert "imported" in calls[-1].text, calls[-1].text
     yield h
@@ -69,8 +73,10 @@ async def test_burst_of_pin_check_ins_survives_repeated_429s(limited):
         assert len(replies) == 1, (u, replies)
         assert replies[0].startswith("✅ Checked in to S1"), replies[0]
     # Each check-in recorded exactly once, as an accepted IN by PIN at S1.
-    rows = await h.rows("SELECT attendee_id, session_id, direction, method, accepted, reason, actor_user_id "
-                        "FROM attendance_log ORDER BY id")
+    rows = await h.rows(
+        "SELECT attendee_id, session_id, direction, method, accepted, reason, actor_user_id "
+        "FROM attendance_log ORDER BY id"
+    )
     assert sorted(rows) == sorted((f"TG-{u.id}", "S1", "IN", "pin", 1, "ok", u.id) for u in users)
     assert (await h.rows("SELECT COUNT(*) FROM presence WHERE session_id = 'S1' AND inside = 1")) == [(60,)]
     assert await unfinished_updates(h) == 0
@@ -96,8 +102,9 @@ async def test_check_in_then_check_out_stay_in_order_per_user_under_429s(limited
         replies = texts_to(calls, u)
         assert len(replies) == 2, (u, replies)
         assert replies[0].startswith("✅ Checked in to S1") and replies[1].startswith("👋 Checked out of S1"), replies
-        assert await h.rows("SELECT direction, accepted, reason FROM attendance_log WHERE attendee_id = ? "
-                            "ORDER BY id", (f"TG-{u.id}",)) == [("IN", 1, "ok"), ("OUT", 1, "ok")]
+        assert await h.rows(
+            "SELECT direction, accepted, reason FROM attendance_log WHERE attendee_id = ? ORDER BY id", (f"TG-{u.id}",)
+        ) == [("IN", 1, "ok"), ("OUT", 1, "ok")]
     assert (await h.rows("SELECT COUNT(*) FROM presence WHERE inside = 1")) == [(0,)]
     assert await unfinished_updates(h) == 0
 
@@ -150,6 +157,7 @@ async def test_reply_and_error_message_both_failing_keep_the_check_in(limited):
 
 async def test_scan_reply_failing_with_400_keeps_the_scan(limited):
     from bot.domain import badges
+
     h = limited
     door = User(700, "Dora", "dora_door")
     await h.send(door, "/start")
@@ -158,6 +166,7 @@ async def test_scan_reply_failing_with_400_keeps_the_scan(limited):
     h.api.fail("sendMessage", status=429, retry_after=1)  # first a flood answer (retried) ...
     h.api.fail("sendMessage", status=400)  # ... then a refusal (not retried)
     await h.send(door, badges.make_token(h.ctx.badge_secret, "REG-2", 1))
-    assert await h.rows("SELECT attendee_id, session_id, method, accepted, scanner_user_id FROM attendance_log") \
-        == [("REG-2", "S1", "manual", 1, door.id)]
+    assert await h.rows("SELECT attendee_id, session_id, method, accepted, scanner_user_id FROM attendance_log") == [
+        ("REG-2", "S1", "manual", 1, door.id)
+    ]
     assert await unfinished_updates(h) == 0

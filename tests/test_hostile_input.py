@@ -10,6 +10,7 @@ legitimately produce.
 
 Inputs that once broke the bot are pinned by their own tests at the end of this file.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,7 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -58,17 +59,20 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares gigapixels but holds almost no data (a decompression bomb's header)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
-@lru_cache(maxsize=None)
+@cache
 def fixed_files() -> dict[str, bytes]:
     from PIL import Image
 
     from tests.images import badge_photo
+
     noise = io.BytesIO()
     Image.effect_noise((320, 240), 80).convert("RGB").save(noise, "JPEG", quality=40)
     tiny = io.BytesIO()
@@ -95,30 +99,170 @@ NON_DECIMAL_DIGITS = "".join(c for c in map(chr, range(0x110000)) if c.isdigit()
 
 
 SESSION_ARGS = ["S1", "s1", "S2", "S3", "S404", "s2 ", ""]
-WORDS = ["all", "new", "off", "on", "none", "include", "exclude", "checkins", "checkouts", "csv", "xlsx",
-         "@ada_l", "@dora_door", "@olga_org", "@nobody", "501", "700", "111", "-1", "0", "3", "99999999999999999999",
-         "REG-1", "reg-2", "REG-3", "TG-501", "SL001", "SL77", "sl002", "AB12", "ZZZZ9", "KEY1IN", "RUST2OUT",
-         "{BADGE:REG-1}", "{INVITE:REG-2}", "Ada", "Lovelace", "=1+1", "'; DROP TABLE pins; --"]
-NASTY = ["", " ", "\n", "\u202eNI1YEK", "مرحبا بالعالم", "שלום", "KEY\u200b1IN", "\x00\x01\x02\x1b[31m", "\t\r\n",
-         "🎉✅🟢🔴" * 3, "ｋｅｙ１ｉｎ", "%s%n{0}{}", "<b>bold</b>", "*_`[x](y)", "\ufeffKEY1IN", "\U0001F600" * 40,
-         "B1:REG-1:1:AAAAAAAAAAAAAAAA", "B1:REG-1:2:{SIG:REG-1:1}", "b1:reg-1:1:", "B1:" + "A" * 40,
-         "https://t.me/attendance_test_bot?start=SL001", "KEY1IN KEY1OUT", "key1in\n", "  rust2in  "]
-PLAIN_TEXTS = ["KEY1IN", "key1out", " Rust2In ", "RUST2OUT", "REG-1", "reg-2", "TG-501", "{BADGE:REG-1}",
-               "{BADGE:REG-2}", "{BADGE:REG-3}", "{FORGED:REG-1}", "AB12", "ZZZZ9", "SL001"]
-DOOR_CODES = ["{BADGE:REG-1}", "{BADGE:REG-2}", "{BADGE:REG-3}", "REG-1", "reg-3", "TG-501", "{FORGED:REG-2}",
-              "/scan S1", "/scan S2", "/scan S3", "/scan off"]
-DOOR_BUTTONS = ["{OVR_DOOR_RED}", "{OVR_DOOR_RED}", "{OVR_LAST}", "{UNDO_LAST}", "ovr:{LOG:-1}", "undo:{LOG:-1}", "undo:{LOG:-2}", "scan:S2", "scan:S1"]
-COMMAND_NAMES = sorted(ADMIN_HANDLERS) + ["scan", "badge", "start", "help", "myattendance", "foo", "Start",
-                                          f"start@{BOT_USERNAME}", "pins@other_bot", "SCAN"]
-CALLBACKS = ["ovr:999999", "undo:abc", "scan:S404", "scan:S1", "scan:s2", "scan:S3", "confirm:xyz:yes",
-             "confirm::", "confirm", "ovr:", "undo:", "ovr:-1", "undo:0", "ovr:1e3", "undo: 1",
-             "ovr:99999999999999999999", "scan:" + "S" * 300, "x" * 300, "", "{OVR_LAST}", "{UNDO_LAST}",
-             "ovr:{LOG:-2}", "undo:{LOG:-1}"]
-MIMES = ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpeg",
-         "image/png", "application/zip", "application/octet-stream", "", "image/", "text/plain; charset=utf-8",
-         "image/svg+xml"]
-FILE_NAMES = ["sessions.csv", "attendees.xlsx", "registrations.CSV", "bomb.xlsx", "photo.jpg", "", ".xlsx",
-              "../../etc/passwd", "имя.csv", "a" * 255 + ".csv", "x.xlsm", "badge.png", "\u202egpj.exe"]
+WORDS = [
+    "all",
+    "new",
+    "off",
+    "on",
+    "none",
+    "include",
+    "exclude",
+    "checkins",
+    "checkouts",
+    "csv",
+    "xlsx",
+    "@ada_l",
+    "@dora_door",
+    "@olga_org",
+    "@nobody",
+    "501",
+    "700",
+    "111",
+    "-1",
+    "0",
+    "3",
+    "99999999999999999999",
+    "REG-1",
+    "reg-2",
+    "REG-3",
+    "TG-501",
+    "SL001",
+    "SL77",
+    "sl002",
+    "AB12",
+    "ZZZZ9",
+    "KEY1IN",
+    "RUST2OUT",
+    "{BADGE:REG-1}",
+    "{INVITE:REG-2}",
+    "Ada",
+    "Lovelace",
+    "=1+1",
+    "'; DROP TABLE pins; --",
+]
+NASTY = [
+    "",
+    " ",
+    "\n",
+    "\u202eNI1YEK",
+    "مرحبا بالعالم",
+    "שלום",
+    "KEY\u200b1IN",
+    "\x00\x01\x02\x1b[31m",
+    "\t\r\n",
+    "🎉✅🟢🔴" * 3,
+    "ｋｅｙ１ｉｎ",
+    "%s%n{0}{}",
+    "<b>bold</b>",
+    "*_`[x](y)",
+    "\ufeffKEY1IN",
+    "\U0001f600" * 40,
+    "B1:REG-1:1:AAAAAAAAAAAAAAAA",
+    "B1:REG-1:2:{SIG:REG-1:1}",
+    "b1:reg-1:1:",
+    "B1:" + "A" * 40,
+    "https://t.me/attendance_test_bot?start=SL001",
+    "KEY1IN KEY1OUT",
+    "key1in\n",
+    "  rust2in  ",
+]
+PLAIN_TEXTS = [
+    "KEY1IN",
+    "key1out",
+    " Rust2In ",
+    "RUST2OUT",
+    "REG-1",
+    "reg-2",
+    "TG-501",
+    "{BADGE:REG-1}",
+    "{BADGE:REG-2}",
+    "{BADGE:REG-3}",
+    "{FORGED:REG-1}",
+    "AB12",
+    "ZZZZ9",
+    "SL001",
+]
+DOOR_CODES = [
+    "{BADGE:REG-1}",
+    "{BADGE:REG-2}",
+    "{BADGE:REG-3}",
+    "REG-1",
+    "reg-3",
+    "TG-501",
+    "{FORGED:REG-2}",
+    "/scan S1",
+    "/scan S2",
+    "/scan S3",
+    "/scan off",
+]
+DOOR_BUTTONS = [
+    "{OVR_DOOR_RED}",
+    "{OVR_DOOR_RED}",
+    "{OVR_LAST}",
+    "{UNDO_LAST}",
+    "ovr:{LOG:-1}",
+    "undo:{LOG:-1}",
+    "undo:{LOG:-2}",
+    "scan:S2",
+    "scan:S1",
+]
+COMMAND_NAMES = [
+    *sorted(ADMIN_HANDLERS),
+    *("scan", "badge", "start", "help", "myattendance", "foo", "Start", f"start@{BOT_USERNAME}"),
+    *("pins@other_bot", "SCAN"),
+]
+CALLBACKS = [
+    "ovr:999999",
+    "undo:abc",
+    "scan:S404",
+    "scan:S1",
+    "scan:s2",
+    "scan:S3",
+    "confirm:xyz:yes",
+    "confirm::",
+    "confirm",
+    "ovr:",
+    "undo:",
+    "ovr:-1",
+    "undo:0",
+    "ovr:1e3",
+    "undo: 1",
+    "ovr:99999999999999999999",
+    "scan:" + "S" * 300,
+    "x" * 300,
+    "",
+    "{OVR_LAST}",
+    "{UNDO_LAST}",
+    "ovr:{LOG:-2}",
+    "undo:{LOG:-1}",
+]
+MIMES = [
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "image/jpeg",
+    "image/png",
+    "application/zip",
+    "application/octet-stream",
+    "",
+    "image/",
+    "text/plain; charset=utf-8",
+    "image/svg+xml",
+]
+FILE_NAMES = [
+    "sessions.csv",
+    "attendees.xlsx",
+    "registrations.CSV",
+    "bomb.xlsx",
+    "photo.jpg",
+    "",
+    ".xlsx",
+    "../../etc/passwd",
+    "имя.csv",
+    "a" * 255 + ".csv",
+    "x.xlsm",
+    "badge.png",
+    "\u202egpj.exe",
+]
 
 long_text = st.builds(lambda unit, n: (unit * n)[:5000], st.text(min_size=1, max_size=12), st.integers(100, 5000))
 short_text = st.text(max_size=40)
@@ -126,15 +270,30 @@ pin_like = st.from_regex(r"[A-Za-z0-9]{4,16}", fullmatch=True)
 plain_text = st.sampled_from(PLAIN_TEXTS)
 start_payload = st.one_of(
     st.sampled_from(["SL001", "SL999", "sl001", "SL", "SL" + "9" * 80, "{INVITE:REG-2}", "{INVITE:REG-1}"]),
-    short_text, st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True))
-text_content = st.one_of(short_text, long_text, st.sampled_from(NASTY), plain_text, plain_text, plain_text, pin_like,
-                         st.builds(lambda a: "/start " + a, start_payload))
-arg = st.one_of(st.sampled_from(SESSION_ARGS + WORDS), pin_like,
-                st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=30))
+    short_text,
+    st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+)
+text_content = st.one_of(
+    short_text,
+    long_text,
+    st.sampled_from(NASTY),
+    plain_text,
+    plain_text,
+    plain_text,
+    pin_like,
+    st.builds(lambda a: "/start " + a, start_payload),
+)
+arg = st.one_of(
+    st.sampled_from(SESSION_ARGS + WORDS),
+    pin_like,
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=30),
+)
 command_text = st.builds(
     lambda name, args, tail: ("/" + name + " " + " ".join(args) + tail).rstrip(),
-    st.sampled_from(COMMAND_NAMES), st.lists(arg, max_size=4),
-    st.sampled_from(["", "", "", " " + "x" * 3000, " \u202eevil", " 🎉"]))
+    st.sampled_from(COMMAND_NAMES),
+    st.lists(arg, max_size=4),
+    st.sampled_from(["", "", "", " " + "x" * 3000, " \u202eevil", " 🎉"]),
+)
 callback_data = st.one_of(
     st.sampled_from(CALLBACKS),
     st.builds(lambda k, n: f"{k}:{n}", st.sampled_from(["ovr", "undo"]), st.integers(-5, 60)),
@@ -146,8 +305,22 @@ callback_data = st.one_of(
 
 @st.composite
 def document(draw):
-    kind = draw(st.sampled_from(["random", "fake_xlsx", "zip_bomb", "png_bomb", "noise_jpeg", "badge_reg2",
-                                 "sessions_csv", "attendees_csv", "bad_rows_csv", "text"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "random",
+                "fake_xlsx",
+                "zip_bomb",
+                "png_bomb",
+                "noise_jpeg",
+                "badge_reg2",
+                "sessions_csv",
+                "attendees_csv",
+                "bad_rows_csv",
+                "text",
+            ]
+        )
+    )
     if kind == "random":
         content = draw(st.binary(max_size=3000))
     elif kind == "fake_xlsx":
@@ -175,17 +348,46 @@ sender_name = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_
 
 @st.composite
 def hostile_update(draw):
-    kind = draw(st.sampled_from(["text", "text", "command", "command", "sticker", "voice", "location", "contact",
-                                 "document", "photo", "edited", "callback", "callback",
-                                 "door_code", "door_code", "door_button", "attendee_pin", "attendee_pin"]))
-    spec = {"kind": kind, "sender": draw(SENDERS), "name": draw(sender_name),
-            "chat": draw(st.sampled_from(["private"] * 6 + ["group", "supergroup"]))}
+    kind = draw(
+        st.sampled_from(
+            [
+                "text",
+                "text",
+                "command",
+                "command",
+                "sticker",
+                "voice",
+                "location",
+                "contact",
+                "document",
+                "photo",
+                "edited",
+                "callback",
+                "callback",
+                "door_code",
+                "door_code",
+                "door_button",
+                "attendee_pin",
+                "attendee_pin",
+            ]
+        )
+    )
+    spec = {
+        "kind": kind,
+        "sender": draw(SENDERS),
+        "name": draw(sender_name),
+        "chat": draw(st.sampled_from(["private"] * 6 + ["group", "supergroup"])),
+    }
     # Legitimate traffic mixed in, so that accepted rows, overrides and undos exist to be checked.
     if kind == "door_code":
         spec.update(kind="text", sender="door", chat="private", text=draw(st.sampled_from(DOOR_CODES)))
     elif kind == "attendee_pin":
-        spec.update(kind="text", sender=draw(st.sampled_from(["ada", "cleo", "bob"])), chat="private",
-                    text=draw(st.sampled_from(["KEY1IN", "key1out", "RUST2IN", "rust2out", "/start SL001"])))
+        spec.update(
+            kind="text",
+            sender=draw(st.sampled_from(["ada", "cleo", "bob"])),
+            chat="private",
+            text=draw(st.sampled_from(["KEY1IN", "key1out", "RUST2IN", "rust2out", "/start SL001"])),
+        )
     elif kind == "door_button":
         spec.update(kind="callback", sender="door", chat="private", data=draw(st.sampled_from(DOOR_BUTTONS)))
     elif kind == "callback":
@@ -205,8 +407,13 @@ def hostile_update(draw):
 
 # ---------------------------------------------------------------- running one example
 
-KNOWN_USERS = {"organiser": (ADMIN, "Olga", "olga_org"), "door": (DOOR_ID, "Dora", "dora_door"),
-               "ada": (ADA_ID, "Ada", "ada_l"), "cleo": (CLEO_ID, "Cleo", None), "bob": (BOB_ID, "Bob", "bob_b")}
+KNOWN_USERS = {
+    "organiser": (ADMIN, "Olga", "olga_org"),
+    "door": (DOOR_ID, "Dora", "dora_door"),
+    "ada": (ADA_ID, "Ada", "ada_l"),
+    "cleo": (CLEO_ID, "Cleo", None),
+    "bob": (BOB_ID, "Bob", "bob_b"),
+}
 
 
 def sender_dict(spec: dict) -> dict:
@@ -254,8 +461,11 @@ async def substitute(h: BotHarness, text: str) -> str:
         rows = await h.rows("SELECT invite_token FROM attendees WHERE attendee_id = ?", (attendee_id,))
         text = text.replace(f"{{INVITE:{attendee_id}}}", rows[0][0] if rows else "nope")
     if "{OVR_DOOR_RED}" in text:  # the door scanner's own latest RED: "Admit anyway" may admit it
-        red = await h.rows("SELECT COALESCE(MAX(id), 0) FROM attendance_log WHERE scanner_user_id = ? "
-                           "AND reason IN ('not_registered', 'session_full')", (DOOR_ID,))
+        red = await h.rows(
+            "SELECT COALESCE(MAX(id), 0) FROM attendance_log WHERE scanner_user_id = ? "
+            "AND reason IN ('not_registered', 'session_full')",
+            (DOOR_ID,),
+        )
         text = text.replace("{OVR_DOOR_RED}", f"ovr:{red[0][0]}")
     if "{OVR_LAST}" in text or "{UNDO_LAST}" in text or "{LOG:" in text:
         last = (await h.rows("SELECT COALESCE(MAX(id), 0) FROM attendance_log"))[0][0]
@@ -282,10 +492,21 @@ async def build_payload(h: BotHarness, spec: dict) -> Sent:
     text = ""
     if kind == "callback":
         data = await substitute(h, spec["data"])
-        payload = {"update_id": next(_ids), "callback_query": {
-            "id": str(next(_ids)), "from": user, "chat_instance": "ci", "data": data,
-            "message": {"message_id": next(_ids), "date": int(time.time()),
-                        "chat": {"id": user["id"], "type": "private"}, "text": "…"}}}
+        payload = {
+            "update_id": next(_ids),
+            "callback_query": {
+                "id": str(next(_ids)),
+                "from": user,
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": next(_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user["id"], "type": "private"},
+                    "text": "…",
+                },
+            },
+        }
         return Sent(payload, spec, data)
     if kind in ("text", "command", "edited"):
         text = await substitute(h, spec["text"])
@@ -294,8 +515,16 @@ async def build_payload(h: BotHarness, spec: dict) -> Sent:
         if entities:
             message["entities"] = entities
     elif kind == "sticker":
-        message["sticker"] = {"file_id": "STK", "file_unique_id": "stk", "type": "regular", "width": 512,
-                              "height": 512, "is_animated": False, "is_video": False, "emoji": "🤡"}
+        message["sticker"] = {
+            "file_id": "STK",
+            "file_unique_id": "stk",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "🤡",
+        }
     elif kind == "voice":
         message["voice"] = {"file_id": "VOI", "file_unique_id": "voi", "duration": 3, "mime_type": "audio/ogg"}
     elif kind == "location":
@@ -315,9 +544,10 @@ async def build_payload(h: BotHarness, spec: dict) -> Sent:
     elif kind == "photo":
         content = spec["photo"]["content"]
         small, large = h.api.add_upload(b"thumbnail"), h.api.add_upload(content)
-        message["photo"] = [{"file_id": small, "file_unique_id": small, "width": 90, "height": 67, "file_size": 9},
-                            {"file_id": large, "file_unique_id": large, "width": 1280, "height": 960,
-                             "file_size": len(content)}]
+        message["photo"] = [
+            {"file_id": small, "file_unique_id": small, "width": 90, "height": 67, "file_size": 9},
+            {"file_id": large, "file_unique_id": large, "width": 1280, "height": 960, "file_size": len(content)},
+        ]
     if kind == "edited":
         message["edit_date"] = int(time.time())
         return Sent({"update_id": next(_ids), "edited_message": message}, spec, text)
@@ -327,14 +557,26 @@ async def build_payload(h: BotHarness, spec: dict) -> Sent:
 async def setup_event(tmp: Path) -> BotHarness:
     h = await BotHarness(tmp, BADGE_SECRET=SECRET).start()
     organiser = {"id": ADMIN, "first_name": "Olga", "username": "olga_org"}
-    for name, content in (("sessions.csv", SESSIONS_CSV), ("attendees.csv", ATTENDEES_CSV),
-                          ("registrations.csv", REGISTRATIONS_CSV)):
+    for name, content in (
+        ("sessions.csv", SESSIONS_CSV),
+        ("attendees.csv", ATTENDEES_CSV),
+        ("registrations.csv", REGISTRATIONS_CSV),
+    ):
         file_id = h.api.add_upload(content.encode())
-        await h.deliver(await _plain(h, organiser, document={"file_id": file_id, "file_unique_id": file_id,
-                                                            "file_name": name, "mime_type": "text/csv"}))
+        await h.deliver(
+            await _plain(
+                h,
+                organiser,
+                document={"file_id": file_id, "file_unique_id": file_id, "file_name": name, "mime_type": "text/csv"},
+            )
+        )
     door = {"id": DOOR_ID, "first_name": "Dora", "username": "dora_door"}
-    for who, text in ((door, "/start"), (organiser, "/scanner @dora_door S1 S2"), (door, "/scan S1"),
-                      (organiser, "/shortlink SL001 S1 Welcome!")):
+    for who, text in (
+        (door, "/start"),
+        (organiser, "/scanner @dora_door S1 S2"),
+        (door, "/scan S1"),
+        (organiser, "/shortlink SL001 S1 Welcome!"),
+    ):
         await h.deliver(await _plain(h, who, text=text, entities=bot_command_entities(text)))
     assert await h.rows("SELECT current_session_id FROM scanners WHERE user_id = ?", (DOOR_ID,)) == [("S1",)]
     assert await h.rows("SELECT code FROM shortlinks") == [("SL001",)]
@@ -342,10 +584,16 @@ async def setup_event(tmp: Path) -> BotHarness:
 
 
 async def _plain(h: BotHarness, user: dict, **content) -> dict:
-    return {"update_id": next(_ids), "message": {
-        "message_id": next(_ids), "date": int(time.time()),
-        "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
-        "from": {"is_bot": False, **user}, **content}}
+    return {
+        "update_id": next(_ids),
+        "message": {
+            "message_id": next(_ids),
+            "date": int(time.time()),
+            "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+            "from": {"is_bot": False, **user},
+            **content,
+        },
+    }
 
 
 class ErrorRecords(logging.Handler):
@@ -379,6 +627,7 @@ async def run_example(batches: list[list[dict]]) -> None:
 
 # ---------------------------------------------------------------- what must hold afterwards
 
+
 def _describe(record: logging.LogRecord) -> str:
     return f"{record.name}: {record.getMessage()} {record.exc_info[1]!r}" if record.exc_info else record.getMessage()
 
@@ -391,7 +640,8 @@ async def check_invariants(h: BotHarness, sent: list[Sent], calls: list, error_r
 
     # 3. What the bot said: never to a group, never internals, always within Telegram's limits.
     group_chats = {s.payload["message"]["chat"]["id"] for s in sent if not s.private and "message" in s.payload} | {
-        s.payload["edited_message"]["chat"]["id"] for s in sent if not s.private and "edited_message" in s.payload}
+        s.payload["edited_message"]["chat"]["id"] for s in sent if not s.private and "edited_message" in s.payload
+    }
     for call in calls:
         assert call.chat_id not in group_chats, f"replied in a group: {call.method} {call.text[:80]!r}"
         said = call.text
@@ -428,18 +678,37 @@ async def check_invariants(h: BotHarness, sent: list[Sent], calls: list, error_r
 async def check_log(h: BotHarness, sent: list[Sent]) -> None:
     by_update = {s.payload["update_id"]: s for s in sent}
     organiser_words = " ".join(s.text for s in sent if s.user_id == ADMIN and s.private).upper()
-    organiser_files = b" ".join(s.spec["document"]["content"] for s in sent
-                                if s.user_id == ADMIN and s.private and s.spec["kind"] == "document")
+    organiser_files = b" ".join(
+        s.spec["document"]["content"] for s in sent if s.user_id == ADMIN and s.private and s.spec["kind"] == "document"
+    )
     final_pins = {p for (p,) in await h.rows("SELECT pin FROM pins")}
-    possible_pins = INITIAL_PINS | final_pins | set(re.findall(r"[A-Z0-9]{4,16}", organiser_words)) | {
-        p.decode().upper() for p in re.findall(rb"[A-Za-z0-9]{4,16}", organiser_files)}
+    possible_pins = (
+        INITIAL_PINS
+        | final_pins
+        | set(re.findall(r"[A-Z0-9]{4,16}", organiser_words))
+        | {p.decode().upper() for p in re.findall(rb"[A-Za-z0-9]{4,16}", organiser_files)}
+    )
     possible_shortlinks = INITIAL_SHORTLINKS | {c for c in re.findall(r"SL[A-Z0-9]+", organiser_words)}
     scanner_commands = any(s.text.lower().startswith("/scanner") for s in sent if s.user_id == ADMIN and s.private)
     attendee_ids = {a.upper() for (a,) in await h.rows("SELECT attendee_id FROM attendees")}
 
-    columns = ("id", "attendee_id", "session_id", "direction", "method", "accepted", "reason", "override",
-               "actor_user_id", "scanner_user_id", "ref_id", "update_id", "detail")
-    rows = [dict(zip(columns, r)) for r in await h.rows(f"SELECT {', '.join(columns)} FROM attendance_log ORDER BY id")]
+    columns = (
+        "id",
+        "attendee_id",
+        "session_id",
+        "direction",
+        "method",
+        "accepted",
+        "reason",
+        "override",
+        "actor_user_id",
+        "scanner_user_id",
+        "ref_id",
+        "update_id",
+        "detail",
+    )
+    stored = await h.rows(f"SELECT {', '.join(columns)} FROM attendance_log ORDER BY id")
+    rows = [dict(zip(columns, r, strict=True)) for r in stored]
     by_id = {r["id"]: r for r in rows}
     for r in rows:
         assert r["reason"] in ALLOWED_REASONS, r
@@ -448,8 +717,13 @@ async def check_log(h: BotHarness, sent: list[Sent]) -> None:
             assert r["reason"] in ("ok", "checked_out_without_check_in", "undo"), r
             assert r["attendee_id"] and r["session_id"], r
         else:
-            assert r["reason"] not in ("ok", "checked_out_without_check_in", "undo", "already_checked_in",
-                                       "already_checked_out"), r
+            assert r["reason"] not in (
+                "ok",
+                "checked_out_without_check_in",
+                "undo",
+                "already_checked_in",
+                "already_checked_out",
+            ), r
         source = by_update.get(r["update_id"]) if r["update_id"] is not None else None
         if r["update_id"] is not None:
             assert source is not None, f"row from an update nobody sent: {r}"
@@ -490,7 +764,8 @@ async def check_log(h: BotHarness, sent: list[Sent]) -> None:
                 code = source.text.strip()
                 claim = badges.read_token(SECRET, code)
                 assert (claim is not None and claim.attendee_id == r["attendee_id"].upper()) or (
-                    code.upper() == r["attendee_id"].upper() and code.upper() in attendee_ids), (r, code)
+                    code.upper() == r["attendee_id"].upper() and code.upper() in attendee_ids
+                ), (r, code)
         elif r["method"] == "scan":
             assert kind in ("photo", "document"), r
             assert r["scanner_user_id"] == r["actor_user_id"], r
@@ -506,8 +781,10 @@ async def check_log(h: BotHarness, sent: list[Sent]) -> None:
         if r["accepted"] and r["direction"] in ("IN", "OUT") and r["id"] not in undone:
             last[(r["attendee_id"].upper(), r["session_id"].upper())] = r["direction"]
     expected = sorted((a, s, int(d == "IN")) for (a, s), d in last.items())
-    actual = sorted((a.upper(), s.upper(), inside) for a, s, inside in
-                    await h.rows("SELECT attendee_id, session_id, inside FROM presence"))
+    actual = sorted(
+        (a.upper(), s.upper(), inside)
+        for a, s, inside in await h.rows("SELECT attendee_id, session_id, inside FROM presence")
+    )
     assert actual == expected
 
 
@@ -518,14 +795,19 @@ batches_of_updates = st.lists(st.lists(hostile_update(), min_size=10, max_size=3
 
 # derandomize: the same examples on every run, so CI cannot turn red by chance; to
 # explore new ones locally: pytest --hypothesis-seed=random (with derandomize off).
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(batches=batches_of_updates)
 def test_random_updates_from_anyone_never_crash_leak_or_corrupt(batches):
     asyncio.run(run_example(batches))
 
 
 # ---------------------------------------------------------------- targeted hostile cases
+
 
 @pytest.fixture
 async def bot(tmp_path):
@@ -543,8 +825,11 @@ async def test_organiser_zip_bomb_xlsx_is_refused_and_nothing_imported(bot):
     h = bot
     before = await h.rows("SELECT COUNT(*) FROM sessions")
     file_id = h.api.add_upload(fixed_files()["zip_bomb"])
-    calls = await send_as(h, ADMIN, document={"file_id": file_id, "file_unique_id": file_id, "file_name": "bomb.xlsx",
-                                              "mime_type": MIMES[1]})
+    calls = await send_as(
+        h,
+        ADMIN,
+        document={"file_id": file_id, "file_unique_id": file_id, "file_name": "bomb.xlsx", "mime_type": MIMES[1]},
+    )
     assert "nothing was imported" in calls[-1].text
     assert await h.rows("SELECT COUNT(*) FROM sessions") == before
 
@@ -553,13 +838,16 @@ def _xlsx_with_rows(count: int) -> bytes:
     """A real XLSX whose one sheet holds `count` attendee rows, compressed to a few KB per 10,000 rows."""
     row = '<row><c t="inlineStr"><is><t>X</t></is></c><c t="inlineStr"><is><t>Y</t></is></c></row>'
     head = '<row><c t="inlineStr"><is><t>attendee_id</t></is></c><c t="inlineStr"><is><t>name</t></is></c></row>'
-    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats'
-             '.org/spreadsheetml/2006/main"><sheetData>' + head + row * count + "</sheetData></worksheet>")
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats'
+        '.org/spreadsheetml/2006/main"><sheetData>' + head + row * count + "</sheetData></worksheet>"
+    )
     return _zip({**_minimal_xlsx_parts(), "xl/worksheets/sheet1.xml": sheet.encode()})
 
 
 def _minimal_xlsx_parts() -> dict[str, bytes]:
     from openpyxl import Workbook
+
     buf = io.BytesIO()
     Workbook().save(buf)
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
@@ -571,8 +859,11 @@ async def test_organiser_xlsx_with_too_many_rows_is_refused(bot):
     data = _xlsx_with_rows(50_001)
     assert len(data) < 100_000  # a small upload ...
     file_id = h.api.add_upload(data)
-    calls = await send_as(h, ADMIN, document={"file_id": file_id, "file_unique_id": file_id,
-                                              "file_name": "attendees.xlsx", "mime_type": MIMES[1]})
+    calls = await send_as(
+        h,
+        ADMIN,
+        document={"file_id": file_id, "file_unique_id": file_id, "file_name": "attendees.xlsx", "mime_type": MIMES[1]},
+    )
     assert "more than 50000 rows" in calls[-1].text and "nothing was imported" in calls[-1].text
     assert await h.rows("SELECT COUNT(*) FROM attendees WHERE attendee_id = 'X'") == [(0,)]
 
@@ -586,18 +877,24 @@ def _broken_xlsx(part: str, content: bytes | None) -> bytes:
     return _zip(parts)
 
 
-@pytest.mark.parametrize("part,content", [
-    ("[Content_Types].xml", b"<<<not xml"),
-    ("xl/workbook.xml", b"<garbage"),
-    ("xl/worksheets/sheet1.xml", b"<garbage"),
-    ("xl/styles.xml", b"<garbage"),
-    ("xl/worksheets/sheet1.xml", None),
-])
+@pytest.mark.parametrize(
+    "part,content",
+    [
+        ("[Content_Types].xml", b"<<<not xml"),
+        ("xl/workbook.xml", b"<garbage"),
+        ("xl/worksheets/sheet1.xml", b"<garbage"),
+        ("xl/styles.xml", b"<garbage"),
+        ("xl/worksheets/sheet1.xml", None),
+    ],
+)
 async def test_organiser_malformed_xlsx_gets_a_clear_refusal(bot, caplog, part, content):
     h = bot
     file_id = h.api.add_upload(_broken_xlsx(part, content))
-    calls = await send_as(h, ADMIN, document={"file_id": file_id, "file_unique_id": file_id,
-                                              "file_name": "sessions.xlsx", "mime_type": MIMES[1]})
+    calls = await send_as(
+        h,
+        ADMIN,
+        document={"file_id": file_id, "file_unique_id": file_id, "file_name": "sessions.xlsx", "mime_type": MIMES[1]},
+    )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
     assert "nothing was imported" in calls[-1].text, calls[-1].text
 
@@ -605,27 +902,44 @@ async def test_organiser_malformed_xlsx_gets_a_clear_refusal(bot, caplog, part, 
 @pytest.mark.parametrize("data", ["undo:²", "ovr:①", "undo:1²"])
 async def test_tampered_button_with_non_decimal_digits_is_refused(bot, caplog, data):
     h = bot
-    payload = {"update_id": next(_ids), "callback_query": {
-        "id": "1", "from": {"id": DOOR_ID, "is_bot": False, "first_name": "Dora", "username": "dora_door"},
-        "chat_instance": "ci", "data": data,
-        "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": DOOR_ID, "type": "private"},
-                    "text": "…"}}}
+    payload = {
+        "update_id": next(_ids),
+        "callback_query": {
+            "id": "1",
+            "from": {"id": DOOR_ID, "is_bot": False, "first_name": "Dora", "username": "dora_door"},
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": DOOR_ID, "type": "private"},
+                "text": "…",
+            },
+        },
+    }
     calls = await h.deliver(payload)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
     assert texts.INTERNAL_ERROR not in [c.text for c in calls]
     assert [c.method for c in calls] == ["answerCallbackQuery"]
 
 
-@pytest.mark.parametrize("data", [
-    "attendee_id,name\rREG-7,Grace Hopper\rREG-8,Alan Turing\r".encode(),
-    b"attendee_id,name\nREG-7,Grace\rHopper\n",
-    b"attendee_id,name\nREG-7," + b"x" * 200_000 + b"\n",
-], ids=["old-mac-line-ends", "stray-cr", "huge-cell"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"attendee_id,name\rREG-7,Grace Hopper\rREG-8,Alan Turing\r",
+        b"attendee_id,name\nREG-7,Grace\rHopper\n",
+        b"attendee_id,name\nREG-7," + b"x" * 200_000 + b"\n",
+    ],
+    ids=["old-mac-line-ends", "stray-cr", "huge-cell"],
+)
 async def test_organiser_awkward_csv_is_imported_or_refused_clearly(bot, caplog, data):
     h = bot
     file_id = h.api.add_upload(data)
-    calls = await send_as(h, ADMIN, document={"file_id": file_id, "file_unique_id": file_id,
-                                              "file_name": "attendees.csv", "mime_type": "text/csv"})
+    calls = await send_as(
+        h,
+        ADMIN,
+        document={"file_id": file_id, "file_unique_id": file_id, "file_name": "attendees.csv", "mime_type": "text/csv"},
+    )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
     assert texts.INTERNAL_ERROR not in [c.text for c in calls]
     assert "imported" in calls[-1].text or "nothing was imported" in calls[-1].text, calls[-1].text
@@ -635,9 +949,15 @@ async def test_group_messages_are_ignored_even_from_the_organiser_and_the_scanne
     h = bot
     group = {"id": -1001234567890, "type": "supergroup", "title": "Staff"}
     before = await h.log()
-    for user_id, text in ((ADMIN, "/genpins new"), (ADMIN, "/report checkins"), (DOOR_ID, "/scan S2"),
-                          (DOOR_ID, badges.make_token(SECRET, "REG-2", 1)), (ADA_ID, "KEY1IN"),
-                          (ADA_ID, "/start SL001"), (ADA_ID, "/badge")):
+    for user_id, text in (
+        (ADMIN, "/genpins new"),
+        (ADMIN, "/report checkins"),
+        (DOOR_ID, "/scan S2"),
+        (DOOR_ID, badges.make_token(SECRET, "REG-2", 1)),
+        (ADA_ID, "KEY1IN"),
+        (ADA_ID, "/start SL001"),
+        (ADA_ID, "/badge"),
+    ):
         payload = await _plain(h, {"id": user_id, "first_name": "X"}, text=text, entities=bot_command_entities(text))
         payload["message"]["chat"] = group
         assert await h.deliver(payload) == [], text
@@ -658,7 +978,8 @@ async def test_thousands_of_wrong_pins_are_refused_and_rate_limited(bot):
     h = bot
     user = {"id": 4242, "first_name": "Guesser"}
     payloads = [await _plain(h, user, text=f"GUESS{i:04d}") for i in range(300)] + [
-        await _plain(h, user, text="KEY1IN")]
+        await _plain(h, user, text="KEY1IN")
+    ]
     calls = await h.deliver(*payloads)
     reasons = [r for (r,) in await h.rows("SELECT reason FROM attendance_log WHERE actor_user_id = 4242 ORDER BY id")]
     assert reasons[:5] == ["unknown_pin"] * 5
@@ -667,8 +988,19 @@ async def test_thousands_of_wrong_pins_are_refused_and_rate_limited(bot):
     assert len([c for c in calls if c.chat_id == 4242]) == 301
 
 
-@pytest.mark.parametrize("command", ["/attendee", "/session", "/report", "/access {} on", "/scanner @{} all",
-                                     "/setpin S1 {}", "/shortlink SL{} S1", "/shortlinkqr SL{}"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/attendee",
+        "/session",
+        "/report",
+        "/access {} on",
+        "/scanner @{} all",
+        "/setpin S1 {}",
+        "/shortlink SL{} S1",
+        "/shortlinkqr SL{}",
+    ],
+)
 async def test_organiser_refusal_of_a_maximal_command_fits_in_one_message(bot, command):
     h = bot
     template = command if "{}" in command else command + " {}"
@@ -684,20 +1016,30 @@ def _xlsx_unpacking_to(megabytes: int) -> bytes:
     """A real XLSX whose shared-strings part unpacks to `megabytes` MB of XML from a few hundred KB:
     openpyxl reads that part in full as soon as the workbook is opened, before any row."""
     parts = _minimal_xlsx_parts()
-    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
-        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
-    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
-        b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        b'sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        (
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+        ),
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        (
+            b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            b'sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+        ),
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name, content in parts.items():
             z.writestr(name, content)
         chunk = b"<si><t>attendee_id</t></si>" * 40_000  # about 1 MB
         with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
-            part.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                       b'spreadsheetml/2006/main">')
+            part.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                b'spreadsheetml/2006/main">'
+            )
             for _ in range(megabytes):
                 part.write(chunk)
             part.write(b"</sst>")
@@ -706,6 +1048,7 @@ def _xlsx_unpacking_to(megabytes: int) -> bytes:
 
 async def test_spreadsheet_that_unpacks_to_hundreds_of_megabytes_is_refused_unopened(bot, monkeypatch):
     import openpyxl
+
     h = bot
     data = _xlsx_unpacking_to(300)
     assert len(data) < 2_000_000  # well under the 10 MB upload limit
@@ -717,7 +1060,10 @@ async def test_spreadsheet_that_unpacks_to_hundreds_of_megabytes_is_refused_unop
 
     monkeypatch.setattr(openpyxl, "load_workbook", spy)
     file_id = h.api.add_upload(data)
-    calls = await send_as(h, ADMIN, document={"file_id": file_id, "file_unique_id": file_id,
-                                              "file_name": "attendees.xlsx", "mime_type": MIMES[1]})
+    calls = await send_as(
+        h,
+        ADMIN,
+        document={"file_id": file_id, "file_unique_id": file_id, "file_name": "attendees.xlsx", "mime_type": MIMES[1]},
+    )
     assert "nothing was imported" in calls[-1].text
     assert not opened, "the spreadsheet was opened before its unpacked size was checked"

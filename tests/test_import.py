@@ -1,5 +1,6 @@
 """Importing organisers' files through the bot: good files, every kind of bad
 file (nothing imported, row numbers reported), re-import, XLSX."""
+
 import io
 from datetime import datetime
 
@@ -22,8 +23,14 @@ async def upload(h, content: str | bytes, name: str) -> str:
 
 
 async def test_sample_event_imports(event):
-    assert await counts(event) == {"sessions": 3, "attendees": 3, "registrations": 3, "pins": 4,
-                                   "session_targets": 1, "attendee_groups": 3}
+    assert await counts(event) == {
+        "sessions": 3,
+        "attendees": 3,
+        "registrations": 3,
+        "pins": 4,
+        "session_targets": 1,
+        "attendee_groups": 3,
+    }
     rows = await event.rows("SELECT starts_at, capacity, access_control FROM sessions WHERE session_id = 'S2'")
     assert rows == [("2026-05-14T08:30:00.000000Z", 2, 1)]  # 10:30 Paris summer time
 
@@ -38,18 +45,38 @@ async def test_importing_twice_changes_nothing(event):
 
 
 BAD_FILES = [
-    ("missing column", "session_id,title,starts_at\nS9,Talk,2026-05-14 09:00\n",
-     "does not match a sessions, attendees or registrations file"),
-    ("bad date", "session_id,title,starts_at,ends_at\nS9,Talk,2026-05-14 09:00,2026-05-14 10:00\n"
-                 "S10,Talk,2026-13-40 09:00,2026-05-14 10:00\n", "Row 3: '2026-13-40 09:00' is not a real date"),
-    ("end before start", "session_id,title,starts_at,ends_at\nS9,Talk,2026-05-14 11:00,2026-05-14 10:00\n",
-     "Row 2: ends_at is before starts_at"),
-    ("duplicate id", "attendee_id,name\nREG-7,Gus\nREG-8,Hal\nreg-7,Gus again\n",
-     "Row 4: duplicate id 'REG-7' (first on row 2)"),
-    ("lower-case PIN", "session_id,title,starts_at,ends_at,pin_in\nS9,Talk,2026-05-14 09:00,2026-05-14 10:00,abc123\n",
-     "Row 2: pin_in: PIN 'abc123' may contain only upper-case letters"),
-    ("PIN used twice", "session_id,title,starts_at,ends_at,pin_in\nS9,A,2026-05-14 09:00,2026-05-14 10:00,SAME1\n"
-                       "S10,B,2026-05-14 09:00,2026-05-14 10:00,SAME1\n", "Row 3: PIN SAME1 is also used on row 2"),
+    (
+        "missing column",
+        "session_id,title,starts_at\nS9,Talk,2026-05-14 09:00\n",
+        "does not match a sessions, attendees or registrations file",
+    ),
+    (
+        "bad date",
+        "session_id,title,starts_at,ends_at\nS9,Talk,2026-05-14 09:00,2026-05-14 10:00\n"
+        "S10,Talk,2026-13-40 09:00,2026-05-14 10:00\n",
+        "Row 3: '2026-13-40 09:00' is not a real date",
+    ),
+    (
+        "end before start",
+        "session_id,title,starts_at,ends_at\nS9,Talk,2026-05-14 11:00,2026-05-14 10:00\n",
+        "Row 2: ends_at is before starts_at",
+    ),
+    (
+        "duplicate id",
+        "attendee_id,name\nREG-7,Gus\nREG-8,Hal\nreg-7,Gus again\n",
+        "Row 4: duplicate id 'REG-7' (first on row 2)",
+    ),
+    (
+        "lower-case PIN",
+        "session_id,title,starts_at,ends_at,pin_in\nS9,Talk,2026-05-14 09:00,2026-05-14 10:00,abc123\n",
+        "Row 2: pin_in: PIN 'abc123' may contain only upper-case letters",
+    ),
+    (
+        "PIN used twice",
+        "session_id,title,starts_at,ends_at,pin_in\nS9,A,2026-05-14 09:00,2026-05-14 10:00,SAME1\n"
+        "S10,B,2026-05-14 09:00,2026-05-14 10:00,SAME1\n",
+        "Row 3: PIN SAME1 is also used on row 2",
+    ),
     ("unknown session", "attendee_id,session_id\nREG-1,S1\nREG-2,S404\n", "Row 3: unknown session 'S404'"),
     ("unknown attendee", "attendee_id,session_id\nREG-404,S1\n", "Row 2: unknown attendee 'REG-404'"),
     ("bad telegram", "attendee_id,name,telegram\nREG-9,Ivy,not a handle\n", "Row 2: telegram 'not a handle'"),
@@ -67,8 +94,11 @@ async def test_bad_file_imports_nothing(event, label, content, message):
 
 
 async def test_pin_already_used_by_another_session_is_refused(event):
-    reply = await upload(event, "session_id,title,starts_at,ends_at,pin_in\n"
-                                "S3,Lunch talk,2026-05-14 12:30,2026-05-14 13:30,KEY1IN\n", "s.csv")
+    reply = await upload(
+        event,
+        "session_id,title,starts_at,ends_at,pin_in\nS3,Lunch talk,2026-05-14 12:30,2026-05-14 13:30,KEY1IN\n",
+        "s.csv",
+    )
     assert "Row 2: PIN KEY1IN is already used by session S1" in reply
     assert (await event.rows("SELECT COUNT(*) FROM pins WHERE session_id = 'S3'")) == [(0,)]
 
@@ -84,7 +114,9 @@ async def test_xlsx_with_real_date_cells_and_unknown_columns(harness):
     reply = await upload(harness, buf.getvalue(), "agenda.xlsx")
     assert "imported 2 sessions" in reply
     assert await harness.rows("SELECT session_id, starts_at, capacity FROM sessions ORDER BY session_id") == [
-        ("X1", "2026-05-14T07:00:00.000000Z", 40), ("X2", "2026-05-14T09:00:00.000000Z", None)]
+        ("X1", "2026-05-14T07:00:00.000000Z", 40),
+        ("X2", "2026-05-14T09:00:00.000000Z", None),
+    ]
 
 
 async def test_non_admin_file_is_refused_and_not_imported(harness):
@@ -95,6 +127,7 @@ async def test_non_admin_file_is_refused_and_not_imported(harness):
 
 async def test_command_line_import_in_dependency_order(tmp_path, monkeypatch):
     from admin_commands.__main__ import run
+
     for name, content in (("r.csv", REGISTRATIONS_CSV), ("a.csv", ATTENDEES_CSV), ("s.csv", SESSIONS_CSV)):
         (tmp_path / name).write_text(content)
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))

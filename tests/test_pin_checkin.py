@@ -1,5 +1,6 @@
 """Check-in and check-out by PIN through the real bot: every reason code a PIN
 can produce, with the reply the attendee sees and the log row it leaves."""
+
 from tests.harness import User
 
 ADA = User(501, "Ada", "ada_l")  # REG-1: registered for S1 and S2 (auto-linked by @ada_l)
@@ -44,7 +45,9 @@ async def test_too_many_wrong_pins_locks_every_pin_until_the_window_passes(event
         event.clock.advance(seconds=30)
         assert "doesn't match" in await event.reply_text(ADA, f"WRONG{i}")
     reply = await event.reply_text(ADA, "KEY1IN")  # the right PIN is refused too
-    assert "Too many wrong PINs" in reply and "until 10:10" in reply  # first wrong PIN at 10:00:30 Paris, plus 10 minutes
+    assert (
+        "Too many wrong PINs" in reply and "until 10:10" in reply
+    )  # first wrong PIN at 10:00:30 Paris, plus 10 minutes
     log = await event.log()
     assert log[-1] == ("REG-1", None, "IN", "pin", 0, "too_many_attempts")
     event.clock.advance(minutes=10)
@@ -83,6 +86,7 @@ async def test_text_that_is_not_a_pin_gets_guidance_and_no_row(event):
 
 async def test_closed_registration_refuses_strangers(tmp_path):
     from tests.harness import BotHarness
+
     h = await BotHarness(tmp_path, OPEN_REGISTRATION="false").start()
     try:
         stranger = User(999, "Eve")

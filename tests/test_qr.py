@@ -1,6 +1,7 @@
 """bot/qr.py: drawing badge and poster QR codes, reading them back from photos,
 refusing hostile files, and zipping PNGs. Read rates and timings live in
 bench/decode.py; these tests pin behaviour on a handful of photos."""
+
 from __future__ import annotations
 
 import io
@@ -8,7 +9,7 @@ import struct
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import cache
 
 import pytest
 import qrcode.util
@@ -71,19 +72,23 @@ def test_a_long_caption_wraps_instead_of_widening_the_image():
 # ---------------------------------------------------------------- reading photos
 
 
-@lru_cache(maxsize=None)
+@cache
 def _photo() -> bytes:
     return badge_photo(TOKEN, seed=7, scale=0.2)
 
 
-@pytest.mark.parametrize("distortion", [
-    {"rotate": 25},
-    {"rotate": -150},
-    {"perspective": 0.18, "rotate": 12},
-    {"blur": 1.5},
-    {"jpeg_quality": 30},
-    {"scale": 0.08, "rotate": -20, "blur": 0.8},
-], ids=repr)
+@pytest.mark.parametrize(
+    "distortion",
+    [
+        {"rotate": 25},
+        {"rotate": -150},
+        {"perspective": 0.18, "rotate": 12},
+        {"blur": 1.5},
+        {"jpeg_quality": 30},
+        {"scale": 0.08, "rotate": -20, "blur": 0.8},
+    ],
+    ids=repr,
+)
 def test_a_distorted_badge_photo_reads_with_both_decoders(distortion):
     photo = badge_photo(TOKEN, seed=7, **{"scale": 0.2, **distortion})
     for decoder in DECODERS:
@@ -136,21 +141,25 @@ def _transparent_png() -> bytes:
     return _png(rgba)
 
 
-@pytest.mark.parametrize("make", [
-    _transparent_png,
-    lambda: _png(_symbol().convert("P")),
-    lambda: _png(_symbol().convert("1")),
-    lambda: _png(_symbol().convert("I;16")),
-    lambda: _jpeg(_symbol().convert("CMYK")),
-    lambda: _png(_symbol().convert("LA")),
-], ids=["RGBA", "P", "1", "I;16", "CMYK", "LA"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        _transparent_png,
+        lambda: _png(_symbol().convert("P")),
+        lambda: _png(_symbol().convert("1")),
+        lambda: _png(_symbol().convert("I;16")),
+        lambda: _jpeg(_symbol().convert("CMYK")),
+        lambda: _png(_symbol().convert("LA")),
+    ],
+    ids=["RGBA", "P", "1", "I;16", "CMYK", "LA"],
+)
 def test_every_image_mode_reads(make):
     assert decode_qr(make()) == [TOKEN]
 
 
 def test_exif_orientation_is_applied():
     exif = Image.Exif()
-    exif[0x0112] = 6                                     # rotate 90° clockwise to display
+    exif[0x0112] = 6  # rotate 90° clockwise to display
     stored = _jpeg(Image.new("RGB", (200, 100), "white"), exif=exif.tobytes())
     assert load_grayscale(stored).size == (100, 200)
 
@@ -168,6 +177,7 @@ def test_a_big_photo_is_shrunk_before_decoding_and_still_reads():
 def _png_header_only(width: int, height: int) -> bytes:
     """A valid-looking 1-bit PNG that declares width x height pixels but carries
     no pixel data: a decompression bomb's header costs a few bytes to forge."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -191,12 +201,16 @@ def test_a_bomb_warning_raised_as_error_is_still_a_refusal():
     assert refusal.value.code == "too_many_pixels"
 
 
-@pytest.mark.parametrize("content, code", [
-    (b"", "not_image"),
-    (b"%PDF-1.7 this is a document, not a photo", "not_image"),
-    (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "not_image"),
-    (b"\xff\xd8" + bytes(MAX_FILE_BYTES), "too_large"),
-], ids=["empty", "pdf", "eps", "huge file"])
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        (b"", "not_image"),
+        (b"%PDF-1.7 this is a document, not a photo", "not_image"),
+        (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "not_image"),
+        (b"\xff\xd8" + bytes(MAX_FILE_BYTES), "too_large"),
+    ],
+    ids=["empty", "pdf", "eps", "huge file"],
+)
 def test_files_that_are_not_photos_are_refused(content, code):
     with pytest.raises(ImageRejected) as refusal:
         decode_qr(content)

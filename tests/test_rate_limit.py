@@ -1,5 +1,6 @@
 """The reply rate limiter: never more than the limit in any window, first come
 first served, and a 429 delays a reply instead of dropping it."""
+
 import asyncio
 import time
 from datetime import timedelta
@@ -18,8 +19,9 @@ async def test_at_most_per_window_in_any_window_and_in_order():
         sent.append((i, time.monotonic()))
         return True
 
-    await asyncio.gather(*(limiter.process_request(send, (i,), {}, "sendMessage", {"chat_id": i}, None)
-                           for i in range(17)))
+    await asyncio.gather(
+        *(limiter.process_request(send, (i,), {}, "sendMessage", {"chat_id": i}, None) for i in range(17))
+    )
     assert [i for i, _ in sent] == list(range(17))
     times = [t for _, t in sent]
     for k in range(len(times) - 5):

@@ -6,9 +6,10 @@ undone; Dan checks out without a check-in and types a wrong PIN; Eve, imported
 with a formula as her name, checks in and never out; Cleo is refused at S2 and
 let in by a scanner's override.
 """
+
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -20,8 +21,8 @@ from admin_commands import report_handlers, reports
 from admin_commands.operations import OperationError
 from bot.reports import NOTE_NO_CHECK_IN, NOTE_NO_CHECK_OUT, Visit, minutes_attended, offset_label, pair_visits
 from bot.storage import repo
-from bot.storage.reports import Movement
 from bot.storage.repo import LogEntry
+from bot.storage.reports import Movement
 from tests.harness import ORGANISER, User
 
 ADA = User(501, "Ada", "ada_l")
@@ -31,8 +32,7 @@ EVE = User(504, "Eve", "eve_x")
 DAN = User(505, "Dan")
 SAM = User(600, "Sam", "sam_door")
 EVIL_NAME = '=HYPERLINK("http://x")'
-EVE_CSV = ('attendee_id,name,email,groups,telegram\n'
-           'REG-9,"=HYPERLINK(""http://x"")",+eve@example.org,,@eve_x\n')
+EVE_CSV = 'attendee_id,name,email,groups,telegram\nREG-9,"=HYPERLINK(""http://x"")",+eve@example.org,,@eve_x\n'
 PARIS = "UTC+02:00"
 
 
@@ -45,8 +45,11 @@ async def bot(event):
     """The sample event, with the report commands registered ahead of the catch-all
     handlers if bot/app.py does not register them itself."""
     known = {c for h in event.app.handlers[0] if isinstance(h, CommandHandler) for c in h.commands}
-    for name, handler in (("report", report_handlers.report_command), ("session", report_handlers.session_command),
-                          ("attendee", report_handlers.attendee_command)):
+    for name, handler in (
+        ("report", report_handlers.report_command),
+        ("session", report_handlers.session_command),
+        ("attendee", report_handlers.attendee_command),
+    ):
         if name not in known:
             event.app.handlers[0].insert(0, CommandHandler(name, handler, filters=filters.ChatType.PRIVATE))
     return event
@@ -75,16 +78,43 @@ async def scenario(bot):
     assert "Checked out" in await bot.reply_text(ADA, "KEY1OUT")
     refused = await log_id(bot, "attendee_id = 'REG-3' AND accepted = 0")
     bob_in = await log_id(bot, "attendee_id = 'TG-502'")
+
     def override_and_undo(conn) -> None:
-        override = repo.insert_log(conn, LogEntry(
-            at=bot.clock(), direction="IN", method="scan", accepted=True, reason="ok", attendee_id="REG-3",
-            session_id="S2", override=True, registered=False, targeted=True, actor_user_id=SAM.id,
-            scanner_user_id=SAM.id, ref_id=refused))
+        override = repo.insert_log(
+            conn,
+            LogEntry(
+                at=bot.clock(),
+                direction="IN",
+                method="scan",
+                accepted=True,
+                reason="ok",
+                attendee_id="REG-3",
+                session_id="S2",
+                override=True,
+                registered=False,
+                targeted=True,
+                actor_user_id=SAM.id,
+                scanner_user_id=SAM.id,
+                ref_id=refused,
+            ),
+        )
         repo.set_presence(conn, "REG-3", "S2", "IN", override)
-        repo.insert_log(conn, LogEntry(
-            at=bot.clock(), direction="UNDO", method="pin", accepted=True, reason="ok", attendee_id="TG-502",
-            session_id="S1", actor_user_id=ORGANISER.id, ref_id=bob_in))
+        repo.insert_log(
+            conn,
+            LogEntry(
+                at=bot.clock(),
+                direction="UNDO",
+                method="pin",
+                accepted=True,
+                reason="ok",
+                attendee_id="TG-502",
+                session_id="S1",
+                actor_user_id=ORGANISER.id,
+                ref_id=bob_in,
+            ),
+        )
         repo.recompute_presence(conn, "TG-502", "S1")
+
     await bot.db.run(override_and_undo)
     return bot
 
@@ -108,28 +138,132 @@ def csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
-CHECKIN_HEADER = ("Session id", "Title", f"Session start ({PARIS})", "Attendee id", "Name", "Email",
-                  f"Check-in time ({PARIS})", "Method", "Scanner", "Registered", "Targeted", "Override")
+CHECKIN_HEADER = (
+    "Session id",
+    "Title",
+    f"Session start ({PARIS})",
+    "Attendee id",
+    "Name",
+    "Email",
+    f"Check-in time ({PARIS})",
+    "Method",
+    "Scanner",
+    "Registered",
+    "Targeted",
+    "Override",
+)
 EXPECTED_CHECKINS = [
-    ("S1", "Opening keynote", local(9, 0), "REG-1", "Ada Lovelace", "ada@example.org", local(10, 0), "pin", None,
-     "yes", "no", "no"),
-    ("S1", "Opening keynote", local(9, 0), "REG-1", "Ada Lovelace", "ada@example.org", local(10, 40), "pin", None,
-     "yes", "no", "no"),
-    ("S1", "Opening keynote", local(9, 0), "REG-9", "'" + EVIL_NAME, "'+eve@example.org", local(10, 40), "pin",
-     None, "no", "no", "no"),
-    ("S2", "Workshop: Rust", local(10, 30), "REG-3", "Cleo Patra", "cleo@example.org", local(10, 55), "scan",
-     "Sam (@sam_door)", "no", "yes", "yes"),
+    (
+        "S1",
+        "Opening keynote",
+        local(9, 0),
+        "REG-1",
+        "Ada Lovelace",
+        "ada@example.org",
+        local(10, 0),
+        "pin",
+        None,
+        "yes",
+        "no",
+        "no",
+    ),
+    (
+        "S1",
+        "Opening keynote",
+        local(9, 0),
+        "REG-1",
+        "Ada Lovelace",
+        "ada@example.org",
+        local(10, 40),
+        "pin",
+        None,
+        "yes",
+        "no",
+        "no",
+    ),
+    (
+        "S1",
+        "Opening keynote",
+        local(9, 0),
+        "REG-9",
+        "'" + EVIL_NAME,
+        "'+eve@example.org",
+        local(10, 40),
+        "pin",
+        None,
+        "no",
+        "no",
+        "no",
+    ),
+    (
+        "S2",
+        "Workshop: Rust",
+        local(10, 30),
+        "REG-3",
+        "Cleo Patra",
+        "cleo@example.org",
+        local(10, 55),
+        "scan",
+        "Sam (@sam_door)",
+        "no",
+        "yes",
+        "yes",
+    ),
 ]
-CHECKOUT_HEADER = ("Session id", "Title", f"Session start ({PARIS})", "Attendee id", "Name", "Email",
-                   f"Check-in time ({PARIS})", f"Check-out time ({PARIS})", "Minutes attended", "Visits", "Note")
+CHECKOUT_HEADER = (
+    "Session id",
+    "Title",
+    f"Session start ({PARIS})",
+    "Attendee id",
+    "Name",
+    "Email",
+    f"Check-in time ({PARIS})",
+    f"Check-out time ({PARIS})",
+    "Minutes attended",
+    "Visits",
+    "Note",
+)
 EXPECTED_CHECKOUTS = [
-    ("S1", "Opening keynote", local(9, 0), "REG-1", "Ada Lovelace", "ada@example.org", local(10, 0), local(10, 55),
-     45, 2, None),
-    ("S1", "Opening keynote", local(9, 0), "REG-9", "'" + EVIL_NAME, "'+eve@example.org", local(10, 40), None,
-     None, 1, NOTE_NO_CHECK_OUT),
+    (
+        "S1",
+        "Opening keynote",
+        local(9, 0),
+        "REG-1",
+        "Ada Lovelace",
+        "ada@example.org",
+        local(10, 0),
+        local(10, 55),
+        45,
+        2,
+        None,
+    ),
+    (
+        "S1",
+        "Opening keynote",
+        local(9, 0),
+        "REG-9",
+        "'" + EVIL_NAME,
+        "'+eve@example.org",
+        local(10, 40),
+        None,
+        None,
+        1,
+        NOTE_NO_CHECK_OUT,
+    ),
     ("S1", "Opening keynote", local(9, 0), "TG-505", "Dan", None, None, local(10, 0), None, 0, NOTE_NO_CHECK_IN),
-    ("S2", "Workshop: Rust", local(10, 30), "REG-3", "Cleo Patra", "cleo@example.org", local(10, 55), None,
-     None, 1, NOTE_NO_CHECK_OUT),
+    (
+        "S2",
+        "Workshop: Rust",
+        local(10, 30),
+        "REG-3",
+        "Cleo Patra",
+        "cleo@example.org",
+        local(10, 55),
+        None,
+        None,
+        1,
+        NOTE_NO_CHECK_OUT,
+    ),
 ]
 EXPECTED_REFUSED = [
     (local(10, 0), None, None, "TG-505", "Dan", "IN", "pin", "unknown_pin", None, "no", "WRONG1"),
@@ -141,8 +275,11 @@ async def effective_checkins_in_db(bot) -> list[tuple]:
     """Straight from the log, without the report's SQL: accepted INs minus those an UNDO row annuls."""
     log = await bot.rows("SELECT id, attendee_id, session_id, direction, accepted, at, ref_id FROM attendance_log")
     undone = {ref for (_, _, _, direction, _, _, ref) in log if direction == "UNDO"}
-    return sorted((session, attendee, at) for (id_, attendee, session, direction, accepted, at, _) in log
-                  if direction == "IN" and accepted and id_ not in undone)
+    return sorted(
+        (session, attendee, at)
+        for (id_, attendee, session, direction, accepted, at, _) in log
+        if direction == "IN" and accepted and id_ not in undone
+    )
 
 
 async def test_checkins_xlsx_matches_the_database(scenario):
@@ -153,9 +290,10 @@ async def test_checkins_xlsx_matches_the_database(scenario):
     assert rows[0] == CHECKIN_HEADER
     assert rows[1:] == EXPECTED_CHECKINS
     from_db = await effective_checkins_in_db(scenario)
-    utc = [(r[0], r[3], r[6].replace(tzinfo=timezone(timedelta(hours=2))).astimezone(timezone.utc)) for r in rows[1:]]
-    assert sorted((s, a, at.strftime("%Y-%m-%dT%H:%M")) for s, a, at in utc) == \
-        sorted((s, a, at[:16]) for s, a, at in from_db)
+    utc = [(r[0], r[3], r[6].replace(tzinfo=timezone(timedelta(hours=2))).astimezone(UTC)) for r in rows[1:]]
+    assert sorted((s, a, at.strftime("%Y-%m-%dT%H:%M")) for s, a, at in utc) == sorted(
+        (s, a, at[:16]) for s, a, at in from_db
+    )
     assert not any("TG-502" in str(r) for r in rows), "an undone check-in is not attendance"
     assert sheet_rows(data, "Refused attempts")[1:] == EXPECTED_REFUSED
 
@@ -174,7 +312,7 @@ async def test_checkins_xlsx_layout(scenario):
 
 
 async def test_checkouts_xlsx_pairs_and_flags(scenario):
-    name, data, caption = await report(scenario, ORGANISER, "/report checkouts")
+    name, data, _caption = await report(scenario, ORGANISER, "/report checkouts")
     assert name.startswith("checkouts-") and name.endswith(".xlsx")
     rows = sheet_rows(data, "Check-outs")
     assert rows[0] == CHECKOUT_HEADER
@@ -183,8 +321,7 @@ async def test_checkouts_xlsx_pairs_and_flags(scenario):
 
 
 def as_csv(row: tuple) -> list[str]:
-    return ["" if v is None else v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else str(v)
-            for v in row]
+    return ["" if v is None else v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else str(v) for v in row]
 
 
 async def test_csv_reports_hold_the_same_rows(scenario):
@@ -228,13 +365,28 @@ async def test_non_admins_are_refused(scenario, command):
 
 async def test_session_summary(scenario):
     text = await scenario.reply_text(ORGANISER, "/session s1")
-    for line in ("S1 · Opening keynote", "Registered: 2", "Targeted: 0", "Checked in: 2", "Inside now: 1",
-                 "Checked out: 2", "Refused attempts: 0", "Capacity: none set"):
+    for line in (
+        "S1 · Opening keynote",
+        "Registered: 2",
+        "Targeted: 0",
+        "Checked in: 2",
+        "Inside now: 1",
+        "Checked out: 2",
+        "Refused attempts: 0",
+        "Capacity: none set",
+    ):
         assert line in text, text
     assert text.index(EVIL_NAME) < text.index("Ada Lovelace"), "newest check-in first"
     text = await scenario.reply_text(ORGANISER, "/session S2")
-    for line in ("Registered: 1", "Targeted: 2", "Checked in: 1", "Inside now: 1", "Refused attempts: 1",
-                 "Capacity: 2 · places left: 1", "10:55 Cleo Patra (REG-3, scan, override)"):
+    for line in (
+        "Registered: 1",
+        "Targeted: 2",
+        "Checked in: 1",
+        "Inside now: 1",
+        "Refused attempts: 1",
+        "Capacity: 2 · places left: 1",
+        "10:55 Cleo Patra (REG-3, scan, override)",
+    ):
         assert line in text, text
 
 
@@ -281,6 +433,7 @@ async def test_write_report_for_the_command_line(scenario, tmp_path):
 async def test_a_large_report_is_streamed_in_chunks(bot, monkeypatch):
     """More rows than one chunk: the thread/loop hand-over must not drop or repeat any."""
     from bot.storage import reports as queries
+
     monkeypatch.setattr(queries, "CHUNK", 3)
     for n in range(10):
         await bot.send(User(800 + n, f"Walker {n}"), "KEY1IN")
@@ -291,8 +444,9 @@ async def test_a_large_report_is_streamed_in_chunks(bot, monkeypatch):
 
 # ---------------------------------------------------------------- pure parts
 
+
 def move(direction: str, minute: int) -> Movement:
-    at = datetime(2026, 5, 14, 8, 0, tzinfo=timezone.utc) + timedelta(minutes=minute)
+    at = datetime(2026, 5, 14, 8, 0, tzinfo=UTC) + timedelta(minutes=minute)
     return Movement("S1", "T", at, "A", "N", "", direction, at)
 
 
@@ -302,7 +456,9 @@ def at(minute: int) -> datetime:
 
 def test_pair_visits():
     assert pair_visits([move("IN", 0), move("OUT", 30), move("IN", 40), move("OUT", 55)]) == [
-        Visit(at(0), at(30)), Visit(at(40), at(55))]
+        Visit(at(0), at(30)),
+        Visit(at(40), at(55)),
+    ]
     assert pair_visits([move("OUT", 5), move("IN", 10)]) == [Visit(None, at(5)), Visit(at(10), None)]
     assert pair_visits([move("IN", 0), move("IN", 10), move("OUT", 20)]) == [Visit(at(0), at(20))]
 
@@ -321,9 +477,12 @@ def test_minutes_never_exceed_the_time_span(steps):
 
 def test_offset_label_names_both_offsets_across_a_clock_change():
     from zoneinfo import ZoneInfo
+
     paris = ZoneInfo("Europe/Paris")
-    may = datetime(2026, 5, 14, tzinfo=timezone.utc)
+    may = datetime(2026, 5, 14, tzinfo=UTC)
     assert offset_label(paris, may, may + timedelta(days=3)) == "UTC+02:00"
-    assert offset_label(paris, datetime(2026, 10, 24, tzinfo=timezone.utc),
-                        datetime(2026, 10, 26, tzinfo=timezone.utc)) == "UTC+01:00/UTC+02:00"
+    assert (
+        offset_label(paris, datetime(2026, 10, 24, tzinfo=UTC), datetime(2026, 10, 26, tzinfo=UTC))
+        == "UTC+01:00/UTC+02:00"
+    )
     assert offset_label(ZoneInfo("America/St_Johns"), may, may) == "UTC-02:30"

@@ -1,21 +1,28 @@
 """The rule engine, exhaustively: every combination of facts against an
 independent statement of the product's rule table."""
+
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.domain.rules import (AclMode, Attempt, CodeStatus, Direction, Method, Reason, Situation, judge,
-                              pin_locked_until)
+from bot.domain.rules import AclMode, Attempt, CodeStatus, Direction, Method, Reason, Situation, judge, pin_locked_until
 
-T0 = datetime(2026, 5, 14, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 14, 9, 0, tzinfo=UTC)
 
 
 def situations():
     for access, mode, capacity, others, registered, targeted, last in itertools.product(
-            (False, True), tuple(AclMode), (None, 0, 1, 3), (0, 1, 3), (False, True), (False, True),
-            (None, Direction.IN, Direction.OUT)):
+        (False, True),
+        tuple(AclMode),
+        (None, 0, 1, 3),
+        (0, 1, 3),
+        (False, True),
+        (False, True),
+        (None, Direction.IN, Direction.OUT),
+    ):
         yield Situation(access, mode, capacity, others, registered, targeted, last, T0 if last else None)
 
 
@@ -34,8 +41,11 @@ def expected(attempt: Attempt, s: Situation) -> Reason:
         if not attempt.pin_known:
             return Reason.UNKNOWN_PIN
     if attempt.direction is Direction.OUT:
-        return {None: Reason.CHECKED_OUT_WITHOUT_CHECK_IN, Direction.IN: Reason.OK,
-                Direction.OUT: Reason.ALREADY_CHECKED_OUT}[s.last_direction]
+        return {
+            None: Reason.CHECKED_OUT_WITHOUT_CHECK_IN,
+            Direction.IN: Reason.OK,
+            Direction.OUT: Reason.ALREADY_CHECKED_OUT,
+        }[s.last_direction]
     allowed = s.registered or (s.acl_mode is AclMode.INCLUDE_TARGETS and s.targeted)
     if not attempt.override and s.access_control and not allowed:
         return Reason.NOT_REGISTERED
@@ -66,20 +76,26 @@ def test_every_combination_follows_the_rule_table():
 
 
 def test_verdict_properties():
-    ok = judge(Attempt(Direction.IN, Method.SHORTLINK), Situation(False, AclMode.EXCLUDE_TARGETS, None, 0,
-                                                                  True, False, None))
+    ok = judge(
+        Attempt(Direction.IN, Method.SHORTLINK), Situation(False, AclMode.EXCLUDE_TARGETS, None, 0, True, False, None)
+    )
     assert ok.accepted and ok.recorded and not ok.overridable
-    again = judge(Attempt(Direction.IN, Method.SHORTLINK), Situation(False, AclMode.EXCLUDE_TARGETS, None, 0,
-                                                                     True, False, Direction.IN, T0))
+    again = judge(
+        Attempt(Direction.IN, Method.SHORTLINK),
+        Situation(False, AclMode.EXCLUDE_TARGETS, None, 0, True, False, Direction.IN, T0),
+    )
     assert again.reason is Reason.ALREADY_CHECKED_IN and not again.recorded and again.earlier_at == T0
-    full = judge(Attempt(Direction.IN, Method.SCAN, scanner_permitted=True, code_status=CodeStatus.VALID),
-                 Situation(False, AclMode.EXCLUDE_TARGETS, 1, 1, True, False, None))
+    full = judge(
+        Attempt(Direction.IN, Method.SCAN, scanner_permitted=True, code_status=CodeStatus.VALID),
+        Situation(False, AclMode.EXCLUDE_TARGETS, 1, 1, True, False, None),
+    )
     assert full.reason is Reason.SESSION_FULL and full.overridable and full.recorded and not full.accepted
 
 
 def test_failures_before_the_situation_need_no_situation():
-    assert judge(Attempt(Direction.IN, Method.SCAN, scanner_permitted=False), None).reason is \
-        Reason.SCANNER_NOT_PERMITTED
+    assert (
+        judge(Attempt(Direction.IN, Method.SCAN, scanner_permitted=False), None).reason is Reason.SCANNER_NOT_PERMITTED
+    )
     assert judge(Attempt(Direction.IN, Method.PIN, pin_known=False), None).reason is Reason.UNKNOWN_PIN
     with pytest.raises(ValueError):
         judge(Attempt(Direction.IN, Method.PIN, pin_known=True), None)
@@ -87,8 +103,7 @@ def test_failures_before_the_situation_need_no_situation():
         judge(Attempt(Direction.OUT, Method.SHORTLINK), None)
 
 
-@given(st.lists(st.integers(min_value=0, max_value=3600), max_size=20), st.integers(1, 8),
-       st.integers(60, 1800))
+@given(st.lists(st.integers(min_value=0, max_value=3600), max_size=20), st.integers(1, 8), st.integers(60, 1800))
 def test_pin_lock_opens_exactly_when_fewer_than_limit_remain(offsets, limit, window_s):
     now = T0 + timedelta(hours=1)
     window = timedelta(seconds=window_s)

@@ -1,4 +1,5 @@
 """Door scanning through the real bot with generated badge photos."""
+
 import io
 import zipfile
 
@@ -39,8 +40,9 @@ async def test_green_from_rotated_blurred_jpeg_photo(door):
     assert "🟢 GREEN" in calls[-1].text and "Ada Lovelace (REG-1)" in calls[-1].text
     assert "Registered: yes" in calls[-1].text
     assert calls[-1].buttons[0][0] == "Undo"
-    assert await door.rows("SELECT attendee_id, session_id, method, scanner_user_id, accepted FROM attendance_log") \
-        == [("REG-1", "S1", "scan", DOOR.id, 1)]
+    assert await door.rows("SELECT attendee_id, session_id, method, scanner_user_id, accepted FROM attendance_log") == [
+        ("REG-1", "S1", "scan", DOOR.id, 1)
+    ]
 
 
 async def test_two_badges_in_one_photo_sent_as_a_file(door):
@@ -63,7 +65,9 @@ async def test_not_registered_red_then_admit_anyway(door):
     calls = await door.press(DOOR, data)
     assert "GREEN" in calls[-1].text and "admitted anyway" in calls[-1].text
     assert await door.rows("SELECT reason, accepted, override, scanner_user_id FROM attendance_log ORDER BY id") == [
-        ("not_registered", 0, 0, DOOR.id), ("ok", 1, 1, DOOR.id)]
+        ("not_registered", 0, 0, DOOR.id),
+        ("ok", 1, 1, DOOR.id),
+    ]
     # The same button twice does not admit twice.
     await door.press(DOOR, data)
     assert len(await door.rows("SELECT * FROM attendance_log")) == 2
@@ -76,7 +80,9 @@ async def test_session_full_red_with_places(door):
     calls = await door.send(DOOR, "REG-2")
     assert "🔴 RED — session full" in calls[-1].text and "Inside now: 1 / 1 (0 places left)" in calls[-1].text
     assert await door.rows("SELECT method, reason FROM attendance_log ORDER BY id") == [
-        ("manual", "ok"), ("manual", "session_full")]
+        ("manual", "ok"),
+        ("manual", "session_full"),
+    ]
 
 
 async def test_undo_within_15_minutes_only_by_the_same_scanner(door):
@@ -91,7 +97,9 @@ async def test_undo_within_15_minutes_only_by_the_same_scanner(door):
     calls = await door.press(DOOR, undo)
     assert "Undone" in calls[-1].text
     assert await door.rows("SELECT direction, ref_id IS NOT NULL FROM attendance_log ORDER BY id") == [
-        ("IN", 0), ("UNDO", 1)]
+        ("IN", 0),
+        ("UNDO", 1),
+    ]
     assert await door.rows("SELECT * FROM presence") == []
     # Checked in again, then too late to undo.
     calls = await door.send(DOOR, token(door, "REG-1"))
@@ -108,7 +116,8 @@ async def test_scanner_not_permitted_for_other_session(door):
     calls = await door.send(DOOR, token(door, "REG-1"))
     assert "may not scan for that session" in calls[-1].text
     assert await door.rows("SELECT attendee_id, session_id, reason, scanner_user_id FROM attendance_log") == [
-        ("REG-1", "S1", "scanner_not_permitted", DOOR.id)]
+        ("REG-1", "S1", "scanner_not_permitted", DOOR.id)
+    ]
 
 
 async def test_forged_and_revoked_codes(door):
@@ -121,11 +130,16 @@ async def test_forged_and_revoked_codes(door):
     assert "revoked badge" in (await door.send(DOOR, token(door, "REG-1", 1)))[-1].text
     assert "GREEN" in (await door.send(DOOR, token(door, "REG-1", 2)))[-1].text
     assert await door.rows("SELECT attendee_id, reason FROM attendance_log ORDER BY id") == [
-        (None, "invalid_code"), (None, "invalid_code"), ("REG-1", "revoked"), ("REG-1", "ok")]
+        (None, "invalid_code"),
+        (None, "invalid_code"),
+        ("REG-1", "revoked"),
+        ("REG-1", "ok"),
+    ]
 
 
 async def test_photo_without_code_gets_advice(door):
     from PIL import Image
+
     await door.send(DOOR, "/scan S1")
     buf = io.BytesIO()
     Image.new("RGB", (640, 480), "gray").save(buf, "JPEG")
@@ -142,6 +156,7 @@ async def test_non_scanner_photo_gets_a_polite_answer(event):
 
 async def test_attendee_badge_image_decodes_to_their_token(event):
     from bot.qr import decode_qr
+
     calls = await event.send(ADA, "/badge")
     photo = calls[-1]
     assert photo.method == "sendPhoto"
@@ -151,8 +166,9 @@ async def test_attendee_badge_image_decodes_to_their_token(event):
 
 async def test_badges_zip_for_printing(event):
     from bot.qr import decode_qr
+
     calls = await event.send(ORGANISER, "/badges")
-    name, data = calls[-1].file()
+    _name, data = calls[-1].file()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = sorted(z.namelist())
         assert names == ["badge-REG-1.png", "badge-REG-2.png", "badge-REG-3.png"]
@@ -161,7 +177,8 @@ async def test_badges_zip_for_printing(event):
 
 async def test_scanners_list_and_off(door):
     assert "Dora" in await door.reply_text(ORGANISER, "/scanners") or "dora" in await door.reply_text(
-        ORGANISER, "/scanners")
+        ORGANISER, "/scanners"
+    )
     assert "no longer a scanner" in await door.reply_text(ORGANISER, "/scanner @dora_door off")
     assert "not a door scanner" in await door.reply_text(DOOR, "/scan")
     assert "has not written to the bot" in await door.reply_text(ORGANISER, "/scanner @nobody_here all")

@@ -1,4 +1,5 @@
 """Onsite shortlink QR codes: organiser commands, the ZIP, and attendees tapping them."""
+
 import io
 import zipfile
 

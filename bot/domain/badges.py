@@ -15,6 +15,7 @@ Every character is in the QR alphanumeric set, so the code stays small (a
 version 2 or 3 QR symbol) and reads from across a doorway. 80 bits of
 signature cannot be guessed at the rate a door scanner takes photos.
 """
+
 from __future__ import annotations
 
 import base64

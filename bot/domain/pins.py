@@ -1,4 +1,5 @@
 """Session PINs: what a valid PIN is, how attendees' input is read, how PINs are generated."""
+
 from __future__ import annotations
 
 import re

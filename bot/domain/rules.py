@@ -17,6 +17,7 @@ Decisions where the product page is silent:
 * `already_checked_in` / `already_checked_out` write no row: repeating an
   attempt is harmless and must not inflate the log.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,8 +1,9 @@
 """Time conversions: UTC in the database, the event's time zone on screen."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -10,7 +11,7 @@ _EVENT_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?
 
 
 def to_db(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(DB_FORMAT)
+    return moment.astimezone(UTC).strftime(DB_FORMAT)
 
 
 def from_db(text: str) -> datetime:

@@ -1,4 +1,5 @@
 """Attendee conversation: /start (and deep links), PINs, /myattendance."""
+
 from __future__ import annotations
 
 import asyncio

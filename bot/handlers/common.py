@@ -1,4 +1,5 @@
 """Shared handler plumbing: who is asking, the error handler, /help."""
+
 from __future__ import annotations
 
 import logging

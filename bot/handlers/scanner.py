@@ -1,4 +1,5 @@
 """Door staff: /scan, badge photos and typed codes, Admit anyway and Undo buttons."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,16 +41,17 @@ async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not sessions:
         await message.reply_text(texts.NO_SESSIONS_TO_SCAN)
         return
-    keyboard = [[InlineKeyboardButton(f"{s.session_id} · {s.title}"[:60], callback_data=f"scan:{s.session_id}")]
-                for s in sessions[:30]]
+    keyboard = [
+        [InlineKeyboardButton(f"{s.session_id} · {s.title}"[:60], callback_data=f"scan:{s.session_id}")]
+        for s in sessions[:30]
+    ]
     await message.reply_text(texts.PICK_SESSION, reply_markup=InlineKeyboardMarkup(keyboard))
 
 
 async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     try:
-        session = await scanning.choose_session(app_ctx(context), update.effective_user.id,
-                                                query.data.split(":", 1)[1])
+        session = await scanning.choose_session(app_ctx(context), update.effective_user.id, query.data.split(":", 1)[1])
     except ScanRefusal as refusal:
         log.warning("refused %r from user %s: %s", query.data[:40], update.effective_user.id, refusal)
         await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
@@ -117,16 +119,23 @@ async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Admit anyway: a RED becomes an override row naming this scanner."""
     ctx = app_ctx(context)
     tz = ctx.settings.event_timezone
-    await _verdict_button(update, "not_overridable",
-                          lambda log_id: scanning.override(ctx, person(update), log_id, update_id(update)),
-                          lambda result: (texts.scan_verdict(result, tz), _verdict_buttons(result)))
+    await _verdict_button(
+        update,
+        "not_overridable",
+        lambda log_id: scanning.override(ctx, person(update), log_id, update_id(update)),
+        lambda result: (texts.scan_verdict(result, tz), _verdict_buttons(result)),
+    )
 
 
 async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Undo one's own GREEN within 15 minutes: an UNDO row annuls it."""
     ctx = app_ctx(context)
-    await _verdict_button(update, "cannot_undo", lambda log_id: scanning.undo(ctx, person(update), log_id),
-                          lambda result: (texts.undo_done(result), None))
+    await _verdict_button(
+        update,
+        "cannot_undo",
+        lambda log_id: scanning.undo(ctx, person(update), log_id),
+        lambda result: (texts.undo_done(result), None),
+    )
 
 
 async def _verdict_button(update: Update, tampered: str, act, render) -> None:

@@ -6,14 +6,14 @@ at all. Log rows carry the Telegram `update_id` that caused them: when an
 update is processed again after a crash, the recorded outcome is returned
 instead of judging again, so nothing is counted twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import pins
-from bot.domain.rules import (AclMode, Attempt, Direction, Method, Reason, Situation, Verdict, judge,
-                              pin_locked_until)
+from bot.domain.rules import AclMode, Attempt, Direction, Method, Reason, Situation, Verdict, judge, pin_locked_until
 from bot.services.context import AppContext, Person, transactional
 from bot.services.people import identify
 from bot.storage import repo
@@ -56,10 +56,20 @@ def acl_mode(conn: Conn) -> AclMode:
     return acl_mode_of(repo.get_setting(conn, "acl_mode"))
 
 
-def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee: AttendeeRow | None,
-                     session: SessionRow | None, actor_user_id: int, scanner_user_id: int | None = None,
-                     update_id: int | None = None, item: int = 0, detail: str = "",
-                     ref_id: int | None = None) -> AttemptResult:
+def judge_and_record(
+    conn: Conn,
+    ctx: AppContext,
+    attempt: Attempt,
+    *,
+    attendee: AttendeeRow | None,
+    session: SessionRow | None,
+    actor_user_id: int,
+    scanner_user_id: int | None = None,
+    update_id: int | None = None,
+    item: int = 0,
+    detail: str = "",
+    ref_id: int | None = None,
+) -> AttemptResult:
     """Judge an attempt against the database's current state and write what the verdict says."""
     now = ctx.clock()
     situation = None
@@ -69,30 +79,60 @@ def judge_and_record(conn: Conn, ctx: AppContext, attempt: Attempt, *, attendee:
         facts = repo.attendance_facts(conn, attendee.attendee_id, session.session_id)
         registered, targeted, others = facts.registered, facts.targeted, facts.others_inside
         situation = Situation(
-            access_control=session.access_control, acl_mode=acl_mode_of(facts.acl_mode),
-            capacity=session.capacity, others_inside=others, registered=registered, targeted=targeted,
+            access_control=session.access_control,
+            acl_mode=acl_mode_of(facts.acl_mode),
+            capacity=session.capacity,
+            others_inside=others,
+            registered=registered,
+            targeted=targeted,
             last_direction=Direction(facts.last_direction) if facts.last_direction else None,
             last_at=facts.last_at,
         )
     verdict = judge(attempt, situation)
     log_id = None
     if verdict.recorded:
-        log_id = repo.insert_log(conn, LogEntry(
-            at=now, direction=attempt.direction, method=attempt.method, accepted=verdict.accepted,
-            reason=verdict.reason, attendee_id=attendee.attendee_id if attendee else None,
-            session_id=session.session_id if session else None, override=attempt.override,
-            registered=registered, targeted=targeted, actor_user_id=actor_user_id,
-            scanner_user_id=scanner_user_id, ref_id=ref_id, update_id=update_id, item=item, detail=detail,
-        ))
+        log_id = repo.insert_log(
+            conn,
+            LogEntry(
+                at=now,
+                direction=attempt.direction,
+                method=attempt.method,
+                accepted=verdict.accepted,
+                reason=verdict.reason,
+                attendee_id=attendee.attendee_id if attendee else None,
+                session_id=session.session_id if session else None,
+                override=attempt.override,
+                registered=registered,
+                targeted=targeted,
+                actor_user_id=actor_user_id,
+                scanner_user_id=scanner_user_id,
+                ref_id=ref_id,
+                update_id=update_id,
+                item=item,
+                detail=detail,
+            ),
+        )
         if verdict.accepted:
             repo.set_presence(conn, attendee.attendee_id, session.session_id, attempt.direction, log_id)
     inside_now = None
     if others is not None:
         inside = (verdict.accepted and attempt.direction is Direction.IN) or (
-            verdict.reason is Reason.ALREADY_CHECKED_IN)
+            verdict.reason is Reason.ALREADY_CHECKED_IN
+        )
         inside_now = others + int(inside)
-    return AttemptResult(verdict, attempt.direction, attempt.method, now, attendee, session, registered, targeted,
-                         inside_now, log_id, override=attempt.override)
+    return AttemptResult(
+        verdict,
+        attempt.direction,
+        attempt.method,
+        now,
+        attendee,
+        session,
+        registered,
+        targeted,
+        inside_now,
+        log_id,
+        override=attempt.override,
+    )
 
 
 def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
@@ -104,11 +144,22 @@ def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
         attendee = repo.get_attendee(conn, row.attendee_id) if row.attendee_id else None
         session = repo.get_session(conn, row.session_id) if row.session_id else None
         inside = repo.people_inside(conn, session.session_id) if session else None
-        results.append(AttemptResult(
-            Verdict(Reason(row.reason)), Direction(row.direction) if row.direction != "UNDO" else Direction.IN,
-            Method(row.method), row.at, attendee, session, row.registered, row.targeted, inside, row.id,
-            replayed=True, override=row.override,
-        ))
+        results.append(
+            AttemptResult(
+                Verdict(Reason(row.reason)),
+                Direction(row.direction) if row.direction != "UNDO" else Direction.IN,
+                Method(row.method),
+                row.at,
+                attendee,
+                session,
+                row.registered,
+                row.targeted,
+                inside,
+                row.id,
+                replayed=True,
+                override=row.override,
+            )
+        )
     return results
 
 
@@ -119,8 +170,7 @@ class PinOutcome:
     result: AttemptResult | None
 
 
-def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str,
-                update_id: int | None = None) -> PinOutcome:
+def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str, update_id: int | None = None) -> PinOutcome:
     """An attendee sent a PIN: the IN PIN checks in, the OUT PIN checks out.
 
     Wrong PINs are counted per Telegram account from the log itself, so the
@@ -138,10 +188,19 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str,
     locked = pin_locked_until(repo.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
     found = None if locked else repo.session_for_pin(conn, pin)
     session = found[0] if found else None
-    attempt = Attempt(Direction(found[1]) if found else Direction.IN, Method.PIN,
-                      pin_locked_until=locked, pin_known=found is not None)
-    result = judge_and_record(conn, ctx, attempt, attendee=attendee, session=session,
-                              actor_user_id=person.user_id, update_id=update_id, detail="" if found else pin)
+    attempt = Attempt(
+        Direction(found[1]) if found else Direction.IN, Method.PIN, pin_locked_until=locked, pin_known=found is not None
+    )
+    result = judge_and_record(
+        conn,
+        ctx,
+        attempt,
+        attendee=attendee,
+        session=session,
+        actor_user_id=person.user_id,
+        update_id=update_id,
+        detail="" if found else pin,
+    )
     return PinOutcome(result)
 
 
@@ -154,8 +213,10 @@ def my_attendance(conn: Conn, ctx: AppContext, person: Person) -> list[HistoryEn
     attendee = identify(conn, ctx, person)
     if attendee is None:
         return None
-    return [HistoryEntry(row.at, row.direction, row.method, session)
-            for row, session in repo.attendee_history(conn, attendee.attendee_id)]
+    return [
+        HistoryEntry(row.at, row.direction, row.method, session)
+        for row, session in repo.attendee_history(conn, attendee.attendee_id)
+    ]
 
 
 @dataclass(frozen=True)
@@ -173,8 +234,9 @@ def default_popup(session: SessionRow) -> str:
 
 
 @transactional
-def follow_shortlink(conn: Conn, ctx: AppContext, person: Person, code: str,
-                     update_id: int | None = None) -> ShortlinkOutcome:
+def follow_shortlink(
+    conn: Conn, ctx: AppContext, person: Person, code: str, update_id: int | None = None
+) -> ShortlinkOutcome:
     """An attendee opened `https://t.me/<bot>?start=<code>` from an onsite QR: check in.
 
     A shortlink only ever checks in (like a badge scan); leaving needs the OUT PIN.
@@ -190,7 +252,14 @@ def follow_shortlink(conn: Conn, ctx: AppContext, person: Person, code: str,
     replay = replayed_results(conn, update_id)
     if replay:
         return ShortlinkOutcome(True, replay[0], popup)
-    result = judge_and_record(conn, ctx, Attempt(Direction.IN, Method.SHORTLINK), attendee=attendee,
-                              session=session, actor_user_id=person.user_id, update_id=update_id,
-                              detail=link.code)
+    result = judge_and_record(
+        conn,
+        ctx,
+        Attempt(Direction.IN, Method.SHORTLINK),
+        attendee=attendee,
+        session=session,
+        actor_user_id=person.user_id,
+        update_id=update_id,
+        detail=link.code,
+    )
     return ShortlinkOutcome(True, result, popup)

@@ -1,6 +1,7 @@
 """Yes/no prompts for destructive admin actions, stored so they survive a
 restart and cannot be replayed: a token is single-use, bound to the admin who
 asked, and expires after 10 minutes."""
+
 from __future__ import annotations
 
 import secrets

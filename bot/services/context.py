@@ -1,11 +1,13 @@
 """What every use case needs: the database, the settings, the clock, the secret."""
+
 from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Awaitable, Callable, TypeVar
+from datetime import UTC, datetime
+from typing import TypeVar
 
 from bot.config import Settings
 from bot.storage import repo
@@ -15,7 +17,7 @@ T = TypeVar("T")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -56,23 +58,28 @@ class BotUsernameUnknown(Exception):
 def transactional(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     """Turn `body(conn, ctx, ...)` into the use case `await use_case(ctx, ...)`,
     run as one transaction in the database thread (see `Database.run`)."""
+
     @functools.wraps(body)
-    async def use_case(ctx: "AppContext", *args, **kwargs) -> T:
+    async def use_case(ctx: AppContext, *args, **kwargs) -> T:
         return await ctx.db.run(lambda conn: body(conn, ctx, *args, **kwargs))
+
     return use_case
 
 
 def read_only(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     """Like `transactional`, for use cases that only read."""
+
     @functools.wraps(body)
-    async def use_case(ctx: "AppContext", *args, **kwargs) -> T:
+    async def use_case(ctx: AppContext, *args, **kwargs) -> T:
         return await ctx.db.read(lambda conn: body(conn, ctx, *args, **kwargs))
+
     return use_case
 
 
 async def build_context(settings: Settings, db: Database, clock: Callable[[], datetime] = utc_now) -> AppContext:
     """Resolve the badge secret (environment, else generated once and kept in
     the database) and the last known bot username."""
+
     def load(conn) -> tuple[str, str | None]:
         secret = settings.badge_secret
         if secret is None:
@@ -81,6 +88,7 @@ async def build_context(settings: Settings, db: Database, clock: Callable[[], da
                 secret = secrets.token_urlsafe(32)
                 repo.set_setting(conn, "badge_secret", secret)
         return secret, settings.bot_username or repo.get_setting(conn, "bot_username")
+
     secret, username = await db.run(load)
     return AppContext(db=db, settings=settings, badge_secret=secret, clock=clock, bot_username=username)
 

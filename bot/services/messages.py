@@ -4,6 +4,7 @@ One use case (one transaction) decides which and does it, so a PIN check-in
 costs a single trip to the database thread even though the sender might be a
 door scanner.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,12 +28,12 @@ class TextOutcome:
 
 
 @transactional
-def handle_text(conn: Conn, ctx: AppContext, person: Person, text: str,
-                update_id: int | None = None) -> TextOutcome:
+def handle_text(conn: Conn, ctx: AppContext, person: Person, text: str, update_id: int | None = None) -> TextOutcome:
     scanner = scanner_repo.get_scanner(conn, person.user_id)
     if scanner is not None and scanner.current_session_id is not None:
-        return TextOutcome(scan_results=scanning.judge_codes(conn, ctx, person, [text.strip()], Method.MANUAL,
-                                                             update_id))
+        return TextOutcome(
+            scan_results=scanning.judge_codes(conn, ctx, person, [text.strip()], Method.MANUAL, update_id)
+        )
     if not pins.looks_like_pin(text):
         return TextOutcome()
     return TextOutcome(pin=attendance.pin_attempt(conn, ctx, person, text, update_id))

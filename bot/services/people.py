@@ -4,6 +4,7 @@ Every attendee action starts with `identify`, so an imported attendee whose
 `@username` or id was in the import is recognised on their first message, even
 if they never pressed Start, and a walk-in is created under open registration.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -46,8 +47,9 @@ def identify(conn: Conn, ctx: AppContext, person: Person) -> AttendeeRow | None:
         return attendee
     if not ctx.settings.open_registration:
         return None
-    return repo.create_walk_in(conn, walk_in_id(person.user_id), person.display_name, person.user_id,
-                                     new_invite_token(), now)
+    return repo.create_walk_in(
+        conn, walk_in_id(person.user_id), person.display_name, person.user_id, new_invite_token(), now
+    )
 
 
 class StartKind(StrEnum):
@@ -74,8 +76,7 @@ def start(conn: Conn, ctx: AppContext, person: Person, invite_token: str | None)
     if not invite_token:
         attendee = identify(conn, ctx, person)
         return StartOutcome(StartKind.WELCOME if attendee else StartKind.NOT_ON_LIST, attendee)
-    repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name,
-                                   person.last_name, ctx.clock())
+    repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, ctx.clock())
     invited = repo.attendee_for_invite(conn, invite_token)
     if invited is None:
         return StartOutcome(StartKind.INVITE_UNKNOWN, repo.attendee_for_user(conn, person.user_id))
@@ -97,5 +98,8 @@ def own_badge(conn: Conn, ctx: AppContext, person: Person) -> OwnBadge | None:
     attendee = identify(conn, ctx, person)
     if attendee is None:
         return None
-    return OwnBadge(attendee.attendee_id, attendee.name,
-                    badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version))
+    return OwnBadge(
+        attendee.attendee_id,
+        attendee.name,
+        badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version),
+    )

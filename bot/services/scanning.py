@@ -5,6 +5,7 @@ or numeric id; see `admin_commands.operations.assign_scanner`). Permission is
 checked on every scan, override and undo, not only when a session is chosen,
 so removing a scanner takes effect at once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ def scannable_sessions(conn, ctx: AppContext, user_id: int) -> list[SessionRow] 
         if s.starts_at > now:
             return (1, s.starts_at.timestamp())  # upcoming, soonest first
         return (2, -s.ends_at.timestamp())  # past, most recent first
+
     return sorted(sessions, key=order)
 
 
@@ -83,8 +85,9 @@ def choose_session(conn, ctx: AppContext, user_id: int, session_id: str | None) 
     return session
 
 
-def judge_codes(conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method,
-                update_id: int | None = None) -> list[AttemptResult]:
+def judge_codes(
+    conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method, update_id: int | None = None
+) -> list[AttemptResult]:
     """Judge every code read from one photo (or typed by the scanner), in one transaction.
 
     A typed text is a badge code or an attendee id (`manual`); a photo's codes
@@ -102,10 +105,20 @@ def judge_codes(conn, ctx: AppContext, scanner: Person, codes: list[str], method
     for item, code in enumerate(codes):
         attendee, status = _resolve_code(conn, ctx, code, allow_attendee_id=method is Method.MANUAL)
         attempt = Attempt(Direction.IN, method, scanner_permitted=permitted, code_status=status)
-        results.append(judge_and_record(
-            conn, ctx, attempt, attendee=attendee, session=session, actor_user_id=scanner.user_id,
-            scanner_user_id=scanner.user_id, update_id=update_id, item=item,
-            detail="" if attendee else code[:64]))
+        results.append(
+            judge_and_record(
+                conn,
+                ctx,
+                attempt,
+                attendee=attendee,
+                session=session,
+                actor_user_id=scanner.user_id,
+                scanner_user_id=scanner.user_id,
+                update_id=update_id,
+                item=item,
+                detail="" if attendee else code[:64],
+            )
+        )
     return results
 
 
@@ -130,8 +143,9 @@ def _resolve_code(conn, ctx: AppContext, code: str, allow_attendee_id: bool):
 
 
 @transactional
-def override(conn, ctx: AppContext, scanner: Person, refused_log_id: int,
-                   update_id: int | None = None) -> AttemptResult:
+def override(
+    conn, ctx: AppContext, scanner: Person, refused_log_id: int, update_id: int | None = None
+) -> AttemptResult:
     """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
     replay = replayed_results(conn, update_id)
     if replay:
@@ -139,8 +153,12 @@ def override(conn, ctx: AppContext, scanner: Person, refused_log_id: int,
     row = repo.get_log_row(conn, refused_log_id)
     # Only the scanner who saw the RED may admit: the button is in their chat,
     # and a PIN or shortlink refusal has nobody at the door to override it.
-    if (row is None or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL)
-            or row.method not in (Method.SCAN, Method.MANUAL) or row.scanner_user_id != scanner.user_id):
+    if (
+        row is None
+        or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL)
+        or row.method not in (Method.SCAN, Method.MANUAL)
+        or row.scanner_user_id != scanner.user_id
+    ):
         raise ScanRefusal("not_overridable")
     if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
         raise ScanRefusal("scanner_not_permitted")
@@ -148,10 +166,20 @@ def override(conn, ctx: AppContext, scanner: Person, refused_log_id: int,
         raise ScanRefusal("already_overridden")
     attendee = repo.get_attendee(conn, row.attendee_id)
     session = repo.get_session(conn, row.session_id)
-    attempt = Attempt(Direction.IN, Method(row.method), override=True, scanner_permitted=True,
-                      code_status=CodeStatus.VALID)
-    return judge_and_record(conn, ctx, attempt, attendee=attendee, session=session, actor_user_id=scanner.user_id,
-                            scanner_user_id=scanner.user_id, update_id=update_id, ref_id=row.id)
+    attempt = Attempt(
+        Direction.IN, Method(row.method), override=True, scanner_permitted=True, code_status=CodeStatus.VALID
+    )
+    return judge_and_record(
+        conn,
+        ctx,
+        attempt,
+        attendee=attendee,
+        session=session,
+        actor_user_id=scanner.user_id,
+        scanner_user_id=scanner.user_id,
+        update_id=update_id,
+        ref_id=row.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -174,10 +202,21 @@ def undo(conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
         raise ScanRefusal("already_undone")
     if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
         raise ScanRefusal("scanner_not_permitted")
-    repo.insert_log(conn, repo.LogEntry(
-        at=now, direction="UNDO", method=row.method, accepted=True, reason="undo", attendee_id=row.attendee_id,
-        session_id=row.session_id, actor_user_id=scanner.user_id, scanner_user_id=scanner.user_id,
-        ref_id=row.id))
+    repo.insert_log(
+        conn,
+        repo.LogEntry(
+            at=now,
+            direction="UNDO",
+            method=row.method,
+            accepted=True,
+            reason="undo",
+            attendee_id=row.attendee_id,
+            session_id=row.session_id,
+            actor_user_id=scanner.user_id,
+            scanner_user_id=scanner.user_id,
+            ref_id=row.id,
+        ),
+    )
     repo.recompute_presence(conn, row.attendee_id, row.session_id)
     attendee = repo.get_attendee(conn, row.attendee_id)
     session = repo.get_session(conn, row.session_id)

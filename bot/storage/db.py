@@ -20,13 +20,15 @@ Durability: WAL with `synchronous=FULL`. A check-in acknowledged to an attendee
 must survive a power cut, not only a process crash; FULL costs one extra fsync
 of the WAL per commit, which `make bench` measures against NORMAL.
 """
+
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import aiosqlite
 
@@ -55,7 +57,7 @@ class Database:
             raise RuntimeError("Database.open() was not called")
         return self._conn
 
-    async def open(self) -> "Database":
+    async def open(self) -> Database:
         self._conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
         self._conn.row_factory = sqlite3.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
@@ -91,11 +93,12 @@ class Database:
                 async with self.lock:
                     # aiosqlite's `_execute` runs a function in its thread, the
                     # same mechanism its public methods use for each statement.
-                    outcomes = await self.conn._execute(_run_batch, self.conn._conn,
-                                                        [(body, args) for body, args, _ in batch])
+                    outcomes = await self.conn._execute(
+                        _run_batch, self.conn._conn, [(body, args) for body, args, _ in batch]
+                    )
             except Exception as exc:  # the COMMIT itself failed: nobody's work is kept
                 outcomes = [(False, exc)] * len(batch)
-            for (_, _, done), (ok, value) in zip(batch, outcomes):
+            for (_, _, done), (ok, value) in zip(batch, outcomes, strict=True):
                 if done.cancelled():
                     continue
                 if ok:

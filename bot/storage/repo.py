@@ -1,13 +1,13 @@
 """Queries. Plain synchronous functions on a `sqlite3.Connection`: they run
 inside `Database.run()`, in the database thread, as one transaction per use
 case; none commits by itself."""
+
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
-
-import sqlite3
 
 from bot.domain.times import from_db, to_db
 
@@ -15,6 +15,7 @@ Conn = sqlite3.Connection
 
 
 # ---------------------------------------------------------------- records
+
 
 @dataclass(frozen=True)
 class AttendeeRow:
@@ -67,26 +68,51 @@ class LogRow(LogEntry):
 def _attendee(row) -> AttendeeRow | None:
     if row is None:
         return None
-    return AttendeeRow(row["attendee_id"], row["name"], row["email"], row["telegram_hint"],
-                       row["telegram_user_id"], row["invite_token"], row["badge_version"], bool(row["walk_in"]))
+    return AttendeeRow(
+        row["attendee_id"],
+        row["name"],
+        row["email"],
+        row["telegram_hint"],
+        row["telegram_user_id"],
+        row["invite_token"],
+        row["badge_version"],
+        bool(row["walk_in"]),
+    )
 
 
 def _session(row) -> SessionRow | None:
     if row is None:
         return None
-    return SessionRow(row["session_id"], row["title"], from_db(row["starts_at"]), from_db(row["ends_at"]),
-                      row["room"], row["capacity"], bool(row["access_control"]))
+    return SessionRow(
+        row["session_id"],
+        row["title"],
+        from_db(row["starts_at"]),
+        from_db(row["ends_at"]),
+        row["room"],
+        row["capacity"],
+        bool(row["access_control"]),
+    )
 
 
 def _log(row) -> LogRow:
     return LogRow(
-        id=row["id"], at=from_db(row["at"]), direction=row["direction"], method=row["method"],
-        accepted=bool(row["accepted"]), reason=row["reason"], attendee_id=row["attendee_id"],
-        session_id=row["session_id"], override=bool(row["override"]),
+        id=row["id"],
+        at=from_db(row["at"]),
+        direction=row["direction"],
+        method=row["method"],
+        accepted=bool(row["accepted"]),
+        reason=row["reason"],
+        attendee_id=row["attendee_id"],
+        session_id=row["session_id"],
+        override=bool(row["override"]),
         registered=None if row["registered"] is None else bool(row["registered"]),
         targeted=None if row["targeted"] is None else bool(row["targeted"]),
-        actor_user_id=row["actor_user_id"], scanner_user_id=row["scanner_user_id"], ref_id=row["ref_id"],
-        update_id=row["update_id"], item=row["item"], detail=row["detail"],
+        actor_user_id=row["actor_user_id"],
+        scanner_user_id=row["scanner_user_id"],
+        ref_id=row["ref_id"],
+        update_id=row["update_id"],
+        item=row["item"],
+        detail=row["detail"],
     )
 
 
@@ -99,6 +125,7 @@ def _all(conn: Conn, sql: str, params: Sequence = ()) -> list:
 
 
 # ---------------------------------------------------------------- settings
+
 
 def get_setting(conn: Conn, key: str) -> str | None:
     row = _one(conn, "SELECT value FROM settings WHERE key = ?", (key,))
@@ -114,8 +141,10 @@ def set_setting(conn: Conn, key: str, value: str) -> None:
 
 # ---------------------------------------------------------------- telegram users
 
-def touch_telegram_user(conn: Conn, user_id: int, username: str | None, first_name: str,
-                              last_name: str, now: datetime) -> None:
+
+def touch_telegram_user(
+    conn: Conn, user_id: int, username: str | None, first_name: str, last_name: str, now: datetime
+) -> None:
     conn.execute(
         """INSERT INTO telegram_users (user_id, username, first_name, last_name, seen_at)
            VALUES (?, ?, ?, ?, ?)
@@ -126,8 +155,7 @@ def touch_telegram_user(conn: Conn, user_id: int, username: str | None, first_na
 
 
 def user_id_for_username(conn: Conn, username: str) -> int | None:
-    row = _one(conn, "SELECT user_id FROM telegram_users WHERE username = ? ORDER BY seen_at DESC",
-                     (username.lower(),))
+    row = _one(conn, "SELECT user_id FROM telegram_users WHERE username = ? ORDER BY seen_at DESC", (username.lower(),))
     return None if row is None else row[0]
 
 
@@ -141,6 +169,7 @@ def telegram_user_label(conn: Conn, user_id: int) -> str:
 
 
 # ---------------------------------------------------------------- attendees
+
 
 def get_attendee(conn: Conn, attendee_id: str) -> AttendeeRow | None:
     return _attendee(_one(conn, "SELECT * FROM attendees WHERE attendee_id = ?", (attendee_id,)))
@@ -157,12 +186,14 @@ def attendee_for_invite(conn: Conn, token: str) -> AttendeeRow | None:
 def unlinked_attendee_for_hint(conn: Conn, user_id: int, username: str | None) -> AttendeeRow | None:
     hints = [str(user_id)] + ([username.lower()] if username else [])
     marks = ",".join("?" * len(hints))
-    return _attendee(_one(
-        conn,
-        f"SELECT * FROM attendees WHERE telegram_user_id IS NULL AND telegram_hint IN ({marks}) "
-        "ORDER BY telegram_hint = ? DESC, attendee_id LIMIT 1",
-        (*hints, str(user_id)),
-    ))
+    return _attendee(
+        _one(
+            conn,
+            f"SELECT * FROM attendees WHERE telegram_user_id IS NULL AND telegram_hint IN ({marks}) "
+            "ORDER BY telegram_hint = ? DESC, attendee_id LIMIT 1",
+            (*hints, str(user_id)),
+        )
+    )
 
 
 def find_attendees(conn: Conn, query: str, limit: int = 10) -> list[AttendeeRow]:
@@ -180,8 +211,11 @@ def find_attendees(conn: Conn, query: str, limit: int = 10) -> list[AttendeeRow]
             (handle, handle, limit),
         )
     else:
-        rows = _all(conn, "SELECT * FROM attendees WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
-                          ("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit))
+        rows = _all(
+            conn,
+            "SELECT * FROM attendees WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+            ("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit),
+        )
     return [_attendee(r) for r in rows]
 
 
@@ -189,8 +223,9 @@ def all_attendees(conn: Conn) -> list[AttendeeRow]:
     return [_attendee(r) for r in _all(conn, "SELECT * FROM attendees ORDER BY attendee_id")]
 
 
-def upsert_attendee(conn: Conn, attendee_id: str, name: str, email: str, hint: str | None,
-                          invite_token: str, now: datetime) -> None:
+def upsert_attendee(
+    conn: Conn, attendee_id: str, name: str, email: str, hint: str | None, invite_token: str, now: datetime
+) -> None:
     """Insert or update by id; an existing invite token and Telegram link are kept."""
     conn.execute(
         """INSERT INTO attendees (attendee_id, name, email, telegram_hint, invite_token, created_at)
@@ -201,14 +236,17 @@ def upsert_attendee(conn: Conn, attendee_id: str, name: str, email: str, hint: s
     )
 
 
-def create_walk_in(conn: Conn, attendee_id: str, name: str, user_id: int, invite_token: str,
-                   now: datetime) -> AttendeeRow:
-    return _attendee(_one(
-        conn,
-        """INSERT INTO attendees (attendee_id, name, telegram_user_id, invite_token, walk_in, created_at)
+def create_walk_in(
+    conn: Conn, attendee_id: str, name: str, user_id: int, invite_token: str, now: datetime
+) -> AttendeeRow:
+    return _attendee(
+        _one(
+            conn,
+            """INSERT INTO attendees (attendee_id, name, telegram_user_id, invite_token, walk_in, created_at)
            VALUES (?, ?, ?, ?, 1, ?) RETURNING *""",
-        (attendee_id, name, user_id, invite_token, to_db(now)),
-    ))
+            (attendee_id, name, user_id, invite_token, to_db(now)),
+        )
+    )
 
 
 def link_user(conn: Conn, attendee_id: str, user_id: int) -> None:
@@ -229,17 +267,21 @@ def bump_badge_version(conn: Conn, attendee_id: str) -> int:
 
 def set_groups(conn: Conn, attendee_id: str, groups: Iterable[str]) -> None:
     conn.execute("DELETE FROM attendee_groups WHERE attendee_id = ?", (attendee_id,))
-    conn.executemany("INSERT OR IGNORE INTO attendee_groups (attendee_id, group_name) VALUES (?, ?)",
-                           [(attendee_id, g) for g in groups])
+    conn.executemany(
+        "INSERT OR IGNORE INTO attendee_groups (attendee_id, group_name) VALUES (?, ?)",
+        [(attendee_id, g) for g in groups],
+    )
 
 
 def attendee_groups(conn: Conn, attendee_id: str) -> list[str]:
-    rows = _all(conn, "SELECT group_name FROM attendee_groups WHERE attendee_id = ? ORDER BY group_name",
-                      (attendee_id,))
+    rows = _all(
+        conn, "SELECT group_name FROM attendee_groups WHERE attendee_id = ? ORDER BY group_name", (attendee_id,)
+    )
     return [r[0] for r in rows]
 
 
 # ---------------------------------------------------------------- sessions
+
 
 def get_session(conn: Conn, session_id: str) -> SessionRow | None:
     return _session(_one(conn, "SELECT * FROM sessions WHERE session_id = ?", (session_id,)))
@@ -255,9 +297,8 @@ def existing_ids(conn: Conn, table: str, ids: Iterable[str]) -> set[str]:
     found: set[str] = set()
     ids = list(ids)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = _all(conn, f"SELECT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})",
-                          chunk)
+        chunk = ids[start : start + 500]
+        rows = _all(conn, f"SELECT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
         found.update(r[0].upper() for r in rows)
     return found
 
@@ -276,13 +317,14 @@ def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_access:
 
 def set_targets(conn: Conn, session_id: str, groups: Iterable[str]) -> None:
     conn.execute("DELETE FROM session_targets WHERE session_id = ?", (session_id,))
-    conn.executemany("INSERT OR IGNORE INTO session_targets (session_id, group_name) VALUES (?, ?)",
-                           [(session_id, g) for g in groups])
+    conn.executemany(
+        "INSERT OR IGNORE INTO session_targets (session_id, group_name) VALUES (?, ?)",
+        [(session_id, g) for g in groups],
+    )
 
 
 def session_targets(conn: Conn, session_id: str) -> list[str]:
-    rows = _all(conn, "SELECT group_name FROM session_targets WHERE session_id = ? ORDER BY group_name",
-                      (session_id,))
+    rows = _all(conn, "SELECT group_name FROM session_targets WHERE session_id = ? ORDER BY group_name", (session_id,))
     return [r[0] for r in rows]
 
 
@@ -296,6 +338,7 @@ def set_access_control(conn: Conn, session_id: str, on: bool) -> None:
 
 # ---------------------------------------------------------------- PINs
 
+
 def pin_lookup(conn: Conn, pin: str) -> tuple[str, str] | None:
     """(session_id, direction) of a PIN."""
     row = _one(conn, "SELECT session_id, direction FROM pins WHERE pin = ?", (pin,))
@@ -304,8 +347,11 @@ def pin_lookup(conn: Conn, pin: str) -> tuple[str, str] | None:
 
 def session_for_pin(conn: Conn, pin: str) -> tuple[SessionRow, str] | None:
     """The session a PIN belongs to, and whether it is its IN or OUT PIN (one statement: every check-in asks)."""
-    row = _one(conn, "SELECT s.*, p.direction FROM pins p JOIN sessions s ON s.session_id = p.session_id "
-                     "WHERE p.pin = ?", (pin,))
+    row = _one(
+        conn,
+        "SELECT s.*, p.direction FROM pins p JOIN sessions s ON s.session_id = p.session_id WHERE p.pin = ?",
+        (pin,),
+    )
     return None if row is None else (_session(row), row["direction"])
 
 
@@ -328,9 +374,11 @@ def delete_pins(conn: Conn, session_ids: Iterable[str]) -> None:
 
 # ---------------------------------------------------------------- registrations and targets
 
+
 def add_registration(conn: Conn, attendee_id: str, session_id: str) -> None:
-    conn.execute("INSERT OR IGNORE INTO registrations (attendee_id, session_id) VALUES (?, ?)",
-                       (attendee_id, session_id))
+    conn.execute(
+        "INSERT OR IGNORE INTO registrations (attendee_id, session_id) VALUES (?, ?)", (attendee_id, session_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -366,29 +414,47 @@ def attendance_facts(conn: Conn, attendee_id: str, session_id: str) -> Attendanc
 
 
 def registered_sessions(conn: Conn, attendee_id: str) -> list[SessionRow]:
-    rows = _all(conn, """SELECT s.* FROM sessions s JOIN registrations r ON r.session_id = s.session_id
-                               WHERE r.attendee_id = ? ORDER BY s.starts_at, s.session_id""", (attendee_id,))
+    rows = _all(
+        conn,
+        """SELECT s.* FROM sessions s JOIN registrations r ON r.session_id = s.session_id
+                               WHERE r.attendee_id = ? ORDER BY s.starts_at, s.session_id""",
+        (attendee_id,),
+    )
     return [_session(r) for r in rows]
 
 
 # ---------------------------------------------------------------- attendance log and presence
+
 
 def insert_log(conn: Conn, e: LogEntry) -> int:
     cur = conn.execute(
         """INSERT INTO attendance_log (at, attendee_id, session_id, direction, method, accepted, reason, override,
                registered, targeted, actor_user_id, scanner_user_id, ref_id, update_id, item, detail)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (to_db(e.at), e.attendee_id, e.session_id, e.direction, e.method, int(e.accepted), e.reason,
-         int(e.override), None if e.registered is None else int(e.registered),
-         None if e.targeted is None else int(e.targeted), e.actor_user_id, e.scanner_user_id, e.ref_id,
-         e.update_id, e.item, e.detail),
+        (
+            to_db(e.at),
+            e.attendee_id,
+            e.session_id,
+            e.direction,
+            e.method,
+            int(e.accepted),
+            e.reason,
+            int(e.override),
+            None if e.registered is None else int(e.registered),
+            None if e.targeted is None else int(e.targeted),
+            e.actor_user_id,
+            e.scanner_user_id,
+            e.ref_id,
+            e.update_id,
+            e.item,
+            e.detail,
+        ),
     )
     return cur.lastrowid
 
 
 def log_rows_for_update(conn: Conn, update_id: int) -> list[LogRow]:
-    return [_log(r) for r in _all(conn, "SELECT * FROM attendance_log WHERE update_id = ? ORDER BY item",
-                                        (update_id,))]
+    return [_log(r) for r in _all(conn, "SELECT * FROM attendance_log WHERE update_id = ? ORDER BY item", (update_id,))]
 
 
 def get_log_row(conn: Conn, log_id: int) -> LogRow | None:
@@ -401,9 +467,12 @@ def is_referenced(conn: Conn, log_id: int) -> bool:
 
 
 def wrong_pin_times(conn: Conn, user_id: int, since: datetime) -> list[datetime]:
-    rows = _all(conn, """SELECT at FROM attendance_log
+    rows = _all(
+        conn,
+        """SELECT at FROM attendance_log
                                WHERE actor_user_id = ? AND reason = 'unknown_pin' AND at > ?""",
-                      (user_id, to_db(since)))
+        (user_id, to_db(since)),
+    )
     return [from_db(r[0]) for r in rows]
 
 
@@ -452,6 +521,7 @@ def attendee_history(conn: Conn, attendee_id: str) -> list[tuple[LogRow, Session
 
 # ---------------------------------------------------------------- durable update inbox
 
+
 def store_updates(conn: Conn, updates: Iterable[tuple[int, str]], now: datetime) -> None:
     conn.executemany(
         "INSERT OR IGNORE INTO updates (update_id, payload, received_at) VALUES (?, ?, ?)",
@@ -470,20 +540,21 @@ def mark_updates_done(conn: Conn, update_ids: list[int], now: datetime) -> None:
 
 def unfinished_among(conn: Conn, update_ids: list[int]) -> set[int]:
     marks = ",".join("?" * len(update_ids))
-    rows = _all(conn, f"SELECT update_id FROM updates WHERE done_at IS NULL AND update_id IN ({marks})",
-                      update_ids)
+    rows = _all(conn, f"SELECT update_id FROM updates WHERE done_at IS NULL AND update_id IN ({marks})", update_ids)
     return {r[0] for r in rows}
 
 
 # ---------------------------------------------------------------- confirmations
 
+
 def create_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime) -> None:
-    conn.execute("INSERT INTO confirmations (token, user_id, action, created_at) VALUES (?, ?, ?, ?)",
-                       (token, user_id, action, to_db(now)))
+    conn.execute(
+        "INSERT INTO confirmations (token, user_id, action, created_at) VALUES (?, ?, ?, ?)",
+        (token, user_id, action, to_db(now)),
+    )
 
 
-def use_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime,
-                           not_before: datetime) -> bool:
+def use_confirmation(conn: Conn, token: str, user_id: int, action: str, now: datetime, not_before: datetime) -> bool:
     """Consume a pending confirmation; False if unknown, someone else's, used or stale."""
     cur = conn.execute(
         """UPDATE confirmations SET used_at = ? WHERE token = ? AND user_id = ? AND action = ?

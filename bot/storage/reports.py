@@ -10,13 +10,15 @@ transaction: WAL gives it a consistent picture of the event without taking the
 writers' lock, so a 100,000-row report never holds up check-ins at the doors.
 Large results come in chunks of `CHUNK` rows, never as one list.
 """
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import AsyncIterator, NamedTuple
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -120,8 +122,9 @@ ORDER BY s.starts_at, s.session_id, l.id"""
 
 
 def _checkin(r: sqlite3.Row | tuple) -> CheckinRow:
-    return CheckinRow(r[0], r[1], from_db(r[2]), r[3], r[4], r[5], from_db(r[6]), r[7], r[8],
-                      bool(r[9]), bool(r[10]), bool(r[11]))
+    return CheckinRow(
+        r[0], r[1], from_db(r[2]), r[3], r[4], r[5], from_db(r[6]), r[7], r[8], bool(r[9]), bool(r[10]), bool(r[11])
+    )
 
 
 def checkin_rows(conn: Conn) -> AsyncIterator[list[CheckinRow]]:
@@ -183,15 +186,19 @@ def refused_rows(conn: Conn) -> AsyncIterator[list[RefusedRow]]:
 async def time_span(conn: Conn) -> tuple[datetime, datetime] | None:
     """Earliest and latest instant a report shows (log times and session starts),
     so the header can state the UTC offset(s) that apply."""
-    row = await _snapshot_one(conn, """SELECT MIN(lo), MAX(hi) FROM (
+    row = await _snapshot_one(
+        conn,
+        """SELECT MIN(lo), MAX(hi) FROM (
                                   SELECT MIN(at) AS lo, MAX(at) AS hi FROM attendance_log
-                                  UNION ALL SELECT MIN(starts_at), MAX(starts_at) FROM sessions)""")
+                                  UNION ALL SELECT MIN(starts_at), MAX(starts_at) FROM sessions)""",
+    )
     if row is None or row[0] is None:
         return None
     return from_db(row[0]), from_db(row[1])
 
 
 # ---------------------------------------------------------------- one session now
+
 
 @dataclass(frozen=True)
 class SessionCounts:
@@ -231,8 +238,12 @@ class RecentCheckin(NamedTuple):
 
 
 def recent_checkins(conn: Conn, session_id: str, limit: int = 5) -> list[RecentCheckin]:
-    rows = _all(conn, f"""SELECT l.at, l.attendee_id, a.name, l.method, l.override FROM attendance_log l
+    rows = _all(
+        conn,
+        f"""SELECT l.at, l.attendee_id, a.name, l.method, l.override FROM attendance_log l
                                JOIN attendees a ON a.attendee_id = l.attendee_id
                                WHERE l.session_id = ? AND l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}
-                               ORDER BY l.id DESC LIMIT ?""", (session_id, limit))
+                               ORDER BY l.id DESC LIMIT ?""",
+        (session_id, limit),
+    )
     return [RecentCheckin(from_db(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]

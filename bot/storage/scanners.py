@@ -1,4 +1,5 @@
 """Queries about door staff (scanners) and their sessions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,10 +19,10 @@ def get_scanner(conn: Conn, user_id: int) -> ScannerRow | None:
     row = _one(conn, "SELECT * FROM scanners WHERE user_id = ?", (user_id,))
     if row is None:
         return None
-    sessions = _all(conn, "SELECT session_id FROM scanner_sessions WHERE user_id = ? ORDER BY session_id",
-                          (user_id,))
-    return ScannerRow(row["user_id"], bool(row["all_sessions"]), row["current_session_id"],
-                      tuple(r[0] for r in sessions))
+    sessions = _all(conn, "SELECT session_id FROM scanner_sessions WHERE user_id = ? ORDER BY session_id", (user_id,))
+    return ScannerRow(
+        row["user_id"], bool(row["all_sessions"]), row["current_session_id"], tuple(r[0] for r in sessions)
+    )
 
 
 def scanner_ids(conn: Conn) -> list[int]:
@@ -39,8 +40,9 @@ def assign(conn: Conn, user_id: int, all_sessions: bool, session_ids: list[str],
         (user_id, int(all_sessions), now),
     )
     conn.execute("DELETE FROM scanner_sessions WHERE user_id = ?", (user_id,))
-    conn.executemany("INSERT INTO scanner_sessions (user_id, session_id) VALUES (?, ?)",
-                           [(user_id, s) for s in session_ids])
+    conn.executemany(
+        "INSERT INTO scanner_sessions (user_id, session_id) VALUES (?, ?)", [(user_id, s) for s in session_ids]
+    )
 
 
 def remove(conn: Conn, user_id: int) -> bool:
@@ -49,9 +51,12 @@ def remove(conn: Conn, user_id: int) -> bool:
 
 
 def may_scan(conn: Conn, user_id: int, session_id: str) -> bool:
-    row = _one(conn, """SELECT 1 FROM scanners s WHERE s.user_id = ? AND (s.all_sessions = 1 OR EXISTS (
-                                  SELECT 1 FROM scanner_sessions x WHERE x.user_id = s.user_id AND x.session_id = ?))""",
-                     (user_id, session_id))
+    row = _one(
+        conn,
+        """SELECT 1 FROM scanners s WHERE s.user_id = ? AND (s.all_sessions = 1 OR EXISTS (
+               SELECT 1 FROM scanner_sessions x WHERE x.user_id = s.user_id AND x.session_id = ?))""",
+        (user_id, session_id),
+    )
     return row is not None
 
 

@@ -1,4 +1,5 @@
 """Queries about onsite shortlinks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

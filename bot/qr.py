@@ -1,7 +1,9 @@
 """QR codes in and out: plain functions, bytes in and bytes out.
 
-* `qr_png` draws a print-ready QR code with caption lines under it (badges,
-  onsite shortlink posters).
+* `qr_png` draws a QR code with caption lines under it (the badge image a
+  user gets in the chat, onsite shortlink posters), in real fonts with
+  per-character fallback (`bot.fonts`). True-size print layouts are in
+  `bot.printables`.
 * `decode_qr` reads every QR code in a photo a scanner sent. It refuses
   hostile or broken files with `ImageRejected` before decoding anything.
 * `zip_bytes` packs several PNGs into one ZIP for organisers.
@@ -23,8 +25,10 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import qrcode
 import zxingcpp
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from pyzbar import pyzbar
+
+from bot.fonts import FallbackFont, wrap
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Telegram lets bots download files up to 20 MB; anything bigger is not a badge photo."""
@@ -118,61 +122,27 @@ def _render_matrix(matrix: list[list[bool]], box: int, border: int) -> Image.Ima
     return Image.fromarray(pixels, mode="L")
 
 
-def _caption_font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """Pillow's bundled font at a legible size (Pillow >= 10.1 with FreeType),
-    else its small bitmap font. Loaded per call: font objects are not shared
-    between threads."""
-    try:
-        return ImageFont.load_default(size=CAPTION_FONT_SIZE)
-    except (TypeError, ImportError, OSError):
-        return ImageFont.load_default()
+def _caption_font() -> FallbackFont:
+    """Real fonts with per-character fallback (`bot.fonts`), so names in any script print as
+    letters, not boxes. Raises `FontsMissing`, naming the packages, when the fonts are not installed."""
+    return FallbackFont(CAPTION_FONT_SIZE)
 
 
 def _add_caption(symbol: Image.Image, lines: list[str], margin: int) -> Image.Image:
     """Stack the wrapped caption lines under the symbol, on a white canvas."""
     font = _caption_font()
-    probe = ImageDraw.Draw(symbol)
     width = symbol.width
-    wrapped = [piece for line in lines for piece in _wrap(line, font, probe, width - 2 * margin)]
-    ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (11, 0)
-    line_height = int((ascent + descent) * 1.25)
+    wrapped = [piece for line in lines for piece in wrap(line, font, width - 2 * margin)]
+    line_height = int(font.line_height * 1.2)
     height = symbol.height + line_height * len(wrapped) + margin
     canvas = Image.new("L", (width, height), 255)
     canvas.paste(symbol, (0, 0))
     draw = ImageDraw.Draw(canvas)
     y = symbol.height
     for piece in wrapped:
-        draw.text((width // 2, y), piece, fill=0, font=font, anchor="ma")
+        font.draw(draw, (width // 2, y), piece, fill=0, anchor="ma")
         y += line_height
     return canvas
-
-
-def _wrap(text: str, font, draw: ImageDraw.ImageDraw, max_width: int) -> list[str]:
-    """Greedy word wrap by rendered width, so long session or attendee names
-    stay on the image; a single word too long for a line is split."""
-
-    def fits(candidate: str) -> bool:
-        return draw.textlength(candidate, font=font) <= max_width
-
-    pieces: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}" if current else word
-        if fits(candidate):
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while len(word) > 1 and not fits(word):
-            cut = len(word) - 1
-            while cut > 1 and not fits(word[:cut]):
-                cut -= 1
-            pieces.append(word[:cut])
-            word = word[cut:]
-        current = word
-    if current:
-        pieces.append(current)
-    return pieces
 
 
 # ---------------------------------------------------------------- decoding

@@ -1,0 +1,239 @@
+"""Print-ready badges and check-in posters: true size at 300 DPI, text in every script.
+
+* `badge_png`: a 4 × 3 inch name badge (the common badge-holder size) with the
+  event, the attendee's name, their id and their badge QR code.
+* `badges_pdf`: badges six to an A4 page (2 × 3 at true size) with cut marks,
+  for an office printer and a guillotine.
+* `poster_png`: an A4 poster with a session's onsite check-in QR code.
+* `badge_pngs`, `poster_pngs`: the same for whole batches, over worker processes.
+
+Images are 8-bit grayscale: black prints as pure black toner, and the DPI is
+stored in each PNG so that print dialogs default to true size. QR modules are
+whole pixels (`bot.qr`'s matrix rendering, no resampling), with the 4-module
+quiet zone the standard asks for. Text goes through `bot.fonts`, so names in
+Greek, Cyrillic or Chinese print as letters, never boxes.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from PIL import Image, ImageDraw
+
+from bot.fonts import fit_lines
+from bot.qr import PARALLEL_FROM, _render_matrix, build_qr
+
+DPI = 300
+QUIET_ZONE = 4
+"""Modules of white around a QR code; fewer makes phone cameras miss it next to other print."""
+
+BADGE_SIZE = (4 * DPI, 3 * DPI)
+PAGE_SIZE = (2480, 3508)
+"""A4 (210 × 297 mm) at 300 DPI."""
+BADGES_ACROSS, BADGES_DOWN = 2, 3
+
+SCAN_HINT = "Scan with your phone camera to check in"
+
+BLACK, DARK_GREY, WHITE = 0, 70, 255
+
+
+# ---------------------------------------------------------------- badges
+
+
+def badge_png(token: str, name: str, attendee_id: str, event_name: str) -> bytes:
+    """PNG of a 4 × 3 inch badge at 300 DPI (1200 × 900 px, DPI stored in the file)."""
+    return _png(_badge_image(token, name, attendee_id, event_name))
+
+
+def _badge_image(token: str, name: str, attendee_id: str, event_name: str) -> Image.Image:
+    """Event in a black band at the top, the name as large as fits in at most two lines
+    across the whole width (readable across a room), then the QR code filling the lower
+    right corner (modules ≥ 1.2 mm, enough for door staff's phones from a step away)
+    with the attendee id beside it."""
+    width, height = BADGE_SIZE
+    margin = 45  # 3.8 mm: survives an imprecise cut
+    badge = Image.new("L", BADGE_SIZE, WHITE)
+    draw = ImageDraw.Draw(badge)
+
+    band = 120
+    draw.rectangle((0, 0, width, band), fill=BLACK)
+    font, lines = fit_lines(event_name, width - 2 * margin, 1, largest=56, smallest=30, bold=True)
+    font.draw(draw, (width // 2, band // 2), lines[0], fill=WHITE, anchor="mm")
+
+    # Name: up to 100 px (cap height 6 mm), centred in the space under the band.
+    name_top, name_bottom = band + 20, 380
+    font, lines = fit_lines(name, width - 2 * margin, 2, largest=100, smallest=40, bold=True)
+    pitch = int(font.size * 1.15)
+    y = (name_top + name_bottom) / 2 - pitch * (len(lines) - 1) / 2
+    for line in lines:
+        font.draw(draw, (width // 2, y), line, fill=BLACK, anchor="mm")
+        y += pitch
+
+    # QR code flush with the bottom right corner: its own quiet zone is the margin there.
+    matrix = build_qr(token).get_matrix()
+    box = (height - name_bottom) // (len(matrix) + 2 * QUIET_ZONE)
+    symbol = _render_matrix(matrix, box, QUIET_ZONE)
+    left = width - symbol.width
+    top = height - symbol.height
+    badge.paste(symbol, (left, top))
+
+    # Attendee id level with the top of the code, the hint level with its bottom.
+    text_width = left - 2 * margin  # text stays out of the quiet zone
+    font, lines = fit_lines(attendee_id, text_width, 1, largest=64, smallest=30)
+    font.draw(draw, (margin, top + QUIET_ZONE * box), lines[0], fill=BLACK, anchor="lm")
+    font, lines = fit_lines("Show this code at the door", text_width, 2, largest=34, smallest=24)
+    y = height - QUIET_ZONE * box - int(font.size * 1.25) * (len(lines) - 1)
+    for line in lines:
+        font.draw(draw, (margin, y), line, fill=DARK_GREY, anchor="ld")
+        y += int(font.size * 1.25)
+    return badge
+
+
+def badge_pngs(jobs: Sequence[tuple[str, str, str, str]], parallel: bool | None = None) -> list[bytes]:
+    """`badge_png` for many (token, name, attendee id, event name) jobs, in order."""
+    return _batch(_badge_job, jobs, parallel)
+
+
+def _badge_job(job: tuple[str, str, str, str]) -> bytes:
+    return badge_png(*job)
+
+
+def badges_pdf(badges: Sequence[tuple[str, str, str]], event_name: str, parallel: bool | None = None) -> bytes:
+    """A4 PDF of (token, name, attendee id) badges, six a page at true size, with cut marks.
+
+    Pages are bilevel images (CCITT G4 inside the PDF): lossless, so QR modules
+    stay crisp where JPEG would blur them, and a few hundred KB a page. The
+    footer asks for printing at 100 %: "fit to page" would shrink the badges.
+    """
+    pngs = badge_pngs([(token, name, attendee_id, event_name) for token, name, attendee_id in badges], parallel)
+    per_page = BADGES_ACROSS * BADGES_DOWN
+    chunks = [pngs[start : start + per_page] for start in range(0, len(pngs), per_page)] or [[]]
+    pages = [_sheet(chunk, number, len(chunks), event_name) for number, chunk in enumerate(chunks, 1)]
+    out = io.BytesIO()
+    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=DPI, title=event_name)
+    return out.getvalue()
+
+
+def _sheet(pngs: Sequence[bytes], number: int, count: int, event_name: str) -> Image.Image:
+    """One page: badges edge to edge in a centred grid, so one cut separates two badges,
+    and cut marks at every badge corner (outside the grid: ticks in the margin; inside:
+    small crosses that the cut goes through)."""
+    page = Image.new("L", PAGE_SIZE, WHITE)
+    draw = ImageDraw.Draw(page)
+    badge_width, badge_height = BADGE_SIZE
+    left = (PAGE_SIZE[0] - BADGES_ACROSS * badge_width) // 2
+    top = (PAGE_SIZE[1] - BADGES_DOWN * badge_height) // 2
+    for index, png in enumerate(pngs):
+        row, column = divmod(index, BADGES_ACROSS)
+        page.paste(Image.open(io.BytesIO(png)), (left + column * badge_width, top + row * badge_height))
+
+    xs = [left + column * badge_width for column in range(BADGES_ACROSS + 1)]
+    ys = [top + row * badge_height for row in range(BADGES_DOWN + 1)]
+    right, bottom = xs[-1], ys[-1]
+    gap, tick, arm = 10, 70, 22
+    for x in xs:
+        draw.line((x, top - gap - tick, x, top - gap), fill=BLACK, width=2)
+        draw.line((x, bottom + gap, x, bottom + gap + tick), fill=BLACK, width=2)
+    for y in ys:
+        draw.line((max(0, left - gap - tick), y, left - gap, y), fill=BLACK, width=2)
+        draw.line((right + gap, y, min(PAGE_SIZE[0], right + gap + tick), y), fill=BLACK, width=2)
+    for x in xs[1:-1]:
+        for y in ys:
+            draw.line((x, y - arm, x, y + arm), fill=BLACK, width=2)
+    for y in ys[1:-1]:
+        for x in xs:
+            draw.line((x - arm, y, x + arm, y), fill=BLACK, width=2)
+
+    footer = f"{event_name} · badges, page {number} of {count} · print at 100 % (actual size), cut along the marks"
+    font, lines = fit_lines(footer, PAGE_SIZE[0] - 2 * 150, 1, largest=32, smallest=20)
+    font.draw(draw, (PAGE_SIZE[0] // 2, bottom + gap + tick + 60), lines[0], fill=DARK_GREY, anchor="ma")
+    return page.point(lambda value: 0 if value < 128 else 255).convert("1", dither=Image.Dither.NONE)
+
+
+# ---------------------------------------------------------------- posters
+
+
+def poster_png(link: str, title: str, room: str, time_window: str, event_name: str) -> bytes:
+    """PNG of an A4 check-in poster at 300 DPI (2480 × 3508 px, DPI stored in the file)."""
+    return _png(_poster_image(link, title, room, time_window, event_name))
+
+
+def _poster_image(link: str, title: str, room: str, time_window: str, event_name: str) -> Image.Image:
+    """Text stacked from the top (event, session title, room, time), the scan instruction
+    at the bottom, and the QR code as large as the space between allows: at A4 it is
+    ~15 cm across, readable from a few metres down a corridor."""
+    width, height = PAGE_SIZE
+    margin = 170  # 14 mm: outside every office printer's unprintable border
+    text_width = width - 2 * margin
+    poster = Image.new("L", PAGE_SIZE, WHITE)
+    draw = ImageDraw.Draw(poster)
+
+    y = margin
+    blocks = [
+        (event_name, 2, 90, 56, False, DARK_GREY, 70),
+        (title, 3, 170, 84, True, BLACK, 90),
+        (room, 1, 120, 64, True, BLACK, 20),
+        (time_window, 1, 110, 60, False, BLACK, 0),
+    ]
+    for text, max_lines, largest, smallest, bold, fill, gap_after in blocks:
+        if not text.strip():
+            continue
+        font, lines = fit_lines(text, text_width, max_lines, largest, smallest, bold)
+        pitch = int(font.size * 1.2)
+        for line in lines:
+            font.draw(draw, (width // 2, y), line, fill=fill, anchor="ma")
+            y += pitch
+        y += gap_after
+
+    font, lines = fit_lines(SCAN_HINT, text_width, 1, largest=110, smallest=60, bold=True)
+    pitch = int(font.size * 1.2)
+    hint_top = height - margin - pitch * len(lines)
+    for number, line in enumerate(lines):
+        font.draw(draw, (width // 2, hint_top + number * pitch), line, fill=BLACK, anchor="ma")
+
+    matrix = build_qr(link).get_matrix()
+    modules = len(matrix) + 2 * QUIET_ZONE
+    box = min(text_width // modules, (hint_top - y) // modules)
+    symbol = _render_matrix(matrix, box, QUIET_ZONE)
+    poster.paste(symbol, ((width - symbol.width) // 2, y + (hint_top - y - symbol.height) // 2))
+    return poster
+
+
+def poster_pngs(jobs: Sequence[tuple[str, str, str, str, str]], parallel: bool | None = None) -> list[bytes]:
+    """`poster_png` for many (link, title, room, time window, event name) jobs, in order."""
+    return _batch(_poster_job, jobs, parallel)
+
+
+def _poster_job(job: tuple[str, str, str, str, str]) -> bytes:
+    return poster_png(*job)
+
+
+# ---------------------------------------------------------------- shared
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    # Large flat areas: fast zlib compression is nearly as small as optimize=True, many times faster.
+    image.save(out, format="PNG", dpi=(DPI, DPI), compress_level=1)
+    return out.getvalue()
+
+
+def _batch(job: Callable[[tuple], bytes], jobs: Sequence[tuple], parallel: bool | None) -> list[bytes]:
+    """Run `job` over `jobs`, in order, over worker processes when the batch is large.
+
+    As in `bot.qr.qr_pngs`: rendering is CPU-bound Python (QR mask selection,
+    text layout), so one process uses one core. Spawned, not forked: the bot's
+    process has threads, and forking a threaded process can deadlock the child.
+    """
+    if parallel is None:
+        parallel = len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    if not parallel:
+        return [job(item) for item in jobs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        chunk = max(1, len(jobs) // (4 * (os.cpu_count() or 1)))
+        return list(pool.map(job, jobs, chunksize=chunk))

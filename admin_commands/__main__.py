@@ -1,6 +1,6 @@
 """`python -m admin_commands ...`: the organiser's command line, for work at a desk.
 
-Each subcommand calls the same operation as the matching admin bot command,
+Each subcommand calls the same service function as the matching admin bot command,
 against the database in DATABASE_PATH (safe while the bot runs: SQLite WAL,
 and every write waits for the write lock).
 """
@@ -14,11 +14,13 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from admin_commands import operations
-from admin_commands.operations import OperationError
+from admin_commands import cli_texts
+from admin_commands.cli_texts import CLI
 from bot import texts
 from bot.config import ConfigError, load_settings
+from bot.services import access, backup, badges, imports, people, pins, reports, scanners, shortlinks
 from bot.services.context import AppContext, BotUsernameUnknown, build_context
+from bot.services.errors import OrganiserError
 from bot.storage.db import Database
 
 COMMANDS = {}
@@ -35,7 +37,7 @@ def command(name: str, help_text: str):
 def _write_or_print(data: bytes, path: str | None, what: str) -> None:
     if path:
         Path(path).write_bytes(data)
-        print(f"Wrote {what} to {path}")
+        print(cli_texts.wrote(what, path))
     else:
         sys.stdout.write(data.decode("utf-8-sig"))
 
@@ -46,10 +48,10 @@ async def cmd_import(ctx: AppContext, args) -> int:
     for name in args.files:
         path = Path(name)
         if not path.is_file():
-            print(f"{name}: no such file", file=sys.stderr)
+            print(cli_texts.no_such_file(name), file=sys.stderr)
             return 1
         files.append((path.name, path.read_bytes()))
-    reports = await operations.import_files(ctx, files)
+    reports = await imports.import_files(ctx, files)
     for report in reports:
         print(texts.import_report(report))
     return 0 if all(r.ok for r in reports) else 1
@@ -57,133 +59,136 @@ async def cmd_import(ctx: AppContext, args) -> int:
 
 @command("pins", "list every session's IN and OUT PIN")
 async def cmd_pins(ctx: AppContext, args) -> int:
-    print(texts.pins_table(await operations.list_pins(ctx)))
+    print(texts.pins_table(await pins.list_pins(ctx), CLI))
     return 0
 
 
 @command("genpins", "generate PINs: 'new' (sessions without) or 'all' (regenerate, needs --yes)")
 async def cmd_genpins(ctx: AppContext, args) -> int:
     if args.which == "all" and not args.yes:
-        print(texts.GENPINS_CONFIRM + " Run again with --yes to confirm.", file=sys.stderr)
+        print(cli_texts.GENPINS_CONFIRM, file=sys.stderr)
         return 1
-    print(texts.genpins_done(await operations.generate_pins(ctx, args.which)))
+    print(texts.genpins_done(await pins.generate_pins(ctx, args.which), CLI))
     return 0
 
 
 @command("setpin", "set a session's IN PIN and optionally its OUT PIN")
 async def cmd_setpin(ctx: AppContext, args) -> int:
-    print(texts.setpin_done(await operations.set_pin(ctx, args.session, args.pin_in, args.pin_out)))
+    print(texts.setpin_done(await pins.set_pin(ctx, args.session, args.pin_in, args.pin_out)))
     return 0
 
 
 @command("invites", "CSV of every attendee's personal invite link")
 async def cmd_invites(ctx: AppContext, args) -> int:
-    _write_or_print(await operations.invites_csv(ctx), args.output, "invite links")
+    _write_or_print(await people.invites_csv(ctx), args.output, cli_texts.INVITE_LINKS)
     return 0
 
 
 @command("unlink", "detach an attendee's Telegram account so their invite works again")
 async def cmd_unlink(ctx: AppContext, args) -> int:
-    print(f"{await operations.unlink(ctx, args.attendee)} is unlinked.")
+    print(cli_texts.unlinked(await people.unlink(ctx, args.attendee)))
     return 0
 
 
 @command("scanner", "make someone a door scanner: WHO all | off | SESSION [SESSION ...]")
 async def cmd_scanner(ctx: AppContext, args) -> int:
-    line = await operations.assign_scanner(ctx, args.who, args.sessions)
+    line = await scanners.assign_scanner(ctx, args.who, args.sessions)
     print(texts.scanner_removed(args.who) if line is None else texts.scanner_line(line))
     return 0
 
 
 @command("scanners", "list door scanners and their sessions")
 async def cmd_scanners(ctx: AppContext, args) -> int:
-    print(texts.scanners_list(await operations.list_scanners(ctx)))
+    print(texts.scanners_list(await scanners.list_scanners(ctx), CLI))
     return 0
 
 
 @command("access", "access control for a session: SESSION on|off")
 async def cmd_access(ctx: AppContext, args) -> int:
-    print(texts.access_set(await operations.set_access(ctx, args.session, args.state)))
+    print(texts.access_set(await access.set_access(ctx, args.session, args.state)))
     return 0
 
 
 @command("acl", "who access control admits: include (registered or targeted) | exclude (registered only)")
 async def cmd_acl(ctx: AppContext, args) -> int:
-    print(texts.acl_set(await operations.set_acl_mode(ctx, args.mode)))
+    print(texts.acl_set(await access.set_acl_mode(ctx, args.mode)))
     return 0
 
 
 @command("capacity", "a session's capacity: SESSION NUMBER|none")
 async def cmd_capacity(ctx: AppContext, args) -> int:
-    print(texts.capacity_set(await operations.set_capacity(ctx, args.session, args.value)))
+    print(texts.capacity_set(await access.set_capacity(ctx, args.session, args.value)))
     return 0
 
 
 @command("badge-token", "print an attendee's badge code (what their badge QR encodes)")
 async def cmd_badge_token(ctx: AppContext, args) -> int:
-    print((await operations.badge_for(ctx, args.attendee)).token)
+    print((await badges.badge_for(ctx, args.attendee)).token)
     return 0
 
 
 @command("reissue-badge", "revoke an attendee's badge and print the new code")
 async def cmd_reissue_badge(ctx: AppContext, args) -> int:
-    print(texts.badge_reissued(await operations.reissue_badge(ctx, args.attendee)))
+    print(texts.badge_reissued(await badges.reissue_badge(ctx, args.attendee)))
     return 0
 
 
 @command("badges", "ZIP of print-ready badge PNGs for every attendee")
 async def cmd_badges(ctx: AppContext, args) -> int:
-    data, count = await operations.badges_zip(ctx)
+    data, count = await badges.badges_zip(ctx)
     Path(args.output).write_bytes(data)
-    print(f"Wrote {count} badge(s) to {args.output}")
+    print(cli_texts.wrote_badges(count, args.output))
     return 0
 
 
 @command("shortlink", "create/update a shortlink: CODE SESSION [POPUP...], or CODE off")
 async def cmd_shortlink(ctx: AppContext, args) -> int:
     if args.rest == ["off"]:
-        await operations.remove_shortlink(ctx, args.code)
-        print(f"Shortlink {args.code} removed.")
+        await shortlinks.remove_shortlink(ctx, args.code)
+        print(cli_texts.shortlink_removed(args.code))
         return 0
     if not args.rest:
-        print(texts.SHORTLINK_USAGE, file=sys.stderr)
+        print(CLI.shortlink_usage, file=sys.stderr)
         return 1
-    print(texts.shortlink_saved(await operations.set_shortlink(ctx, args.code, args.rest[0], " ".join(args.rest[1:]))))
+    line = await shortlinks.set_shortlink(ctx, args.code, args.rest[0], " ".join(args.rest[1:]))
+    print(texts.shortlink_saved(line, CLI))
     return 0
 
 
 @command("shortlinks", "list shortlinks with their deep links")
 async def cmd_shortlinks(ctx: AppContext, args) -> int:
-    print(texts.shortlinks_list(await operations.list_shortlinks(ctx)))
+    print(texts.shortlinks_list(await shortlinks.list_shortlinks(ctx), CLI))
     return 0
 
 
 @command("shortlink-qr", "ZIP of print-ready shortlink QR PNGs (all, or the codes given)")
 async def cmd_shortlink_qr(ctx: AppContext, args) -> int:
-    data, count = await operations.shortlink_qr_zip(ctx, args.codes or None)
+    data, count = await shortlinks.shortlink_qr_zip(ctx, args.codes or None)
     Path(args.output).write_bytes(data)
-    print(f"Wrote {count} shortlink QR code(s) to {args.output}")
+    print(cli_texts.wrote_shortlink_qr(count, args.output))
     return 0
 
 
 @command("backup", "copy the database to FILE with SQLite's online backup (safe while the bot runs)")
 async def cmd_backup(ctx: AppContext, args) -> int:
-    pages = await operations.backup(ctx, args.file)
-    print(f"Backed up {pages} page(s) to {args.file}")
+    pages = await backup.backup(ctx, args.file)
+    print(cli_texts.backed_up(pages, args.file))
     return 0
 
 
 @command("report", "write the check-in or check-out report (XLSX, or CSV with --csv)")
 async def cmd_report(ctx: AppContext, args) -> int:
-    from admin_commands.reports import write_report
-
-    report = await write_report(ctx, args.kind, args.csv, args.output)
-    print(f"Wrote {report.path or args.output} ({report.rows} row(s))")
+    report = await reports.build_report(ctx, args.kind, "csv" if args.csv else "xlsx")
+    target = Path(args.output)
+    if target.is_dir():  # a directory gets the report's own file name
+        target = target / report.filename
+    target.write_bytes(report.data)
+    print(cli_texts.wrote_report(target, report.rows))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m admin_commands", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=cli_texts.PROGRAM, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -234,11 +239,11 @@ async def run(argv: list[str]) -> int:
         handler = COMMANDS[args.command][0]
         try:
             return await handler(ctx, args)
-        except OperationError as refusal:
-            print(str(refusal), file=sys.stderr)
+        except OrganiserError as refusal:
+            print(texts.problem_text(refusal, CLI), file=sys.stderr)
             return 1
         except BotUsernameUnknown:
-            print("The bot's @username is not known yet: start the bot once, or set BOT_USERNAME.", file=sys.stderr)
+            print(texts.BOT_USERNAME_UNKNOWN, file=sys.stderr)
             return 1
     finally:
         await db.close()
@@ -249,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         sys.exit(asyncio.run(run(sys.argv[1:] if argv is None else argv)))
     except ConfigError as exc:
-        print(f"Cannot start: {exc}", file=sys.stderr)
+        print(cli_texts.cannot_start(exc), file=sys.stderr)
         sys.exit(2)
 
 

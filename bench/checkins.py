@@ -25,7 +25,7 @@ async def burst_rate(synchronous: str) -> float:
         h = BotHarness(Path(tmp))
         await h.start()
         if synchronous != "FULL":
-            await h.db.conn.execute(f"PRAGMA synchronous={synchronous}")
+            await h.db.write(lambda conn: conn.execute(f"PRAGMA synchronous={synchronous}"))
         await h.send_document(ORGANISER, SESSIONS_CSV.encode(), "s.csv")
         payloads = [h._message(User(100_000 + i, f"U{i}"), text="KEY1IN") for i in range(BURST)]
         start = time.perf_counter()

@@ -7,7 +7,7 @@ allocated outside Python objects. A "baseline" child that only imports and
 opens the database shows what the interpreter costs before any report.
 
 The write-only and normal-mode runs go through the same code path
-(`admin_commands.reports.build_report`); the normal-mode child swaps in a
+(`bot.services.reports.build_report`); the normal-mode child swaps in a
 workbook built with openpyxl's default mode, so only the workbook mode differs.
 
     python -m bench.reports            # table of figures
@@ -114,7 +114,7 @@ def _normal_mode_xlsx(sheets) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from bot.tabular import escape_cell
+    from bot.report_files import escape_cell
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -145,9 +145,9 @@ async def _longest_stall(stop: asyncio.Event, tick: float = 0.01) -> float:
 
 
 async def _child(variant: str, db_path: str) -> dict:
-    from admin_commands import reports
-    from bot import reports as files
+    from bot import report_files
     from bot.config import load_settings
+    from bot.services import reports
     from bot.services.context import AppContext
     from bot.storage.db import Database
 
@@ -157,7 +157,7 @@ async def _child(variant: str, db_path: str) -> dict:
     result = {"rows": 0, "bytes": 0, "seconds": 0.0, "cpu_seconds": 0.0, "stall_ms": 0.0, "ready_mb": _peak_mb()}
     if variant != "baseline":
         if variant == "xlsx-normal":
-            files.xlsx_bytes = _normal_mode_xlsx
+            report_files.xlsx_bytes = _normal_mode_xlsx
         kind = "checkouts" if variant.startswith("checkouts") else "checkins"
         stop = asyncio.Event()
         watcher = asyncio.create_task(_longest_stall(stop))

@@ -7,8 +7,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from admin_commands import operations
 from bot.config import load_settings
+from bot.services import shortlinks
 from bot.services.context import build_context
 from bot.storage.db import Database
 
@@ -25,13 +25,13 @@ async def _measure() -> tuple[float, int]:
         sessions = "session_id,title,starts_at,ends_at\n" + "".join(
             f"S{i},Session number {i},2026-05-14 09:00,2026-05-14 10:00\n" for i in range(COUNT)
         )
-        await operations.import_file(ctx, sessions.encode(), "s.csv")
+        await shortlinks.import_file(ctx, sessions.encode(), "s.csv")
         for i in range(COUNT):
-            await operations.set_shortlink(ctx, f"SL{i:03d}", f"S{i}")
+            await shortlinks.set_shortlink(ctx, f"SL{i:03d}", f"S{i}")
         timings = {}
         for parallel in (True, False):
             start = time.perf_counter()
-            data, _count = await operations.shortlink_qr_zip(ctx, parallel=parallel)
+            data, _count = await shortlinks.shortlink_qr_zip(ctx, parallel=parallel)
             timings[parallel] = time.perf_counter() - start
         await db.close()
         return timings[True], timings[False], len(data)

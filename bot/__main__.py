@@ -9,8 +9,9 @@ import sys
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.app import build_application, publish_commands
+from bot.app import build_application
 from bot.config import ConfigError, Settings, load_settings
+from bot.handlers.menus import publish_commands
 from bot.runner import UpdateProcessor, poll
 from bot.services import scanning
 from bot.services.context import build_context, remember_bot_username

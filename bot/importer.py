@@ -4,7 +4,7 @@ The kind of file is recognised from its header row; unknown columns are
 ignored. Every problem is reported with its spreadsheet row number (the header
 is row 1) and the caller imports nothing from a file that has any problem.
 This module only reads and checks; writing happens in one transaction in
-`admin_commands.operations.import_file`.
+`bot.services.imports.import_file`.
 """
 
 from __future__ import annotations

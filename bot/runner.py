@@ -30,7 +30,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.services.context import AppContext
-from bot.storage import repo
+from bot.storage import inbox
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25
@@ -49,8 +49,8 @@ def _lane_key(payload: dict) -> int:
 
 def _store(conn, updates: list[tuple[int, str]], now) -> set[int]:
     """Store a batch; return the ids among it that still need handling."""
-    repo.store_updates(conn, updates, now)
-    return repo.unfinished_among(conn, [update_id for update_id, _ in updates])
+    inbox.store_updates(conn, updates, now)
+    return inbox.unfinished_among(conn, [update_id for update_id, _ in updates])
 
 
 class UpdateProcessor:
@@ -70,14 +70,14 @@ class UpdateProcessor:
         """Store a batch durably (one transaction), then schedule each update."""
         if not payloads:
             return
-        pending = await self.ctx.db.run(_store, [(p["update_id"], json.dumps(p)) for p in payloads], self.ctx.clock())
+        pending = await self.ctx.db.write(_store, [(p["update_id"], json.dumps(p)) for p in payloads], self.ctx.clock())
         for payload in payloads:
             if payload["update_id"] in pending:  # a redelivered, finished update is not handled again
                 self._schedule(payload)
 
     async def resume_pending(self) -> int:
         """Schedule stored updates that were received but not finished (after a crash)."""
-        pending = await self.ctx.db.read(repo.pending_updates)
+        pending = await self.ctx.db.read(inbox.pending_updates)
         for _, payload in pending:
             self._schedule(json.loads(payload))
         if pending:
@@ -123,7 +123,7 @@ class UpdateProcessor:
     async def _flush_finished(self) -> None:
         while self._finished:
             batch, self._finished = self._finished, []
-            await self.ctx.db.run(repo.mark_updates_done, batch, self.ctx.clock())
+            await self.ctx.db.write(inbox.mark_updates_done, batch, self.ctx.clock())
 
     async def drain(self) -> None:
         """Wait until every scheduled update has been processed."""

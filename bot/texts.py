@@ -1,16 +1,63 @@
-"""Every sentence the bot says, in one place (plain text, no markup), so the
-wording stays consistent and can be translated later."""
+"""Every sentence the bot says in the chat (plain text, no markup), so the
+wording stays consistent and can be translated later.
+
+Reason codes are enums, and the wording for them is keyed by them (`PIN_REPLIES`,
+`SCAN_HEADS`, `SCAN_REFUSALS`, `PROBLEMS`); tests fail when a code has no
+wording. Sentences that name a command take a `Syntax`: the chat's (`CHAT`)
+or the command line's (in the command line's own catalogue), so each front end
+speaks its own syntax. Import row errors are worded in `bot.importer`, next to
+the checks that find them: they describe the file, the same on both front ends.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.rules import Direction, Reason
+from bot.domain.rules import ActionRefusal, Direction, Reason
 from bot.domain.times import format_local
+from bot.services.errors import OrganiserError, Problem
 
 if TYPE_CHECKING:
-    from admin_commands.reports import AttendeeLookup, AttendeeSummary, Report, SessionSummary
+    from bot.services.reports import AttendeeLookup, AttendeeSummary, Report, SessionSummary
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """How a front end names its commands, for sentences that tell the organiser what to type next."""
+
+    pins: str
+    genpins_new: str
+    genpins_all: str
+    shortlinks: str
+    shortlinkqr: str
+    import_files: str
+    access_usage: str
+    acl_usage: str
+    capacity_usage: str
+    scanner_usage: str
+    shortlink_usage: str
+    attendee: str
+
+
+CHAT = Syntax(
+    pins="/pins",
+    genpins_new="/genpins new",
+    genpins_all="/genpins all",
+    shortlinks="/shortlinks",
+    shortlinkqr="/shortlinkqr",
+    import_files="Send a sessions file (CSV or XLSX) to import the agenda.",
+    access_usage="Usage: /access <session> on|off",
+    acl_usage="Usage: /acl include (registered or targeted attendees) or /acl exclude (registered attendees only).",
+    capacity_usage="Usage: /capacity <session> <number|none>",
+    scanner_usage="Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]",
+    shortlink_usage=(
+        "Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
+        "e.g. /shortlink SL001 S12 Welcome to the workshop!"
+    ),
+    attendee="/attendee",
+)
 
 # ---------------------------------------------------------------- general
 
@@ -37,7 +84,6 @@ NOT_UNDERSTOOD = (
     "e.g. K7PX3M). /help shows everything I can do."
 )
 UNSUPPORTED_MESSAGE = "I can only read text messages here. Send the session PIN to check in or out, or /help."
-GROUP_CHAT = "Please talk to me in a private chat."
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side while answering you. If you sent a PIN, "
     "/myattendance shows whether it was recorded; otherwise please try again in a moment."
@@ -97,41 +143,43 @@ def session_label(session) -> str:
 # ---------------------------------------------------------------- attendance by PIN
 
 
+PIN_REPLIES = {
+    Reason.OK: "✅ Checked in to {session} at {when}. Send the OUT PIN when you leave.",
+    Reason.CHECKED_OUT_WITHOUT_CHECK_IN: (
+        "👋 Checked out of {session} at {when}. I had no check-in for you there; it is noted for the organisers. "
+        "Next time send the IN PIN when you arrive."
+    ),
+    Reason.TOO_MANY_ATTEMPTS: "⏳ Too many wrong PINs. PIN entry is paused until {locked_until}; try again then.",
+    Reason.UNKNOWN_PIN: "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again.",
+    Reason.NOT_REGISTERED: (
+        "⛔ {session} is only open to registered participants, and you are not on its list. "
+        "Please ask the staff at the door."
+    ),
+    Reason.SESSION_FULL: "⛔ {session} is full. Please ask the staff at the door.",
+    Reason.ALREADY_CHECKED_IN: (
+        "You are already checked in to {session} (since {earlier}). Send the OUT PIN when you leave."
+    ),
+    Reason.ALREADY_CHECKED_OUT: "You already checked out of {session} at {earlier}.",
+    Reason.SCANNER_NOT_PERMITTED: "⛔ That scanner may not check people in to {session}.",
+    Reason.INVALID_CODE: "❌ That code is not valid for this event.",
+    Reason.REVOKED: "❌ That badge was replaced by a newer one.",
+}
+CHECKED_OUT = "👋 Checked out of {session} at {when}. Thanks for coming!"
+
+
 def pin_reply(result, tz: ZoneInfo) -> str:
-    verdict, session = result.verdict, result.session
-    reason = verdict.reason
-    when = format_local(result.at, tz, with_date=False)
-    if reason is Reason.OK and result.direction is Direction.IN:
-        return f"✅ Checked in to {session_label(session)} at {when}. Send the OUT PIN when you leave."
-    if reason is Reason.OK:
-        return f"👋 Checked out of {session_label(session)} at {when}. Thanks for coming!"
-    if reason is Reason.CHECKED_OUT_WITHOUT_CHECK_IN:
-        return (
-            f"👋 Checked out of {session_label(session)} at {when}. I had no check-in for you there; "
-            "it is noted for the organisers. Next time send the IN PIN when you arrive."
-        )
-    if reason is Reason.TOO_MANY_ATTEMPTS:
-        return (
-            f"⏳ Too many wrong PINs. PIN entry is paused until {format_local(verdict.locked_until, tz, False)}; "
-            "try again then."
-        )
-    if reason is Reason.UNKNOWN_PIN:
-        return "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again."
-    if reason is Reason.NOT_REGISTERED:
-        return (
-            f"⛔ {session_label(session)} is only open to registered participants, and you are not on its "
-            "list. Please ask the staff at the door."
-        )
-    if reason is Reason.SESSION_FULL:
-        return f"⛔ {session_label(session)} is full. Please ask the staff at the door."
-    if reason is Reason.ALREADY_CHECKED_IN:
-        return (
-            f"You are already checked in to {session_label(session)} (since "
-            f"{format_local(verdict.earlier_at, tz, False)}). Send the OUT PIN when you leave."
-        )
-    if reason is Reason.ALREADY_CHECKED_OUT:
-        return f"You already checked out of {session_label(session)} at {format_local(verdict.earlier_at, tz, False)}."
-    return f"Not recorded ({reason})."
+    """The attendee's answer to a PIN (and to a refused shortlink)."""
+    verdict = result.verdict
+    if verdict.reason is Reason.OK and result.direction is Direction.OUT:
+        template = CHECKED_OUT
+    else:
+        template = PIN_REPLIES[verdict.reason]
+    return template.format(
+        session=session_label(result.session) if result.session else "",
+        when=format_local(result.at, tz, with_date=False),
+        locked_until=format_local(verdict.locked_until, tz, False) if verdict.locked_until else "",
+        earlier=format_local(verdict.earlier_at, tz, False) if verdict.earlier_at else "earlier",
+    )
 
 
 def my_attendance(entries, tz: ZoneInfo) -> str:
@@ -159,28 +207,30 @@ def import_report(report) -> str:
     return "\n".join(lines)
 
 
-def pins_table(lines) -> str:
+def pins_table(lines, syntax: Syntax = CHAT) -> str:
     if not lines:
-        return "There are no sessions yet. Send a sessions file (CSV or XLSX) to import the agenda."
+        return "There are no sessions yet. " + syntax.import_files
     out = ["PINs (session: IN / OUT):"]
     for line in lines:
         out.append(f"• {line.session.session_id} {line.session.title}: {line.pin_in or '—'} / {line.pin_out or '—'}")
     if any(line.pin_in is None or line.pin_out is None for line in lines):
-        out.append("Sessions without PINs: /genpins new")
+        out.append(f"Sessions without PINs: {syntax.genpins_new}")
     return "\n".join(out)
 
 
 GENPINS_USAGE = "Usage: /genpins new (sessions without PINs) or /genpins all (regenerate every PIN)."
 GENPINS_CONFIRM = "Regenerate the PINs of every session? PINs already shown on slides or signs will stop working."
 GENPINS_CANCELLED = "Cancelled: the PINs are unchanged."
+YES_REGENERATE_ALL = "Yes, regenerate all"
+CANCEL = "Cancel"
 SETPIN_USAGE = "Usage: /setpin <session> <IN PIN> [<OUT PIN>], e.g. /setpin S12 AB12CD EF34GH"
 
 
-def genpins_done(count: int) -> str:
+def genpins_done(count: int, syntax: Syntax = CHAT) -> str:
     return (
-        f"New PINs for {count} session(s). /pins lists them."
+        f"New PINs for {count} session(s). {syntax.pins} lists them."
         if count
-        else "Every session already has PINs. /genpins all regenerates them."
+        else f"Every session already has PINs. {syntax.genpins_all} regenerates them."
     )
 
 
@@ -197,6 +247,7 @@ NOT_A_SCANNER = "You are not a door scanner for this event. If you should be, as
 PHOTO_NOT_EXPECTED = (
     "I can't use photos here. To check in, send the session PIN, or show your badge (/badge) to the staff at the door."
 )
+PHOTO_TOO_LARGE = "This file is larger than 20 MB."
 CHOOSE_SESSION_FIRST = "Choose the session you are scanning for first: /scan"
 NO_SESSIONS_TO_SCAN = "There are no sessions you may scan for yet. Ask an organiser."
 PICK_SESSION = "Which session are you scanning for? (running now first)"
@@ -206,14 +257,17 @@ NO_CODE_FOUND = (
     "file (📎 → File) so Telegram doesn't compress it, or type the badge code or attendee id."
 )
 SCAN_REFUSALS = {
-    "not_scanner": NOT_A_SCANNER,
-    "unknown_session": "There is no such session. /scan lists yours.",
-    "scanner_not_permitted": "⛔ You may not scan for that session. /scan lists the sessions you may scan for.",
-    "not_overridable": "This verdict cannot be overridden.",
-    "already_overridden": "Already admitted.",
-    "cannot_undo": "You can only undo your own check-ins.",
-    "undo_too_late": "Too late to undo: scans can be undone within 15 minutes.",
-    "already_undone": "Already undone.",
+    ActionRefusal.NOT_SCANNER: NOT_A_SCANNER,
+    ActionRefusal.NO_SESSION_CHOSEN: CHOOSE_SESSION_FIRST,
+    ActionRefusal.UNKNOWN_SESSION: "There is no such session. /scan lists yours.",
+    ActionRefusal.SCANNER_NOT_PERMITTED: (
+        "⛔ You may not scan for that session. /scan lists the sessions you may scan for."
+    ),
+    ActionRefusal.NOT_OVERRIDABLE: "This verdict cannot be overridden.",
+    ActionRefusal.ALREADY_OVERRIDDEN: "Already admitted.",
+    ActionRefusal.CANNOT_UNDO: "You can only undo your own check-ins.",
+    ActionRefusal.UNDO_TOO_LATE: "Too late to undo: scans can be undone within 15 minutes.",
+    ActionRefusal.ALREADY_UNDONE: "Already undone.",
 }
 
 
@@ -242,24 +296,31 @@ def _yes_no(value) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
 
+SCAN_HEADS = {
+    Reason.OK: "🟢 GREEN — checked in",
+    Reason.NOT_REGISTERED: "🔴 RED — not registered for this session (access control)",
+    Reason.SESSION_FULL: "🔴 RED — session full",
+    Reason.ALREADY_CHECKED_IN: "🟡 Already checked in since {earlier}",
+    Reason.INVALID_CODE: "🔴 RED — invalid code: this is not a badge of this event (or the attendee id is unknown).",
+    Reason.REVOKED: "🔴 RED — revoked badge of {who}: a newer badge was issued. Ask for the new one.",
+    Reason.SCANNER_NOT_PERMITTED: SCAN_REFUSALS[ActionRefusal.SCANNER_NOT_PERMITTED],
+}
+# These verdicts are one line: there is no attendee at the session to describe.
+ONE_LINE_VERDICTS = frozenset({Reason.INVALID_CODE, Reason.REVOKED, Reason.SCANNER_NOT_PERMITTED})
+
+
 def scan_verdict(result, tz: ZoneInfo) -> str:
     reason = result.verdict.reason
-    session = result.session
+    earlier = result.verdict.earlier_at
+    head = SCAN_HEADS[reason].format(
+        who=_who(result), earlier=format_local(earlier, tz, False) if earlier else "earlier"
+    )
+    if reason in ONE_LINE_VERDICTS:
+        return head
+    if result.override:
+        head += " (admitted anyway)"
     facts = f"Registered: {_yes_no(result.registered)} · Targeted: {_yes_no(result.targeted)}"
-    if reason is Reason.SCANNER_NOT_PERMITTED:
-        return SCAN_REFUSALS["scanner_not_permitted"]
-    if reason is Reason.INVALID_CODE:
-        return "🔴 RED — invalid code: this is not a badge of this event (or the attendee id is unknown)."
-    if reason is Reason.REVOKED:
-        return f"🔴 RED — revoked badge of {_who(result)}: a newer badge was issued. Ask for the new one."
-    head = {
-        Reason.OK: "🟢 GREEN — checked in" + (" (admitted anyway)" if result.override else ""),
-        Reason.NOT_REGISTERED: "🔴 RED — not registered for this session (access control)",
-        Reason.SESSION_FULL: "🔴 RED — session full",
-        Reason.ALREADY_CHECKED_IN: "🟡 Already checked in since "
-        + (format_local(result.verdict.earlier_at, tz, False) if result.verdict.earlier_at else "earlier"),
-    }.get(reason, f"Not recorded ({reason})")
-    lines = [head, _who(result), session_label(session), facts]
+    lines = [head, _who(result), session_label(result.session), facts]
     capacity = _capacity_line(result)
     if capacity:
         lines.append(capacity)
@@ -280,8 +341,8 @@ UNDO = "Undo"
 # ---------------------------------------------------------------- organisers: scanners, access, badges
 
 UNLINK_USAGE = "Usage: /unlink <attendee id>"
-ACCESS_USAGE = "Usage: /access <session> on|off"
-CAPACITY_USAGE = "Usage: /capacity <session> <number|none>"
+ACCESS_USAGE = CHAT.access_usage
+CAPACITY_USAGE = CHAT.capacity_usage
 REISSUE_USAGE = "Usage: /reissuebadge <attendee id>"
 
 
@@ -294,14 +355,14 @@ def scanner_assigned(line) -> str:
 
 
 def acl_now(mode) -> str:
-    return f"Now: {mode.value}. " + acl_set(mode).lstrip("✅ ") + "\nUsage: /acl include|exclude"
+    return f"Now: {mode.value}. " + acl_set(mode).lstrip("✅ ") + "\n" + CHAT.acl_usage
 
 
 def shortlink_removed(code: str) -> str:
     return f"✅ Shortlink {code} removed; its QR code no longer checks in."
 
 
-SCANNER_USAGE = "Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]"
+SCANNER_USAGE = CHAT.scanner_usage
 
 
 def scanner_line(line) -> str:
@@ -310,9 +371,9 @@ def scanner_line(line) -> str:
     return f"• {line.label} [{line.user_id}]: {scope}{now}"
 
 
-def scanners_list(lines) -> str:
+def scanners_list(lines, syntax: Syntax = CHAT) -> str:
     if not lines:
-        return "No door scanners yet. " + SCANNER_USAGE
+        return "No door scanners yet. " + syntax.scanner_usage
     return "Door scanners:\n" + "\n".join(scanner_line(line) for line in lines)
 
 
@@ -356,10 +417,7 @@ SHORTLINK_UNKNOWN = (
     "This QR code is not (or no longer) active for attendance. Send the session PIN instead, "
     "or ask the staff at the door."
 )
-SHORTLINK_USAGE = (
-    "Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
-    "e.g. /shortlink SL001 S12 Welcome to the workshop!"
-)
+SHORTLINK_USAGE = CHAT.shortlink_usage
 
 
 def shortlink_reply(outcome, tz: ZoneInfo) -> str:
@@ -373,13 +431,13 @@ def shortlink_line(line) -> str:
     return f"• {line.code} → {session_label(line.session)}\n  {line.link}\n  Pop-up: {line.popup}"
 
 
-def shortlink_saved(line) -> str:
-    return "✅ Shortlink saved:\n" + shortlink_line(line) + "\n/shortlinkqr " + line.code + " for the QR image."
+def shortlink_saved(line, syntax: Syntax = CHAT) -> str:
+    return f"✅ Shortlink saved:\n{shortlink_line(line)}\n{syntax.shortlinkqr} {line.code} for the QR image."
 
 
-def shortlinks_list(lines) -> str:
+def shortlinks_list(lines, syntax: Syntax = CHAT) -> str:
     if not lines:
-        return "No shortlinks yet. " + SHORTLINK_USAGE
+        return "No shortlinks yet. " + syntax.shortlink_usage
     return "Shortlinks:\n" + "\n".join(shortlink_line(line) for line in lines)
 
 
@@ -463,10 +521,72 @@ def _visit_text(visit, tz: ZoneInfo) -> str:
     return f"{arrived} → {left}"
 
 
-def attendee_choices(lookup: AttendeeLookup) -> str:
+def attendee_choices(lookup: AttendeeLookup, syntax: Syntax = CHAT) -> str:
     lines = ["Several attendees match:"]
     lines += [f"• {a.attendee_id} · {a.name}" for a in lookup.candidates]
     if lookup.more:
         lines.append("… and more: narrow the search.")
-    lines.append("Send /attendee with one of these ids.")
+    lines.append(f"Send {syntax.attendee} with one of these ids.")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- organisers: files and refusals
+
+INVITES_CAPTION = "Personal invite links, one per attendee."
+BOT_USERNAME_UNKNOWN = "The bot's @username is not known yet: start the bot once, or set BOT_USERNAME."
+
+
+def unlinked(attendee_id: str) -> str:
+    return f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account."
+
+
+def badges_caption(count: int) -> str:
+    return f"{count} badge image(s), ready to print."
+
+
+def shortlink_qr_caption(count: int) -> str:
+    return f"{count} shortlink QR code(s), ready to print."
+
+
+PROBLEMS = {
+    Problem.UNKNOWN_SESSION: "There is no session {session_id!r}. {pins} lists the sessions.",
+    Problem.UNKNOWN_ATTENDEE: "There is no attendee {attendee_id!r}.",
+    Problem.NOTHING_TO_UNLINK: "{attendee_id} has no Telegram account linked.",
+    Problem.GENPINS_WHICH: (
+        "Say which sessions: {genpins_new} (sessions without PINs) or {genpins_all} (regenerate every PIN)."
+    ),
+    Problem.PIN_INVALID: "Not changed: {why}.",
+    Problem.PINS_IDENTICAL: "Not changed: the IN and OUT PINs must differ.",
+    Problem.PIN_TAKEN: "Not changed: PIN {pin} is already the {direction} PIN of session {session_id}.",
+    Problem.SCANNER_SESSIONS_MISSING: "Say which sessions: all, off, or session ids (e.g. S12 S13).",
+    Problem.USERNAME_NOT_SEEN: (
+        "{who} has not written to the bot yet. Ask them to send /start, then try again "
+        "(or use their numeric Telegram id)."
+    ),
+    Problem.WHO_UNKNOWN: "I don't know {who!r}: give an attendee id, an @username or a numeric Telegram id.",
+    Problem.ATTENDEE_NOT_LINKED: (
+        "{attendee_id} ({name}) has not linked Telegram yet: they should open their invite link or send /start."
+    ),
+    Problem.NOT_A_SCANNER: "{label} is not a scanner.",
+    Problem.ACCESS_STATE: "{access_usage}",
+    Problem.ACL_MODE: "{acl_usage}",
+    Problem.CAPACITY_VALUE: "{capacity_usage}",
+    Problem.SHORTLINK_CODE: (
+        "Shortlink code {code!r} must be SL followed by upper-case letters or digits "
+        "(at most 64 characters), e.g. SL001."
+    ),
+    Problem.UNKNOWN_SHORTLINK: "There is no shortlink {code!r}. {shortlinks} lists them.",
+    Problem.UNKNOWN_SHORTLINKS: "Unknown shortlink(s): {codes}. {shortlinks} lists them.",
+    Problem.UNKNOWN_REPORT: "There is no report {kind!r}: choose checkins or checkouts.",
+    Problem.UNKNOWN_FORMAT: "Unknown format {fmt!r}: the report comes as xlsx (the default) or csv.",
+    Problem.EMPTY_QUERY: "Say whom to look up: an attendee id, an @handle or part of a name.",
+    Problem.NO_MATCH: "No attendee matches {query!r}. Try their attendee id, @handle or part of the name.",
+}
+
+
+def problem_text(error: OrganiserError, syntax: Syntax = CHAT) -> str:
+    """An organiser's refusal, worded for the front end that asked."""
+    details = dict(error.details)
+    if "codes" in details:
+        details["codes"] = ", ".join(details["codes"])
+    return fit(PROBLEMS[error.problem].format(**vars(syntax), **details))

@@ -164,7 +164,7 @@ class BotHarness:
 
     async def execute(self, sql: str, params: tuple = ()) -> None:
         """Change the database directly, as an organiser's earlier action would have."""
-        await self.db.run(lambda conn: conn.execute(sql, params))
+        await self.db.write(lambda conn: conn.execute(sql, params))
 
     async def log(self) -> list[tuple]:
         """(attendee, session, direction, method, accepted, reason) of every log row, oldest first."""

@@ -22,7 +22,7 @@ async def test_non_admin_is_refused_every_admin_command(event, command, caplog):
 
 
 async def test_admin_commands_are_only_in_admins_menu(event):
-    from bot.app import publish_commands
+    from bot.handlers.menus import publish_commands
 
     await publish_commands(event.app, event.ctx, [])
     menus = {

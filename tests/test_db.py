@@ -26,7 +26,7 @@ async def test_a_failing_use_case_in_a_batch_rolls_back_alone(tmp_path):
     db = await Database(tmp_path / "t.db").open()
     try:
         results = await asyncio.gather(
-            *(db.run(write, f"k{i:03d}", i % 7 == 3) for i in range(300)), return_exceptions=True
+            *(db.write(write, f"k{i:03d}", i % 7 == 3) for i in range(300)), return_exceptions=True
         )
         failed = [r for r in results if isinstance(r, Refused)]
         assert len(failed) == len([i for i in range(300) if i % 7 == 3])
@@ -39,8 +39,8 @@ async def test_a_lone_failing_use_case_leaves_nothing(tmp_path):
     db = await Database(tmp_path / "t.db").open()
     try:
         with pytest.raises(Refused):
-            await db.run(write, "alone", True)
-        assert await db.run(write, "next") == "next"
+            await db.write(write, "alone", True)
+        assert await db.write(write, "next") == "next"
         assert await keys(db) == ["next"]
     finally:
         await db.close()
@@ -51,7 +51,7 @@ async def test_the_log_is_append_only(tmp_path):
 
     db = await Database(tmp_path / "t.db").open()
     try:
-        await db.run(
+        await db.write(
             lambda c: c.execute(
                 "INSERT INTO attendance_log (at, direction, method, accepted, reason) "
                 "VALUES ('2026-01-01T00:00:00.000000Z', 'IN', 'pin', 0, 'unknown_pin')"
@@ -59,6 +59,6 @@ async def test_the_log_is_append_only(tmp_path):
         )
         for statement in ("UPDATE attendance_log SET reason = 'ok'", "DELETE FROM attendance_log"):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                await db.run(lambda c, sql=statement: c.execute(sql))
+                await db.write(lambda c, sql=statement: c.execute(sql))
     finally:
         await db.close()

@@ -15,14 +15,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from telegram.ext import CommandHandler, filters
 
-from admin_commands import report_handlers, reports
-from admin_commands.operations import OperationError
-from bot.reports import NOTE_NO_CHECK_IN, NOTE_NO_CHECK_OUT, Visit, minutes_attended, offset_label, pair_visits
-from bot.storage import repo
-from bot.storage.repo import LogEntry
-from bot.storage.reports import Movement
+from bot.report_files import NOTE_NO_CHECK_IN, NOTE_NO_CHECK_OUT, Visit, minutes_attended, offset_label, pair_visits
+from bot.services import reports
+from bot.services.errors import OrganiserError, Problem
+from bot.storage import attendance_log
+from bot.storage.records import LogEntry
+from bot.storage.report_rows import Movement
 from tests.harness import ORGANISER, User
 
 ADA = User(501, "Ada", "ada_l")
@@ -42,16 +41,6 @@ def local(hour: int, minute: int) -> datetime:
 
 @pytest.fixture
 async def bot(event):
-    """The sample event, with the report commands registered ahead of the catch-all
-    handlers if bot/app.py does not register them itself."""
-    known = {c for h in event.app.handlers[0] if isinstance(h, CommandHandler) for c in h.commands}
-    for name, handler in (
-        ("report", report_handlers.report_command),
-        ("session", report_handlers.session_command),
-        ("attendee", report_handlers.attendee_command),
-    ):
-        if name not in known:
-            event.app.handlers[0].insert(0, CommandHandler(name, handler, filters=filters.ChatType.PRIVATE))
     return event
 
 
@@ -80,7 +69,7 @@ async def scenario(bot):
     bob_in = await log_id(bot, "attendee_id = 'TG-502'")
 
     def override_and_undo(conn) -> None:
-        override = repo.insert_log(
+        override = attendance_log.insert_log(
             conn,
             LogEntry(
                 at=bot.clock(),
@@ -98,8 +87,8 @@ async def scenario(bot):
                 ref_id=refused,
             ),
         )
-        repo.set_presence(conn, "REG-3", "S2", "IN", override)
-        repo.insert_log(
+        attendance_log.set_presence(conn, "REG-3", "S2", "IN", override)
+        attendance_log.insert_log(
             conn,
             LogEntry(
                 at=bot.clock(),
@@ -113,9 +102,9 @@ async def scenario(bot):
                 ref_id=bob_in,
             ),
         )
-        repo.recompute_presence(conn, "TG-502", "S1")
+        attendance_log.recompute_presence(conn, "TG-502", "S1")
 
-    await bot.db.run(override_and_undo)
+    await bot.db.write(override_and_undo)
     return bot
 
 
@@ -418,23 +407,29 @@ async def test_find_attendee_summary_operation(scenario):
     lookup = await reports.find_attendee_summary(scenario.ctx, "cleo")
     assert lookup.summary.attendee.attendee_id == "REG-3"
     assert [s.session_id for s in lookup.summary.attended] == ["S2"]
-    with pytest.raises(OperationError):
+    with pytest.raises(OrganiserError) as refused:
         await reports.find_attendee_summary(scenario.ctx, "  ")
+    assert refused.value.problem is Problem.EMPTY_QUERY
 
 
-async def test_write_report_for_the_command_line(scenario, tmp_path):
-    written = await reports.write_report(scenario.ctx, "checkins", csv=False, path=tmp_path)
-    assert written.path == tmp_path / written.filename and written.path.is_file() and written.rows == 4
+async def test_the_command_line_writes_reports(scenario, tmp_path, monkeypatch, capsys):
+    from admin_commands.__main__ import run
+
+    monkeypatch.setenv("DATABASE_PATH", scenario.env["DATABASE_PATH"])
+    monkeypatch.setenv("EVENT_TIMEZONE", scenario.env["EVENT_TIMEZONE"])
+    assert await run(["report", "checkins", "-o", str(tmp_path)]) == 0
+    written = [p for p in tmp_path.iterdir() if p.name.startswith("checkins-") and p.suffix == ".xlsx"]
+    assert len(written) == 1 and f"Wrote {written[0]} (4 row(s))" in capsys.readouterr().out
     target = tmp_path / "out.csv"
-    written = await reports.write_report(scenario.ctx, "checkouts", csv=True, path=target)
+    assert await run(["report", "checkouts", "--csv", "-o", str(target)]) == 0
     assert csv_rows(target.read_bytes())[1:] == [as_csv(r) for r in EXPECTED_CHECKOUTS]
 
 
 async def test_a_large_report_is_streamed_in_chunks(bot, monkeypatch):
     """More rows than one chunk: the thread/loop hand-over must not drop or repeat any."""
-    from bot.storage import reports as queries
+    from bot.storage import report_rows
 
-    monkeypatch.setattr(queries, "CHUNK", 3)
+    monkeypatch.setattr(report_rows, "CHUNK", 3)
     for n in range(10):
         await bot.send(User(800 + n, f"Walker {n}"), "KEY1IN")
     built = await reports.build_report(bot.ctx, "checkins", "csv")

@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.rules import AclMode, Attempt, CodeStatus, Direction, Method, Reason, Situation, judge, pin_locked_until
+from bot.domain.rules import (
+    AclMode,
+    Attempt,
+    CodeStatus,
+    Direction,
+    Method,
+    Reason,
+    Situation,
+    judge,
+    overridable,
+    pin_locked_until,
+)
 
 T0 = datetime(2026, 5, 14, 9, 0, tzinfo=UTC)
 
@@ -60,7 +71,7 @@ def attempts():
     for override, permitted, status in itertools.product((False, True), (False, True), tuple(CodeStatus)):
         for method in (Method.SCAN, Method.MANUAL):
             yield Attempt(Direction.IN, method, override=override, scanner_permitted=permitted, code_status=status)
-    for direction, locked, known in itertools.product(tuple(Direction), (None, T0), (False, True)):
+    for direction, locked, known in itertools.product((Direction.IN, Direction.OUT), (None, T0), (False, True)):
         yield Attempt(direction, Method.PIN, pin_locked_until=locked, pin_known=known)
     yield Attempt(Direction.IN, Method.SHORTLINK)
 
@@ -79,7 +90,7 @@ def test_verdict_properties():
     ok = judge(
         Attempt(Direction.IN, Method.SHORTLINK), Situation(False, AclMode.EXCLUDE_TARGETS, None, 0, True, False, None)
     )
-    assert ok.accepted and ok.recorded and not ok.overridable
+    assert ok.accepted and ok.recorded and not overridable(ok.reason, Method.SCAN)
     again = judge(
         Attempt(Direction.IN, Method.SHORTLINK),
         Situation(False, AclMode.EXCLUDE_TARGETS, None, 0, True, False, Direction.IN, T0),
@@ -89,7 +100,12 @@ def test_verdict_properties():
         Attempt(Direction.IN, Method.SCAN, scanner_permitted=True, code_status=CodeStatus.VALID),
         Situation(False, AclMode.EXCLUDE_TARGETS, 1, 1, True, False, None),
     )
-    assert full.reason is Reason.SESSION_FULL and full.overridable and full.recorded and not full.accepted
+    assert (
+        full.reason is Reason.SESSION_FULL
+        and overridable(full.reason, Method.SCAN)
+        and full.recorded
+        and not full.accepted
+    )
 
 
 def test_failures_before_the_situation_need_no_situation():
@@ -116,3 +132,40 @@ def test_pin_lock_opens_exactly_when_fewer_than_limit_remain(offsets, limit, win
         assert until > now
         later = [t for t in times if until - t < window and t <= now]
         assert len(later) < limit  # at `until`, the window holds fewer than `limit`
+
+
+def test_scanner_reasons_cover_every_verdict_a_scan_can_get():
+    """`SCANNER_REASONS` is what the scanner's wording must cover: it must hold every reason `judge` gives a scan."""
+    from bot.domain.rules import SCANNER_REASONS
+
+    seen = set()
+    for attempt in attempts():
+        if attempt.method not in (Method.SCAN, Method.MANUAL):
+            continue
+        for s in situations():
+            seen.add(judge(attempt, s).reason)
+    assert seen == SCANNER_REASONS
+
+
+def test_only_the_scanner_who_saw_a_red_may_admit_anyway_once():
+    from bot.domain.rules import ActionRefusal, override_refusal
+
+    assert override_refusal(Reason.SESSION_FULL, Method.SCAN, 7, 7, False) is None
+    assert override_refusal(Reason.SESSION_FULL, Method.SCAN, 7, 8, False) is ActionRefusal.NOT_OVERRIDABLE
+    assert override_refusal(Reason.SESSION_FULL, Method.PIN, None, 7, False) is ActionRefusal.NOT_OVERRIDABLE
+    assert override_refusal(Reason.INVALID_CODE, Method.SCAN, 7, 7, False) is ActionRefusal.NOT_OVERRIDABLE
+    assert override_refusal(Reason.NOT_REGISTERED, Method.MANUAL, 7, 7, True) is ActionRefusal.ALREADY_OVERRIDDEN
+
+
+def test_a_scanner_may_undo_their_own_green_within_the_window():
+    from bot.domain.rules import UNDO_WINDOW, ActionRefusal, undo_refusal
+
+    fresh = timedelta(minutes=1)
+    assert undo_refusal(True, Direction.IN, Method.SCAN, 7, 7, fresh, False) is None
+    assert undo_refusal(True, Direction.IN, Method.SCAN, 7, 7, UNDO_WINDOW, False) is None
+    late = UNDO_WINDOW + timedelta(seconds=1)
+    assert undo_refusal(True, Direction.IN, Method.SCAN, 7, 7, late, False) is ActionRefusal.UNDO_TOO_LATE
+    assert undo_refusal(True, Direction.IN, Method.SCAN, 7, 8, fresh, False) is ActionRefusal.CANNOT_UNDO
+    assert undo_refusal(True, Direction.IN, Method.PIN, 7, 7, fresh, False) is ActionRefusal.CANNOT_UNDO
+    assert undo_refusal(False, Direction.IN, Method.SCAN, 7, 7, fresh, False) is ActionRefusal.CANNOT_UNDO
+    assert undo_refusal(True, Direction.IN, Method.SCAN, 7, 7, fresh, True) is ActionRefusal.ALREADY_UNDONE

@@ -16,18 +16,25 @@ Decisions where the product page is silent:
   is already inside a full room is told "already checked in", not "full".
 * `already_checked_in` / `already_checked_out` write no row: repeating an
   attempt is harmless and must not inflate the log.
+* Only the scanner who saw a RED may admit that person anyway, and only for
+  the reasons a person at the door can judge (not registered, full); a PIN or
+  shortlink refusal has nobody at the door to override it. A scanner may undo
+  their own GREEN within `UNDO_WINDOW`, for a mistaken scan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
 class Direction(StrEnum):
+    """An attempt is IN or OUT; UNDO marks a log row that annuls an earlier one."""
+
     IN = "IN"
     OUT = "OUT"
+    UNDO = "UNDO"
 
 
 class Method(StrEnum):
@@ -60,12 +67,40 @@ class Reason(StrEnum):
     SESSION_FULL = "session_full"
     ALREADY_CHECKED_IN = "already_checked_in"
     ALREADY_CHECKED_OUT = "already_checked_out"
+    UNDONE = "undo"  # the reason stored on an UNDO row, never a verdict
+
+
+class ActionRefusal(StrEnum):
+    """Why a scanner's action (choosing a session, scanning, overriding, undoing) is not done."""
+
+    NOT_SCANNER = "not_scanner"
+    NO_SESSION_CHOSEN = "no_session_chosen"
+    UNKNOWN_SESSION = "unknown_session"
+    SCANNER_NOT_PERMITTED = "scanner_not_permitted"
+    NOT_OVERRIDABLE = "not_overridable"
+    ALREADY_OVERRIDDEN = "already_overridden"
+    CANNOT_UNDO = "cannot_undo"
+    UNDO_TOO_LATE = "undo_too_late"
+    ALREADY_UNDONE = "already_undone"
 
 
 ACCEPTED_REASONS = frozenset({Reason.OK, Reason.CHECKED_OUT_WITHOUT_CHECK_IN})
 OVERRIDABLE_REASONS = frozenset({Reason.NOT_REGISTERED, Reason.SESSION_FULL})
 UNRECORDED_REASONS = frozenset({Reason.ALREADY_CHECKED_IN, Reason.ALREADY_CHECKED_OUT})
 SCANNER_METHODS = frozenset({Method.SCAN, Method.MANUAL})
+# Every reason `judge` can give a scan or a typed code.
+SCANNER_REASONS = frozenset(
+    {
+        Reason.SCANNER_NOT_PERMITTED,
+        Reason.INVALID_CODE,
+        Reason.REVOKED,
+        Reason.NOT_REGISTERED,
+        Reason.SESSION_FULL,
+        Reason.ALREADY_CHECKED_IN,
+        Reason.OK,
+    }
+)
+UNDO_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -116,9 +151,45 @@ class Verdict:
         """Whether the attempt becomes a row of the attendance log."""
         return self.reason not in UNRECORDED_REASONS
 
-    @property
-    def overridable(self) -> bool:
-        return self.reason in OVERRIDABLE_REASONS
+
+def overridable(reason: Reason, method: Method) -> bool:
+    """Whether a refusal may be admitted anyway by the scanner who saw it."""
+    return reason in OVERRIDABLE_REASONS and method in SCANNER_METHODS
+
+
+def undoable(accepted: bool, direction: Direction, method: Method) -> bool:
+    """Whether a record is a scanner's GREEN, which that scanner may undo."""
+    return accepted and direction is Direction.IN and method in SCANNER_METHODS
+
+
+def override_refusal(
+    reason: Reason, method: Method, scanned_by: int | None, scanner: int, already_answered: bool
+) -> ActionRefusal | None:
+    """Why `scanner` may not admit anyway the refused attempt described, or None if they may."""
+    if not overridable(reason, method) or scanned_by != scanner:
+        return ActionRefusal.NOT_OVERRIDABLE
+    if already_answered:
+        return ActionRefusal.ALREADY_OVERRIDDEN
+    return None
+
+
+def undo_refusal(
+    accepted: bool,
+    direction: Direction,
+    method: Method,
+    scanned_by: int | None,
+    scanner: int,
+    age: timedelta,
+    already_undone: bool,
+) -> ActionRefusal | None:
+    """Why `scanner` may not undo the record described, or None if they may."""
+    if not undoable(accepted, direction, method) or scanned_by != scanner:
+        return ActionRefusal.CANNOT_UNDO
+    if age > UNDO_WINDOW:
+        return ActionRefusal.UNDO_TOO_LATE
+    if already_undone:
+        return ActionRefusal.ALREADY_UNDONE
+    return None
 
 
 def judge(attempt: Attempt, situation: Situation | None) -> Verdict:
@@ -138,6 +209,8 @@ def judge(attempt: Attempt, situation: Situation | None) -> Verdict:
             return Verdict(Reason.REVOKED)
         if attempt.code_status is not CodeStatus.VALID:
             raise ValueError("a scan needs a code status")
+    if attempt.direction is Direction.UNDO:
+        raise ValueError("an undo is not an attempt")
     if attempt.method is Method.PIN:
         # Refuse every PIN while locked, the right one too: otherwise a guesser
         # would learn which guess was right from the different answer.

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import qr, texts
-from bot.domain.rules import Method, Reason
+from bot.domain.rules import ActionRefusal, Method, overridable, undoable
 from bot.handlers.common import app_ctx, person, update_id
 from bot.services import scanning
 from bot.services.scanning import ScanRefusal
@@ -31,12 +31,8 @@ async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             return
         sessions = await scanning.scannable_sessions(ctx, user_id)
     except ScanRefusal as refusal:
-        log.warning("refused /scan from user %s: %s", user_id, refusal)
-        await message.reply_text(texts.SCAN_REFUSALS[str(refusal)])
-        return
-    if sessions is None:
-        log.warning("refused /scan from non-scanner %s", user_id)
-        await message.reply_text(texts.NOT_A_SCANNER)
+        log.warning("refused /scan from user %s: %s", user_id, refusal.reason)
+        await message.reply_text(texts.SCAN_REFUSALS[refusal.reason])
         return
     if not sessions:
         await message.reply_text(texts.NO_SESSIONS_TO_SCAN)
@@ -53,43 +49,44 @@ async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         session = await scanning.choose_session(app_ctx(context), update.effective_user.id, query.data.split(":", 1)[1])
     except ScanRefusal as refusal:
-        log.warning("refused %r from user %s: %s", query.data[:40], update.effective_user.id, refusal)
-        await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
+        log.warning("refused %r from user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
+        await query.answer(texts.SCAN_REFUSALS[refusal.reason], show_alert=True)
         return
     await query.answer()
     await query.edit_message_text(texts.scanning_for(session))
 
 
 async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo or an image file: decode every QR off the event loop, judge each one."""
+    """A photo or an image file: decode every QR off the event loop, then judge them all in one
+    use case, which also decides whether the sender may scan at all."""
     ctx = app_ctx(context)
     message = update.effective_message
-    if not await scanning.is_scanner(ctx, update.effective_user.id):
-        log.warning("refused a photo from non-scanner %s", update.effective_user.id)
-        await message.reply_text(texts.PHOTO_NOT_EXPECTED)
-        return
-    if await scanning.current_session(ctx, update.effective_user.id) is None:
-        await message.reply_text(texts.CHOOSE_SESSION_FIRST)
-        return
     attachment = message.photo[-1] if message.photo else message.document
+    codes: list[str] = []
+    rejected = None
     if attachment.file_size and attachment.file_size > MAX_PHOTO_BYTES:
-        await message.reply_text(texts.image_rejected("This file is larger than 20 MB."))
-        return
-    data = bytes(await (await attachment.get_file()).download_as_bytearray())
+        rejected = texts.PHOTO_TOO_LARGE
+    else:
+        data = bytes(await (await attachment.get_file()).download_as_bytearray())
+        try:
+            codes = await asyncio.to_thread(qr.decode_qr, data, ctx.settings.qr_decoder)
+        except qr.ImageRejected as error:
+            rejected = str(error)
     try:
-        codes = await asyncio.to_thread(qr.decode_qr, data, ctx.settings.qr_decoder)
-    except qr.ImageRejected as rejected:
-        await message.reply_text(texts.image_rejected(str(rejected)))
+        results = await scanning.scan_codes(ctx, person(update), codes, Method.SCAN, update_id(update))
+    except ScanRefusal as refusal:
+        if refusal.reason is ActionRefusal.NOT_SCANNER:
+            log.warning("refused a photo from non-scanner %s", update.effective_user.id)
+            await message.reply_text(texts.PHOTO_NOT_EXPECTED)
+        else:
+            await message.reply_text(texts.SCAN_REFUSALS[refusal.reason])
         return
-    if not codes:
+    if rejected:
+        await message.reply_text(texts.image_rejected(rejected))
+    elif not results:
         await message.reply_text(texts.NO_CODE_FOUND)
-        return
-    await _judge(update, context, codes, Method.SCAN)
-
-
-async def _judge(update: Update, context: ContextTypes.DEFAULT_TYPE, codes: list[str], method: Method) -> None:
-    results = await scanning.scan_codes(app_ctx(context), person(update), codes, method, update_id(update))
-    await reply_verdicts(update, context, results)
+    else:
+        await reply_verdicts(update, context, results)
 
 
 async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, results) -> None:
@@ -102,9 +99,9 @@ async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, res
 def _verdict_buttons(result) -> InlineKeyboardMarkup | None:
     if result.log_id is None:
         return None
-    if result.verdict.reason in (Reason.NOT_REGISTERED, Reason.SESSION_FULL):
+    if overridable(result.verdict.reason, result.method):
         return InlineKeyboardMarkup([[InlineKeyboardButton(texts.ADMIT_ANYWAY, callback_data=f"ovr:{result.log_id}")]])
-    if result.verdict.accepted:
+    if undoable(result.verdict.accepted, result.direction, result.method):
         return InlineKeyboardMarkup([[InlineKeyboardButton(texts.UNDO, callback_data=f"undo:{result.log_id}")]])
     return None
 
@@ -121,7 +118,7 @@ async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     tz = ctx.settings.event_timezone
     await _verdict_button(
         update,
-        "not_overridable",
+        ActionRefusal.NOT_OVERRIDABLE,
         lambda log_id: scanning.override(ctx, person(update), log_id, update_id(update)),
         lambda result: (texts.scan_verdict(result, tz), _verdict_buttons(result)),
     )
@@ -132,13 +129,13 @@ async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ctx = app_ctx(context)
     await _verdict_button(
         update,
-        "cannot_undo",
+        ActionRefusal.CANNOT_UNDO,
         lambda log_id: scanning.undo(ctx, person(update), log_id),
         lambda result: (texts.undo_done(result), None),
     )
 
 
-async def _verdict_button(update: Update, tampered: str, act, render) -> None:
+async def _verdict_button(update: Update, tampered: ActionRefusal, act, render) -> None:
     """A button under a verdict: refuse tampered data or a refused action with
     an alert (and a log line); otherwise show the new state in place."""
     query = update.callback_query
@@ -148,8 +145,8 @@ async def _verdict_button(update: Update, tampered: str, act, render) -> None:
             raise ScanRefusal(tampered)
         result = await act(log_id)
     except ScanRefusal as refusal:
-        log.warning("refused %r by user %s: %s", query.data[:40], update.effective_user.id, refusal)
-        await query.answer(texts.SCAN_REFUSALS[str(refusal)], show_alert=True)
+        log.warning("refused %r by user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
+        await query.answer(texts.SCAN_REFUSALS[refusal.reason], show_alert=True)
         return
     await query.answer()
     text, buttons = render(result)

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from bot.domain import pins
 from bot.domain.rules import AclMode, Attempt, Direction, Method, Reason, Situation, Verdict, judge, pin_locked_until
-from bot.services.context import AppContext, Person, transactional
+from bot.services.context import AppContext, Person, writes
 from bot.services.people import identify
-from bot.storage import repo
-from bot.storage import shortlinks as shortlink_repo
-from bot.storage.repo import AttendeeRow, Conn, LogEntry, SessionRow
+from bot.storage import agenda, attendance_log, attendees, event_settings, shortlink_codes
+from bot.storage.records import AttendeeRow, LogEntry, SessionRow
+from bot.storage.sql import Conn
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def acl_mode_of(stored: str | None) -> AclMode:
 
 
 def acl_mode(conn: Conn) -> AclMode:
-    return acl_mode_of(repo.get_setting(conn, "acl_mode"))
+    return acl_mode_of(event_settings.get_setting(conn, "acl_mode"))
 
 
 def judge_and_record(
@@ -76,7 +76,7 @@ def judge_and_record(
     registered = targeted = None
     others = None
     if attendee is not None and session is not None:
-        facts = repo.attendance_facts(conn, attendee.attendee_id, session.session_id)
+        facts = attendance_log.attendance_facts(conn, attendee.attendee_id, session.session_id)
         registered, targeted, others = facts.registered, facts.targeted, facts.others_inside
         situation = Situation(
             access_control=session.access_control,
@@ -91,7 +91,7 @@ def judge_and_record(
     verdict = judge(attempt, situation)
     log_id = None
     if verdict.recorded:
-        log_id = repo.insert_log(
+        log_id = attendance_log.insert_log(
             conn,
             LogEntry(
                 at=now,
@@ -113,7 +113,7 @@ def judge_and_record(
             ),
         )
         if verdict.accepted:
-            repo.set_presence(conn, attendee.attendee_id, session.session_id, attempt.direction, log_id)
+            attendance_log.set_presence(conn, attendee.attendee_id, session.session_id, attempt.direction, log_id)
     inside_now = None
     if others is not None:
         inside = (verdict.accepted and attempt.direction is Direction.IN) or (
@@ -140,14 +140,14 @@ def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
     if update_id is None:
         return []
     results = []
-    for row in repo.log_rows_for_update(conn, update_id):
-        attendee = repo.get_attendee(conn, row.attendee_id) if row.attendee_id else None
-        session = repo.get_session(conn, row.session_id) if row.session_id else None
-        inside = repo.people_inside(conn, session.session_id) if session else None
+    for row in attendance_log.log_rows_for_update(conn, update_id):
+        attendee = attendees.get_attendee(conn, row.attendee_id) if row.attendee_id else None
+        session = agenda.get_session(conn, row.session_id) if row.session_id else None
+        inside = attendance_log.people_inside(conn, session.session_id) if session else None
         results.append(
             AttemptResult(
                 Verdict(Reason(row.reason)),
-                Direction(row.direction) if row.direction != "UNDO" else Direction.IN,
+                Direction(row.direction),
                 Method(row.method),
                 row.at,
                 attendee,
@@ -185,8 +185,8 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str, update_i
         return PinOutcome(replay[0])
     now = ctx.clock()
     window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
-    locked = pin_locked_until(repo.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
-    found = None if locked else repo.session_for_pin(conn, pin)
+    locked = pin_locked_until(attendance_log.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
+    found = None if locked else agenda.session_for_pin(conn, pin)
     session = found[0] if found else None
     attempt = Attempt(
         Direction(found[1]) if found else Direction.IN, Method.PIN, pin_locked_until=locked, pin_known=found is not None
@@ -204,10 +204,7 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str, update_i
     return PinOutcome(result)
 
 
-check_in_with_pin = transactional(pin_attempt)
-
-
-@transactional
+@writes
 def my_attendance(conn: Conn, ctx: AppContext, person: Person) -> list[HistoryEntry] | None:
     """The sender's check-ins and check-outs, newest first; None if not an attendee."""
     attendee = identify(conn, ctx, person)
@@ -215,7 +212,7 @@ def my_attendance(conn: Conn, ctx: AppContext, person: Person) -> list[HistoryEn
         return None
     return [
         HistoryEntry(row.at, row.direction, row.method, session)
-        for row, session in repo.attendee_history(conn, attendee.attendee_id)
+        for row, session in attendance_log.attendee_history(conn, attendee.attendee_id)
     ]
 
 
@@ -233,7 +230,7 @@ def default_popup(session: SessionRow) -> str:
     return f"Your attendance to {session.title} has been recorded"
 
 
-@transactional
+@writes
 def follow_shortlink(
     conn: Conn, ctx: AppContext, person: Person, code: str, update_id: int | None = None
 ) -> ShortlinkOutcome:
@@ -241,13 +238,13 @@ def follow_shortlink(
 
     A shortlink only ever checks in (like a badge scan); leaving needs the OUT PIN.
     """
-    link = shortlink_repo.get(conn, code)
+    link = shortlink_codes.get(conn, code)
     if link is None:
         return ShortlinkOutcome(False)
     attendee = identify(conn, ctx, person)
     if attendee is None:
         return ShortlinkOutcome(True)
-    session = repo.get_session(conn, link.session_id)
+    session = agenda.get_session(conn, link.session_id)
     popup = link.popup or default_popup(session)
     replay = replayed_results(conn, update_id)
     if replay:

@@ -7,24 +7,24 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from bot.services.context import AppContext, transactional
-from bot.storage import repo
+from bot.services.context import AppContext, writes
+from bot.storage import confirmation_tokens
 
 VALID_FOR = timedelta(minutes=10)
 
 
-@transactional
+@writes
 def ask(conn, ctx: AppContext, user_id: int, action: str) -> str:
     token = secrets.token_urlsafe(9)
-    repo.create_confirmation(conn, token, user_id, action, ctx.clock())
+    confirmation_tokens.create_confirmation(conn, token, user_id, action, ctx.clock())
     return token
 
 
-@transactional
+@writes
 def consume(conn, ctx: AppContext, token: str, user_id: int) -> str | None:
     """The confirmed action, or None if the token is unknown, someone else's, used or expired."""
     now = ctx.clock()
-    action = repo.confirmation_action(conn, token)
-    if action is None or not repo.use_confirmation(conn, token, user_id, action, now, now - VALID_FOR):
+    action = confirmation_tokens.confirmation_action(conn, token)
+    if action is None or not confirmation_tokens.use_confirmation(conn, token, user_id, action, now, now - VALID_FOR):
         return None
     return action

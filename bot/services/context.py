@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.config import Settings
-from bot.storage import repo
+from bot.storage import event_settings
 from bot.storage.db import Database
 
 T = TypeVar("T")
@@ -55,19 +55,19 @@ class BotUsernameUnknown(Exception):
     """Links need the bot's @username: known once the bot has started, or from BOT_USERNAME."""
 
 
-def transactional(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """Turn `body(conn, ctx, ...)` into the use case `await use_case(ctx, ...)`,
-    run as one transaction in the database thread (see `Database.run`)."""
+def writes(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Make `body(conn, ctx, ...)` the use case `await use_case(ctx, ...)`, run
+    as one write transaction in the database thread (see `Database.write`)."""
 
     @functools.wraps(body)
     async def use_case(ctx: AppContext, *args, **kwargs) -> T:
-        return await ctx.db.run(lambda conn: body(conn, ctx, *args, **kwargs))
+        return await ctx.db.write(lambda conn: body(conn, ctx, *args, **kwargs))
 
     return use_case
 
 
-def read_only(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """Like `transactional`, for use cases that only read."""
+def reads(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Like `writes`, for a use case that only reads: a write inside it fails."""
 
     @functools.wraps(body)
     async def use_case(ctx: AppContext, *args, **kwargs) -> T:
@@ -83,16 +83,16 @@ async def build_context(settings: Settings, db: Database, clock: Callable[[], da
     def load(conn) -> tuple[str, str | None]:
         secret = settings.badge_secret
         if secret is None:
-            secret = repo.get_setting(conn, "badge_secret")
+            secret = event_settings.get_setting(conn, "badge_secret")
             if secret is None:
                 secret = secrets.token_urlsafe(32)
-                repo.set_setting(conn, "badge_secret", secret)
-        return secret, settings.bot_username or repo.get_setting(conn, "bot_username")
+                event_settings.set_setting(conn, "badge_secret", secret)
+        return secret, settings.bot_username or event_settings.get_setting(conn, "bot_username")
 
-    secret, username = await db.run(load)
+    secret, username = await db.write(load)
     return AppContext(db=db, settings=settings, badge_secret=secret, clock=clock, bot_username=username)
 
 
 async def remember_bot_username(ctx: AppContext, username: str) -> None:
     ctx.bot_username = ctx.settings.bot_username or username
-    await ctx.db.run(repo.set_setting, "bot_username", username)
+    await ctx.db.write(event_settings.set_setting, "bot_username", username)

@@ -13,9 +13,9 @@ from bot.domain import pins
 from bot.domain.rules import Method
 from bot.services import attendance, scanning
 from bot.services.attendance import AttemptResult, PinOutcome
-from bot.services.context import AppContext, Person, transactional
-from bot.storage import scanners as scanner_repo
-from bot.storage.repo import Conn
+from bot.services.context import AppContext, Person, writes
+from bot.storage import scanner_assignments
+from bot.storage.sql import Conn
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,14 @@ class TextOutcome:
     pin: PinOutcome | None = None
 
 
-@transactional
+@writes
 def handle_text(conn: Conn, ctx: AppContext, person: Person, text: str, update_id: int | None = None) -> TextOutcome:
-    scanner = scanner_repo.get_scanner(conn, person.user_id)
+    scanner = scanner_assignments.get_scanner(conn, person.user_id)
     if scanner is not None and scanner.current_session_id is not None:
-        return TextOutcome(
-            scan_results=scanning.judge_codes(conn, ctx, person, [text.strip()], Method.MANUAL, update_id)
+        results = attendance.replayed_results(conn, update_id) or scanning.judge_codes(
+            conn, ctx, person, scanner, [text.strip()], Method.MANUAL, update_id
         )
+        return TextOutcome(scan_results=results)
     if not pins.looks_like_pin(text):
         return TextOutcome()
     return TextOutcome(pin=attendance.pin_attempt(conn, ctx, person, text, update_id))

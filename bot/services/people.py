@@ -1,4 +1,4 @@
-"""Becoming a known attendee (PRODUCT.md section 2).
+"""Becoming a known attendee (docs/product.md, section 2), and the organiser's side of it: invite links, unlinking.
 
 Every attendee action starts with `identify`, so an imported attendee whose
 `@username` or id was in the import is recognised on their first message, even
@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain import badges
-from bot.services.context import AppContext, Person, transactional
-from bot.storage import repo
-from bot.storage.repo import AttendeeRow, Conn
+from bot.report_files import csv_bytes
+from bot.services.context import AppContext, Person, reads, writes
+from bot.services.errors import OrganiserError, Problem, require_attendee
+from bot.storage import attendees
+from bot.storage.records import AttendeeRow
+from bot.storage.sql import Conn
 
 
 def new_invite_token() -> str:
@@ -33,21 +36,21 @@ def walk_in_id(user_id: int) -> str:
 def identify(conn: Conn, ctx: AppContext, person: Person) -> AttendeeRow | None:
     """The attendee behind a Telegram user, linking or creating one when the rules allow."""
     now = ctx.clock()
-    repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, now)
-    attendee = repo.attendee_for_user(conn, person.user_id)
+    attendees.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, now)
+    attendee = attendees.attendee_for_user(conn, person.user_id)
     if attendee is not None and not attendee.walk_in:
         return attendee
-    imported = repo.unlinked_attendee_for_hint(conn, person.user_id, person.username)
+    imported = attendees.unlinked_attendee_for_hint(conn, person.user_id, person.username)
     if imported is not None:
         # An organiser imported this person after they had started as a walk-in:
         # the imported record (with registrations) wins.
-        repo.link_user(conn, imported.attendee_id, person.user_id)
-        return repo.get_attendee(conn, imported.attendee_id)
+        attendees.link_user(conn, imported.attendee_id, person.user_id)
+        return attendees.get_attendee(conn, imported.attendee_id)
     if attendee is not None:
         return attendee
     if not ctx.settings.open_registration:
         return None
-    return repo.create_walk_in(
+    return attendees.create_walk_in(
         conn, walk_in_id(person.user_id), person.display_name, person.user_id, new_invite_token(), now
     )
 
@@ -66,7 +69,7 @@ class StartOutcome:
     attendee: AttendeeRow | None
 
 
-@transactional
+@writes
 def start(conn: Conn, ctx: AppContext, person: Person, invite_token: str | None) -> StartOutcome:
     """`/start`, optionally with an invite token from a personal link.
 
@@ -76,14 +79,16 @@ def start(conn: Conn, ctx: AppContext, person: Person, invite_token: str | None)
     if not invite_token:
         attendee = identify(conn, ctx, person)
         return StartOutcome(StartKind.WELCOME if attendee else StartKind.NOT_ON_LIST, attendee)
-    repo.touch_telegram_user(conn, person.user_id, person.username, person.first_name, person.last_name, ctx.clock())
-    invited = repo.attendee_for_invite(conn, invite_token)
+    attendees.touch_telegram_user(
+        conn, person.user_id, person.username, person.first_name, person.last_name, ctx.clock()
+    )
+    invited = attendees.attendee_for_invite(conn, invite_token)
     if invited is None:
-        return StartOutcome(StartKind.INVITE_UNKNOWN, repo.attendee_for_user(conn, person.user_id))
+        return StartOutcome(StartKind.INVITE_UNKNOWN, attendees.attendee_for_user(conn, person.user_id))
     if invited.telegram_user_id not in (None, person.user_id):
-        return StartOutcome(StartKind.INVITE_TAKEN, repo.attendee_for_user(conn, person.user_id))
-    repo.link_user(conn, invited.attendee_id, person.user_id)
-    return StartOutcome(StartKind.LINKED, repo.get_attendee(conn, invited.attendee_id))
+        return StartOutcome(StartKind.INVITE_TAKEN, attendees.attendee_for_user(conn, person.user_id))
+    attendees.link_user(conn, invited.attendee_id, person.user_id)
+    return StartOutcome(StartKind.LINKED, attendees.get_attendee(conn, invited.attendee_id))
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class OwnBadge:
     token: str
 
 
-@transactional
+@writes
 def own_badge(conn: Conn, ctx: AppContext, person: Person) -> OwnBadge | None:
     attendee = identify(conn, ctx, person)
     if attendee is None:
@@ -103,3 +108,29 @@ def own_badge(conn: Conn, ctx: AppContext, person: Person) -> OwnBadge | None:
         attendee.name,
         badges.make_token(ctx.badge_secret, attendee.attendee_id, attendee.badge_version),
     )
+
+
+# ---------------------------------------------------------------- organisers: invites
+
+
+@reads
+def invites_csv(conn, ctx: AppContext) -> bytes:
+    """Every imported attendee's personal invite link, for a mail merge."""
+    imported = [a for a in attendees.all_attendees(conn) if not a.walk_in]
+    return csv_bytes(
+        ["attendee_id", "name", "email", "invite_link", "linked"],
+        [
+            [a.attendee_id, a.name, a.email, ctx.deep_link(a.invite_token), "yes" if a.telegram_user_id else "no"]
+            for a in imported
+        ],
+    )
+
+
+@writes
+def unlink(conn, ctx: AppContext, attendee_id: str) -> str:
+    """Detach an attendee's Telegram account so their invite link can be used again."""
+    attendee = require_attendee(conn, attendee_id)
+    if attendee.telegram_user_id is None:
+        raise OrganiserError(Problem.NOTHING_TO_UNLINK, attendee_id=attendee.attendee_id)
+    attendees.unlink_attendee(conn, attendee.attendee_id)
+    return attendee.attendee_id

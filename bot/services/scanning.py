@@ -1,9 +1,10 @@
 """Door staff (scanners): choosing a session, judging badge codes, override and undo.
 
 A scanner is a Telegram account (organisers name it by attendee id, @username
-or numeric id; see `admin_commands.operations.assign_scanner`). Permission is
+or numeric id; see `bot.services.scanners.assign_scanner`). Permission is
 checked on every scan, override and undo, not only when a session is chosen,
-so removing a scanner takes effect at once.
+so removing a scanner takes effect at once. Who may override or undo what is
+the rule engine's decision (`bot.domain.rules`); this module gathers the facts.
 """
 
 from __future__ import annotations
@@ -12,45 +13,56 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain import badges
-from bot.domain.rules import Attempt, CodeStatus, Direction, Method, Reason
+from bot.domain.rules import (
+    ActionRefusal,
+    Attempt,
+    CodeStatus,
+    Direction,
+    Method,
+    Reason,
+    override_refusal,
+    undo_refusal,
+)
 from bot.services.attendance import AttemptResult, judge_and_record, replayed_results
-from bot.services.context import AppContext, Person, read_only, transactional
-from bot.storage import repo
-from bot.storage import scanners as scanner_repo
-from bot.storage.repo import SessionRow
+from bot.services.context import AppContext, Person, reads, writes
+from bot.storage import agenda, attendance_log, attendees, scanner_assignments
+from bot.storage.records import AttendeeRow, LogEntry, SessionRow
+from bot.storage.scanner_assignments import ScannerRow
+from bot.storage.sql import Conn
 
-UNDO_WINDOW = timedelta(minutes=15)
+# A session counts as running from this long before its start (doors open early).
+RUNNING_FROM = timedelta(minutes=30)
 
 
 class ScanRefusal(Exception):
-    """A scanner action that cannot be done; the message says why."""
+    """A scanner action that is not done; `reason` says why."""
+
+    def __init__(self, reason: ActionRefusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
 
 
-@read_only
-def is_scanner(conn, ctx: AppContext, user_id: int) -> bool:
-    return scanner_repo.get_scanner(conn, user_id) is not None
+@reads
+def is_scanner(conn: Conn, ctx: AppContext, user_id: int) -> bool:
+    return scanner_assignments.get_scanner(conn, user_id) is not None
 
 
-@read_only
-def scanner_ids(conn, ctx: AppContext) -> list[int]:
-    return scanner_repo.scanner_ids(conn)
+@reads
+def scanner_ids(conn: Conn, ctx: AppContext) -> list[int]:
+    return scanner_assignments.scanner_ids(conn)
 
 
-@read_only
-def scannable_sessions(conn, ctx: AppContext, user_id: int) -> list[SessionRow] | None:
-    """Sessions this scanner may scan for, running now first, then upcoming, then past;
-    None if the user is not a scanner."""
+@reads
+def scannable_sessions(conn: Conn, ctx: AppContext, user_id: int) -> list[SessionRow]:
+    """Sessions this scanner may scan for, running now first, then upcoming, then past."""
     now = ctx.clock()
-    scanner = scanner_repo.get_scanner(conn, user_id)
+    scanner = scanner_assignments.get_scanner(conn, user_id)
     if scanner is None:
-        return None
-    sessions = repo.all_sessions(conn)
-    if not scanner.all_sessions:
-        allowed = {s.upper() for s in scanner.session_ids}
-        sessions = [s for s in sessions if s.session_id.upper() in allowed]
+        raise ScanRefusal(ActionRefusal.NOT_SCANNER)
+    sessions = [s for s in agenda.all_sessions(conn) if scanner.may_scan(s.session_id)]
 
     def order(s: SessionRow) -> tuple[int, float]:
-        if s.starts_at - timedelta(minutes=30) <= now <= s.ends_at:
+        if s.starts_at - RUNNING_FROM <= now <= s.ends_at:
             return (0, s.starts_at.timestamp())  # running (or about to start)
         if s.starts_at > now:
             return (1, s.starts_at.timestamp())  # upcoming, soonest first
@@ -59,48 +71,60 @@ def scannable_sessions(conn, ctx: AppContext, user_id: int) -> list[SessionRow] 
     return sorted(sessions, key=order)
 
 
-@read_only
-def current_session(conn, ctx: AppContext, user_id: int) -> SessionRow | None:
-    """The session this scanner is scanning for now (kept in the database, so it survives a restart)."""
-    scanner = scanner_repo.get_scanner(conn, user_id)
-    if scanner is None or scanner.current_session_id is None:
-        return None
-    return repo.get_session(conn, scanner.current_session_id)
-
-
-@transactional
-def choose_session(conn, ctx: AppContext, user_id: int, session_id: str | None) -> SessionRow | None:
+@writes
+def choose_session(conn: Conn, ctx: AppContext, user_id: int, session_id: str | None) -> SessionRow | None:
     """Start scanning for a session (None stops scanning)."""
-    if scanner_repo.get_scanner(conn, user_id) is None:
-        raise ScanRefusal("not_scanner")
+    scanner = scanner_assignments.get_scanner(conn, user_id)
+    if scanner is None:
+        raise ScanRefusal(ActionRefusal.NOT_SCANNER)
     if session_id is None:
-        scanner_repo.set_current_session(conn, user_id, None)
+        scanner_assignments.set_current_session(conn, user_id, None)
         return None
-    session = repo.get_session(conn, session_id)
+    session = agenda.get_session(conn, session_id)
     if session is None:
-        raise ScanRefusal("unknown_session")
-    if not scanner_repo.may_scan(conn, user_id, session.session_id):
-        raise ScanRefusal("scanner_not_permitted")
-    scanner_repo.set_current_session(conn, user_id, session.session_id)
+        raise ScanRefusal(ActionRefusal.UNKNOWN_SESSION)
+    if not scanner.may_scan(session.session_id):
+        raise ScanRefusal(ActionRefusal.SCANNER_NOT_PERMITTED)
+    scanner_assignments.set_current_session(conn, user_id, session.session_id)
     return session
 
 
-def judge_codes(
-    conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method, update_id: int | None = None
+@writes
+def scan_codes(
+    conn: Conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method, update_id: int | None = None
 ) -> list[AttemptResult]:
-    """Judge every code read from one photo (or typed by the scanner), in one transaction.
+    """Judge every code read from one photo (or typed at the door), in one trip to the database.
 
-    A typed text is a badge code or an attendee id (`manual`); a photo's codes
-    must be badge codes, anything else in a QR is `invalid_code`.
+    Refused with `ScanRefusal` when the sender is not a scanner or has not
+    chosen a session; an empty `codes` only asks that question.
     """
     replay = replayed_results(conn, update_id)
     if replay:
         return replay
-    scanner_row = scanner_repo.get_scanner(conn, scanner.user_id)
-    session = None
-    if scanner_row and scanner_row.current_session_id:
-        session = repo.get_session(conn, scanner_row.current_session_id)
-    permitted = session is not None and scanner_repo.may_scan(conn, scanner.user_id, session.session_id)
+    row = scanner_assignments.get_scanner(conn, scanner.user_id)
+    if row is None:
+        raise ScanRefusal(ActionRefusal.NOT_SCANNER)
+    return judge_codes(conn, ctx, scanner, row, codes, method, update_id)
+
+
+def judge_codes(
+    conn: Conn,
+    ctx: AppContext,
+    scanner: Person,
+    row: ScannerRow,
+    codes: list[str],
+    method: Method,
+    update_id: int | None,
+) -> list[AttemptResult]:
+    """The step `scan_codes` and a typed door code share, inside their transaction.
+
+    A typed text is a badge code or an attendee id (`manual`); a photo's codes
+    must be badge codes, anything else in a QR is `invalid_code`.
+    """
+    session = agenda.get_session(conn, row.current_session_id) if row.current_session_id else None
+    if session is None:
+        raise ScanRefusal(ActionRefusal.NO_SESSION_CHOSEN)
+    permitted = row.may_scan(session.session_id)
     results = []
     for item, code in enumerate(codes):
         attendee, status = _resolve_code(conn, ctx, code, allow_attendee_id=method is Method.MANUAL)
@@ -122,50 +146,44 @@ def judge_codes(
     return results
 
 
-scan_codes = transactional(judge_codes)
-
-
-def _resolve_code(conn, ctx: AppContext, code: str, allow_attendee_id: bool):
+def _resolve_code(
+    conn: Conn, ctx: AppContext, code: str, allow_attendee_id: bool
+) -> tuple[AttendeeRow | None, CodeStatus]:
     """(attendee, status) for a scanned or typed code."""
     claim = badges.read_token(ctx.badge_secret, code)
     if claim is not None:
-        attendee = repo.get_attendee(conn, claim.attendee_id)
+        attendee = attendees.get_attendee(conn, claim.attendee_id)
         if attendee is None:
             return None, CodeStatus.INVALID
         if claim.version != attendee.badge_version:
             return attendee, CodeStatus.REVOKED
         return attendee, CodeStatus.VALID
     if allow_attendee_id and not badges.looks_like_token(code):
-        attendee = repo.get_attendee(conn, code.strip())
+        attendee = attendees.get_attendee(conn, code.strip())
         if attendee is not None:
             return attendee, CodeStatus.VALID
     return None, CodeStatus.INVALID
 
 
-@transactional
+@writes
 def override(
-    conn, ctx: AppContext, scanner: Person, refused_log_id: int, update_id: int | None = None
+    conn: Conn, ctx: AppContext, scanner: Person, refused_log_id: int, update_id: int | None = None
 ) -> AttemptResult:
     """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
     replay = replayed_results(conn, update_id)
     if replay:
         return replay[0]
-    row = repo.get_log_row(conn, refused_log_id)
-    # Only the scanner who saw the RED may admit: the button is in their chat,
-    # and a PIN or shortlink refusal has nobody at the door to override it.
-    if (
-        row is None
-        or row.reason not in (Reason.NOT_REGISTERED, Reason.SESSION_FULL)
-        or row.method not in (Method.SCAN, Method.MANUAL)
-        or row.scanner_user_id != scanner.user_id
-    ):
-        raise ScanRefusal("not_overridable")
-    if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
-        raise ScanRefusal("scanner_not_permitted")
-    if repo.is_referenced(conn, row.id):
-        raise ScanRefusal("already_overridden")
-    attendee = repo.get_attendee(conn, row.attendee_id)
-    session = repo.get_session(conn, row.session_id)
+    row = attendance_log.get_log_row(conn, refused_log_id)
+    if row is None:
+        raise ScanRefusal(ActionRefusal.NOT_OVERRIDABLE)
+    refusal = override_refusal(
+        Reason(row.reason),
+        Method(row.method),
+        row.scanner_user_id,
+        scanner.user_id,
+        attendance_log.is_referenced(conn, row.id),
+    )
+    _refuse_unless_permitted(conn, refusal, scanner, row.session_id)
     attempt = Attempt(
         Direction.IN, Method(row.method), override=True, scanner_permitted=True, code_status=CodeStatus.VALID
     )
@@ -173,8 +191,8 @@ def override(
         conn,
         ctx,
         attempt,
-        attendee=attendee,
-        session=session,
+        attendee=attendees.get_attendee(conn, row.attendee_id),
+        session=agenda.get_session(conn, row.session_id),
         actor_user_id=scanner.user_id,
         scanner_user_id=scanner.user_id,
         update_id=update_id,
@@ -189,27 +207,31 @@ class UndoResult:
     inside_now: int
 
 
-@transactional
-def undo(conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
-    """Annul one of the scanner's own check-ins within 15 minutes: a new UNDO row."""
+@writes
+def undo(conn: Conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
+    """Annul one of the scanner's own check-ins within the undo window: a new UNDO row."""
     now = ctx.clock()
-    row = repo.get_log_row(conn, log_id)
-    if row is None or not row.accepted or row.direction != "IN" or row.scanner_user_id != scanner.user_id:
-        raise ScanRefusal("cannot_undo")
-    if now - row.at > UNDO_WINDOW:
-        raise ScanRefusal("undo_too_late")
-    if repo.is_referenced(conn, row.id):
-        raise ScanRefusal("already_undone")
-    if not scanner_repo.may_scan(conn, scanner.user_id, row.session_id):
-        raise ScanRefusal("scanner_not_permitted")
-    repo.insert_log(
+    row = attendance_log.get_log_row(conn, log_id)
+    if row is None:
+        raise ScanRefusal(ActionRefusal.CANNOT_UNDO)
+    refusal = undo_refusal(
+        row.accepted,
+        Direction(row.direction),
+        Method(row.method),
+        row.scanner_user_id,
+        scanner.user_id,
+        now - row.at,
+        attendance_log.is_referenced(conn, row.id),
+    )
+    _refuse_unless_permitted(conn, refusal, scanner, row.session_id)
+    attendance_log.insert_log(
         conn,
-        repo.LogEntry(
+        LogEntry(
             at=now,
-            direction="UNDO",
+            direction=Direction.UNDO,
             method=row.method,
             accepted=True,
-            reason="undo",
+            reason=Reason.UNDONE,
             attendee_id=row.attendee_id,
             session_id=row.session_id,
             actor_user_id=scanner.user_id,
@@ -217,7 +239,16 @@ def undo(conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
             ref_id=row.id,
         ),
     )
-    repo.recompute_presence(conn, row.attendee_id, row.session_id)
-    attendee = repo.get_attendee(conn, row.attendee_id)
-    session = repo.get_session(conn, row.session_id)
-    return UndoResult(attendee.name, session, repo.people_inside(conn, session.session_id))
+    attendance_log.recompute_presence(conn, row.attendee_id, row.session_id)
+    attendee = attendees.get_attendee(conn, row.attendee_id)
+    session = agenda.get_session(conn, row.session_id)
+    return UndoResult(attendee.name, session, attendance_log.people_inside(conn, session.session_id))
+
+
+def _refuse_unless_permitted(conn: Conn, refusal: ActionRefusal | None, scanner: Person, session_id: str) -> None:
+    """Raise the rule engine's refusal, or refuse a scanner no longer allowed at this session."""
+    if refusal is not None:
+        raise ScanRefusal(refusal)
+    row = scanner_assignments.get_scanner(conn, scanner.user_id)
+    if row is None or not row.may_scan(session_id):
+        raise ScanRefusal(ActionRefusal.SCANNER_NOT_PERMITTED)

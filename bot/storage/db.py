@@ -1,20 +1,25 @@
 """Connection, pragmas, migrations and the one serialised writer.
 
-One aiosqlite connection serves the whole process. A use case is a plain
-function of a `sqlite3.Connection` that `Database.run()` executes atomically
-in aiosqlite's own database thread: the event loop waits once per use case
-instead of once per statement. (Measured: each aiosqlite statement is a
-thread round trip of ~100 µs here, and a check-in is ~15 statements.)
+One SQLite connection serves the whole process, owned by one thread of ours
+(`_DatabaseThread`). A unit of work is a plain function of a
+`sqlite3.Connection`; `Database.write()` and `Database.read()` run it
+atomically in that thread, so the event loop waits once per use case instead
+of once per statement. (Measured: a thread round trip costs ~100 µs here, and
+a check-in is ~15 statements.) The thread is ours rather than aiosqlite's
+because aiosqlite offers no public way to run a function in its thread, and
+calling its private `_execute` would break on any release.
 
-Group commit: use cases that arrive while the database is busy are run
-together in one transaction, each inside its own SAVEPOINT, so each still
-succeeds or rolls back alone, but the batch shares one COMMIT (one fsync).
-Nobody is answered before the COMMIT that holds their check-in. A single
-worker runs the batches, so transactions never interleave on the shared
-connection (measured: without serialisation, 4,980 of 5,000 concurrent
-check-ins failed). Writes start with `BEGIN IMMEDIATE` so that a second
-process (the command line while the bot runs) waits for the write lock
-instead of failing half-way.
+Group commit: work that arrives while the database is busy runs together in
+one transaction, each inside its own SAVEPOINT, so each still succeeds or
+rolls back alone, but the batch shares one COMMIT (one fsync). Nobody is
+answered before the COMMIT that holds their check-in. Batches run one at a
+time, so transactions never interleave on the shared connection (measured:
+without serialisation, 4,980 of 5,000 concurrent check-ins failed). Writes
+start with `BEGIN IMMEDIATE` so that a second process (the command line while
+the bot runs) waits for the write lock instead of failing half-way.
+
+Read-only work runs with `PRAGMA query_only` on, so a "read" that tries to
+write fails instead of quietly writing.
 
 Durability: WAL with `synchronous=FULL`. A check-in acknowledged to an attendee
 must survive a power cut, not only a process crash; FULL costs one extra fsync
@@ -26,15 +31,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-import aiosqlite
-
 MIGRATIONS_PACKAGE = "bot.storage.migrations"
 MAX_BATCH = 200
 T = TypeVar("T")
+Work = tuple[Callable, tuple, bool]  # (body, args, read_only)
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -47,58 +52,56 @@ class Database:
         self.path = str(path)
         self.synchronous = synchronous
         self.lock = asyncio.Lock()
-        self._conn: aiosqlite.Connection | None = None
-        self._queue: list[tuple[Callable, tuple, asyncio.Future]] = []
+        self._thread: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._queue: list[tuple[Callable, tuple, bool, asyncio.Future]] = []
         self._worker: asyncio.Task | None = None
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("Database.open() was not called")
-        return self._conn
-
     async def open(self) -> Database:
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
-        self._conn.row_factory = sqlite3.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=30000")
-        await self.run(_migrate)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
+        self._conn = await self._in_thread(_connect, self.path, self.synchronous)
+        await self.write(_migrate)
         return self
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            await self._in_thread(self._conn.close)
             self._conn = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
 
-    async def run(self, body: Callable[..., T], *args) -> T:
+    async def _in_thread(self, fn: Callable[..., T], *args) -> T:
+        if self._thread is None:
+            raise RuntimeError("Database.open() was not called")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def write(self, body: Callable[..., T], *args) -> T:
         """Run `body(connection, *args)` atomically in the database thread and
         return its result once committed; if it raises, its changes are rolled
         back and the exception is raised here."""
+        return await self._submit(body, args, False)
+
+    async def read(self, body: Callable[..., T], *args) -> T:
+        """Like `write`, for work that only reads: any write it tries fails."""
+        return await self._submit(body, args, True)
+
+    async def _submit(self, body: Callable[..., T], args: tuple, read_only: bool) -> T:
         done = asyncio.get_running_loop().create_future()
-        self._queue.append((body, args, done))
+        self._queue.append((body, args, read_only, done))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run_batches())
         return await done
-
-    async def read(self, body: Callable[..., T], *args) -> T:
-        """Same as `run`; named for use cases that only read."""
-        return await self.run(body, *args)
 
     async def _run_batches(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
                 async with self.lock:
-                    # aiosqlite's `_execute` runs a function in its thread, the
-                    # same mechanism its public methods use for each statement.
-                    outcomes = await self.conn._execute(
-                        _run_batch, self.conn._conn, [(body, args) for body, args, _ in batch]
-                    )
+                    outcomes = await self._in_thread(_run_batch, self._conn, [work[:3] for work in batch])
             except Exception as exc:  # the COMMIT itself failed: nobody's work is kept
                 outcomes = [(False, exc)] * len(batch)
-            for (_, _, done), (ok, value) in zip(batch, outcomes, strict=True):
+            for (*_, done), (ok, value) in zip(batch, outcomes, strict=True):
                 if done.cancelled():
                     continue
                 if ok:
@@ -113,14 +116,35 @@ class Database:
             return await asyncio.to_thread(_backup, self.path, str(path))
 
 
-def _run_batch(conn: sqlite3.Connection, jobs: list[tuple[Callable, tuple]]) -> list[tuple[bool, object]]:
+def _connect(path: str, synchronous: str) -> sqlite3.Connection:
+    # check_same_thread=False: the connection is created and used only in the
+    # database thread, but Python's check would also refuse its close at exit.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _run_job(conn: sqlite3.Connection, body: Callable, args: tuple, read_only: bool):
+    if not read_only:
+        return body(conn, *args)
+    conn.execute("PRAGMA query_only = ON")
+    try:
+        return body(conn, *args)
+    finally:
+        conn.execute("PRAGMA query_only = OFF")
+
+
+def _run_batch(conn: sqlite3.Connection, jobs: list[Work]) -> list[tuple[bool, object]]:
     """One transaction, one SAVEPOINT per job; returns (succeeded, result or exception) per job."""
     outcomes: list[tuple[bool, object]] = []
     if len(jobs) == 1:  # alone in its transaction: the transaction itself is the savepoint
-        body, args = jobs[0]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            result = body(conn, *args)
+            result = _run_job(conn, *jobs[0])
         except Exception as exc:
             conn.execute("ROLLBACK")
             return [(False, exc)]
@@ -131,10 +155,10 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[tuple[Callable, tuple]]) -> 
         return [(True, result)]
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for body, args in jobs:
+        for job in jobs:
             conn.execute("SAVEPOINT job")
             try:
-                result = body(conn, *args)
+                result = _run_job(conn, *job)
             except Exception as exc:
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")

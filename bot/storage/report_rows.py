@@ -1,4 +1,4 @@
-"""Queries behind the organiser's reports and live views.
+"""Rows behind the organiser's report files, streamed from a read snapshot.
 
 What counts as attendance: an *effective* record is an accepted IN or OUT row
 that no UNDO row annuls. An override is itself an accepted IN row (with
@@ -16,14 +16,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 import aiosqlite
 
 from bot.domain.times import from_db
-from bot.storage.repo import Conn, _all, _one
+
+Snapshot = aiosqlite.Connection
+"""A connection of its own holding one read transaction (see `snapshot`)."""
 
 CHUNK = 2000
 
@@ -82,7 +83,7 @@ class RefusedRow(NamedTuple):
 
 
 @asynccontextmanager
-async def snapshot(path: str) -> AsyncIterator[Conn]:
+async def snapshot(path: str) -> AsyncIterator[Snapshot]:
     """A separate read-only connection holding one read transaction."""
     conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
     try:
@@ -99,7 +100,7 @@ async def _snapshot_one(conn: aiosqlite.Connection, sql: str, params: tuple = ()
     return rows[0] if rows else None
 
 
-async def _chunks(conn: Conn, sql: str, params: tuple, make) -> AsyncIterator[list]:
+async def _chunks(conn: Snapshot, sql: str, params: tuple, make) -> AsyncIterator[list]:
     async with conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(CHUNK):
             yield [make(r) for r in rows]
@@ -127,7 +128,7 @@ def _checkin(r: sqlite3.Row | tuple) -> CheckinRow:
     )
 
 
-def checkin_rows(conn: Conn) -> AsyncIterator[list[CheckinRow]]:
+def checkin_rows(conn: Snapshot) -> AsyncIterator[list[CheckinRow]]:
     """Every effective check-in, by session then time.
 
     `registered` and `targeted` are today's facts, not those at the door: the
@@ -146,19 +147,14 @@ WHERE {EFFECTIVE} {{where}}
 ORDER BY s.starts_at, s.session_id, l.attendee_id, l.id"""
 
 
-def _movement(r) -> Movement:
+def movement_record(r) -> Movement:
     return Movement(r[0], r[1], from_db(r[2]), r[3], r[4], r[5], r[6], from_db(r[7]))
 
 
-def movements(conn: Conn) -> AsyncIterator[list[Movement]]:
+def movements(conn: Snapshot) -> AsyncIterator[list[Movement]]:
     """Every effective IN and OUT, grouped by session and person, in log order
     within a person (what pairing check-ins with check-outs needs)."""
-    return _chunks(conn, MOVEMENTS_SQL.format(where=""), (), _movement)
-
-
-def attendee_movements(conn: Conn, attendee_id: str) -> list[Movement]:
-    rows = _all(conn, MOVEMENTS_SQL.format(where="AND l.attendee_id = ?"), (attendee_id,))
-    return [_movement(r) for r in rows]
+    return _chunks(conn, MOVEMENTS_SQL.format(where=""), (), movement_record)
 
 
 REFUSED_SQL = f"""
@@ -178,12 +174,12 @@ def _refused(r) -> RefusedRow:
     return RefusedRow(from_db(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]), r[10])
 
 
-def refused_rows(conn: Conn) -> AsyncIterator[list[RefusedRow]]:
+def refused_rows(conn: Snapshot) -> AsyncIterator[list[RefusedRow]]:
     """Every refused attempt, oldest first; `overridden` when a standing override answered it."""
     return _chunks(conn, REFUSED_SQL, (), _refused)
 
 
-async def time_span(conn: Conn) -> tuple[datetime, datetime] | None:
+async def time_span(conn: Snapshot) -> tuple[datetime, datetime] | None:
     """Earliest and latest instant a report shows (log times and session starts),
     so the header can state the UTC offset(s) that apply."""
     row = await _snapshot_one(
@@ -195,55 +191,3 @@ async def time_span(conn: Conn) -> tuple[datetime, datetime] | None:
     if row is None or row[0] is None:
         return None
     return from_db(row[0]), from_db(row[1])
-
-
-# ---------------------------------------------------------------- one session now
-
-
-@dataclass(frozen=True)
-class SessionCounts:
-    registered: int
-    targeted: int
-    checked_in: int
-    inside_now: int
-    checked_out: int
-    refused: int
-
-
-SESSION_COUNTS = {
-    "registered": "SELECT COUNT(*) FROM registrations WHERE session_id = ?",
-    "targeted": """SELECT COUNT(DISTINCT g.attendee_id) FROM session_targets t
-                   JOIN attendee_groups g ON g.group_name = t.group_name WHERE t.session_id = ?""",
-    "checked_in": f"""SELECT COUNT(DISTINCT l.attendee_id) FROM attendance_log l
-                      WHERE l.session_id = ? AND l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}""",
-    "inside_now": "SELECT COUNT(*) FROM presence WHERE session_id = ? AND inside = 1",
-    "checked_out": "SELECT COUNT(*) FROM presence WHERE session_id = ? AND inside = 0",
-    "refused": "SELECT COUNT(*) FROM attendance_log WHERE session_id = ? AND accepted = 0",
-}
-
-
-def session_counts(conn: Conn, session_id: str) -> SessionCounts:
-    """`checked_in` counts people (not visits) with an effective check-in;
-    `checked_out` those whose last record is a check-out."""
-    values = {name: _one(conn, sql, (session_id,))[0] for name, sql in SESSION_COUNTS.items()}
-    return SessionCounts(**values)
-
-
-class RecentCheckin(NamedTuple):
-    at: datetime
-    attendee_id: str
-    name: str
-    method: str
-    override: bool
-
-
-def recent_checkins(conn: Conn, session_id: str, limit: int = 5) -> list[RecentCheckin]:
-    rows = _all(
-        conn,
-        f"""SELECT l.at, l.attendee_id, a.name, l.method, l.override FROM attendance_log l
-                               JOIN attendees a ON a.attendee_id = l.attendee_id
-                               WHERE l.session_id = ? AND l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}
-                               ORDER BY l.id DESC LIMIT ?""",
-        (session_id, limit),
-    )
-    return [RecentCheckin(from_db(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]

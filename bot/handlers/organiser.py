@@ -1,4 +1,4 @@
-"""Admin-only bot commands: parse, call one operation, render.
+"""Organisers in the chat: admin-only commands. Each parses, calls one service function, renders.
 
 Every handler is wrapped by `admin_only`, which checks `ADMIN_IDS` on each
 call (not only in the command menu) and logs refusals.
@@ -14,11 +14,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from admin_commands import operations
-from admin_commands.operations import OperationError
 from bot import texts
 from bot.handlers.common import app_ctx
-from bot.services import confirmations
+from bot.handlers.menus import publish_scanner_menu
+from bot.services import access, badges, confirmations, imports, people, pins, reports, scanners, shortlinks
+from bot.services.context import BotUsernameUnknown
+from bot.services.errors import OrganiserError
 
 log = logging.getLogger(__name__)
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -39,8 +40,10 @@ def admin_only(handler):
             return
         try:
             await handler(update, context)
-        except OperationError as refusal:
-            await update.effective_message.reply_text(texts.fit(str(refusal)))
+        except OrganiserError as refusal:
+            await update.effective_message.reply_text(texts.problem_text(refusal))
+        except BotUsernameUnknown:
+            await update.effective_message.reply_text(texts.BOT_USERNAME_UNKNOWN)
 
     return wrapper
 
@@ -59,7 +62,7 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await update.effective_message.reply_text(texts.import_too_large(filename))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
-    report = await operations.import_file(app_ctx(context), data, filename)
+    report = await imports.import_file(app_ctx(context), data, filename)
     await update.effective_message.reply_text(texts.import_report(report))
 
 
@@ -70,7 +73,7 @@ async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 @admin_only
 async def pins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lines = await operations.list_pins(app_ctx(context))
+    lines = await pins.list_pins(app_ctx(context))
     await update.effective_message.reply_text(texts.pins_table(lines))
 
 
@@ -79,15 +82,15 @@ async def genpins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     ctx = app_ctx(context)
     which = context.args[0].lower() if context.args else ""
     if which == "new":
-        count = await operations.generate_pins(ctx, "new")
+        count = await pins.generate_pins(ctx, "new")
         await update.effective_message.reply_text(texts.genpins_done(count))
     elif which == "all":
         token = await confirmations.ask(ctx, update.effective_user.id, "genpins_all")
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton("Yes, regenerate all", callback_data=f"confirm:{token}:yes"),
-                    InlineKeyboardButton("Cancel", callback_data=f"confirm:{token}:no"),
+                    InlineKeyboardButton(texts.YES_REGENERATE_ALL, callback_data=f"confirm:{token}:yes"),
+                    InlineKeyboardButton(texts.CANCEL, callback_data=f"confirm:{token}:no"),
                 ]
             ]
         )
@@ -111,7 +114,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.edit_message_text(texts.GENPINS_CANCELLED)
         return
     if action == "genpins_all":
-        count = await operations.generate_pins(ctx, "all")
+        count = await pins.generate_pins(ctx, "all")
         await query.edit_message_text(texts.genpins_done(count))
 
 
@@ -121,15 +124,15 @@ async def setpin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if len(args) not in (2, 3):
         await update.effective_message.reply_text(texts.SETPIN_USAGE)
         return
-    line = await operations.set_pin(app_ctx(context), args[0], args[1], args[2] if len(args) == 3 else None)
+    line = await pins.set_pin(app_ctx(context), args[0], args[1], args[2] if len(args) == 3 else None)
     await update.effective_message.reply_text(texts.setpin_done(line))
 
 
 @admin_only
 async def invites_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
-    data = await operations.invites_csv(app_ctx(context))
-    await send_file(update, context, data, "invite-links.csv", "Personal invite links, one per attendee.")
+    data = await people.invites_csv(app_ctx(context))
+    await send_file(update, context, data, "invite-links.csv", texts.INVITES_CAPTION)
 
 
 @admin_only
@@ -137,10 +140,8 @@ async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if len(context.args or []) != 1:
         await update.effective_message.reply_text(texts.UNLINK_USAGE)
         return
-    attendee_id = await operations.unlink(app_ctx(context), context.args[0])
-    await update.effective_message.reply_text(
-        f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account."
-    )
+    attendee_id = await people.unlink(app_ctx(context), context.args[0])
+    await update.effective_message.reply_text(texts.unlinked(attendee_id))
 
 
 @admin_only
@@ -150,19 +151,17 @@ async def scanner_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await update.effective_message.reply_text(texts.SCANNER_USAGE)
         return
     ctx = app_ctx(context)
-    line = await operations.assign_scanner(ctx, args[0], args[1:])
+    line = await scanners.assign_scanner(ctx, args[0], args[1:])
     if line is None:
         await update.effective_message.reply_text(texts.scanner_removed(args[0]))
         return
     await update.effective_message.reply_text(texts.scanner_assigned(line))
-    from bot.app import publish_scanner_menu
-
     await publish_scanner_menu(context.application, line.user_id)
 
 
 @admin_only
 async def scanners_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.scanners_list(await operations.list_scanners(app_ctx(context))))
+    await update.effective_message.reply_text(texts.scanners_list(await scanners.list_scanners(app_ctx(context))))
 
 
 @admin_only
@@ -171,7 +170,7 @@ async def access_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if len(args) != 2:
         await update.effective_message.reply_text(texts.ACCESS_USAGE)
         return
-    session = await operations.set_access(app_ctx(context), args[0], args[1])
+    session = await access.set_access(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.access_set(session))
 
 
@@ -179,10 +178,10 @@ async def access_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     if len(context.args or []) != 1:
-        mode = await operations.get_acl_mode(ctx)
+        mode = await access.get_acl_mode(ctx)
         await update.effective_message.reply_text(texts.acl_now(mode))
         return
-    mode = await operations.set_acl_mode(ctx, context.args[0])
+    mode = await access.set_acl_mode(ctx, context.args[0])
     await update.effective_message.reply_text(texts.acl_set(mode))
 
 
@@ -192,15 +191,15 @@ async def capacity_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if len(args) != 2:
         await update.effective_message.reply_text(texts.CAPACITY_USAGE)
         return
-    session = await operations.set_capacity(app_ctx(context), args[0], args[1])
+    session = await access.set_capacity(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.capacity_set(session))
 
 
 @admin_only
 async def badges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
-    data, count = await operations.badges_zip(app_ctx(context))
-    await send_file(update, context, data, "badges.zip", f"{count} badge image(s), ready to print.")
+    data, count = await badges.badges_zip(app_ctx(context))
+    await send_file(update, context, data, "badges.zip", texts.badges_caption(count))
 
 
 @admin_only
@@ -208,7 +207,7 @@ async def reissue_badge_command(update: Update, context: ContextTypes.DEFAULT_TY
     if len(context.args or []) != 1:
         await update.effective_message.reply_text(texts.REISSUE_USAGE)
         return
-    badge = await operations.reissue_badge(app_ctx(context), context.args[0])
+    badge = await badges.reissue_badge(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(texts.badge_reissued(badge))
 
 
@@ -220,27 +219,66 @@ async def shortlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await update.effective_message.reply_text(texts.SHORTLINK_USAGE)
         return
     if len(args) == 2 and args[1].lower() == "off":
-        await operations.remove_shortlink(ctx, args[0])
+        await shortlinks.remove_shortlink(ctx, args[0])
         await update.effective_message.reply_text(texts.shortlink_removed(args[0]))
         return
     # The pop-up is the rest of the message as typed (spaces and case kept).
     text = update.effective_message.text
     popup = text.split(maxsplit=3)[3] if len(text.split(maxsplit=3)) == 4 else ""
-    line = await operations.set_shortlink(ctx, args[0], args[1], popup)
+    line = await shortlinks.set_shortlink(ctx, args[0], args[1], popup)
     await update.effective_message.reply_text(texts.shortlink_saved(line))
 
 
 @admin_only
 async def shortlinks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lines = await operations.list_shortlinks(app_ctx(context))
+    lines = await shortlinks.list_shortlinks(app_ctx(context))
     await update.effective_message.reply_text(texts.shortlinks_list(lines))
 
 
 @admin_only
 async def shortlinkqr_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
-    data, count = await operations.shortlink_qr_zip(app_ctx(context), context.args or None)
+    data, count = await shortlinks.shortlink_qr_zip(app_ctx(context), context.args or None)
     if not count:
         await update.effective_message.reply_text(texts.shortlinks_list([]))
         return
-    await send_file(update, context, data, "shortlink-qr-codes.zip", f"{count} shortlink QR code(s), ready to print.")
+    await send_file(update, context, data, "shortlink-qr-codes.zip", texts.shortlink_qr_caption(count))
+
+
+@admin_only
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) not in (1, 2):
+        await update.effective_message.reply_text(texts.REPORT_USAGE)
+        return
+    ctx = app_ctx(context)
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    report = await reports.build_report(ctx, args[0], args[1] if len(args) == 2 else "xlsx")
+    await send_file(
+        update, context, report.data, report.filename, texts.report_caption(report, ctx.settings.event_timezone)
+    )
+
+
+@admin_only
+async def session_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if len(context.args or []) != 1:
+        await update.effective_message.reply_text(texts.SESSION_USAGE)
+        return
+    ctx = app_ctx(context)
+    summary = await reports.session_summary(ctx, context.args[0])
+    await update.effective_message.reply_text(texts.session_summary_text(summary, ctx.settings.event_timezone))
+
+
+@admin_only
+async def attendee_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not context.args:
+        await update.effective_message.reply_text(texts.ATTENDEE_USAGE)
+        return
+    ctx = app_ctx(context)
+    lookup = await reports.find_attendee_summary(ctx, " ".join(context.args))
+    if lookup.summary is None:
+        await update.effective_message.reply_text(texts.attendee_choices(lookup))
+    else:
+        await update.effective_message.reply_text(
+            texts.attendee_summary_text(lookup.summary, ctx.settings.event_timezone)
+        )

@@ -1,4 +1,4 @@
-"""Attendance reports as files: rows in, XLSX or CSV bytes out (PRODUCT.md section 4).
+"""Spreadsheet files: rows in, XLSX or CSV bytes out (docs/product.md, section 4).
 
 Rows are consumed as they come, so a report costs memory for one chunk, not
 for the whole event: openpyxl's write-only mode streams each row to a
@@ -9,11 +9,14 @@ date-time, so cells hold the local wall time and the header states the UTC
 offset ("Check-in time (UTC+02:00)"); when an event spans a daylight-saving
 change the header lists both offsets. Every text cell goes through
 `escape_cell`: names come from Telegram profiles, which anyone can set to a
-formula.
+formula: a cell that starts with `=`, `+`, `-` or `@` (or a tab / carriage
+return, which some programs strip first) is prefixed with an apostrophe, so a
+spreadsheet shows it as text instead of running it.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,12 +31,35 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from bot.storage.reports import CheckinRow, Movement, RefusedRow
-from bot.tabular import csv_bytes, escape_cell
+from bot.storage.report_rows import CheckinRow, Movement, RefusedRow
 
 NOTE_NO_CHECK_IN = "check-out without check-in"
 NOTE_NO_CHECK_OUT = "no check-out"
 HEADER_FONT = Font(bold=True)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read accents right.
+    Encoded while written, so a large report is held once, as bytes."""
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else escape_cell(v) for v in row])
+    text.flush()
+    data = buffer.getvalue()
+    text.detach()
+    return data
 
 
 @dataclass(frozen=True)

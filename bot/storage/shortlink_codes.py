@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.storage.repo import Conn, _all, _one
+from bot.storage.sql import Conn, fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,12 @@ def _row(r) -> ShortlinkRow:
 
 
 def get(conn: Conn, code: str) -> ShortlinkRow | None:
-    r = _one(conn, "SELECT * FROM shortlinks WHERE code = ?", (code,))
+    r = fetch_one(conn, "SELECT * FROM shortlinks WHERE code = ?", (code,))
     return None if r is None else _row(r)
 
 
 def all_shortlinks(conn: Conn) -> list[ShortlinkRow]:
-    return [_row(r) for r in _all(conn, "SELECT * FROM shortlinks ORDER BY code")]
+    return [_row(r) for r in fetch_all(conn, "SELECT * FROM shortlinks ORDER BY code")]
 
 
 def upsert(conn: Conn, s: ShortlinkRow) -> None:

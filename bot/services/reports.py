@@ -1,4 +1,4 @@
-"""Organiser views and attendance reports: one implementation for the bot and the CLI.
+"""Organiser views and attendance reports: the rows come from `bot.storage`, the files from `bot.report_files`.
 
 Reports are built in a worker thread from rows streamed out of a read
 snapshot: openpyxl is CPU-bound, and building 100,000 rows on the event loop
@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from itertools import groupby
-from pathlib import Path
 from typing import TypeVar
 
-from admin_commands.operations import OperationError
-from bot import reports as files
-from bot.reports import Visit
-from bot.services.context import AppContext, read_only
-from bot.storage import repo
-from bot.storage import reports as queries
-from bot.storage.repo import AttendeeRow, SessionRow
+from bot import report_files
+from bot.report_files import Visit
+from bot.services.context import AppContext, reads
+from bot.services.errors import OrganiserError, Problem, require_session
+from bot.storage import agenda, attendees, live_counts, report_rows
+from bot.storage.records import AttendeeRow, SessionRow
 
 FORMATS = ("xlsx", "csv")
 MAX_CANDIDATES = 10
@@ -31,8 +29,8 @@ T = TypeVar("T")
 
 # kind -> (the sheet builder, the query that feeds it)
 REPORTS = {
-    "checkins": (files.checkins_sheet, queries.checkin_rows),
-    "checkouts": (files.checkouts_sheet, queries.movements),
+    "checkins": (report_files.checkins_sheet, report_rows.checkin_rows),
+    "checkouts": (report_files.checkouts_sheet, report_rows.movements),
 }
 KINDS = tuple(REPORTS)
 
@@ -45,7 +43,6 @@ class Report:
     kind: str
     fmt: str
     offsets: str  # e.g. "UTC+02:00": the offset(s) of the times in the file
-    path: Path | None = None  # where write_report put it
 
 
 async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
@@ -53,19 +50,19 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
     CSV holds the main table only."""
     kind, fmt = kind.lower(), fmt.lower()
     if kind not in REPORTS:
-        raise OperationError(f"There is no report {kind!r}: choose checkins or checkouts (add csv for a CSV file).")
+        raise OrganiserError(Problem.UNKNOWN_REPORT, kind=kind)
     if fmt not in FORMATS:
-        raise OperationError(f"Unknown format {fmt!r}: the report comes as xlsx (the default) or csv.")
+        raise OrganiserError(Problem.UNKNOWN_FORMAT, fmt=fmt)
     make_sheet, query = REPORTS[kind]
     tz = ctx.settings.event_timezone
     now = ctx.clock()
-    async with queries.snapshot(ctx.db.path) as conn:
-        offsets = files.offset_label(tz, *(await queries.time_span(conn) or (now, now)))
+    async with report_rows.snapshot(ctx.db.path) as conn:
+        offsets = report_files.offset_label(tz, *(await report_rows.time_span(conn) or (now, now)))
         if fmt == "csv":
             data, rows = await _in_thread(partial(_csv, make_sheet, tz, offsets), query(conn))
         else:
             data, rows = await _in_thread(
-                partial(_xlsx, make_sheet, tz, offsets), query(conn), queries.refused_rows(conn)
+                partial(_xlsx, make_sheet, tz, offsets), query(conn), report_rows.refused_rows(conn)
             )
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Report(f"{kind}-{stamp}.{fmt}", data, rows, kind, fmt, offsets)
@@ -73,12 +70,12 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
 
 def _csv(make_sheet, tz, offsets: str, rows) -> tuple[bytes, int]:
     sheet = make_sheet(rows, tz, offsets)
-    return files.csv_file(sheet), sheet.written
+    return report_files.csv_file(sheet), sheet.written
 
 
 def _xlsx(make_sheet, tz, offsets: str, rows, refused) -> tuple[bytes, int]:
     sheet = make_sheet(rows, tz, offsets)
-    return files.xlsx_bytes([sheet, files.refused_sheet(refused, tz, offsets)]), sheet.written
+    return report_files.xlsx_bytes([sheet, report_files.refused_sheet(refused, tz, offsets)]), sheet.written
 
 
 async def _in_thread(build: Callable[..., T], *sources: AsyncIterator[list]) -> T:
@@ -104,25 +101,14 @@ async def _next_chunk(chunks: AsyncIterator[list[T]]) -> list[T] | None:
         return None
 
 
-async def write_report(ctx: AppContext, kind: str, csv: bool, path: str | Path) -> Report:
-    """For the command line: build a report and write it to `path` (a directory
-    gets the report's own file name)."""
-    report = await build_report(ctx, kind, "csv" if csv else "xlsx")
-    target = Path(path)
-    if target.is_dir():
-        target = target / report.filename
-    target.write_bytes(report.data)
-    return replace(report, path=target)
-
-
 # ---------------------------------------------------------------- one session now
 
 
 @dataclass(frozen=True)
 class SessionSummary:
     session: SessionRow
-    counts: queries.SessionCounts
-    recent: list[queries.RecentCheckin]
+    counts: live_counts.SessionCounts
+    recent: list[live_counts.RecentCheckin]
 
     @property
     def places_left(self) -> int | None:
@@ -131,14 +117,14 @@ class SessionSummary:
         return max(self.session.capacity - self.counts.inside_now, 0)
 
 
-@read_only
+@reads
 def session_summary(conn, ctx: AppContext, session_id: str) -> SessionSummary:
     """Live counts for one session, with its last five check-ins."""
-    session = repo.get_session(conn, session_id.strip())
-    if session is None:
-        raise OperationError(f"There is no session {session_id!r}. /pins lists the sessions.")
+    session = require_session(conn, session_id)
     return SessionSummary(
-        session, queries.session_counts(conn, session.session_id), queries.recent_checkins(conn, session.session_id)
+        session,
+        live_counts.session_counts(conn, session.session_id),
+        live_counts.recent_checkins(conn, session.session_id),
     )
 
 
@@ -170,31 +156,33 @@ class AttendeeLookup:
     more: bool = False
 
 
-@read_only
+@reads
 def find_attendee_summary(conn, ctx: AppContext, query: str) -> AttendeeLookup:
     """Find by attendee id, @handle or part of the name, and summarise if exactly one matches."""
     query = query.strip()
     if not query:
-        raise OperationError("Say whom to look up: an attendee id, an @handle or part of a name.")
-    matches = repo.find_attendees(conn, query, limit=MAX_CANDIDATES + 1)
+        raise OrganiserError(Problem.EMPTY_QUERY)
+    matches = attendees.find_attendees(conn, query, limit=MAX_CANDIDATES + 1)
     if not matches:
-        raise OperationError(f"No attendee matches {query!r}. Try their attendee id, @handle or part of the name.")
+        raise OrganiserError(Problem.NO_MATCH, query=query)
     if len(matches) > 1:
         return AttendeeLookup(None, matches[:MAX_CANDIDATES], more=len(matches) > MAX_CANDIDATES)
     return AttendeeLookup(_attendee_summary(conn, matches[0]), matches)
 
 
 def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
-    moves = queries.attendee_movements(conn, attendee.attendee_id)
+    moves = live_counts.attendee_movements(conn, attendee.attendee_id)
     attended = []
     for _, group in groupby(moves, key=lambda m: m.session_id):
         group = list(group)
         attended.append(
-            AttendedSession(group[0].session_id, group[0].title, group[0].session_start, files.pair_visits(group))
+            AttendedSession(
+                group[0].session_id, group[0].title, group[0].session_start, report_files.pair_visits(group)
+            )
         )
     return AttendeeSummary(
         attendee,
-        repo.attendee_groups(conn, attendee.attendee_id),
-        repo.registered_sessions(conn, attendee.attendee_id),
+        attendees.attendee_groups(conn, attendee.attendee_id),
+        agenda.registered_sessions(conn, attendee.attendee_id),
         attended,
     )

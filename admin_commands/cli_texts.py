@@ -1,0 +1,72 @@
+"""Every sentence of the command line that the chat does not share, and the
+command line's own `Syntax`, so shared sentences (`bot.texts`) name
+`attendance-admin pins`, never `/pins`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.texts import GENPINS_CONFIRM as CHAT_GENPINS_CONFIRM
+from bot.texts import Syntax
+
+PROGRAM = "attendance-admin"
+
+CLI = Syntax(
+    pins=f"{PROGRAM} pins",
+    genpins_new=f"{PROGRAM} genpins new",
+    genpins_all=f"{PROGRAM} genpins all --yes",
+    shortlinks=f"{PROGRAM} shortlinks",
+    shortlinkqr=f"{PROGRAM} shortlink-qr",
+    import_files=f"Import a sessions file first: {PROGRAM} import sessions.csv",
+    access_usage=f"Usage: {PROGRAM} access SESSION on|off",
+    acl_usage=(
+        f"Usage: {PROGRAM} acl include (registered or targeted attendees) "
+        f"or {PROGRAM} acl exclude (registered attendees only)."
+    ),
+    capacity_usage=f"Usage: {PROGRAM} capacity SESSION NUMBER|none (e.g. {PROGRAM} capacity S12 80)",
+    scanner_usage=f"Usage: {PROGRAM} scanner WHO all|off|SESSION [SESSION ...] (WHO: attendee id, @username or id)",
+    shortlink_usage=(
+        f"Usage: {PROGRAM} shortlink SLCODE SESSION [POPUP...] · {PROGRAM} shortlink SLCODE off\n"
+        f"e.g. {PROGRAM} shortlink SL001 S12 Welcome to the workshop!"
+    ),
+    attendee=f"{PROGRAM} attendee",
+)
+
+GENPINS_CONFIRM = CHAT_GENPINS_CONFIRM + " Run again with --yes to confirm."
+INVITE_LINKS = "invite links"
+
+
+def wrote(what: str, path: str | Path) -> str:
+    return f"Wrote {what} to {path}"
+
+
+def wrote_badges(count: int, path: str | Path) -> str:
+    return f"Wrote {count} badge(s) to {path}"
+
+
+def wrote_shortlink_qr(count: int, path: str | Path) -> str:
+    return f"Wrote {count} shortlink QR code(s) to {path}"
+
+
+def wrote_report(path: str | Path, rows: int) -> str:
+    return f"Wrote {path} ({rows} row(s))"
+
+
+def backed_up(pages: int, path: str | Path) -> str:
+    return f"Backed up {pages} page(s) to {path}"
+
+
+def no_such_file(name: str) -> str:
+    return f"{name}: no such file"
+
+
+def unlinked(attendee_id: str) -> str:
+    return f"{attendee_id} is unlinked."
+
+
+def shortlink_removed(code: str) -> str:
+    return f"Shortlink {code} removed."
+
+
+def cannot_start(error: Exception) -> str:
+    return f"Cannot start: {error}"

@@ -1,0 +1,147 @@
+"""Importing the agenda, attendees and registrations from CSV or XLSX files: each file all rows or none."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+from bot import importer
+from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
+from bot.services.context import AppContext, writes
+from bot.services.people import new_invite_token
+from bot.storage import agenda, attendees
+from bot.storage.records import SessionRow
+from bot.storage.sql import Conn
+
+IMPORT_ORDER = {"sessions": 0, "attendees": 1, "registrations": 2}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    filename: str
+    kind: str | None
+    imported: int
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportReport:
+    """Import one sessions, attendees or registrations file: all rows or none."""
+    try:
+        # Off the event loop: a large spreadsheet takes seconds to read.
+        parsed = await asyncio.to_thread(importer.parse_file, data, filename, ctx.settings.event_timezone)
+    except importer.ImportFileError as exc:
+        return ImportReport(filename, None, 0, [str(exc)])
+    if parsed.errors:
+        return ImportReport(filename, parsed.kind, 0, parsed.errors)
+    writer = {"sessions": _import_sessions, "attendees": _import_attendees, "registrations": _import_registrations}[
+        parsed.kind
+    ]
+    try:
+        await _write_all_or_nothing(ctx, writer, parsed.records)
+    except _Rollback as rollback:
+        return ImportReport(filename, parsed.kind, 0, rollback.errors)
+    return ImportReport(filename, parsed.kind, len(parsed.records), [])
+
+
+@writes
+def _write_all_or_nothing(conn: Conn, ctx: AppContext, writer, records: list) -> None:
+    errors = writer(conn, ctx, records)
+    if errors:
+        raise _Rollback(errors)
+
+
+class _Rollback(Exception):
+    """Leaves the transaction block so that nothing of a bad file is kept."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+
+
+async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[ImportReport]:
+    """Several files in dependency order (sessions, attendees, registrations),
+    each one all-or-nothing."""
+
+    def order(file: tuple[str, bytes]) -> int:
+        try:
+            return IMPORT_ORDER[importer.parse_file(file[1], file[0], ctx.settings.event_timezone).kind]
+        except importer.ImportFileError:
+            return len(IMPORT_ORDER)
+
+    return [await import_file(ctx, data, name) for name, data in sorted(files, key=order)]
+
+
+def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> list[str]:
+    errors = []
+    current = agenda.all_pins(conn)
+    owner = {pin: sid for sid, by_dir in current.items() for pin in by_dir.values()}
+    for r in records:
+        for pin in (r.pin_in, r.pin_out):
+            if pin and owner.get(pin, r.session_id.upper()) != r.session_id.upper():
+                errors.append(f"Row {r.row}: PIN {pin} is already used by session {owner[pin]}")
+    if errors:
+        return errors
+    for r in records:
+        agenda.upsert_session(
+            conn,
+            SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity, bool(r.access_control)),
+            set_capacity=r.has_capacity,
+            set_access=r.access_control is not None,
+        )
+        if r.targets is not None:
+            agenda.set_targets(conn, r.session_id, r.targets)
+    # Free every PIN that is being replaced before inserting, so swaps between sessions work.
+    # A PIN cell left blank keeps that session's current PIN.
+    changed = [
+        replace(
+            r,
+            pin_in=r.pin_in or current.get(r.session_id.upper(), {}).get("IN"),
+            pin_out=r.pin_out or current.get(r.session_id.upper(), {}).get("OUT"),
+        )
+        for r in records
+        if r.pin_in or r.pin_out
+    ]
+    for r in changed:
+        agenda.delete_pins(conn, [r.session_id])
+    for r in changed:
+        for direction, pin in (("IN", r.pin_in), ("OUT", r.pin_out)):
+            if pin:
+                agenda.replace_pin(conn, r.session_id, direction, pin)
+    return []
+
+
+def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> list[str]:
+    now = ctx.clock()
+    for r in records:
+        existing = attendees.get_attendee(conn, r.attendee_id)
+        attendees.upsert_attendee(
+            conn,
+            existing.attendee_id if existing else r.attendee_id,
+            r.name,
+            r.email,
+            r.telegram,
+            existing.invite_token if existing else new_invite_token(),
+            now,
+        )
+        if r.groups is not None:
+            attendees.set_groups(conn, r.attendee_id, r.groups)
+    return []
+
+
+def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecord]) -> list[str]:
+    attendees = agenda.existing_ids(conn, "attendees", {r.attendee_id for r in records})
+    sessions = agenda.existing_ids(conn, "sessions", {r.session_id for r in records})
+    errors = []
+    for r in records:
+        if r.attendee_id.upper() not in attendees:
+            errors.append(f"Row {r.row}: unknown attendee {r.attendee_id!r} (import attendees first)")
+        if r.session_id.upper() not in sessions:
+            errors.append(f"Row {r.row}: unknown session {r.session_id!r} (import sessions first)")
+    if errors:
+        return errors
+    for r in records:
+        agenda.add_registration(conn, r.attendee_id, r.session_id)
+    return []

@@ -1,4 +1,4 @@
-"""Reading organisers' CSV and XLSX files into checked records (PRODUCT.md section 1).
+"""Reading organisers' CSV and XLSX files into checked records (docs/product.md section 1).
 
 The kind of file is recognised from its header row; unknown columns are
 ignored. Every problem is reported with its spreadsheet row number (the header

@@ -130,10 +130,6 @@ class UpdateProcessor:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    @property
-    def busy(self) -> int:
-        return len(self._tasks)
-
 
 async def poll(application: Application, processor: UpdateProcessor, stop: asyncio.Event) -> None:
     """Long-poll getUpdates. The offset that confirms a batch is sent only

@@ -174,7 +174,15 @@ async def test_command_line_twins_share_the_operations(tmp_path, monkeypatch, ca
     assert copy.execute("SELECT access_control, capacity FROM sessions WHERE session_id = 'S1'").fetchone() == (1, 30)
     assert copy.execute("SELECT popup FROM shortlinks").fetchone() == ("Hello there",)
     assert copy.execute("SELECT session_id FROM scanner_sessions ORDER BY 1").fetchall() == [("S1",), ("S2",)]
+    capsys.readouterr()
     assert await run(["capacity", "S404", "3"]) == 1
+    assert capsys.readouterr().err == "There is no session 'S404'. attendance-admin pins lists the sessions.\n"
+    assert await run(["capacity", "S1", "lots"]) == 1
+    assert capsys.readouterr().err.startswith("Usage: attendance-admin capacity SESSION NUMBER|none")
+    assert await run(["setpin", "S9", "ABCD"]) == 1
+    assert "attendance-admin pins lists the sessions" in capsys.readouterr().err
+    assert await run(["shortlinks"]) == 0
+    assert "attendance-admin shortlink-qr" not in capsys.readouterr().out
 
 
 async def test_an_edited_command_is_not_run_again(event):

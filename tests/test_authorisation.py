@@ -1,4 +1,4 @@
-"""Authorisation matrix (PRODUCT.md §4 and §7): a non-admin calling admin commands, a
+"""Authorisation matrix (docs/product.md §4 and §7): a non-admin calling admin commands, a
 non-scanner acting as door staff and a scanner acting outside their sessions are all
 refused, change nothing, and leave a trace (a WARNING log line, or an attendance_log
 row with reason scanner_not_permitted)."""

@@ -1,4 +1,4 @@
-"""Flood control (PRODUCT.md §7): Telegram's 429 + retry_after delays replies, it never
+"""Flood control (docs/product.md §7): Telegram's 429 + retry_after delays replies, it never
 drops a check-in or a reply; a reply that fails outright does not undo a check-in.
 
 These tests run with RATE_LIMIT=true, i.e. python-telegram-bot's AIORateLimiter as in

@@ -38,7 +38,7 @@ def situations():
 
 
 def expected(attempt: Attempt, s: Situation) -> Reason:
-    """The rule table of PRODUCT.md section 3, written out plainly."""
+    """The rule table of docs/product.md section 3, written out plainly."""
     if attempt.method in (Method.SCAN, Method.MANUAL):
         if not attempt.scanner_permitted:
             return Reason.SCANNER_NOT_PERMITTED

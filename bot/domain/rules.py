@@ -3,7 +3,7 @@
 Every check-in method (badge scan, manual entry, PIN, shortlink) gathers the
 facts about the attempt and calls `judge`; the service layer then writes what
 the verdict says. Keeping the rules here, free of I/O, makes the order of the
-checks (PRODUCT.md section 3) the single source of truth and lets the tests try
+checks (docs/product.md section 3) the single source of truth and lets the tests try
 every combination.
 
 Decisions where the product page is silent:

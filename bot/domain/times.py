@@ -35,10 +35,6 @@ def parse_event_time(value: object, tz: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
-def local(moment: datetime, tz: ZoneInfo) -> datetime:
-    return moment.astimezone(tz)
-
-
 def format_local(moment: datetime, tz: ZoneInfo, with_date: bool = True) -> str:
     shown = moment.astimezone(tz)
     return shown.strftime("%a %d %b %H:%M" if with_date else "%H:%M")

@@ -51,6 +51,10 @@ class AppContext:
         return f"https://t.me/{self.bot_username}?start={payload}"
 
 
+class StartupRefused(Exception):
+    """The bot or the command line must not start; the message is one line saying what to fix."""
+
+
 class BotUsernameUnknown(Exception):
     """Links need the bot's @username: known once the bot has started, or from BOT_USERNAME."""
 

@@ -18,8 +18,8 @@ from admin_commands import cli_texts
 from admin_commands.cli_texts import CLI
 from bot import texts
 from bot.config import ConfigError, load_settings
-from bot.services import access, backup, badges, imports, people, pins, reports, scanners, shortlinks
-from bot.services.context import AppContext, BotUsernameUnknown, build_context
+from bot.services import access, backup, badges, event, imports, people, pins, reports, scanners, shortlinks
+from bot.services.context import AppContext, BotUsernameUnknown, StartupRefused, build_context
 from bot.services.errors import OrganiserError
 from bot.storage.db import Database
 
@@ -121,6 +121,28 @@ async def cmd_capacity(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("checkin-window", "default check-in window in minutes: BEFORE_START AFTER_END [CHECKOUT_AFTER_END]")
+async def cmd_checkin_window(ctx: AppContext, args) -> int:
+    if args.minutes:
+        if len(args.minutes) not in (2, 3):
+            print(CLI.window_usage, file=sys.stderr)
+            return 1
+        window = await event.set_window_settings(ctx, *args.minutes)
+    else:
+        window = await event.get_window_settings(ctx)
+    print(texts.window_settings_text(window))
+    return 0
+
+
+@command("timezone", "show the event's time zone, or change it keeping session wall-clock times: ZONE")
+async def cmd_timezone(ctx: AppContext, args) -> int:
+    if not args.zone:
+        print(cli_texts.timezone_now(ctx.timezone.key))
+        return 0
+    print(cli_texts.timezone_changed(await event.change_timezone(ctx, args.zone)))
+    return 0
+
+
 @command("badge-token", "print an attendee's badge code (what their badge QR encodes)")
 async def cmd_badge_token(ctx: AppContext, args) -> int:
     print((await badges.badge_for(ctx, args.attendee)).token)
@@ -213,6 +235,8 @@ ARGUMENTS = {
     "access": lambda p: (p.add_argument("session"), p.add_argument("state", choices=["on", "off"])),
     "acl": lambda p: p.add_argument("mode", choices=["include", "exclude"]),
     "capacity": lambda p: (p.add_argument("session"), p.add_argument("value", metavar="NUMBER|none")),
+    "checkin-window": lambda p: p.add_argument("minutes", nargs="*", metavar="MINUTES"),
+    "timezone": lambda p: p.add_argument("zone", nargs="?"),
     "badge-token": lambda p: p.add_argument("attendee"),
     "reissue-badge": lambda p: p.add_argument("attendee"),
     "badges": lambda p: p.add_argument("-o", "--output", default="badges.zip", metavar="FILE"),
@@ -235,7 +259,11 @@ async def run(argv: list[str]) -> int:
     settings = load_settings(require_token=False)
     db = await Database(settings.database_path).open()
     try:
-        ctx = await build_context(settings, db)
+        try:
+            ctx = await build_context(settings, db)
+        except StartupRefused as refused:
+            print(cli_texts.cannot_start(refused), file=sys.stderr)
+            return 2
         handler = COMMANDS[args.command][0]
         try:
             return await handler(ctx, args)

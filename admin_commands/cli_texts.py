@@ -24,6 +24,7 @@ CLI = Syntax(
         f"or {PROGRAM} acl exclude (registered attendees only)."
     ),
     capacity_usage=f"Usage: {PROGRAM} capacity SESSION NUMBER|none (e.g. {PROGRAM} capacity S12 80)",
+    window_usage=f"Usage: {PROGRAM} checkin-window MINUTES_BEFORE_START MINUTES_AFTER_END [CHECKOUT_MINUTES_AFTER_END]",
     scanner_usage=f"Usage: {PROGRAM} scanner WHO all|off|SESSION [SESSION ...] (WHO: attendee id, @username or id)",
     shortlink_usage=(
         f"Usage: {PROGRAM} shortlink SLCODE SESSION [POPUP...] · {PROGRAM} shortlink SLCODE off\n"
@@ -70,3 +71,17 @@ def shortlink_removed(code: str) -> str:
 
 def cannot_start(error: Exception) -> str:
     return f"Cannot start: {error}"
+
+
+def timezone_now(zone: str) -> str:
+    return f"This event's time zone is {zone}. To change it: {PROGRAM} timezone ZONE (e.g. Europe/Paris)"
+
+
+def timezone_changed(change) -> str:
+    if change.old == change.new:
+        return f"The event's time zone already is {change.new}; nothing changed."
+    return (
+        f"Time zone changed from {change.old} to {change.new}. {change.sessions_moved} session(s) keep their "
+        f"wall-clock times, so they moved in real time; recorded check-ins keep their real time. If the bot is "
+        f"running, restart it with EVENT_TIMEZONE={change.new} (or none)."
+    )

@@ -25,6 +25,8 @@ ADMIN_HANDLERS = {
     "access": admin.access_command,
     "acl": admin.acl_command,
     "capacity": admin.capacity_command,
+    "checkinwindow": admin.checkinwindow_command,
+    "timezone": admin.timezone_command,
     "badges": admin.badges_command,
     "reissuebadge": admin.reissue_badge_command,
     "shortlink": admin.shortlink_command,

@@ -27,7 +27,6 @@ TOKEN_HELP = (
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,8 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     database_path: Path = Path("attendance.db")
     badge_secret: str | None = field(default=None, repr=False)
-    event_timezone: ZoneInfo = UTC_ZONE
+    event_timezone: ZoneInfo | None = None  # None: the event database's own zone (UTC for a new event)
+    event_name: str | None = None
     open_registration: bool = True
     telegram_api_url: str | None = None
     bot_username: str | None = None
@@ -83,6 +83,14 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def zone_named(name: str, setting: str = "The time zone") -> ZoneInfo:
+    """An IANA zone from its name; a ConfigError naming `setting` otherwise."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{setting}={name!r} is not an IANA time zone name such as Europe/Paris.") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Settings:
     """Read and check every setting. `require_token=False` serves the command line."""
     env = os.environ if env is None else env
@@ -104,11 +112,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
             )
         admin_ids.add(int(part))
 
-    tz_name = env.get("EVENT_TIMEZONE", "").strip() or "UTC"
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"EVENT_TIMEZONE={tz_name!r} is not an IANA time zone name such as Europe/Paris.") from None
+    tz_name = env.get("EVENT_TIMEZONE", "").strip()
+    tz = zone_named(tz_name, "EVENT_TIMEZONE") if tz_name else None
+    event_name = " ".join(env.get("EVENT_NAME", "").split())[:80] or None
 
     secret = env.get("BADGE_SECRET", "").strip() or None
     if secret is not None and len(secret) < 16:
@@ -143,6 +149,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         database_path=Path(env.get("DATABASE_PATH", "").strip() or "attendance.db"),
         badge_secret=secret,
         event_timezone=tz,
+        event_name=event_name,
         open_registration=_bool(env, "OPEN_REGISTRATION", True),
         telegram_api_url=api_url,
         bot_username=username,

@@ -55,6 +55,9 @@ class SessionRecord:
     pin_in: str | None
     pin_out: str | None
     has_capacity: bool
+    checkin_opens: datetime | None = None  # the session's own check-in window
+    checkin_closes: datetime | None = None
+    has_window: bool = False  # a window column is in the file: blank cells mean "the event's default"
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,15 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         pin_values[column] = value or None
     if pin_values["pin_in"] and pin_values["pin_in"] == pin_values["pin_out"]:
         raise ValueError("pin_in and pin_out must differ")
+    window = {}
+    for column in ("checkin_opens", "checkin_closes"):
+        raw = cells.get(column)
+        try:
+            window[column] = parse_event_time(raw, tz) if raw not in (None, "") else None
+        except ValueError as problem:
+            raise ValueError(f"{column}: {problem}") from None
+    if window["checkin_opens"] and window["checkin_closes"] and window["checkin_closes"] < window["checkin_opens"]:
+        raise ValueError("checkin_closes is before checkin_opens")
     return SessionRecord(
         number,
         session_id,
@@ -257,6 +269,9 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         pin_values["pin_in"],
         pin_values["pin_out"],
         "capacity" in cells,
+        window["checkin_opens"],
+        window["checkin_closes"],
+        "checkin_opens" in cells or "checkin_closes" in cells,
     )
 
 

@@ -37,6 +37,7 @@ class Syntax:
     acl_usage: str
     capacity_usage: str
     scanner_usage: str
+    window_usage: str
     shortlink_usage: str
     attendee: str
 
@@ -52,6 +53,10 @@ CHAT = Syntax(
     acl_usage="Usage: /acl include (registered or targeted attendees) or /acl exclude (registered attendees only).",
     capacity_usage="Usage: /capacity <session> <number|none>",
     scanner_usage="Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]",
+    window_usage=(
+        "Usage: /checkinwindow <minutes before the start> <minutes after the end> [<check-out minutes after the end>], "
+        "e.g. /checkinwindow 30 0 60"
+    ),
     shortlink_usage=(
         "Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
         "e.g. /shortlink SL001 S12 Welcome to the workshop!"
@@ -122,6 +127,7 @@ HELP_ADMIN = """Organisers:
 • /invites — CSV of personal invite links · /unlink REG-0042 — free an invite link
 • /scanner <who> all|off|S12 S13 … · /scanners — door staff and their sessions
 • /access S12 on|off · /acl include|exclude · /capacity S12 <n|none>
+• /checkinwindow 30 0 60 — when check-ins open and close · /timezone Europe/Paris — the event's time zone
 • /shortlink SL001 S12 [pop-up] · /shortlinks · /shortlinkqr — onsite QR codes
 • /badges — ZIP of badge images · /reissuebadge REG-0042 — revoke and replace a badge
 • /session S12 · /attendee <id, @handle or name> · /report checkins|checkouts [csv]"""
@@ -151,6 +157,11 @@ PIN_REPLIES = {
     ),
     Reason.TOO_MANY_ATTEMPTS: "⏳ Too many wrong PINs. PIN entry is paused until {locked_until}; try again then.",
     Reason.UNKNOWN_PIN: "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again.",
+    Reason.TOO_EARLY: "⏳ Too early: attendance for {session} opens at {window_at}. Please try again then.",
+    Reason.CLOSED: (
+        "⌛ Attendance for {session} closed at {window_at}, so nothing was recorded. "
+        "If you were there, please tell the organisers."
+    ),
     Reason.NOT_REGISTERED: (
         "⛔ {session} is only open to registered participants, and you are not on its list. "
         "Please ask the staff at the door."
@@ -167,6 +178,14 @@ PIN_REPLIES = {
 CHECKED_OUT = "👋 Checked out of {session} at {when}. Thanks for coming!"
 
 
+def _moment(moment, now, tz: ZoneInfo) -> str:
+    """A time of today as 10:30; another day's with its date."""
+    if moment is None:
+        return ""
+    same_day = moment.astimezone(tz).date() == now.astimezone(tz).date()
+    return format_local(moment, tz, with_date=not same_day)
+
+
 def pin_reply(result, tz: ZoneInfo) -> str:
     """The attendee's answer to a PIN (and to a refused shortlink)."""
     verdict = result.verdict
@@ -177,6 +196,7 @@ def pin_reply(result, tz: ZoneInfo) -> str:
     return template.format(
         session=session_label(result.session) if result.session else "",
         when=format_local(result.at, tz, with_date=False),
+        window_at=_moment(verdict.window_at, result.at, tz),
         locked_until=format_local(verdict.locked_until, tz, False) if verdict.locked_until else "",
         earlier=format_local(verdict.earlier_at, tz, False) if verdict.earlier_at else "earlier",
     )
@@ -300,6 +320,8 @@ SCAN_HEADS = {
     Reason.OK: "🟢 GREEN — checked in",
     Reason.NOT_REGISTERED: "🔴 RED — not registered for this session (access control)",
     Reason.SESSION_FULL: "🔴 RED — session full",
+    Reason.TOO_EARLY: "🔴 RED — too early: check-in opens at {window_at}",
+    Reason.CLOSED: "🔴 RED — check-in closed at {window_at}",
     Reason.ALREADY_CHECKED_IN: "🟡 Already checked in since {earlier}",
     Reason.INVALID_CODE: "🔴 RED — invalid code: this is not a badge of this event (or the attendee id is unknown).",
     Reason.REVOKED: "🔴 RED — revoked badge of {who}: a newer badge was issued. Ask for the new one.",
@@ -313,7 +335,9 @@ def scan_verdict(result, tz: ZoneInfo) -> str:
     reason = result.verdict.reason
     earlier = result.verdict.earlier_at
     head = SCAN_HEADS[reason].format(
-        who=_who(result), earlier=format_local(earlier, tz, False) if earlier else "earlier"
+        who=_who(result),
+        earlier=format_local(earlier, tz, False) if earlier else "earlier",
+        window_at=_moment(result.verdict.window_at, result.at, tz),
     )
     if reason in ONE_LINE_VERDICTS:
         return head
@@ -581,6 +605,8 @@ PROBLEMS = {
     Problem.UNKNOWN_FORMAT: "Unknown format {fmt!r}: the report comes as xlsx (the default) or csv.",
     Problem.EMPTY_QUERY: "Say whom to look up: an attendee id, an @handle or part of a name.",
     Problem.NO_MATCH: "No attendee matches {query!r}. Try their attendee id, @handle or part of the name.",
+    Problem.WINDOW_VALUE: "{value!r} is not a number of minutes (0 to 10080). {window_usage}",
+    Problem.UNKNOWN_TIMEZONE: "{name!r} is not an IANA time zone name such as Europe/Paris or America/New_York.",
 }
 
 
@@ -590,3 +616,32 @@ def problem_text(error: OrganiserError, syntax: Syntax = CHAT) -> str:
     if "codes" in details:
         details["codes"] = ", ".join(details["codes"])
     return fit(PROBLEMS[error.problem].format(**vars(syntax), **details))
+
+
+# ---------------------------------------------------------------- organisers: the event
+
+
+def window_settings_text(window) -> str:
+    def minutes(delta) -> int:
+        return int(delta.total_seconds() // 60)
+
+    return (
+        f"Check-in windows (every session without its own checkin_opens / checkin_closes): check-ins from "
+        f"{minutes(window.opens_before)} min before the start until {minutes(window.closes_after)} min after the end; "
+        f"check-outs until {minutes(window.checkout_after)} min after the end."
+    )
+
+
+def timezone_now(zone: str) -> str:
+    return f"This event's time zone is {zone}. To change it: /timezone <IANA name>, e.g. /timezone Europe/Paris"
+
+
+def timezone_changed(change) -> str:
+    if change.old == change.new:
+        return f"The event's time zone already is {change.new}; nothing changed."
+    return (
+        f"✅ Time zone changed from {change.old} to {change.new}. {change.sessions_moved} session(s) keep their "
+        f"wall-clock times (09:00 stays 09:00, now {change.new} time), so they moved in real time. Check-ins already "
+        f"recorded keep their real time and are shown in {change.new}. Before the next restart, set EVENT_TIMEZONE="
+        f"{change.new} in .env (or remove it)."
+    )

@@ -20,9 +20,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.qr import decode_qr
 from demo.photos import phone_screen_photo, printed_badge_photo
-from demo.stage import DemoError, Person, Stage
+from demo.stage import EVENT_TIMEZONE, DemoError, Person, Stage
+from tests.agenda import running_now, shifted_agenda
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLE_DAY = "2026-06-11"
 
 # The people who write to the bot. Ines and Grace never do: Ines wears a
 # printed badge, Grace left her phone at the hotel.
@@ -62,8 +64,18 @@ def before_the_event(stage: Stage, played: Played) -> None:
         "list and the registrations exported from her spreadsheet (demo/samples/)."
     )
     stage.say(ORGANISER, "/help", expect="Organisers")
-    for name in ("sessions.csv", "attendees.csv", "registrations.csv"):
-        stage.upload(ORGANISER, SAMPLES / name, expect="imported")
+    agenda = todays_agenda(stage)
+    stage.narrate(
+        f"The sample agenda is dated {SAMPLE_DAY}; the rehearsal moves it to today, its keynote starting a "
+        "quarter of an hour ago, because the bot takes check-ins only around each session's own times."
+    )
+    for path in (agenda, SAMPLES / "attendees.csv", SAMPLES / "registrations.csv"):
+        stage.upload(ORGANISER, path, expect="imported")
+    stage.narrate(
+        "Check-ins open 30 minutes before a session by default. Olga's morning runs back to back, so she opens "
+        "the doors two hours early."
+    )
+    stage.say(ORGANISER, "/checkinwindow 120 0 60", expect="120 min before the start")
 
     stage.narrate("The keynote's PINs came with the agenda; the other sessions get generated ones.")
     stage.say(ORGANISER, "/genpins new", expect="PINs")
@@ -160,6 +172,12 @@ def mentoring(stage: Stage, played: Played) -> None:
     stage.narrate("Two people are inside, and the room holds two. Farid tries too.")
     stage.say(FARID, pin_in, expect="full")
     stage.say(BEN, "/myattendance", expect=("S1", "S3"))
+    panel_in, _ = played.pins["S5"]
+    stage.narrate(
+        f"Farid finds the afternoon panel's PIN ({panel_in}) in a group chat and tries it now, hours early. "
+        "A PIN shared that way must not record attendance from anywhere at any time."
+    )
+    stage.say(FARID, panel_in, expect="Too early")
 
 
 def organiser_wrap_up(stage: Stage) -> None:
@@ -170,6 +188,15 @@ def organiser_wrap_up(stage: Stage) -> None:
 
 
 # ---------------------------------------------------------------- reading the bot's own output
+
+
+def todays_agenda(stage: Stage) -> Path:
+    """The sample agenda moved to today (kept in the output folder, as uploaded)."""
+    moved = shifted_agenda((SAMPLES / "sessions.csv").read_text("utf-8"), running_now(EVENT_TIMEZONE))
+    path = stage.output_dir / "uploads" / "sessions.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(moved, "utf-8")
+    return path
 
 
 def parse_pins(text: str) -> dict[str, tuple[str, str]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.app import build_application
 from bot.config import load_settings
 from bot.runner import UpdateProcessor
+from bot.services import event
 from bot.services.context import build_context
 from bot.storage.db import Database
 from tests.fakebot import TOKEN, Call, FakeBotAPI
@@ -50,8 +51,15 @@ class FakeClock:
         self.now += timedelta(**kwargs)
 
 
+# Tests about other rules check in at any time of the event's day: a whole-day
+# window (an organiser setting) keeps them independent of the clock. Tests of
+# the windows themselves pass `default_windows=True`.
+WHOLE_DAY = ("1440", "1440", "1440")
+
+
 class BotHarness:
-    def __init__(self, tmp_path: Path, **env: str) -> None:
+    def __init__(self, tmp_path: Path, default_windows: bool = False, **env: str) -> None:
+        self.default_windows = default_windows
         self.env = {
             "BOT_TOKEN": TOKEN,
             "ADMIN_IDS": str(ADMIN),
@@ -67,6 +75,8 @@ class BotHarness:
         self.settings = load_settings(self.env)
         self.db = await Database(self.settings.database_path).open()
         self.ctx = await build_context(self.settings, self.db, clock=self.clock)
+        if not self.default_windows:
+            await event.set_window_settings(self.ctx, *WHOLE_DAY)
         self.app = build_application(self.ctx, request=self.api)
         await self.app.initialize()
         self.ctx.bot_username = self.app.bot.username

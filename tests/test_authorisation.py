@@ -40,6 +40,8 @@ ADMIN_CALLS = {
     "access": ["/access S1 on", "/access S2 off"],
     "acl": ["/acl include", "/acl"],
     "capacity": ["/capacity S1 0", "/capacity S2 none"],
+    "checkinwindow": ["/checkinwindow 9999 9999 9999", "/checkinwindow"],
+    "timezone": ["/timezone America/New_York", "/timezone"],
     "badges": ["/badges"],
     "reissuebadge": ["/reissuebadge REG-1"],
     "shortlink": ["/shortlink SL666 S1 Free entry", "/shortlink SL001 off"],

@@ -66,12 +66,11 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
     assert got == EXPECTED_CHECKINS and len(checkins) == len(EXPECTED_CHECKINS)
     for row in checkins:  # the real clock, shown in the event's time zone
         assert before <= row["Check-in time"] <= after, row
+    # The sample agenda (11 June, 09:00) is moved to today, the keynote starting 15 minutes before the run.
     starts = {r["Session id"]: r["Session start"] for r in checkins}
-    assert starts == {
-        "S1": datetime(2026, 6, 11, 9, 0),
-        "S2": datetime(2026, 6, 11, 10, 0),
-        "S3": datetime(2026, 6, 11, 10, 0),
-    }
+    keynote = starts["S1"]
+    assert before - timedelta(minutes=17) <= keynote <= after - timedelta(minutes=14), keynote
+    assert starts == {"S1": keynote, "S2": keynote + timedelta(hours=1), "S3": keynote + timedelta(hours=1)}
     names = {r["Attendee id"]: r["Name"] for r in checkins}
     assert names["REG-003"] == "Chloé Dubois" and names["REG-009"] == "Ines Silva"
 
@@ -79,7 +78,10 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
     assert {(r["Session id"], r["Attendee id"], r["Method"], r["Reason"], r["Overridden"]) for r in refused} == {
         ("S2", "REG-009", "scan", "not_registered", "yes"),  # access control, then Admit anyway
         ("S3", "REG-006", "pin", "session_full", "no"),  # Farid, third for two places
+        ("S5", "REG-006", "pin", "too_early", "no"),  # Farid again, the afternoon panel's PIN hours early
     }
+    transcript = (result.output_dir / "transcript.txt").read_text("utf-8")
+    assert "⏳ Too early: attendance for S5" in transcript
 
     checkouts = read_sheet(result.files["checkouts_report"], "Check-outs")
     left = [r for r in checkouts if r["Check-out time"] is not None]

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tests.agenda import running_now, shifted_agenda
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.emulator import BotApiEmulator
 
@@ -50,6 +51,11 @@ SETTING_NAMES = (
     "WEBHOOK_PORT",
     "RATE_LIMIT",
 )
+
+
+def todays_agenda() -> str:
+    """The test agenda on the day the test runs, its first session running now (the bot checks windows)."""
+    return shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris"))
 
 
 def bot_env(tmp_path: Path, api_url: str | None, **settings: str) -> dict[str, str]:
@@ -220,7 +226,7 @@ def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
                 api,
                 bot,
                 [
-                    ("sessions.csv", SESSIONS_CSV),
+                    ("sessions.csv", todays_agenda()),
                     ("attendees.csv", ATTENDEES_CSV),
                     ("registrations.csv", REGISTRATIONS_CSV),
                 ],
@@ -350,7 +356,7 @@ def test_kill_9_during_a_rush_loses_no_check_in_and_counts_none_twice(tmp_path):
         pusher = threading.Thread(target=push_rush, daemon=True)
         try:
             bot.start()
-            reports = import_files(api, bot, [("sessions.csv", SESSIONS_CSV)])
+            reports = import_files(api, bot, [("sessions.csv", todays_agenda())])
             assert "imported 3" in reports[0], reports
             pusher.start()
             kill_at_hook("after_delivery")
@@ -437,7 +443,7 @@ def test_a_check_in_whose_reply_fails_once_is_still_confirmed_to_the_attendee(tm
         bot = BotProcess(bot_env(tmp_path, api.base_url), tmp_path)
         try:
             bot.start()
-            import_files(api, bot, [("sessions.csv", SESSIONS_CSV)])
+            import_files(api, bot, [("sessions.csv", todays_agenda())])
             api.fail("sendMessage", status=502, description="Bad Gateway")
             api.push_message(42, "KEY1IN", "Zoe")
             db = tmp_path / "event.db"

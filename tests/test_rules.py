@@ -16,6 +16,9 @@ from bot.domain.rules import (
     Method,
     Reason,
     Situation,
+    Window,
+    WindowSettings,
+    attendance_window,
     judge,
     overridable,
     pin_locked_until,
@@ -25,7 +28,7 @@ T0 = datetime(2026, 5, 14, 9, 0, tzinfo=UTC)
 
 
 def situations():
-    for access, mode, capacity, others, registered, targeted, last in itertools.product(
+    for access, mode, capacity, others, registered, targeted, last, window in itertools.product(
         (False, True),
         tuple(AclMode),
         (None, 0, 1, 3),
@@ -33,8 +36,18 @@ def situations():
         (False, True),
         (False, True),
         (None, Direction.IN, Direction.OUT),
+        WINDOWS,
     ):
-        yield Situation(access, mode, capacity, others, registered, targeted, last, T0 if last else None)
+        yield Situation(access, mode, capacity, others, registered, targeted, last, T0 if last else None, window, T0)
+
+
+# No window, a window around T0 (both ends included), one that opens after T0, one that closed before it.
+WINDOWS = (
+    None,
+    Window(T0, T0),
+    Window(T0 + timedelta(seconds=1), T0 + timedelta(hours=1)),
+    Window(T0 - timedelta(hours=1), T0 - timedelta(seconds=1)),
+)
 
 
 def expected(attempt: Attempt, s: Situation) -> Reason:
@@ -51,6 +64,11 @@ def expected(attempt: Attempt, s: Situation) -> Reason:
             return Reason.TOO_MANY_ATTEMPTS
         if not attempt.pin_known:
             return Reason.UNKNOWN_PIN
+    if s.window is not None and not attempt.override:
+        if s.window.opens > T0:
+            return Reason.TOO_EARLY
+        if s.window.closes < T0:
+            return Reason.CLOSED
     if attempt.direction is Direction.OUT:
         return {
             None: Reason.CHECKED_OUT_WITHOUT_CHECK_IN,
@@ -169,3 +187,43 @@ def test_a_scanner_may_undo_their_own_green_within_the_window():
     assert undo_refusal(True, Direction.IN, Method.PIN, 7, 7, fresh, False) is ActionRefusal.CANNOT_UNDO
     assert undo_refusal(False, Direction.IN, Method.SCAN, 7, 7, fresh, False) is ActionRefusal.CANNOT_UNDO
     assert undo_refusal(True, Direction.IN, Method.SCAN, 7, 7, fresh, True) is ActionRefusal.ALREADY_UNDONE
+
+
+def test_default_windows_open_30_minutes_early_and_take_check_outs_for_an_hour():
+    starts, ends = T0, T0 + timedelta(hours=1)
+    defaults = WindowSettings()
+    assert attendance_window(Direction.IN, starts, ends, defaults) == Window(T0 - timedelta(minutes=30), ends)
+    assert attendance_window(Direction.OUT, starts, ends, defaults) == Window(
+        T0 - timedelta(minutes=30), ends + timedelta(minutes=60)
+    )
+
+
+def test_a_sessions_own_times_replace_the_defaults():
+    starts, ends = T0, T0 + timedelta(hours=1)
+    own_open, own_close = T0 - timedelta(hours=2), T0 + timedelta(minutes=10)
+    window = attendance_window(Direction.IN, starts, ends, WindowSettings(), own_open, own_close)
+    assert window == Window(own_open, own_close)
+    # Check-outs still run until an hour after the end, the later of the two.
+    assert attendance_window(Direction.OUT, starts, ends, WindowSettings(), own_open, own_close).closes == ends + (
+        timedelta(minutes=60)
+    )
+
+
+def test_the_window_says_when_it_opens_or_closed():
+    situation = Situation(False, AclMode.EXCLUDE_TARGETS, None, 0, True, False, None)
+    early = Situation(
+        **{**vars(situation), "window": Window(T0 + timedelta(minutes=5), T0 + timedelta(hours=1)), "now": T0}
+    )
+    verdict = judge(Attempt(Direction.IN, Method.SHORTLINK), early)
+    assert (verdict.reason, verdict.window_at) == (Reason.TOO_EARLY, T0 + timedelta(minutes=5))
+    assert verdict.recorded and not verdict.accepted
+    late = Situation(
+        **{**vars(situation), "window": Window(T0 - timedelta(hours=2), T0 - timedelta(hours=1)), "now": T0}
+    )
+    verdict = judge(Attempt(Direction.IN, Method.PIN, pin_known=True), late)
+    assert (verdict.reason, verdict.window_at) == (Reason.CLOSED, T0 - timedelta(hours=1))
+    # A scanner's override admits outside the window.
+    scan = Attempt(Direction.IN, Method.SCAN, override=True, scanner_permitted=True, code_status=CodeStatus.VALID)
+    assert judge(scan, late).reason is Reason.OK
+    assert overridable(Reason.TOO_EARLY, Method.SCAN) and overridable(Reason.CLOSED, Method.MANUAL)
+    assert not overridable(Reason.CLOSED, Method.PIN)

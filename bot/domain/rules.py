@@ -16,6 +16,11 @@ Decisions where the product page is silent:
   is already inside a full room is told "already checked in", not "full".
 * `already_checked_in` / `already_checked_out` write no row: repeating an
   attempt is harmless and must not inflate the log.
+* Check-in windows guard every method, checked after the code or PIN is
+  known to be good and before access control (docs/product.md section 8): a
+  PIN shared in a group chat must not check anyone in from home the night
+  before. A check-out may come later than a check-in (people leave after the
+  end), so its window closes later. A scanner at the door may admit anyway.
 * Only the scanner who saw a RED may admit that person anyway, and only for
   the reasons a person at the door can judge (not registered, full); a PIN or
   shortlink refusal has nobody at the door to override it. A scanner may undo
@@ -63,6 +68,8 @@ class Reason(StrEnum):
     REVOKED = "revoked"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNKNOWN_PIN = "unknown_pin"
+    TOO_EARLY = "too_early"
+    CLOSED = "closed"
     NOT_REGISTERED = "not_registered"
     SESSION_FULL = "session_full"
     ALREADY_CHECKED_IN = "already_checked_in"
@@ -85,7 +92,7 @@ class ActionRefusal(StrEnum):
 
 
 ACCEPTED_REASONS = frozenset({Reason.OK, Reason.CHECKED_OUT_WITHOUT_CHECK_IN})
-OVERRIDABLE_REASONS = frozenset({Reason.NOT_REGISTERED, Reason.SESSION_FULL})
+OVERRIDABLE_REASONS = frozenset({Reason.TOO_EARLY, Reason.CLOSED, Reason.NOT_REGISTERED, Reason.SESSION_FULL})
 UNRECORDED_REASONS = frozenset({Reason.ALREADY_CHECKED_IN, Reason.ALREADY_CHECKED_OUT})
 SCANNER_METHODS = frozenset({Method.SCAN, Method.MANUAL})
 # Every reason `judge` can give a scan or a typed code.
@@ -94,6 +101,8 @@ SCANNER_REASONS = frozenset(
         Reason.SCANNER_NOT_PERMITTED,
         Reason.INVALID_CODE,
         Reason.REVOKED,
+        Reason.TOO_EARLY,
+        Reason.CLOSED,
         Reason.NOT_REGISTERED,
         Reason.SESSION_FULL,
         Reason.ALREADY_CHECKED_IN,
@@ -117,6 +126,42 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class WindowSettings:
+    """The event-wide default check-in window, relative to each session's times."""
+
+    opens_before: timedelta = timedelta(minutes=30)  # check-ins open this long before the start
+    closes_after: timedelta = timedelta(0)  # and close this long after the end
+    checkout_after: timedelta = timedelta(minutes=60)  # check-outs are accepted this long after the end
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a session accepts attempts, both ends included."""
+
+    opens: datetime
+    closes: datetime
+
+
+def attendance_window(
+    direction: Direction,
+    starts: datetime,
+    ends: datetime,
+    defaults: WindowSettings,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> Window:
+    """The window for a session: `opens_at` / `closes_at` are the session's own
+    times (the sessions file's `checkin_opens` / `checkin_closes`), else the
+    event-wide defaults apply. A check-out window opens with the check-in window
+    and closes `checkout_after` the end, or with the check-in window if later."""
+    opens = opens_at or starts - defaults.opens_before
+    closes = closes_at or ends + defaults.closes_after
+    if direction is Direction.OUT:
+        closes = max(closes, ends + defaults.checkout_after)
+    return Window(opens, closes)
+
+
+@dataclass(frozen=True)
 class Situation:
     """The attendee at the session, as the database sees it right now."""
 
@@ -128,6 +173,8 @@ class Situation:
     targeted: bool
     last_direction: Direction | None  # last accepted, not undone, record at the session
     last_at: datetime | None = None
+    window: Window | None = None  # None: the session takes attempts at any time
+    now: datetime | None = None  # when the attempt was made (needed with a window)
 
     @property
     def allowed_in(self) -> bool:
@@ -141,6 +188,7 @@ class Verdict:
     reason: Reason
     locked_until: datetime | None = None
     earlier_at: datetime | None = None
+    window_at: datetime | None = None  # too early: when the window opens; closed: when it closed
 
     @property
     def accepted(self) -> bool:
@@ -223,6 +271,14 @@ def judge(attempt: Attempt, situation: Situation | None) -> Verdict:
 
     if situation is None:
         raise ValueError("the remaining rules need the attendee's situation at the session")
+
+    if situation.window is not None and not attempt.override:
+        if situation.now is None:
+            raise ValueError("a window needs the time of the attempt")
+        if situation.now < situation.window.opens:
+            return Verdict(Reason.TOO_EARLY, window_at=situation.window.opens)
+        if situation.now > situation.window.closes:
+            return Verdict(Reason.CLOSED, window_at=situation.window.closes)
 
     if attempt.direction is Direction.IN:
         if not attempt.override:

@@ -50,7 +50,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     elif outcome.pin.result is None:
         await message.reply_text(texts.NOT_ON_LIST)
     else:
-        await message.reply_text(texts.pin_reply(outcome.pin.result, ctx.settings.event_timezone))
+        await message.reply_text(texts.pin_reply(outcome.pin.result, ctx.timezone))
 
 
 async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,7 +59,7 @@ async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if entries is None:
         await update.effective_message.reply_text(texts.NOT_ON_LIST)
         return
-    await update.effective_message.reply_text(texts.my_attendance(entries, ctx.settings.event_timezone))
+    await update.effective_message.reply_text(texts.my_attendance(entries, ctx.timezone))
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,5 +90,5 @@ async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, c
     elif outcome.result is None:
         text = texts.NOT_ON_LIST
     else:
-        text = texts.shortlink_reply(outcome, ctx.settings.event_timezone)
+        text = texts.shortlink_reply(outcome, ctx.timezone)
     await update.effective_message.reply_text(text)

@@ -33,6 +33,8 @@ ADMIN_COMMANDS = [
     BotCommand("access", "Access control on/off for a session"),
     BotCommand("acl", "Who access control admits"),
     BotCommand("capacity", "Set a session's capacity"),
+    BotCommand("checkinwindow", "When check-ins open and close"),
+    BotCommand("timezone", "The event's time zone"),
     BotCommand("badges", "ZIP of badge images"),
     BotCommand("reissuebadge", "Revoke and replace a badge"),
     BotCommand("shortlink", "Create, change or remove an onsite QR shortlink"),

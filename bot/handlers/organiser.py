@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.handlers.common import app_ctx
 from bot.handlers.menus import publish_scanner_menu
-from bot.services import access, badges, confirmations, imports, people, pins, reports, scanners, shortlinks
+from bot.services import access, badges, confirmations, event, imports, people, pins, reports, scanners, shortlinks
 from bot.services.context import BotUsernameUnknown
 from bot.services.errors import OrganiserError
 
@@ -254,9 +254,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     ctx = app_ctx(context)
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     report = await reports.build_report(ctx, args[0], args[1] if len(args) == 2 else "xlsx")
-    await send_file(
-        update, context, report.data, report.filename, texts.report_caption(report, ctx.settings.event_timezone)
-    )
+    await send_file(update, context, report.data, report.filename, texts.report_caption(report, ctx.timezone))
 
 
 @admin_only
@@ -266,7 +264,7 @@ async def session_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     ctx = app_ctx(context)
     summary = await reports.session_summary(ctx, context.args[0])
-    await update.effective_message.reply_text(texts.session_summary_text(summary, ctx.settings.event_timezone))
+    await update.effective_message.reply_text(texts.session_summary_text(summary, ctx.timezone))
 
 
 @admin_only
@@ -279,6 +277,29 @@ async def attendee_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if lookup.summary is None:
         await update.effective_message.reply_text(texts.attendee_choices(lookup))
     else:
-        await update.effective_message.reply_text(
-            texts.attendee_summary_text(lookup.summary, ctx.settings.event_timezone)
-        )
+        await update.effective_message.reply_text(texts.attendee_summary_text(lookup.summary, ctx.timezone))
+
+
+@admin_only
+async def checkinwindow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    ctx = app_ctx(context)
+    if not args:
+        window = await event.get_window_settings(ctx)
+        await update.effective_message.reply_text(texts.window_settings_text(window) + "\n" + texts.CHAT.window_usage)
+        return
+    if len(args) not in (2, 3):
+        await update.effective_message.reply_text(texts.CHAT.window_usage)
+        return
+    window = await event.set_window_settings(ctx, args[0], args[1], args[2] if len(args) == 3 else None)
+    await update.effective_message.reply_text("✅ " + texts.window_settings_text(window))
+
+
+@admin_only
+async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    if len(context.args or []) != 1:
+        await update.effective_message.reply_text(texts.timezone_now(ctx.timezone.key))
+        return
+    change = await event.change_timezone(ctx, context.args[0])
+    await update.effective_message.reply_text(texts.timezone_changed(change))

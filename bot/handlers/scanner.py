@@ -91,7 +91,7 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, results) -> None:
     """One message per code, GREEN or RED, with its button."""
-    tz = app_ctx(context).settings.event_timezone
+    tz = app_ctx(context).timezone
     for result in results:
         await update.effective_message.reply_text(texts.scan_verdict(result, tz), reply_markup=_verdict_buttons(result))
 
@@ -115,7 +115,7 @@ def _log_id(data: str) -> int | None:
 async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admit anyway: a RED becomes an override row naming this scanner."""
     ctx = app_ctx(context)
-    tz = ctx.settings.event_timezone
+    tz = ctx.timezone
     await _verdict_button(
         update,
         ActionRefusal.NOT_OVERRIDABLE,

@@ -13,8 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import pins
-from bot.domain.rules import AclMode, Attempt, Direction, Method, Reason, Situation, Verdict, judge, pin_locked_until
+from bot.domain.rules import (
+    AclMode,
+    Attempt,
+    Direction,
+    Method,
+    Reason,
+    Situation,
+    Verdict,
+    attendance_window,
+    judge,
+    pin_locked_until,
+)
 from bot.services.context import AppContext, Person, writes
+from bot.services.event import window_settings_of
 from bot.services.people import identify
 from bot.storage import agenda, attendance_log, attendees, event_settings, shortlink_codes
 from bot.storage.records import AttendeeRow, LogEntry, SessionRow
@@ -87,6 +99,15 @@ def judge_and_record(
             targeted=targeted,
             last_direction=Direction(facts.last_direction) if facts.last_direction else None,
             last_at=facts.last_at,
+            window=attendance_window(
+                attempt.direction,
+                session.starts_at,
+                session.ends_at,
+                window_settings_of(facts.window_settings),
+                session.checkin_opens,
+                session.checkin_closes,
+            ),
+            now=now,
         )
     verdict = judge(attempt, situation)
     log_id = None

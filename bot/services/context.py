@@ -8,12 +8,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.storage import event_settings
 from bot.storage.db import Database
+from bot.storage.sql import Conn
 
 T = TypeVar("T")
+UTC_ZONE = ZoneInfo("UTC")
+TIMEZONE_KEY = "event_timezone"
+EVENT_NAME_KEY = "event_name"
 
 
 def utc_now() -> datetime:
@@ -36,9 +41,14 @@ class Person:
 
 @dataclass
 class AppContext:
+    """What every use case needs. `timezone` and `event_name` are the event's
+    own, kept in its database (see `build_context`)."""
+
     db: Database
     settings: Settings
     badge_secret: str = field(repr=False)
+    timezone: ZoneInfo = UTC_ZONE
+    event_name: str = ""
     clock: Callable[[], datetime] = utc_now
     bot_username: str | None = None
 
@@ -81,20 +91,51 @@ def reads(body: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
 
 async def build_context(settings: Settings, db: Database, clock: Callable[[], datetime] = utc_now) -> AppContext:
-    """Resolve the badge secret (environment, else generated once and kept in
-    the database) and the last known bot username."""
+    """The event as its database knows it: the badge secret (from the environment,
+    else generated once and kept), the event's time zone and name, the bot's username.
 
-    def load(conn) -> tuple[str, str | None]:
+    The time zone is part of the event: the first start records EVENT_TIMEZONE
+    (UTC if unset), and a later start or command-line run with another
+    EVENT_TIMEZONE is refused with `StartupRefused`, because every session time
+    would silently shift. Changing an event's zone is an organiser command
+    (`bot.services.event.change_timezone`). A set EVENT_NAME replaces the stored
+    name: renaming shifts nothing.
+    """
+
+    def load(conn: Conn) -> tuple[str, str, str, str | None]:
         secret = settings.badge_secret
         if secret is None:
             secret = event_settings.get_setting(conn, "badge_secret")
             if secret is None:
                 secret = secrets.token_urlsafe(32)
                 event_settings.set_setting(conn, "badge_secret", secret)
-        return secret, settings.bot_username or event_settings.get_setting(conn, "bot_username")
+        stored_zone = event_settings.get_setting(conn, TIMEZONE_KEY)
+        asked = settings.event_timezone.key if settings.event_timezone else None
+        if stored_zone is None:
+            stored_zone = asked or "UTC"
+            event_settings.set_setting(conn, TIMEZONE_KEY, stored_zone)
+        elif asked is not None and asked != stored_zone:
+            raise StartupRefused(
+                f"this event's database ({settings.database_path}) keeps time zone {stored_zone}, but EVENT_TIMEZONE "
+                f"is {asked}. Set EVENT_TIMEZONE={stored_zone} (or remove it), or change the event's zone with "
+                f"attendance-admin timezone {asked}."
+            )
+        name = settings.event_name or event_settings.get_setting(conn, EVENT_NAME_KEY) or ""
+        if settings.event_name:
+            event_settings.set_setting(conn, EVENT_NAME_KEY, settings.event_name)
+        username = settings.bot_username or event_settings.get_setting(conn, "bot_username")
+        return secret, stored_zone, name, username
 
-    secret, username = await db.write(load)
-    return AppContext(db=db, settings=settings, badge_secret=secret, clock=clock, bot_username=username)
+    secret, zone, name, username = await db.write(load)
+    return AppContext(
+        db=db,
+        settings=settings,
+        badge_secret=secret,
+        timezone=ZoneInfo(zone),
+        event_name=name,
+        clock=clock,
+        bot_username=username,
+    )
 
 
 async def remember_bot_username(ctx: AppContext, username: str) -> None:

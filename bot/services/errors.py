@@ -37,6 +37,8 @@ class Problem(StrEnum):
     UNKNOWN_FORMAT = "unknown_format"  # fmt
     EMPTY_QUERY = "empty_query"
     NO_MATCH = "no_match"  # query
+    WINDOW_VALUE = "window_value"  # value
+    UNKNOWN_TIMEZONE = "unknown_timezone"  # name
 
 
 class OrganiserError(Exception):

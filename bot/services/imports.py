@@ -32,7 +32,7 @@ async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportRepo
     """Import one sessions, attendees or registrations file: all rows or none."""
     try:
         # Off the event loop: a large spreadsheet takes seconds to read.
-        parsed = await asyncio.to_thread(importer.parse_file, data, filename, ctx.settings.event_timezone)
+        parsed = await asyncio.to_thread(importer.parse_file, data, filename, ctx.timezone)
     except importer.ImportFileError as exc:
         return ImportReport(filename, None, 0, [str(exc)])
     if parsed.errors:
@@ -67,7 +67,7 @@ async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[
 
     def order(file: tuple[str, bytes]) -> int:
         try:
-            return IMPORT_ORDER[importer.parse_file(file[1], file[0], ctx.settings.event_timezone).kind]
+            return IMPORT_ORDER[importer.parse_file(file[1], file[0], ctx.timezone).kind]
         except importer.ImportFileError:
             return len(IMPORT_ORDER)
 
@@ -87,9 +87,20 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
     for r in records:
         agenda.upsert_session(
             conn,
-            SessionRow(r.session_id, r.title, r.starts_at, r.ends_at, r.room, r.capacity, bool(r.access_control)),
+            SessionRow(
+                r.session_id,
+                r.title,
+                r.starts_at,
+                r.ends_at,
+                r.room,
+                r.capacity,
+                bool(r.access_control),
+                r.checkin_opens,
+                r.checkin_closes,
+            ),
             set_capacity=r.has_capacity,
             set_access=r.access_control is not None,
+            set_window=r.has_window,
         )
         if r.targets is not None:
             agenda.set_targets(conn, r.session_id, r.targets)

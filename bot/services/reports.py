@@ -54,7 +54,7 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
     if fmt not in FORMATS:
         raise OrganiserError(Problem.UNKNOWN_FORMAT, fmt=fmt)
     make_sheet, query = REPORTS[kind]
-    tz = ctx.settings.event_timezone
+    tz = ctx.timezone
     now = ctx.clock()
     async with report_rows.snapshot(ctx.db.path) as conn:
         offsets = report_files.offset_label(tz, *(await report_rows.time_span(conn) or (now, now)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from bot.domain.times import to_db
 from bot.storage.records import SessionRow, session_record
@@ -29,15 +30,40 @@ def existing_ids(conn: Conn, table: str, ids: Iterable[str]) -> set[str]:
     return found
 
 
-def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_access: bool) -> None:
+def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_access: bool, set_window: bool) -> None:
+    """Insert or update by id; capacity, access control and the session's own
+    window change only when the file has their columns."""
     conn.execute(
-        f"""INSERT INTO sessions (session_id, title, starts_at, ends_at, room, capacity, access_control)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+        f"""INSERT INTO sessions (session_id, title, starts_at, ends_at, room, capacity, access_control,
+                                  checkin_opens, checkin_closes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (session_id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at,
                 ends_at = excluded.ends_at, room = excluded.room
                 {", capacity = excluded.capacity" if set_capacity else ""}
-                {", access_control = excluded.access_control" if set_access else ""}""",
-        (s.session_id, s.title, to_db(s.starts_at), to_db(s.ends_at), s.room, s.capacity, int(s.access_control)),
+                {", access_control = excluded.access_control" if set_access else ""}
+                {
+            ", checkin_opens = excluded.checkin_opens, checkin_closes = excluded.checkin_closes" if set_window else ""
+        }""",
+        (
+            s.session_id,
+            s.title,
+            to_db(s.starts_at),
+            to_db(s.ends_at),
+            s.room,
+            s.capacity,
+            int(s.access_control),
+            to_db(s.checkin_opens) if s.checkin_opens else None,
+            to_db(s.checkin_closes) if s.checkin_closes else None,
+        ),
+    )
+
+
+def shift_session_times(conn: Conn, session_id: str, moved: dict[str, datetime | None]) -> None:
+    """Store new start, end and window times of a session (a change of the event's time zone)."""
+    conn.execute(
+        """UPDATE sessions SET starts_at = :starts_at, ends_at = :ends_at, checkin_opens = :checkin_opens,
+               checkin_closes = :checkin_closes WHERE session_id = :session_id""",
+        {"session_id": session_id, **{k: to_db(v) if v else None for k, v in moved.items()}},
     )
 
 

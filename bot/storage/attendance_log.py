@@ -20,6 +20,7 @@ class AttendanceFacts:
     last_at: datetime | None
     others_inside: int
     acl_mode: str | None
+    window_settings: str | None
 
 
 def attendance_facts(conn: Conn, attendee_id: str, session_id: str) -> AttendanceFacts:
@@ -36,10 +37,13 @@ def attendance_facts(conn: Conn, attendee_id: str, session_id: str) -> Attendanc
                 WHERE p.attendee_id = :a AND p.session_id = :s),
                (SELECT COUNT(*) FROM presence WHERE session_id = :s AND inside = 1)
                  - (SELECT COUNT(*) FROM presence WHERE session_id = :s AND attendee_id = :a AND inside = 1),
-               (SELECT value FROM settings WHERE key = 'acl_mode')""",
+               (SELECT value FROM settings WHERE key = 'acl_mode'),
+               (SELECT value FROM settings WHERE key = 'checkin_window')""",
         {"a": attendee_id, "s": session_id},
     )
-    return AttendanceFacts(bool(row[0]), bool(row[1]), row[2], from_db(row[3]) if row[3] else None, row[4], row[5])
+    return AttendanceFacts(
+        bool(row[0]), bool(row[1]), row[2], from_db(row[3]) if row[3] else None, row[4], row[5], row[6]
+    )
 
 
 def insert_log(conn: Conn, e: LogEntry) -> int:
@@ -128,7 +132,8 @@ def attendee_history(conn: Conn, attendee_id: str) -> list[tuple[LogRow, Session
     """Accepted, not undone, check-ins and check-outs, newest first."""
     rows = fetch_all(
         conn,
-        """SELECT l.*, s.title, s.starts_at, s.ends_at, s.room, s.capacity, s.access_control
+        """SELECT l.*, s.title, s.starts_at, s.ends_at, s.room, s.capacity, s.access_control,
+                  s.checkin_opens, s.checkin_closes
            FROM attendance_log l JOIN sessions s ON s.session_id = l.session_id
            WHERE l.attendee_id = ? AND l.accepted = 1 AND l.direction IN ('IN', 'OUT')
              AND NOT EXISTS (SELECT 1 FROM attendance_log u WHERE u.ref_id = l.id AND u.direction = 'UNDO')

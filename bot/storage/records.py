@@ -29,6 +29,8 @@ class SessionRow:
     room: str
     capacity: int | None
     access_control: bool
+    checkin_opens: datetime | None = None  # the session's own window; None: the event-wide default
+    checkin_closes: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def session_record(row) -> SessionRow | None:
         row["room"],
         row["capacity"],
         bool(row["access_control"]),
+        from_db(row["checkin_opens"]) if row["checkin_opens"] else None,
+        from_db(row["checkin_closes"]) if row["checkin_closes"] else None,
     )
 
 

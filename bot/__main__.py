@@ -1,23 +1,80 @@
-"""`python -m bot`: run the attendance bot (polling, or webhook when WEBHOOK_URL is set)."""
+"""`python -m bot`: run the attendance bot (polling, or webhook when WEBHOOK_URL is set).
+
+A start that cannot succeed (a refused token, an unreachable Bot API server, a
+webhook Telegram refuses, a `StartupRefused` from the event database) ends with
+one line on stderr saying what to fix, and exit code 2, like a bad setting:
+whoever runs `make run` needs the fix, not a traceback. The sentences live in
+`bot.startup_texts`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 
 from dotenv import find_dotenv, load_dotenv
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.ext import Application
 
+from bot import startup_texts as texts
 from bot.app import build_application
 from bot.config import ConfigError, Settings, load_settings
 from bot.handlers.menus import publish_commands
 from bot.runner import UpdateProcessor, poll
 from bot.services import scanning
-from bot.services.context import build_context, remember_bot_username
+from bot.services.context import StartupRefused, build_context, remember_bot_username
 from bot.storage.db import Database
+from bot.telegram_request import RetryingRequest
 
 log = logging.getLogger("bot")
+EXIT_CANNOT_START = 2
+
+
+def _innermost_reason(exc: BaseException) -> str:
+    """The operating system's words if there are any ("Connection refused"), else PTB's."""
+    reason = str(exc).removeprefix("httpx.")
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno and cause.errno > 0:
+            reason = os.strerror(cause.errno)  # asyncio's own text for a refused connection names no reason
+        elif isinstance(cause, OSError) and cause.strerror:
+            reason = cause.strerror  # e.g. a failed name lookup
+        cause = cause.__cause__ or cause.__context__
+    return reason
+
+
+def _from_transport(exc: NetworkError) -> bool:
+    """PTB raises NetworkError both for a failed connection (caused by an httpx error) and for
+    an unexpected HTTP status (no cause, or a failed parse): only the first is "cannot be reached"."""
+    return exc.__cause__ is not None and not isinstance(exc.__cause__, TelegramError)
+
+
+async def _first_contact(application: Application, settings: Settings) -> None:
+    """Initialize the application (its getMe checks the token and the server), turning
+    the failures a person can fix into `StartupRefused`."""
+    request = application.bot.request
+    quiet = request.first_contact() if isinstance(request, RetryingRequest) else contextlib.nullcontext()
+    token, api_url = settings.bot_token, settings.telegram_api_url
+    try:
+        with quiet:
+            await application.initialize()
+    except TelegramError as exc:
+        await application.bot.shutdown()
+        if isinstance(exc, InvalidToken):
+            # PTB's own message holds the token; the cause holds Telegram's answer.
+            answer = str(exc.__cause__ or "")
+            refusal = texts.token_not_found(api_url) if "Not Found" in answer else texts.TOKEN_REFUSED
+        elif isinstance(exc, TimedOut) or (isinstance(exc, NetworkError) and _from_transport(exc)):
+            refusal = texts.server_unreachable(api_url, texts.one_line(_innermost_reason(exc), token))
+        else:
+            refusal = texts.server_answer_unusable(api_url, texts.one_line(str(exc), token))
+        raise StartupRefused(refusal) from None
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -26,16 +83,28 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     try:
         ctx = await build_context(settings, db)
         application = build_application(ctx)
+        await _first_contact(application, settings)
         async with application:
             await remember_bot_username(ctx, application.bot.username)
             await publish_commands(application, ctx, await scanning.scanner_ids(ctx))
             processor = UpdateProcessor(application, ctx)
             await processor.resume_pending()
             log.info("@%s is running (database %s)", application.bot.username, settings.database_path)
+            if not settings.admin_ids:
+                log.warning(texts.ADMIN_IDS_EMPTY)
             if settings.webhook_url:
                 from bot.webhook import serve_webhook
 
-                await serve_webhook(application, processor, settings, stop)
+                try:
+                    await serve_webhook(application, processor, settings, stop)
+                except (BadRequest, OSError) as exc:  # set_webhook refused, or the port cannot be bound
+                    await processor.drain()
+                    reason = texts.one_line(str(exc), settings.bot_token)
+                    if isinstance(exc, BadRequest):
+                        raise StartupRefused(texts.webhook_refused(settings.webhook_url, reason)) from None
+                    raise StartupRefused(
+                        texts.cannot_listen(settings.webhook_listen, settings.webhook_port, reason)
+                    ) from None
             else:
                 await application.bot.delete_webhook()
                 await poll(application, processor, stop)
@@ -53,7 +122,7 @@ def main() -> None:
         settings = load_settings()
     except ConfigError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(EXIT_CANNOT_START)
 
     async def runner() -> None:
         stop = asyncio.Event()
@@ -62,7 +131,11 @@ def main() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run(settings, stop)
 
-    asyncio.run(runner())
+    try:
+        asyncio.run(runner())
+    except StartupRefused as exc:
+        print(f"Cannot start: {texts.one_line(str(exc), settings.bot_token, limit=None)}", file=sys.stderr)
+        sys.exit(EXIT_CANNOT_START)
 
 
 if __name__ == "__main__":

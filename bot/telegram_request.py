@@ -5,19 +5,27 @@ self-hosted Bot API server) is tried again a few times with backoff instead of
 being dropped: the attendee's check-in is already committed, and a reply sent
 twice is better than none. Flood limits (429) are handled by the rate limiter,
 which sees them as answers, not failures.
+
+At start-up the first call (`getMe`) is tried fewer times and quietly
+(`first_contact`): a person starting the bot against an unreachable server
+gets one line within seconds (see `bot.__main__`), not a minute of retries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
+STARTUP_ATTEMPTS = 3  # 1.5 s of back-off before start-up gives up
 FIRST_DELAY = 0.5
+PTB_REQUEST_LOGGER = "telegram.request.BaseRequest"
 # Requests in flight at once. Telegram accepts about 30 messages a second, so
 # 30 x round trip are needed: 4 cover round trips up to ~130 ms. More costs
 # CPU: httpcore checks
@@ -28,6 +36,23 @@ IN_FLIGHT = 4
 
 class RetryingRequest(HTTPXRequest):
     _in_flight: asyncio.Semaphore | None = None
+    attempts: int = ATTEMPTS
+    retry_log_level: int = logging.WARNING
+
+    @contextmanager
+    def first_contact(self) -> Iterator[None]:
+        """Fewer retries, and quiet ones, while the bot checks that it can start: the caller
+        reports a failure in one line. PTB also logs a traceback when an answer is not JSON
+        (TELEGRAM_API_URL pointing at some other web server); that is hushed too."""
+        ptb_log = logging.getLogger(PTB_REQUEST_LOGGER)
+        ptb_level = ptb_log.level
+        self.attempts, self.retry_log_level = STARTUP_ATTEMPTS, logging.DEBUG
+        ptb_log.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            del self.attempts, self.retry_log_level  # back to the class defaults
+            ptb_log.setLevel(ptb_level)
 
     async def do_request(
         self,
@@ -42,20 +67,27 @@ class RetryingRequest(HTTPXRequest):
         if self._in_flight is None:
             self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         delay = FIRST_DELAY
-        for attempt in range(1, ATTEMPTS + 1):
+        attempts = self.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 async with self._in_flight:
                     status, payload = await super().do_request(
                         url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
                     )
             except NetworkError as exc:  # TimedOut is a NetworkError too
-                if attempt == ATTEMPTS:
+                if attempt == attempts:
                     raise
-                log.warning("Bot API call failed (%s); retry %d of %d", type(exc).__name__, attempt, ATTEMPTS - 1)
+                log.log(
+                    self.retry_log_level,
+                    "Bot API call failed (%s); retry %d of %d",
+                    type(exc).__name__,
+                    attempt,
+                    attempts - 1,
+                )
             else:
-                if status < 500 or attempt == ATTEMPTS:
+                if status < 500 or attempt == attempts:
                     return status, payload
-                log.warning("Bot API answered %d; retry %d of %d", status, attempt, ATTEMPTS - 1)
+                log.log(self.retry_log_level, "Bot API answered %d; retry %d of %d", status, attempt, attempts - 1)
             await asyncio.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")

@@ -1,0 +1,66 @@
+"""What `python -m bot` says when it cannot start, or starts in a state worth a warning.
+
+Each refusal is one line, printed as "Cannot start: <sentence>" (see `bot.__main__`),
+that names the setting to fix. Every sentence that carries text from elsewhere (an
+exception, a URL) goes through `one_line`, so the bot token cannot reach the terminal.
+"""
+
+from __future__ import annotations
+
+TELEGRAM_API_ROOT = "https://api.telegram.org"
+MAX_REASON = 200
+
+ADMIN_IDS_EMPTY = (
+    "ADMIN_IDS is empty: nobody can use the organiser commands. "
+    "Put your numeric Telegram id in ADMIN_IDS (ask @userinfobot)."
+)
+TOKEN_REFUSED = (
+    "Telegram refused BOT_TOKEN (401 Unauthorized). "
+    "Copy the token again from @BotFather (/mybots → API Token) into .env."
+)
+
+
+def one_line(text: str, token: str | None, limit: int | None = MAX_REASON) -> str:
+    """`text` on one line, shortened to `limit` characters, without the token (exception texts
+    can hold request URLs, and those hold the token)."""
+    if token:
+        text = text.replace(token, "<BOT_TOKEN>")
+    line = " ".join(text.split())
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
+
+
+def api_root(telegram_api_url: str | None) -> str:
+    return (telegram_api_url or TELEGRAM_API_ROOT).rstrip("/")
+
+
+def token_not_found(telegram_api_url: str | None) -> str:
+    """A 404 to getMe: Telegram's answer to a malformed token, or a TELEGRAM_API_URL that is no Bot API server."""
+    return (
+        f"the Bot API server at {api_root(telegram_api_url)} answered 404 Not Found to BOT_TOKEN. "
+        "Check TELEGRAM_API_URL (the server's root, without /bot) and copy the token again from @BotFather."
+    )
+
+
+def server_unreachable(telegram_api_url: str | None, reason: str) -> str:
+    return (
+        f"the Bot API server at {api_root(telegram_api_url)} cannot be reached: {reason}. "
+        "Check the network or TELEGRAM_API_URL."
+    )
+
+
+def server_answer_unusable(telegram_api_url: str | None, reason: str) -> str:
+    return (
+        f"the Bot API server at {api_root(telegram_api_url)} answered with an error: {reason}. "
+        "Check TELEGRAM_API_URL (the root of a Bot API server), or try again later."
+    )
+
+
+def webhook_refused(webhook_url: str, reason: str) -> str:
+    return (
+        f"Telegram refused WEBHOOK_URL={webhook_url}: {reason}. Use a public https:// address on port 443, 80, 88 "
+        "or 8443 that reaches this bot, or leave WEBHOOK_URL empty to poll instead."
+    )
+
+
+def cannot_listen(listen: str, port: int, reason: str) -> str:
+    return f"cannot listen for the webhook on {listen}:{port}: {reason}. Change WEBHOOK_LISTEN or WEBHOOK_PORT."

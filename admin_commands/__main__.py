@@ -155,9 +155,9 @@ async def cmd_reissue_badge(ctx: AppContext, args) -> int:
     return 0
 
 
-@command("badges", "ZIP of print-ready badge PNGs for every attendee")
+@command("badges", "every attendee's badge to print: a ZIP of PNGs, or A4 sheets if the output ends in .pdf")
 async def cmd_badges(ctx: AppContext, args) -> int:
-    data, count = await badges.badges_zip(ctx)
+    data, count = await badges.print_badges(ctx, "pdf" if args.output.lower().endswith(".pdf") else "zip")
     Path(args.output).write_bytes(data)
     print(cli_texts.wrote_badges(count, args.output))
     return 0

@@ -46,7 +46,7 @@ def wrote_badges(count: int, path: str | Path) -> str:
 
 
 def wrote_shortlink_qr(count: int, path: str | Path) -> str:
-    return f"Wrote {count} shortlink QR code(s) to {path}"
+    return f"Wrote {count} check-in poster(s) (A4, 300 DPI) to {path}"
 
 
 def wrote_report(path: str | Path, rows: int) -> str:

@@ -60,9 +60,10 @@ def _badge_image(token: str, name: str, attendee_id: str, event_name: str) -> Im
     draw = ImageDraw.Draw(badge)
 
     band = 120
-    draw.rectangle((0, 0, width, band), fill=BLACK)
-    font, lines = fit_lines(event_name, width - 2 * margin, 1, largest=56, smallest=30, bold=True)
-    font.draw(draw, (width // 2, band // 2), lines[0], fill=WHITE, anchor="mm")
+    if event_name.strip():  # no EVENT_NAME: no band, rather than an empty black bar
+        draw.rectangle((0, 0, width, band), fill=BLACK)
+        font, lines = fit_lines(event_name, width - 2 * margin, 1, largest=56, smallest=30, bold=True)
+        font.draw(draw, (width // 2, band // 2), lines[0], fill=WHITE, anchor="mm")
 
     # Name: up to 100 px (cap height 6 mm), centred in the space under the band.
     name_top, name_bottom = band + 20, 380
@@ -110,6 +111,12 @@ def badges_pdf(badges: Sequence[tuple[str, str, str]], event_name: str, parallel
     footer asks for printing at 100 %: "fit to page" would shrink the badges.
     """
     pngs = badge_pngs([(token, name, attendee_id, event_name) for token, name, attendee_id in badges], parallel)
+    return badge_sheets_pdf(pngs, event_name)
+
+
+def badge_sheets_pdf(pngs: Sequence[bytes], event_name: str) -> bytes:
+    """The PDF of `badges_pdf` from badges already drawn by `badge_pngs` (a ZIP of the same badges
+    often goes with it, and drawing 2,000 badges twice would double the wait)."""
     per_page = BADGES_ACROSS * BADGES_DOWN
     chunks = [pngs[start : start + per_page] for start in range(0, len(pngs), per_page)] or [[]]
     pages = [_sheet(chunk, number, len(chunks), event_name) for number, chunk in enumerate(chunks, 1)]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.rules import ActionRefusal, Direction, Reason
-from bot.domain.times import format_local
+from bot.domain.times import format_local, format_span
 from bot.services.errors import OrganiserError, Problem
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ HELP_ADMIN = """Organisers:
 • /access S12 on|off · /acl include|exclude · /capacity S12 <n|none>
 • /checkinwindow 30 0 60 — when check-ins open and close · /timezone Europe/Paris — the event's time zone
 • /shortlink SL001 S12 [pop-up] · /shortlinks · /shortlinkqr — onsite QR codes
-• /badges — ZIP of badge images · /reissuebadge REG-0042 — revoke and replace a badge
+• /badges [pdf] — badges to print (ZIP of PNGs, or A4 sheets) · /reissuebadge REG-0042 — revoke and replace
 • /session S12 · /attendee <id, @handle or name> · /report checkins|checkouts [csv]"""
 
 
@@ -494,8 +494,7 @@ def session_summary_text(summary: SessionSummary, tz: ZoneInfo) -> str:
     s, c = summary.session, summary.counts
     lines = [
         f"{s.session_id} · {s.title}",
-        f"{format_local(s.starts_at, tz)}–{format_local(s.ends_at, tz, with_date=False)}"
-        + (f" · {s.room}" if s.room else ""),
+        format_span(s.starts_at, s.ends_at, tz) + (f" · {s.room}" if s.room else ""),
         f"Access control: {'on' if s.access_control else 'off'}",
         "",
         f"Registered: {c.registered}",
@@ -564,12 +563,14 @@ def unlinked(attendee_id: str) -> str:
     return f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account."
 
 
-def badges_caption(count: int) -> str:
-    return f"{count} badge image(s), ready to print."
+def badges_caption(count: int, fmt: str) -> str:
+    if fmt == "pdf":
+        return f"{count} badge(s), six per A4 page with cut marks: print at 100 % (not 'fit to page')."
+    return f"{count} badge image(s), 4 × 3 in at 300 DPI, ready to print. /badges pdf gives A4 sheets."
 
 
 def shortlink_qr_caption(count: int) -> str:
-    return f"{count} shortlink QR code(s), ready to print."
+    return f"{count} check-in poster(s), A4 at 300 DPI, one PNG per shortlink: print at 100 %."
 
 
 PROBLEMS = {
@@ -603,6 +604,9 @@ PROBLEMS = {
     Problem.UNKNOWN_SHORTLINKS: "Unknown shortlink(s): {codes}. {shortlinks} lists them.",
     Problem.UNKNOWN_REPORT: "There is no report {kind!r}: choose checkins or checkouts.",
     Problem.UNKNOWN_FORMAT: "Unknown format {fmt!r}: the report comes as xlsx (the default) or csv.",
+    Problem.NO_SHORTLINKS: "No shortlinks yet, so there is nothing to print. {shortlink_usage}",
+    Problem.NO_ATTENDEES: "No attendees yet, so there are no badges to print. Import the participant list first.",
+    Problem.BADGE_FORMAT: "Unknown format {fmt!r}: badges come as zip (one PNG each, the default) or pdf (A4 sheets).",
     Problem.EMPTY_QUERY: "Say whom to look up: an attendee id, an @handle or part of a name.",
     Problem.NO_MATCH: "No attendee matches {query!r}. Try their attendee id, @handle or part of the name.",
     Problem.WINDOW_VALUE: "{value!r} is not a number of minutes (0 to 10080). {window_usage}",

@@ -150,8 +150,11 @@ async def test_badges_reissue_revokes_the_old_code(ctx):
     assert badge_codes.read_token(ctx.badge_secret, second.token).version == 2
     assert (await badges.badge_for(ctx, "REG-1")).token == second.token
     await refused(Problem.UNKNOWN_ATTENDEE, badges.badge_for(ctx, "REG-404"))
-    data, count = await badges.badges_zip(ctx)
+    data, count = await badges.print_badges(ctx)
     assert count == 3 and len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 3
+    data, count = await badges.print_badges(ctx, "PDF")
+    assert count == 3 and data.startswith(b"%PDF")
+    await refused(Problem.BADGE_FORMAT, badges.print_badges(ctx, "docx"))
 
 
 async def test_invites_and_unlink(ctx):

@@ -38,3 +38,9 @@ def parse_event_time(value: object, tz: ZoneInfo) -> datetime:
 def format_local(moment: datetime, tz: ZoneInfo, with_date: bool = True) -> str:
     shown = moment.astimezone(tz)
     return shown.strftime("%a %d %b %H:%M" if with_date else "%H:%M")
+
+
+def format_span(starts: datetime, ends: datetime, tz: ZoneInfo) -> str:
+    """ "Thu 11 Jun 09:00–09:45" (the end's date too when it is another day)."""
+    same_day = starts.astimezone(tz).date() == ends.astimezone(tz).date()
+    return f"{format_local(starts, tz)}–{format_local(ends, tz, with_date=not same_day)}"

@@ -35,7 +35,7 @@ ADMIN_COMMANDS = [
     BotCommand("capacity", "Set a session's capacity"),
     BotCommand("checkinwindow", "When check-ins open and close"),
     BotCommand("timezone", "The event's time zone"),
-    BotCommand("badges", "ZIP of badge images"),
+    BotCommand("badges", "Badges to print (ZIP, or pdf)"),
     BotCommand("reissuebadge", "Revoke and replace a badge"),
     BotCommand("shortlink", "Create, change or remove an onsite QR shortlink"),
     BotCommand("shortlinks", "List shortlinks"),

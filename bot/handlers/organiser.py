@@ -198,8 +198,9 @@ async def capacity_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 @admin_only
 async def badges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
-    data, count = await badges.badges_zip(app_ctx(context))
-    await send_file(update, context, data, "badges.zip", texts.badges_caption(count))
+    fmt = context.args[0].lower() if context.args else "zip"
+    data, count = await badges.print_badges(app_ctx(context), fmt)
+    await send_file(update, context, data, f"badges.{fmt}", texts.badges_caption(count, fmt))
 
 
 @admin_only
@@ -239,9 +240,6 @@ async def shortlinks_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def shortlinkqr_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     data, count = await shortlinks.shortlink_qr_zip(app_ctx(context), context.args or None)
-    if not count:
-        await update.effective_message.reply_text(texts.shortlinks_list([]))
-        return
     await send_file(update, context, data, "shortlink-qr-codes.zip", texts.shortlink_qr_caption(count))
 
 

@@ -35,6 +35,9 @@ class Problem(StrEnum):
     UNKNOWN_SHORTLINKS = "unknown_shortlinks"  # codes
     UNKNOWN_REPORT = "unknown_report"  # kind
     UNKNOWN_FORMAT = "unknown_format"  # fmt
+    BADGE_FORMAT = "badge_format"  # fmt
+    NO_SHORTLINKS = "no_shortlinks"
+    NO_ATTENDEES = "no_attendees"
     EMPTY_QUERY = "empty_query"
     NO_MATCH = "no_match"  # query
     WINDOW_VALUE = "window_value"  # value

@@ -6,7 +6,8 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from bot import qr
+from bot import printables, qr
+from bot.domain.times import format_span
 from bot.services import attendance
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_session
@@ -75,12 +76,20 @@ def list_shortlinks(conn, ctx: AppContext, codes: list[str] | None = None) -> li
 async def shortlink_qr_zip(
     ctx: AppContext, codes: list[str] | None = None, parallel: bool | None = None
 ) -> tuple[bytes, int]:
-    """Print-ready PNGs: the deep link's QR with code, reference and session title under it."""
+    """A4 check-in posters, one PNG per shortlink: event, session title, room, time, the deep
+    link's QR and how to use it. The shortlink's code names the file."""
     lines = await list_shortlinks(ctx, codes)
-    files = await asyncio.to_thread(_shortlink_files, lines, parallel)
-    return qr.zip_bytes(files), len(files)
-
-
-def _shortlink_files(lines: list[ShortlinkLine], parallel: bool | None = None) -> list[tuple[str, bytes]]:
-    pngs = qr.qr_pngs([(line.link, [line.code, line.reference, line.session.title]) for line in lines], parallel)
-    return [(f"{line.code}.png", png) for line, png in zip(lines, pngs, strict=True)]
+    if not lines:
+        raise OrganiserError(Problem.NO_SHORTLINKS)
+    jobs = [
+        (
+            line.link,
+            line.session.title,
+            line.session.room,
+            format_span(line.session.starts_at, line.session.ends_at, ctx.timezone),
+            ctx.event_name,
+        )
+        for line in lines
+    ]
+    pngs = await asyncio.to_thread(printables.poster_pngs, jobs, parallel)
+    return qr.zip_bytes([(f"{line.code}.png", png) for line, png in zip(lines, pngs, strict=True)]), len(lines)

@@ -96,6 +96,7 @@ def before_the_event(stage: Stage, played: Played) -> None:
     )
     stage.save(stage.say(ORGANISER, "/shortlinkqr", kind="document"), "shortlink_qr_zip")
     stage.save(stage.say(ORGANISER, "/badges", kind="document"), "badges_zip")
+    stage.save(stage.say(ORGANISER, "/badges pdf", kind="document"), "badges_pdf")
 
     stage.narrate(
         "Dora will scan badges at the door of Room B. She opens the bot once, so that it knows her "

@@ -27,8 +27,9 @@ STARTUP_TIMEOUT = 30.0
 FILES = (  # key in DemoResult.files, what it is
     ("checkins_report", "check-in report"),
     ("checkouts_report", "check-out report (minutes attended)"),
-    ("shortlink_qr_zip", "onsite QR posters, one PNG per shortlink"),
-    ("badges_zip", "print-ready badges, one PNG per attendee"),
+    ("shortlink_qr_zip", "onsite check-in posters, one A4 PNG per shortlink"),
+    ("badges_zip", "print-ready badges, one PNG per attendee (4 × 3 in, 300 DPI)"),
+    ("badges_pdf", "the same badges on A4 sheets with cut marks"),
     ("invites_csv", "personal invite links for the mail merge"),
     ("daniel_badge_png", "the badge image the bot sent Daniel (/badge)"),
     ("daniel_photo", "the door photo of Daniel's phone"),

@@ -25,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:AAE_demo_token_xxxxxxxxxxxxxxxxxxxx"  # the shape of a BotFather token; never a real one
 BOT_USERNAME = "opendatadays_bot"
 EVENT_TIMEZONE = "Europe/Paris"
+EVENT_NAME = "Open Data Days 2026"
 # Every setting the bot reads (see .env.example). Each one is set for the bot
 # process, empty meaning "the default": python-dotenv never overrides a variable
 # that is already set, so a developer's .env cannot change the rehearsal.
@@ -34,6 +35,7 @@ SETTING_NAMES = (
     "DATABASE_PATH",
     "BADGE_SECRET",
     "EVENT_TIMEZONE",
+    "EVENT_NAME",
     "OPEN_REGISTRATION",
     "TELEGRAM_API_URL",
     "BOT_USERNAME",
@@ -100,6 +102,7 @@ def bot_environment(api_url: str, admin_id: int, database_path: Path) -> dict[st
         DATABASE_PATH=str(database_path),
         TELEGRAM_API_URL=api_url,
         EVENT_TIMEZONE=EVENT_TIMEZONE,
+        EVENT_NAME=EVENT_NAME,
         OPEN_REGISTRATION="true",
         QR_DECODER="zxing",
         RATE_LIMIT="true",

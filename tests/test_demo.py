@@ -98,6 +98,8 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         assert posters.namelist() == ["SL001.png"]
     with zipfile.ZipFile(result.files["badges_zip"]) as badges:
         assert len(badges.namelist()) == 10 and "badge-REG-009.png" in badges.namelist()
+    pdf = result.files["badges_pdf"].read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 2
 
     transcript = result.files["transcript"].read_text("utf-8")
     for line in (

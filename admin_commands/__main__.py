@@ -24,6 +24,7 @@ from bot.services.errors import OrganiserError
 from bot.storage.db import Database
 
 COMMANDS = {}
+CREATES_AN_EVENT = {"import"}  # every other command reads an existing event database
 
 
 def command(name: str, help_text: str):
@@ -257,6 +258,12 @@ ARGUMENTS = {
 async def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings(require_token=False)
+    new_event = not settings.database_path.exists()
+    if new_event and args.command not in CREATES_AN_EVENT:
+        # Reading an event that is not there is a mistake (wrong directory, no DATABASE_PATH),
+        # not a reason to create an empty one.
+        print(cli_texts.no_event_database(settings.database_path.resolve()), file=sys.stderr)
+        return 1
     db = await Database(settings.database_path).open()
     try:
         try:
@@ -264,6 +271,8 @@ async def run(argv: list[str]) -> int:
         except StartupRefused as refused:
             print(cli_texts.cannot_start(refused), file=sys.stderr)
             return 2
+        if new_event:
+            print(cli_texts.new_event_database(settings.database_path.resolve(), ctx.timezone.key), file=sys.stderr)
         handler = COMMANDS[args.command][0]
         try:
             return await handler(ctx, args)

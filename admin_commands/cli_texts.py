@@ -85,3 +85,17 @@ def timezone_changed(change) -> str:
         f"wall-clock times, so they moved in real time; recorded check-ins keep their real time. If the bot is "
         f"running, restart it with EVENT_TIMEZONE={change.new} (or none)."
     )
+
+
+def no_event_database(path: Path) -> str:
+    return (
+        f"No event database at {path}: import files first ({PROGRAM} import sessions.csv ...), "
+        "or set DATABASE_PATH to the bot's database."
+    )
+
+
+def new_event_database(path: Path, zone: str) -> str:
+    return (
+        f"New event database at {path}, time zone {zone} (set EVENT_TIMEZONE before the first import to choose "
+        f"another, or change it later with {PROGRAM} timezone)."
+    )

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
-from bot.handlers import attendee, common, scanner
+from bot.handlers import attendee, common, menus, scanner
 from bot.handlers import organiser as admin
 from bot.rate_limit import SlidingWindowRateLimiter
 from bot.services.context import AppContext
@@ -62,6 +71,8 @@ def add_handlers(application: Application) -> None:
     # or "/start SL001" must not run it again (edits are ignored).
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     on = application.add_handler
+    # Group -1 runs before the handlers below and lets them run too.
+    on(TypeHandler(Update, menus.retry_pending_menu), group=-1)
     on(CommandHandler("start", attendee.start, filters=private))
     on(CommandHandler("help", common.help_command, filters=private))
     on(CommandHandler("myattendance", attendee.my_attendance, filters=private))

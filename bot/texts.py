@@ -446,13 +446,16 @@ SHORTLINK_USAGE = CHAT.shortlink_usage
 
 def shortlink_reply(outcome, tz: ZoneInfo) -> str:
     result = outcome.result
-    if result.verdict.accepted:
-        return f"✅ {outcome.popup}"
+    if result.verdict.accepted and outcome.popup:
+        return f"{pin_reply(result, tz)}\n\n{outcome.popup}"
     return pin_reply(result, tz)
 
 
+NO_POPUP = "none (the check-in confirmation only)"
+
+
 def shortlink_line(line) -> str:
-    return f"• {line.code} → {session_label(line.session)}\n  {line.link}\n  Pop-up: {line.popup}"
+    return f"• {line.code} → {session_label(line.session)}\n  {line.link}\n  Pop-up: {line.popup or NO_POPUP}"
 
 
 def shortlink_saved(line, syntax: Syntax = CHAT) -> str:

@@ -194,3 +194,41 @@ async def test_an_edited_command_is_not_run_again(event):
     calls = await event.deliver(payload)
     assert calls == []
     assert (await event.rows("SELECT COUNT(*) FROM pins WHERE session_id = 'S3'")) == [(0,)]
+
+
+async def test_the_command_line_never_creates_an_event_by_reading_one(tmp_path, monkeypatch, capsys):
+    from admin_commands.__main__ import run
+    from tests.conftest import SESSIONS_CSV
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_PATH", raising=False)
+    monkeypatch.setenv("EVENT_TIMEZONE", "Europe/Paris")
+    for command in (["pins"], ["shortlink-qr"], ["report", "checkins", "-o", "r.xlsx"], ["timezone"]):
+        assert await run(command) == 1
+        assert capsys.readouterr().err.startswith(f"No event database at {tmp_path / 'attendance.db'}: import")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "s.csv").write_text(SESSIONS_CSV)
+    assert await run(["import", "s.csv"]) == 0
+    assert "New event database at" in capsys.readouterr().err
+    assert await run(["shortlink-qr"]) == 1  # nothing to print: an error, not an empty ZIP
+    assert capsys.readouterr().err.startswith(
+        "No shortlinks yet, so there is nothing to print. Usage: attendance-admin"
+    )
+    assert not (tmp_path / "shortlink-qr-codes.zip").exists()
+
+
+async def test_an_organisers_menu_is_published_when_they_first_write(event):
+    """At start Telegram refuses a chat-scoped menu for someone who never wrote to the bot."""
+    from bot.handlers.menus import publish_commands
+
+    for _ in range(2):  # the default menu, then the organiser's
+        event.api.fail("setMyCommands", 400, description="Bad Request: chat not found")
+    await publish_commands(event.app, event.ctx, [])
+    assert event.api.sent("setMyCommands") == [] and not event.api.errors
+    await event.send(ORGANISER, "/pins")
+    menus = event.api.sent("setMyCommands")
+    assert [m.params["scope"].get("chat_id") for m in menus] == [ORGANISER.id]
+    assert "pins" in [b["command"] for b in menus[0].params["commands"]]
+    event.api.calls.clear()
+    await event.send(ORGANISER, "/pins")  # published now: not again
+    assert event.api.sent("setMyCommands") == []

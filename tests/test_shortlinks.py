@@ -17,14 +17,14 @@ async def test_create_list_update_remove(event):
     assert "https://t.me/attendance_test_bot?start=SL001" in reply and "Welcome to the  keynote!" in reply
     assert "SL001 → S1" in await event.reply_text(ORGANISER, "/shortlinks")
     reply = await event.reply_text(ORGANISER, "/shortlink SL001 S3")
-    assert "SL001 → S3" in reply and "Your attendance to Lunch talk has been recorded" in reply
+    assert "SL001 → S3" in reply and "Pop-up: none (the check-in confirmation only)" in reply
     assert await event.rows("SELECT code, session_id, popup FROM shortlinks") == [("SL001", "S3", "")]
     assert "removed" in await event.reply_text(ORGANISER, "/shortlink SL001 off")
     assert await event.rows("SELECT * FROM shortlinks") == []
     assert "There is no shortlink" in await event.reply_text(ORGANISER, "/shortlink SL001 off")
 
 
-@pytest.mark.parametrize("code", ["sl001", "XX001", "SL", "SL-01", "SL_01", "SL" + "9" * 63])
+@pytest.mark.parametrize("code", ["XX001", "SL", "SL-01", "SL_01", "SL" + "9" * 63])
 async def test_invalid_codes_are_refused(event, code):
     assert "must be SL followed by" in await event.reply_text(ORGANISER, f"/shortlink {code} S1")
     assert await event.rows("SELECT * FROM shortlinks") == []
@@ -38,7 +38,11 @@ async def test_unknown_session_and_non_admin(event):
 
 async def test_tap_checks_in_with_popup_and_second_tap_is_already_checked_in(event):
     await event.send(ORGANISER, "/shortlink SL001 S1 Enjoy the keynote!")
-    assert await event.reply_text(ADA, "/start SL001") == "✅ Enjoy the keynote!"
+    reply = await event.reply_text(ADA, "/start SL001")
+    # What was recorded and when (10:00 in Paris), then the organiser's message.
+    assert reply == (
+        "✅ Checked in to S1 · Opening keynote at 10:00. Send the OUT PIN when you leave.\n\nEnjoy the keynote!"
+    )
     assert "already checked in" in await event.reply_text(ADA, "/start SL001")
     assert await event.log() == [("REG-1", "S1", "IN", "shortlink", 1, "ok")]
 
@@ -48,7 +52,22 @@ async def test_tap_into_access_controlled_session_by_non_registered(event):
     reply = await event.reply_text(BOB, "/start SL002")
     assert "only open to registered participants" in reply
     assert await event.log() == [("TG-502", "S2", "IN", "shortlink", 0, "not_registered")]
-    assert "Your attendance to Workshop: Rust has been recorded" in await event.reply_text(ADA, "/start SL002")
+    assert "✅ Checked in to S2 · Workshop: Rust at 10:00" in await event.reply_text(ADA, "/start SL002")
+
+
+async def test_codes_ignore_case_everywhere(event):
+    reply = await event.reply_text(ORGANISER, "/shortlink sl004 S1")
+    assert "SL004 → S1" in reply and "start=SL004" in reply
+    assert await event.rows("SELECT code FROM shortlinks") == [("SL004",)]
+    assert "Checked in to S1" in await event.reply_text(ADA, "/start sl004")
+    assert "removed" in await event.reply_text(ORGANISER, "/shortlink Sl004 off")
+
+
+async def test_an_invite_token_that_starts_with_sl_still_links(event):
+    """Invite tokens are random: an older one may start with "sl" without being a shortlink."""
+    await event.execute("UPDATE attendees SET invite_token = 'slAbCdEf12345678' WHERE attendee_id = 'REG-2'")
+    assert "Welcome, Bob Builder!" in await event.reply_text(BOB, "/start slAbCdEf12345678")
+    assert "not (or no longer) active" in await event.reply_text(BOB, "/start sl999")
 
 
 async def test_unknown_or_removed_code(event):

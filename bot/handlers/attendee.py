@@ -22,14 +22,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     payload = context.args[0] if context.args else None
     message = update.effective_message
-    if payload and payload.startswith("SL"):
-        await follow_shortlink(update, context, payload)
+    shortlink = bool(payload) and payload[:2].upper() == "SL"
+    if shortlink and await follow_shortlink(update, context, payload):
         return
+    # Not a known shortlink: an invite token (older ones may start with "sl").
     outcome = await people.start(ctx, person(update), payload)
     if outcome.kind is StartKind.NOT_ON_LIST:
         await message.reply_text(texts.NOT_ON_LIST)
     elif outcome.kind is StartKind.INVITE_UNKNOWN:
-        await message.reply_text(texts.INVITE_UNKNOWN)
+        await message.reply_text(texts.SHORTLINK_UNKNOWN if shortlink else texts.INVITE_UNKNOWN)
     elif outcome.kind is StartKind.INVITE_TAKEN:
         await message.reply_text(texts.INVITE_TAKEN)
     else:
@@ -81,14 +82,15 @@ async def badge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_photo(png, caption=texts.badge_caption(own.name))
 
 
-async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
-    """`/start SL001` from an onsite QR code."""
+async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> bool:
+    """`/start SL001` from an onsite QR code; False (and no reply) if there is no such shortlink."""
     ctx = app_ctx(context)
     outcome = await attendance.follow_shortlink(ctx, person(update), code, update_id(update))
     if not outcome.known:
-        text = texts.SHORTLINK_UNKNOWN
-    elif outcome.result is None:
+        return False
+    if outcome.result is None:
         text = texts.NOT_ON_LIST
     else:
         text = texts.shortlink_reply(outcome, ctx.timezone)
     await update.effective_message.reply_text(text)
+    return True

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes
 
 from bot.services.context import AppContext
 
@@ -46,28 +46,44 @@ ADMIN_COMMANDS = [
 ]
 
 
+# user id -> the menu that could not be published for them yet (Telegram answers "chat
+# not found" until a person has written to the bot); tried again when they write.
+PENDING = "menus_pending"
+
+
 async def publish_commands(application: Application, ctx: AppContext, scanner_ids: list[int]) -> None:
     """Publish every role's menu at start."""
-    bot = application.bot
-    try:
-        await bot.set_my_commands(ATTENDEE_COMMANDS, scope=BotCommandScopeDefault())
-        for user_id in scanner_ids:
-            if not ctx.is_admin(user_id):
-                await bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS, scope=BotCommandScopeChat(user_id))
-        for user_id in ctx.settings.admin_ids:
-            await bot.set_my_commands(
-                ATTENDEE_COMMANDS + SCANNER_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(user_id)
-            )
-    except TelegramError:
-        # An admin who never opened the chat makes Telegram answer "chat not found";
-        # the menu is a convenience, so carry on.
-        pass
+    with contextlib.suppress(TelegramError):  # the menu is a convenience: never a reason not to start
+        await application.bot.set_my_commands(ATTENDEE_COMMANDS, scope=BotCommandScopeDefault())
+    for user_id in [*scanner_ids, *ctx.settings.admin_ids]:
+        await _publish(application, user_id, _menu_for(ctx, user_id))
 
 
 async def publish_scanner_menu(application: Application, user_id: int) -> None:
     """Show /scan in a newly assigned scanner's menu (admins already have it)."""
     ctx: AppContext = application.bot_data["ctx"]
+    await _publish(application, user_id, _menu_for(ctx, user_id))
+
+
+async def retry_pending_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler: the first time someone whose menu is pending writes, publish it."""
+    user = update.effective_user
+    pending = context.bot_data.get(PENDING)
+    if pending and user is not None and user.id in pending:
+        await _publish(context.application, user.id, pending[user.id])
+
+
+def _menu_for(ctx: AppContext, user_id: int) -> list[BotCommand]:
     if ctx.is_admin(user_id):
-        return
-    with contextlib.suppress(TelegramError):
-        await application.bot.set_my_commands(ATTENDEE_COMMANDS + SCANNER_COMMANDS, scope=BotCommandScopeChat(user_id))
+        return ATTENDEE_COMMANDS + SCANNER_COMMANDS + ADMIN_COMMANDS
+    return ATTENDEE_COMMANDS + SCANNER_COMMANDS
+
+
+async def _publish(application: Application, user_id: int, commands: list[BotCommand]) -> None:
+    pending = application.bot_data.setdefault(PENDING, {})
+    try:
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+    except TelegramError:
+        pending[user_id] = commands
+    else:
+        pending.pop(user_id, None)

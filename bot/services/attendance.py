@@ -244,11 +244,7 @@ class ShortlinkOutcome:
 
     known: bool
     result: AttemptResult | None = None
-    popup: str = ""
-
-
-def default_popup(session: SessionRow) -> str:
-    return f"Your attendance to {session.title} has been recorded"
+    popup: str = ""  # the organiser's message, shown with what was recorded
 
 
 @writes
@@ -258,15 +254,16 @@ def follow_shortlink(
     """An attendee opened `https://t.me/<bot>?start=<code>` from an onsite QR: check in.
 
     A shortlink only ever checks in (like a badge scan); leaving needs the OUT PIN.
+    Codes are compared without regard to case, like every id of the event.
     """
-    link = shortlink_codes.get(conn, code)
+    link = shortlink_codes.get(conn, code.upper())
     if link is None:
         return ShortlinkOutcome(False)
     attendee = identify(conn, ctx, person)
     if attendee is None:
         return ShortlinkOutcome(True)
     session = agenda.get_session(conn, link.session_id)
-    popup = link.popup or default_popup(session)
+    popup = link.popup
     replay = replayed_results(conn, update_id)
     if replay:
         return ShortlinkOutcome(True, replay[0], popup)

@@ -22,10 +22,10 @@ from bot.storage.sql import Conn
 
 def new_invite_token() -> str:
     """16 url-safe characters: a valid deep-link payload, not guessable. Never
-    starting with `SL`, which marks a shortlink code in `/start` payloads."""
+    starting with `SL` in any case, which marks a shortlink code in `/start` payloads."""
     while True:
         token = secrets.token_urlsafe(12)
-        if not token.startswith("SL"):
+        if token[:2].upper() != "SL":
             return token
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from bot import printables, qr
 from bot.domain.times import format_span
-from bot.services import attendance
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_session
 from bot.storage import agenda, shortlink_codes
@@ -33,7 +32,8 @@ def set_shortlink(
 ) -> ShortlinkLine:
     """Create or update a shortlink. The code is also a Telegram deep-link payload,
     so it must stay within `A-Za-z0-9_-` and 64 characters; we ask for `SL` and
-    upper-case letters or digits, as the product defines."""
+    upper-case letters or digits, as the product defines (typed in any case)."""
+    code = code.upper()
     if not SHORTLINK_CODE_RE.match(code):
         raise OrganiserError(Problem.SHORTLINK_CODE, code=code)
     session = require_session(conn, session_id)
@@ -41,14 +41,12 @@ def set_shortlink(
         conn, ShortlinkRow(code, session.session_id, reference or session.title, popup.strip()[:500])
     )
     link = shortlink_codes.get(conn, code)
-    return ShortlinkLine(
-        code, session, link.reference, link.popup or attendance.default_popup(session), ctx.deep_link(code)
-    )
+    return ShortlinkLine(code, session, link.reference, link.popup, ctx.deep_link(code))
 
 
 @writes
 def remove_shortlink(conn, ctx: AppContext, code: str) -> None:
-    if not shortlink_codes.delete(conn, code):
+    if not shortlink_codes.delete(conn, code.upper()):
         raise OrganiserError(Problem.UNKNOWN_SHORTLINK, code=code)
 
 
@@ -65,11 +63,7 @@ def list_shortlinks(conn, ctx: AppContext, codes: list[str] | None = None) -> li
     lines = []
     for r in rows:
         session = sessions[r.session_id.upper()]
-        lines.append(
-            ShortlinkLine(
-                r.code, session, r.reference, r.popup or attendance.default_popup(session), ctx.deep_link(r.code)
-            )
-        )
+        lines.append(ShortlinkLine(r.code, session, r.reference, r.popup, ctx.deep_link(r.code)))
     return lines
 
 

@@ -5,9 +5,10 @@ for the whole event: openpyxl's write-only mode streams each row to a
 temporary file instead of keeping a cell object per value.
 
 Times are shown in the event's time zone. XLSX cannot hold an aware
-date-time, so cells hold the local wall time and the header states the UTC
-offset ("Check-in time (UTC+02:00)"); when an event spans a daylight-saving
-change the header lists both offsets. Every text cell goes through
+date-time, so cells hold the local wall time and the header names the zone
+and its UTC offset ("Check-in time (Europe/Paris, UTC+02:00)"); when an event
+spans a daylight-saving change the header names the zone alone, which says
+both offsets. Every text cell goes through
 `escape_cell`: names come from Telegram profiles, which anyone can set to a
 formula: a cell that starts with `=`, `+`, `-` or `@` (or a tab / carriage
 return, which some programs strip first) is prefixed with an apostrophe, so a
@@ -105,6 +106,11 @@ def offset_label(tz: ZoneInfo, start: datetime, end: datetime) -> str:
             break
         moment = min(moment + timedelta(hours=12), end)
     return "/".join(_format_offset(o) for o in sorted(offsets))
+
+
+def time_label(tz: ZoneInfo, offsets: str) -> str:
+    """What column headers say about their times: the zone, and its offset when there is one."""
+    return tz.key if "/UTC" in offsets else f"{tz.key}, {offsets}"
 
 
 def _format_offset(offset: timedelta) -> str:

@@ -32,13 +32,13 @@ EXPECTED_CHECKINS = {
 
 
 def read_sheet(path: Path, title: str) -> list[dict[str, object]]:
-    """Rows as {header: value}; headers carrying a UTC offset are keyed by the words before it."""
+    """Rows as {header: value}; headers naming a time zone are keyed by the words before it."""
     workbook = openpyxl.load_workbook(path, read_only=True)
     try:
         rows = list(workbook[title].iter_rows(values_only=True))
     finally:
         workbook.close()
-    header = [h.split(" (UTC")[0] for h in rows[0]]
+    header = [h.split(" (Europe/Paris")[0] for h in rows[0]]
     # Write-only XLSX stores no empty cells, so a row may end early: pad it.
     return [dict(zip(header, tuple(row) + (None,) * (len(header) - len(row)), strict=True)) for row in rows[1:]]
 

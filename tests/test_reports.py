@@ -16,7 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from bot.report_files import NOTE_NO_CHECK_IN, NOTE_NO_CHECK_OUT, Visit, minutes_attended, offset_label, pair_visits
+from bot.report_files import (
+    NOTE_NO_CHECK_IN,
+    NOTE_NO_CHECK_OUT,
+    Visit,
+    minutes_attended,
+    offset_label,
+    pair_visits,
+    time_label,
+)
 from bot.services import reports
 from bot.services.errors import OrganiserError, Problem
 from bot.storage import attendance_log
@@ -32,7 +40,7 @@ DAN = User(505, "Dan")
 SAM = User(600, "Sam", "sam_door")
 EVIL_NAME = '=HYPERLINK("http://x")'
 EVE_CSV = 'attendee_id,name,email,groups,telegram\nREG-9,"=HYPERLINK(""http://x"")",+eve@example.org,,@eve_x\n'
-PARIS = "UTC+02:00"
+PARIS = "Europe/Paris, UTC+02:00"  # what the column headers say about their times
 
 
 def local(hour: int, minute: int) -> datetime:
@@ -479,5 +487,8 @@ def test_offset_label_names_both_offsets_across_a_clock_change():
     assert (
         offset_label(paris, datetime(2026, 10, 24, tzinfo=UTC), datetime(2026, 10, 26, tzinfo=UTC))
         == "UTC+01:00/UTC+02:00"
+    )
+    assert time_label(paris, "UTC+01:00/UTC+02:00") == "Europe/Paris" and (
+        time_label(paris, "UTC+02:00") == "Europe/Paris, UTC+02:00"
     )
     assert offset_label(ZoneInfo("America/St_Johns"), may, may) == "UTC-02:30"

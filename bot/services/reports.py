@@ -58,11 +58,12 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
     now = ctx.clock()
     async with report_rows.snapshot(ctx.db.path) as conn:
         offsets = report_files.offset_label(tz, *(await report_rows.time_span(conn) or (now, now)))
+        label = report_files.time_label(tz, offsets)
         if fmt == "csv":
-            data, rows = await _in_thread(partial(_csv, make_sheet, tz, offsets), query(conn))
+            data, rows = await _in_thread(partial(_csv, make_sheet, tz, label), query(conn))
         else:
             data, rows = await _in_thread(
-                partial(_xlsx, make_sheet, tz, offsets), query(conn), report_rows.refused_rows(conn)
+                partial(_xlsx, make_sheet, tz, label), query(conn), report_rows.refused_rows(conn)
             )
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Report(f"{kind}-{stamp}.{fmt}", data, rows, kind, fmt, offsets)

@@ -1,2 +1,2 @@
-"""Organiser operations, written once and exposed twice: as admin-only bot
-commands (`admin_commands.bot_handlers`) and as `python -m admin_commands`."""
+"""The organiser's command line (`attendance-admin`, or `python -m admin_commands`): a front end of
+its own over the same service functions as the organiser's chat commands (`bot.handlers.organiser`)."""

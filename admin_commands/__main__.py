@@ -1,4 +1,4 @@
-"""`python -m admin_commands ...`: the organiser's command line, for work at a desk.
+"""`attendance-admin ...` (or `python -m admin_commands ...`): the organiser's command line, for work at a desk.
 
 Each subcommand calls the same service function as the matching admin bot command,
 against the database in DATABASE_PATH (safe while the bot runs: SQLite WAL,

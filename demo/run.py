@@ -165,7 +165,7 @@ def _summary(transcript: Transcript, result: DemoResult, bot: BotProcess | None)
         transcript.write(f"  {name:<38} {what}" + (f" ({size})" if size else ""))
     transcript.write(
         "Look around the event with the organiser's command line, e.g.\n"
-        f"  DATABASE_PATH={_shown(result.files['database'])} python -m admin_commands pins"
+        f"  DATABASE_PATH={_shown(result.files['database'])} .venv/bin/attendance-admin pins"
     )
 
 

@@ -25,6 +25,28 @@ TOKEN_HELP = (
     "then put BOT_TOKEN=<the token> in .env (see .env.example) or the environment."
 )
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+# Every setting `load_settings` reads. Child processes started by the tests and the
+# demo set each of them (empty = the default), because `load_dotenv()` never overrides
+# a variable that is already set: that keeps a developer's .env out of them.
+SETTING_NAMES = (
+    "BOT_TOKEN",
+    "ADMIN_IDS",
+    "DATABASE_PATH",
+    "BADGE_SECRET",
+    "EVENT_TIMEZONE",
+    "EVENT_NAME",
+    "OPEN_REGISTRATION",
+    "TELEGRAM_API_URL",
+    "BOT_USERNAME",
+    "PIN_ATTEMPT_LIMIT",
+    "PIN_ATTEMPT_WINDOW_MINUTES",
+    "QR_DECODER",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT",
+    "RATE_LIMIT",
+)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import SETTING_NAMES
 from tests.emulator import BotApiEmulator, Sent
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -26,28 +27,6 @@ TOKEN = "123456:AAE_demo_token_xxxxxxxxxxxxxxxxxxxx"  # the shape of a BotFather
 BOT_USERNAME = "opendatadays_bot"
 EVENT_TIMEZONE = "Europe/Paris"
 EVENT_NAME = "Open Data Days 2026"
-# Every setting the bot reads (see .env.example). Each one is set for the bot
-# process, empty meaning "the default": python-dotenv never overrides a variable
-# that is already set, so a developer's .env cannot change the rehearsal.
-SETTING_NAMES = (
-    "BOT_TOKEN",
-    "ADMIN_IDS",
-    "DATABASE_PATH",
-    "BADGE_SECRET",
-    "EVENT_TIMEZONE",
-    "EVENT_NAME",
-    "OPEN_REGISTRATION",
-    "TELEGRAM_API_URL",
-    "BOT_USERNAME",
-    "PIN_ATTEMPT_LIMIT",
-    "PIN_ATTEMPT_WINDOW_MINUTES",
-    "QR_DECODER",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_LISTEN",
-    "WEBHOOK_PORT",
-    "RATE_LIMIT",
-)
 # Passed through from the demo's own environment; nothing else is (no proxies, no stray settings).
 PASS_THROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 

@@ -232,3 +232,18 @@ async def test_an_organisers_menu_is_published_when_they_first_write(event):
     event.api.calls.clear()
     await event.send(ORGANISER, "/pins")  # published now: not again
     assert event.api.sent("setMyCommands") == []
+
+
+def test_setting_names_list_every_setting_the_bot_reads():
+    """Child processes blank every name in SETTING_NAMES to keep a developer's .env out: a missing one leaks in."""
+    import re
+    from pathlib import Path
+
+    import bot.config
+
+    read = set(re.findall(r'env(?:\.get)?\(\s*"([A-Z_]+)"', Path(bot.config.__file__).read_text()))
+    read |= set(re.findall(r'_(?:bool|int)\(env, "([A-Z_]+)"', Path(bot.config.__file__).read_text()))
+    assert read and read == set(bot.config.SETTING_NAMES)
+    assert set(
+        re.findall(r"^([A-Z_]+)=", (Path(bot.config.__file__).parents[1] / ".env.example").read_text(), re.M)
+    ) == set(bot.config.SETTING_NAMES)

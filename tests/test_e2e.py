@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.config import SETTING_NAMES
 from tests.agenda import running_now, shifted_agenda
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.emulator import BotApiEmulator
@@ -29,29 +30,6 @@ from tests.emulator import BotApiEmulator
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:AAE_e2e_token_xxxxxxxxxxxxxxxxxxxx"
 ADMIN = 111
-# Every setting the bot reads. Each is set (empty = default) in the child's
-# environment: `load_dotenv()` never overrides a variable that is already set,
-# and it looks for `.env` next to bot/__main__.py (walking up), not in the
-# working directory, so this is what keeps a developer's .env out of the test.
-SETTING_NAMES = (
-    "BOT_TOKEN",
-    "ADMIN_IDS",
-    "DATABASE_PATH",
-    "BADGE_SECRET",
-    "EVENT_TIMEZONE",
-    "EVENT_NAME",
-    "OPEN_REGISTRATION",
-    "TELEGRAM_API_URL",
-    "BOT_USERNAME",
-    "PIN_ATTEMPT_LIMIT",
-    "PIN_ATTEMPT_WINDOW_MINUTES",
-    "QR_DECODER",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_LISTEN",
-    "WEBHOOK_PORT",
-    "RATE_LIMIT",
-)
 
 
 def todays_agenda() -> str:

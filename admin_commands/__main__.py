@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -258,6 +259,14 @@ ARGUMENTS = {
 async def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings(require_token=False)
+    if args.command == "timezone":
+        # Changing the zone is how an EVENT_TIMEZONE that disagrees with the event is put right.
+        settings = dataclasses.replace(settings, event_timezone=None)
+    if args.command == "import":
+        missing = [name for name in args.files if not Path(name).is_file()]
+        if missing:  # before the database is opened: a typo must not create an event
+            print(cli_texts.no_such_file(missing[0]), file=sys.stderr)
+            return 1
     new_event = not settings.database_path.exists()
     if new_event and args.command not in CREATES_AN_EVENT:
         # Reading an event that is not there is a mistake (wrong directory, no DATABASE_PATH),

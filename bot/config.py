@@ -109,7 +109,7 @@ def zone_named(name: str, setting: str = "The time zone") -> ZoneInfo:
     """An IANA zone from its name; a ConfigError naming `setting` otherwise."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory of zones
         raise ConfigError(f"{setting}={name!r} is not an IANA time zone name such as Europe/Paris.") from None
 
 

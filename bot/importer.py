@@ -57,7 +57,8 @@ class SessionRecord:
     has_capacity: bool
     checkin_opens: datetime | None = None  # the session's own check-in window
     checkin_closes: datetime | None = None
-    has_window: bool = False  # a window column is in the file: blank cells mean "the event's default"
+    has_opens: bool = False  # the column is in the file (a blank cell: the event's default)
+    has_closes: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,8 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         "capacity" in cells,
         window["checkin_opens"],
         window["checkin_closes"],
-        "checkin_opens" in cells or "checkin_closes" in cells,
+        "checkin_opens" in cells,
+        "checkin_closes" in cells,
     )
 
 

@@ -622,7 +622,7 @@ def problem_text(error: OrganiserError, syntax: Syntax = CHAT) -> str:
     details = dict(error.details)
     if "codes" in details:
         details["codes"] = ", ".join(details["codes"])
-    return fit(PROBLEMS[error.problem].format(**vars(syntax), **details))
+    return fit(PROBLEMS[error.problem].format(**{**vars(syntax), **details}))
 
 
 # ---------------------------------------------------------------- organisers: the event

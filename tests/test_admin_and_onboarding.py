@@ -1,5 +1,6 @@
 """Organiser commands (PINs, invites) and becoming a known attendee."""
 
+import asyncio
 import csv
 import io
 
@@ -206,6 +207,8 @@ async def test_the_command_line_never_creates_an_event_by_reading_one(tmp_path, 
     for command in (["pins"], ["shortlink-qr"], ["report", "checkins", "-o", "r.xlsx"], ["timezone"]):
         assert await run(command) == 1
         assert capsys.readouterr().err.startswith(f"No event database at {tmp_path / 'attendance.db'}: import")
+    assert await run(["import", "sessoins.csv"]) == 1  # a typo creates no event either
+    assert capsys.readouterr().err == "sessoins.csv: no such file\n"
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "s.csv").write_text(SESSIONS_CSV)
     assert await run(["import", "s.csv"]) == 0
@@ -226,6 +229,7 @@ async def test_an_organisers_menu_is_published_when_they_first_write(event):
     await publish_commands(event.app, event.ctx, [])
     assert event.api.sent("setMyCommands") == [] and not event.api.errors
     await event.send(ORGANISER, "/pins")
+    await asyncio.gather(*event.app.bot_data.get("menus_publishing", ()))  # published in the background
     menus = event.api.sent("setMyCommands")
     assert [m.params["scope"].get("chat_id") for m in menus] == [ORGANISER.id]
     assert "pins" in [b["command"] for b in menus[0].params["commands"]]

@@ -153,6 +153,7 @@ async def test_photo_without_code_gets_advice(door):
 async def test_non_scanner_photo_gets_a_polite_answer(event):
     calls = await event.send_photo(ADA, badge_photo(token(event, "REG-1"), seed=1))
     assert "can't use photos here" in calls[-1].text
+    assert [c.method for c in calls] == ["sendMessage"]  # the photo was not even downloaded (no getFile)
     assert await event.log() == []
     assert "not a door scanner" in await event.reply_text(ADA, "/scan")
 

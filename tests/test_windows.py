@@ -156,6 +156,61 @@ async def test_the_command_line_refuses_another_time_zone_and_reads_the_events(t
     assert await run(["pins"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "keeps time zone Europe/Paris, but EVENT_TIMEZONE is America/New_York" in err
+    # The refusal's own advice works: the timezone command puts the event right.
+    assert await run(["timezone", "America/New_York"]) == 0
+    assert "Time zone changed from Europe/Paris to America/New_York" in capsys.readouterr().out
+    assert await run(["pins"]) == 0
     monkeypatch.delenv("EVENT_TIMEZONE")
     assert await run(["timezone"]) == 0
-    assert "Europe/Paris" in capsys.readouterr().out
+    assert "America/New_York" in capsys.readouterr().out
+
+
+async def test_a_refusal_answered_again_after_a_restart_still_says_when(event):
+    """An update handled again (its done-mark lost in a crash) is answered from the log, times included."""
+    event.clock.now = paris(9, 10)
+    payload = event._message(ADA, text="W1INPIN")
+    await event.deliver(payload)
+    await event.execute("UPDATE updates SET done_at = NULL WHERE update_id = ?", (payload["update_id"],))
+    event.api.calls.clear()
+    await event.processor.resume_pending()
+    await event.processor.drain()
+    again = [c.text for c in event.api.sent("sendMessage")]
+    assert again == ["⏳ Too early: attendance for W1 · Morning talk opens at 09:30. Please try again then."]
+    assert await event.rows("SELECT COUNT(*) FROM attendance_log") == [(1,)]
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Mars/Olympus", "../etc"])
+async def test_a_zone_that_is_not_one_is_refused(event, zone):
+    assert "is not an IANA time zone name" in await event.reply_text(ORGANISER, f"/timezone {zone}")
+    assert event.ctx.timezone.key == "Europe/Paris"
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 5000, "-5", "10081"])
+async def test_window_minutes_must_be_plain_numbers(event, value):
+    reply = await event.reply_text(ORGANISER, f"/checkinwindow 30 {value}")
+    assert "is not a number of minutes (0 to 10080)" in reply
+    assert "check-ins from 30 min before the start until 0 min after" in await event.reply_text(
+        ORGANISER, "/checkinwindow"
+    )
+
+
+async def test_a_window_that_could_never_open_is_refused_at_import(event):
+    agenda = (
+        "session_id,title,starts_at,ends_at,checkin_closes\n"
+        "W3,Late,2026-05-14 10:00,2026-05-14 11:00,2026-05-14 09:00\n"  # closes before the default opening
+    )
+    calls = await event.send_document(ORGANISER, agenda.encode(), "late.csv")
+    assert "Row 2: check-in would never be open: it would open at 2026-05-14 09:30 and close at 09:00" in calls[-1].text
+    assert await event.rows("SELECT COUNT(*) FROM sessions WHERE session_id = 'W3'") == [(0,)]
+
+
+async def test_a_file_with_one_window_column_keeps_the_other(event):
+    only_closes = (
+        "session_id,title,starts_at,ends_at,checkin_closes\n"
+        "W2,Breakfast briefing,2026-05-14 09:00,2026-05-14 09:45,2026-05-14 08:30\n"
+    )
+    calls = await event.send_document(ORGANISER, only_closes.encode(), "w2.csv")
+    assert calls[-1].text == "✅ w2.csv: imported 1 sessions."
+    assert await event.rows("SELECT checkin_opens, checkin_closes FROM sessions WHERE session_id = 'W2'") == [
+        ("2026-05-14T06:00:00.000000Z", "2026-05-14T06:30:00.000000Z")
+    ]

@@ -7,6 +7,7 @@ itself, and every scanner action checks the scanner's assignment.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -49,6 +50,7 @@ ADMIN_COMMANDS = [
 # user id -> the menu that could not be published for them yet (Telegram answers "chat
 # not found" until a person has written to the bot); tried again when they write.
 PENDING = "menus_pending"
+PUBLISHING = "menus_publishing"
 
 
 async def publish_commands(application: Application, ctx: AppContext, scanner_ids: list[int]) -> None:
@@ -66,11 +68,16 @@ async def publish_scanner_menu(application: Application, user_id: int) -> None:
 
 
 async def retry_pending_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every handler: the first time someone whose menu is pending writes, publish it."""
+    """Runs before every handler: the first time someone whose menu is pending writes, publish it,
+    in the background: their check-in or scan must not wait behind a menu."""
     user = update.effective_user
     pending = context.bot_data.get(PENDING)
     if pending and user is not None and user.id in pending:
-        await _publish(context.application, user.id, pending[user.id])
+        # Taken off the list now so that a burst of messages starts one publish; put back if it fails.
+        task = asyncio.create_task(_publish(context.application, user.id, pending.pop(user.id)))
+        tasks = context.bot_data.setdefault(PUBLISHING, set())  # a reference keeps the task alive
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 def _menu_for(ctx: AppContext, user_id: int) -> list[BotCommand]:

@@ -57,36 +57,41 @@ async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo or an image file: decode every QR off the event loop, then judge them all in one
-    use case, which also decides whether the sender may scan at all."""
+    """A photo or an image file from a scanner: decode every QR off the event loop, then judge
+    them all in one use case. Anyone else's photo is neither downloaded nor decoded."""
     ctx = app_ctx(context)
     message = update.effective_message
+    refusal = await scanning.scan_refusal(ctx, update.effective_user.id)
+    if refusal is not None:
+        await _refuse_photo(update, refusal)
+        return
     attachment = message.photo[-1] if message.photo else message.document
-    codes: list[str] = []
-    rejected = None
     if attachment.file_size and attachment.file_size > MAX_PHOTO_BYTES:
-        rejected = texts.PHOTO_TOO_LARGE
-    else:
-        data = bytes(await (await attachment.get_file()).download_as_bytearray())
-        try:
-            codes = await asyncio.to_thread(qr.decode_qr, data, ctx.settings.qr_decoder)
-        except qr.ImageRejected as error:
-            rejected = str(error)
+        await message.reply_text(texts.image_rejected(texts.PHOTO_TOO_LARGE))
+        return
+    data = bytes(await (await attachment.get_file()).download_as_bytearray())
+    try:
+        codes = await asyncio.to_thread(qr.decode_qr, data, ctx.settings.qr_decoder)
+    except qr.ImageRejected as rejected:
+        await message.reply_text(texts.image_rejected(str(rejected)))
+        return
+    if not codes:
+        await message.reply_text(texts.NO_CODE_FOUND)
+        return
     try:
         results = await scanning.scan_codes(ctx, person(update), codes, Method.SCAN, update_id(update))
-    except ScanRefusal as refusal:
-        if refusal.reason is ActionRefusal.NOT_SCANNER:
-            log.warning("refused a photo from non-scanner %s", update.effective_user.id)
-            await message.reply_text(texts.PHOTO_NOT_EXPECTED)
-        else:
-            await message.reply_text(texts.SCAN_REFUSALS[refusal.reason])
+    except ScanRefusal as refused:  # the assignment changed while the photo was being read
+        await _refuse_photo(update, refused.reason)
         return
-    if rejected:
-        await message.reply_text(texts.image_rejected(rejected))
-    elif not results:
-        await message.reply_text(texts.NO_CODE_FOUND)
+    await reply_verdicts(update, context, results)
+
+
+async def _refuse_photo(update: Update, refusal: ActionRefusal) -> None:
+    if refusal is ActionRefusal.NOT_SCANNER:
+        log.warning("refused a photo from non-scanner %s", update.effective_user.id)
+        await update.effective_message.reply_text(texts.PHOTO_NOT_EXPECTED)
     else:
-        await reply_verdicts(update, context, results)
+        await update.effective_message.reply_text(texts.SCAN_REFUSALS[refusal])
 
 
 async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, results) -> None:

@@ -26,10 +26,10 @@ from bot.domain.rules import (
     pin_locked_until,
 )
 from bot.services.context import AppContext, Person, writes
-from bot.services.event import window_settings_of
+from bot.services.event import WINDOW_KEY, window_settings_of
 from bot.services.people import identify
 from bot.storage import agenda, attendance_log, attendees, event_settings, shortlink_codes
-from bot.storage.records import AttendeeRow, LogEntry, SessionRow
+from bot.storage.records import AttendeeRow, LogEntry, LogRow, SessionRow
 from bot.storage.sql import Conn
 
 
@@ -156,7 +156,7 @@ def judge_and_record(
     )
 
 
-def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
+def replayed_results(conn: Conn, ctx: AppContext, update_id: int | None) -> list[AttemptResult]:
     """Outcomes already recorded for this update (it is being processed again after a restart)."""
     if update_id is None:
         return []
@@ -167,7 +167,7 @@ def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
         inside = attendance_log.people_inside(conn, session.session_id) if session else None
         results.append(
             AttemptResult(
-                Verdict(Reason(row.reason)),
+                _recorded_verdict(conn, ctx, row, session),
                 Direction(row.direction),
                 Method(row.method),
                 row.at,
@@ -182,6 +182,30 @@ def replayed_results(conn: Conn, update_id: int | None) -> list[AttemptResult]:
             )
         )
     return results
+
+
+def _recorded_verdict(conn: Conn, ctx: AppContext, row: LogRow, session: SessionRow | None) -> Verdict:
+    """A stored verdict with the times its reply names, worked out again as they were at `row.at`."""
+    reason = Reason(row.reason)
+    if reason in (Reason.TOO_EARLY, Reason.CLOSED) and session is not None:
+        window = attendance_window(
+            Direction(row.direction),
+            session.starts_at,
+            session.ends_at,
+            window_settings_of(event_settings.get_setting(conn, WINDOW_KEY)),
+            session.checkin_opens,
+            session.checkin_closes,
+        )
+        return Verdict(reason, window_at=window.opens if reason is Reason.TOO_EARLY else window.closes)
+    if reason is Reason.TOO_MANY_ATTEMPTS:
+        return Verdict(reason, locked_until=_pin_lock(conn, ctx, row.actor_user_id, row.at))
+    return Verdict(reason)
+
+
+def _pin_lock(conn: Conn, ctx: AppContext, user_id: int, now: datetime) -> datetime | None:
+    """When PIN entry opens again for `user_id`, as seen at `now`."""
+    window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
+    return pin_locked_until(attendance_log.wrong_pin_times(conn, user_id, now - window), limit, window, now)
 
 
 @dataclass(frozen=True)
@@ -201,12 +225,11 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str, update_i
     attendee = identify(conn, ctx, person)
     if attendee is None:
         return PinOutcome(None)
-    replay = replayed_results(conn, update_id)
+    replay = replayed_results(conn, ctx, update_id)
     if replay:
         return PinOutcome(replay[0])
     now = ctx.clock()
-    window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
-    locked = pin_locked_until(attendance_log.wrong_pin_times(conn, person.user_id, now - window), limit, window, now)
+    locked = _pin_lock(conn, ctx, person.user_id, now)
     found = None if locked else agenda.session_for_pin(conn, pin)
     session = found[0] if found else None
     attempt = Attempt(
@@ -264,7 +287,7 @@ def follow_shortlink(
         return ShortlinkOutcome(True)
     session = agenda.get_session(conn, link.session_id)
     popup = link.popup
-    replay = replayed_results(conn, update_id)
+    replay = replayed_results(conn, ctx, update_id)
     if replay:
         return ShortlinkOutcome(True, replay[0], popup)
     result = judge_and_record(

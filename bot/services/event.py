@@ -6,6 +6,7 @@ and of the command line sees the same event, whatever its environment says.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,8 +48,8 @@ def set_window_settings(
             minutes.append(int(now.total_seconds() // 60))
             continue
         value = value.strip()
-        if not value.isdigit() or int(value) > MAX_WINDOW_MINUTES:
-            raise OrganiserError(Problem.WINDOW_VALUE, value=value)
+        if not re.fullmatch(r"[0-9]{1,5}", value) or int(value) > MAX_WINDOW_MINUTES:
+            raise OrganiserError(Problem.WINDOW_VALUE, value=value[:20])
         minutes.append(int(value))
     event_settings.set_setting(conn, WINDOW_KEY, ",".join(str(m) for m in minutes))
     return window_settings_of(event_settings.get_setting(conn, WINDOW_KEY))
@@ -61,18 +62,24 @@ class TimezoneChange:
     sessions_moved: int
 
 
-@writes
-def change_timezone(conn: Conn, ctx: AppContext, name: str) -> TimezoneChange:
+async def change_timezone(ctx: AppContext, name: str) -> TimezoneChange:
     """Change the event's time zone, keeping every session's wall-clock times.
 
     Session times came from the agenda as local times of the event's zone, so
     a wrong zone means they were read wrongly: 09:00 stays 09:00, now in the
     new zone. Attendance times are real instants and do not move; they are
-    only shown in the new zone.
+    only shown in the new zone. A running bot shows the new zone at once (once committed).
     """
+    change = await _change_timezone(ctx, name)
+    ctx.timezone = ZoneInfo(change.new)
+    return change
+
+
+@writes
+def _change_timezone(conn: Conn, ctx: AppContext, name: str) -> TimezoneChange:
     try:
         new = ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory of zones
         raise OrganiserError(Problem.UNKNOWN_TIMEZONE, name=name) from None
     old = ZoneInfo(event_settings.get_setting(conn, TIMEZONE_KEY) or "UTC")
     moved = 0
@@ -91,5 +98,15 @@ def change_timezone(conn: Conn, ctx: AppContext, name: str) -> TimezoneChange:
             )
             moved += 1
         event_settings.set_setting(conn, TIMEZONE_KEY, new.key)
-    ctx.timezone = new  # a running bot shows the new zone at once
     return TimezoneChange(old.key, new.key, moved)
+
+
+async def refresh_timezone(ctx: AppContext) -> ZoneInfo:
+    """The event's zone as its database says now (the command line may have changed it while the bot runs)."""
+    ctx.timezone = await _stored_timezone(ctx)
+    return ctx.timezone
+
+
+@reads
+def _stored_timezone(conn: Conn, ctx: AppContext) -> ZoneInfo:
+    return ZoneInfo(event_settings.get_setting(conn, TIMEZONE_KEY) or "UTC")

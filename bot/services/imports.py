@@ -6,10 +6,13 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from bot import importer
+from bot.domain.rules import Direction, attendance_window
 from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
+from bot.services import event
 from bot.services.context import AppContext, writes
+from bot.services.event import WINDOW_KEY, window_settings_of
 from bot.services.people import new_invite_token
-from bot.storage import agenda, attendees
+from bot.storage import agenda, attendees, event_settings
 from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
 
@@ -30,9 +33,11 @@ class ImportReport:
 
 async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportReport:
     """Import one sessions, attendees or registrations file: all rows or none."""
+    # Times in the file are read in the event's zone, as the database keeps it now.
+    zone = await event.refresh_timezone(ctx)
     try:
         # Off the event loop: a large spreadsheet takes seconds to read.
-        parsed = await asyncio.to_thread(importer.parse_file, data, filename, ctx.timezone)
+        parsed = await asyncio.to_thread(importer.parse_file, data, filename, zone)
     except importer.ImportFileError as exc:
         return ImportReport(filename, None, 0, [str(exc)])
     if parsed.errors:
@@ -82,6 +87,7 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
         for pin in (r.pin_in, r.pin_out):
             if pin and owner.get(pin, r.session_id.upper()) != r.session_id.upper():
                 errors.append(f"Row {r.row}: PIN {pin} is already used by session {owner[pin]}")
+    errors += _never_open(conn, records)
     if errors:
         return errors
     for r in records:
@@ -98,9 +104,16 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
                 r.checkin_opens,
                 r.checkin_closes,
             ),
-            set_capacity=r.has_capacity,
-            set_access=r.access_control is not None,
-            set_window=r.has_window,
+            kept=frozenset(
+                column
+                for column, given in (
+                    ("capacity", r.has_capacity),
+                    ("access_control", r.access_control is not None),
+                    ("checkin_opens", r.has_opens),
+                    ("checkin_closes", r.has_closes),
+                )
+                if not given
+            ),
         )
         if r.targets is not None:
             agenda.set_targets(conn, r.session_id, r.targets)
@@ -122,6 +135,26 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
             if pin:
                 agenda.replace_pin(conn, r.session_id, direction, pin)
     return []
+
+
+def _never_open(conn: Conn, records: list[SessionRecord]) -> list[str]:
+    """Rows whose check-in window would be empty: one end given in the file, the other the
+    event's default (or kept from before), and they cross. Nobody could ever check in."""
+    defaults = window_settings_of(event_settings.get_setting(conn, WINDOW_KEY))
+    errors = []
+    for r in records:
+        stored = agenda.get_session(conn, r.session_id)
+        opens = r.checkin_opens if r.has_opens or stored is None else stored.checkin_opens
+        closes = r.checkin_closes if r.has_closes or stored is None else stored.checkin_closes
+        window = attendance_window(Direction.IN, r.starts_at, r.ends_at, defaults, opens, closes)
+        if window.opens > window.closes:
+            local = r.starts_at.tzinfo
+            errors.append(
+                f"Row {r.row}: check-in would never be open: it would open at "
+                f"{window.opens.astimezone(local):%Y-%m-%d %H:%M} and close at {window.closes.astimezone(local):%H:%M}"
+                " (give both checkin_opens and checkin_closes, or neither)"
+            )
+    return errors
 
 
 def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> list[str]:

@@ -31,7 +31,7 @@ class TextOutcome:
 def handle_text(conn: Conn, ctx: AppContext, person: Person, text: str, update_id: int | None = None) -> TextOutcome:
     scanner = scanner_assignments.get_scanner(conn, person.user_id)
     if scanner is not None and scanner.current_session_id is not None:
-        results = attendance.replayed_results(conn, update_id) or scanning.judge_codes(
+        results = attendance.replayed_results(conn, ctx, update_id) or scanning.judge_codes(
             conn, ctx, person, scanner, [text.strip()], Method.MANUAL, update_id
         )
         return TextOutcome(scan_results=results)

@@ -89,6 +89,22 @@ def choose_session(conn: Conn, ctx: AppContext, user_id: int, session_id: str | 
     return session
 
 
+@reads
+def scan_refusal(conn: Conn, ctx: AppContext, user_id: int) -> ActionRefusal | None:
+    """Why this person cannot scan now (not a scanner, no session chosen), or None.
+
+    Asked before a photo is downloaded and decoded, the costly part (up to 20 MB
+    and the whole decoding chain): nobody but door staff gets that work done.
+    `scan_codes` asks again, because an assignment can change meanwhile.
+    """
+    row = scanner_assignments.get_scanner(conn, user_id)
+    if row is None:
+        return ActionRefusal.NOT_SCANNER
+    if row.current_session_id is None:
+        return ActionRefusal.NO_SESSION_CHOSEN
+    return None
+
+
 @writes
 def scan_codes(
     conn: Conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method, update_id: int | None = None
@@ -98,7 +114,7 @@ def scan_codes(
     Refused with `ScanRefusal` when the sender is not a scanner or has not
     chosen a session; an empty `codes` only asks that question.
     """
-    replay = replayed_results(conn, update_id)
+    replay = replayed_results(conn, ctx, update_id)
     if replay:
         return replay
     row = scanner_assignments.get_scanner(conn, scanner.user_id)
@@ -170,7 +186,7 @@ def override(
     conn: Conn, ctx: AppContext, scanner: Person, refused_log_id: int, update_id: int | None = None
 ) -> AttemptResult:
     """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
-    replay = replayed_results(conn, update_id)
+    replay = replayed_results(conn, ctx, update_id)
     if replay:
         return replay[0]
     row = attendance_log.get_log_row(conn, refused_log_id)

@@ -30,20 +30,16 @@ def existing_ids(conn: Conn, table: str, ids: Iterable[str]) -> set[str]:
     return found
 
 
-def upsert_session(conn: Conn, s: SessionRow, *, set_capacity: bool, set_access: bool, set_window: bool) -> None:
-    """Insert or update by id; capacity, access control and the session's own
-    window change only when the file has their columns."""
+def upsert_session(conn: Conn, s: SessionRow, *, kept: frozenset[str] = frozenset()) -> None:
+    """Insert or update by id; an existing session keeps the values of the `kept` columns
+    (capacity, access_control, checkin_opens, checkin_closes: those the file does not have)."""
+    changed = [c for c in ("capacity", "access_control", "checkin_opens", "checkin_closes") if c not in kept]
     conn.execute(
         f"""INSERT INTO sessions (session_id, title, starts_at, ends_at, room, capacity, access_control,
                                   checkin_opens, checkin_closes)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (session_id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at,
-                ends_at = excluded.ends_at, room = excluded.room
-                {", capacity = excluded.capacity" if set_capacity else ""}
-                {", access_control = excluded.access_control" if set_access else ""}
-                {
-            ", checkin_opens = excluded.checkin_opens, checkin_closes = excluded.checkin_closes" if set_window else ""
-        }""",
+                ends_at = excluded.ends_at, room = excluded.room{"".join(f", {c} = excluded.{c}" for c in changed)}""",
         (
             s.session_id,
             s.title,

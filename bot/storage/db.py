@@ -56,14 +56,20 @@ class Database:
         self._conn: sqlite3.Connection | None = None
         self._queue: list[tuple[Callable, tuple, bool, asyncio.Future]] = []
         self._worker: asyncio.Task | None = None
+        self._closing = False
 
     async def open(self) -> Database:
+        self._closing = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
         self._conn = await self._in_thread(_connect, self.path, self.synchronous)
         await self.write(_migrate)
         return self
 
     async def close(self) -> None:
+        """Finish the work already queued, refuse new work, then close."""
+        self._closing = True
+        while self._worker is not None and not self._worker.done():
+            await asyncio.wait({self._worker})
         if self._conn is not None:
             await self._in_thread(self._conn.close)
             self._conn = None
@@ -87,6 +93,8 @@ class Database:
         return await self._submit(body, args, True)
 
     async def _submit(self, body: Callable[..., T], args: tuple, read_only: bool) -> T:
+        if self._closing or self._conn is None:
+            raise RuntimeError("the database is closed")
         done = asyncio.get_running_loop().create_future()
         self._queue.append((body, args, read_only, done))
         if self._worker is None or self._worker.done():
@@ -151,7 +159,14 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[Work]) -> list[tuple[bool, o
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            # A COMMIT can fail (a deferred constraint, a full disk): the transaction must
+            # not stay open, or every later BEGIN would fail until a restart.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         return [(True, result)]
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -31,6 +31,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.agenda import running_now, shifted_agenda
 from tests.conftest import SESSIONS_CSV
 from tests.emulator import BotApiEmulator
 from tests.test_e2e import ADMIN, TOKEN, BotProcess, bot_env, query
@@ -180,7 +181,13 @@ def _started(api: Emulator, process: Process) -> float:
 
 
 def _import_sessions(api: Emulator, bot: Process) -> None:
-    api.push_document(ADMIN, SESSIONS_CSV.encode(), "sessions.csv", first_name="Olga", username="olga_org")
+    api.push_document(
+        ADMIN,
+        shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris")).encode(),
+        "sessions.csv",
+        first_name="Olga",
+        username="olga_org",
+    )
     reports = _wait(api, lambda: api.texts(ADMIN), 60, "the import report", bot)
     if "imported" not in reports[0]:
         raise RuntimeError(f"import failed: {reports[0]}")

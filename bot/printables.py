@@ -166,7 +166,9 @@ def _sheet(pngs: Sequence[bytes], number: int, count: int, event_name: str) -> I
 
 def poster_png(link: str, title: str, room: str, time_window: str, event_name: str) -> bytes:
     """PNG of an A4 check-in poster at 300 DPI (2480 × 3508 px, DPI stored in the file)."""
-    return _png(_poster_image(link, title, room, time_window, event_name))
+    # Black and white: an A4 page at 300 DPI in grayscale is ~100 KB, bilevel ~20 KB, and a ZIP of
+    # every poster must stay under Telegram's 50 MB upload limit. At 300 DPI the text stays smooth on paper.
+    return _png(_poster_image(link, title, room, time_window, event_name).convert("1", dither=Image.Dither.NONE), 6)
 
 
 def _poster_image(link: str, title: str, room: str, time_window: str, event_name: str) -> Image.Image:
@@ -222,10 +224,10 @@ def _poster_job(job: tuple[str, str, str, str, str]) -> bytes:
 # ---------------------------------------------------------------- shared
 
 
-def _png(image: Image.Image) -> bytes:
+def _png(image: Image.Image, compress_level: int = 1) -> bytes:
     out = io.BytesIO()
     # Large flat areas: fast zlib compression is nearly as small as optimize=True, many times faster.
-    image.save(out, format="PNG", dpi=(DPI, DPI), compress_level=1)
+    image.save(out, format="PNG", dpi=(DPI, DPI), compress_level=compress_level)
     return out.getvalue()
 
 

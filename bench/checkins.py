@@ -22,10 +22,8 @@ BURST = 3000
 
 async def burst_rate(synchronous: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        h = BotHarness(Path(tmp))
+        h = BotHarness(Path(tmp), synchronous=synchronous)
         await h.start()
-        if synchronous != "FULL":
-            await h.db.write(lambda conn: conn.execute(f"PRAGMA synchronous={synchronous}"))
         await h.send_document(ORGANISER, SESSIONS_CSV.encode(), "s.csv")
         payloads = [h._message(User(100_000 + i, f"U{i}"), text="KEY1IN") for i in range(BURST)]
         start = time.perf_counter()

@@ -153,7 +153,9 @@ async def _child(variant: str, db_path: str) -> dict:
 
     settings = load_settings({"EVENT_TIMEZONE": "Europe/Paris", "DATABASE_PATH": db_path}, require_token=False)
     db = await Database(db_path).open()
-    ctx = AppContext(db=db, settings=settings, badge_secret="bench-secret-not-used-here")
+    ctx = AppContext(
+        db=db, settings=settings, badge_secret="bench-secret-not-used-here", timezone=settings.event_timezone
+    )
     result = {"rows": 0, "bytes": 0, "seconds": 0.0, "cpu_seconds": 0.0, "stall_ms": 0.0, "ready_mb": _peak_mb()}
     if variant != "baseline":
         if variant == "xlsx-normal":

@@ -58,8 +58,9 @@ WHOLE_DAY = ("1440", "1440", "1440")
 
 
 class BotHarness:
-    def __init__(self, tmp_path: Path, default_windows: bool = False, **env: str) -> None:
+    def __init__(self, tmp_path: Path, default_windows: bool = False, synchronous: str = "FULL", **env: str) -> None:
         self.default_windows = default_windows
+        self.synchronous = synchronous
         self.env = {
             "BOT_TOKEN": TOKEN,
             "ADMIN_IDS": str(ADMIN),
@@ -73,7 +74,7 @@ class BotHarness:
 
     async def start(self) -> BotHarness:
         self.settings = load_settings(self.env)
-        self.db = await Database(self.settings.database_path).open()
+        self.db = await Database(self.settings.database_path, self.synchronous).open()
         self.ctx = await build_context(self.settings, self.db, clock=self.clock)
         if not self.default_windows:
             await event.set_window_settings(self.ctx, *WHOLE_DAY)

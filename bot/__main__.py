@@ -1,4 +1,5 @@
-"""`python -m bot`: run the attendance bot (polling, or webhook when WEBHOOK_URL is set).
+"""`python -m bot`: run the attendance bot (polling, or webhook when WEBHOOK_URL is set; a web server when
+webhook mode or PUBLIC_URL (the scanner Mini App) needs one).
 
 A start that cannot succeed (a refused token, an unreachable Bot API server, a
 webhook Telegram refuses, a `StartupRefused` from the event database) ends with
@@ -29,6 +30,7 @@ from bot.services import scanning
 from bot.services.context import StartupRefused, build_context, remember_bot_username
 from bot.storage.db import Database
 from bot.telegram_request import RetryingRequest
+from bot.web.server import serve
 
 log = logging.getLogger("bot")
 EXIT_CANNOT_START = 2
@@ -92,19 +94,15 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             log.info("@%s is running (database %s)", application.bot.username, settings.database_path)
             if not settings.admin_ids:
                 log.warning(texts.ADMIN_IDS_EMPTY)
-            if settings.webhook_url:
-                from bot.webhook import serve_webhook
-
+            if settings.webhook_url or settings.public_url:
                 try:
-                    await serve_webhook(application, processor, settings, stop)
+                    await serve(application, processor, settings, stop)
                 except (BadRequest, OSError) as exc:  # set_webhook refused, or the port cannot be bound
                     await processor.drain()
                     reason = texts.one_line(str(exc), settings.bot_token)
                     if isinstance(exc, BadRequest):
                         raise StartupRefused(texts.webhook_refused(settings.webhook_url, reason)) from None
-                    raise StartupRefused(
-                        texts.cannot_listen(settings.webhook_listen, settings.webhook_port, reason)
-                    ) from None
+                    raise StartupRefused(texts.cannot_listen(settings.web_listen, settings.web_port, reason)) from None
             else:
                 await application.bot.delete_webhook()
                 await poll(application, processor, stop)

@@ -45,6 +45,10 @@ SETTING_NAMES = (
     "WEBHOOK_SECRET",
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
+    "PUBLIC_URL",
+    "WEB_LISTEN",
+    "WEB_PORT",
+    "INIT_DATA_MAX_AGE_MINUTES",
     "RATE_LIMIT",
 )
 _TRUE = {"1", "true", "yes", "on"}
@@ -67,8 +71,10 @@ class Settings:
     qr_decoder: str = "zxing"
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
+    public_url: str | None = None  # https root that Telegram clients reach; None: no Mini App
+    web_listen: str = "127.0.0.1"  # the one web server (webhook, Mini App, its API)
+    web_port: int = 8080
+    init_data_max_age: timedelta = timedelta(minutes=60)
     rate_limit: bool = True
 
     @property
@@ -165,6 +171,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
 
     username = env.get("BOT_USERNAME", "").strip().lstrip("@") or None
 
+    public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or None
+    if public_url and not re.match(r"^https://[^\s/]+(/[^\s]*)?$", public_url):
+        raise ConfigError(
+            f"PUBLIC_URL={public_url!r} must be the https:// address Telegram users reach this bot's web server at, "
+            "e.g. https://attendance.example.org (Telegram opens Mini Apps over https only)."
+        )
+
     return Settings(
         bot_token=token,
         admin_ids=frozenset(admin_ids),
@@ -180,7 +193,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         qr_decoder=decoder,
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
-        webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
-        webhook_port=_int(env, "WEBHOOK_PORT", 8443),
+        public_url=public_url,
+        # WEBHOOK_LISTEN / WEBHOOK_PORT name the same server, from before it served more than the webhook.
+        web_listen=env.get("WEB_LISTEN", "").strip()
+        or env.get("WEBHOOK_LISTEN", "").strip()
+        or ("0.0.0.0" if webhook_url else "127.0.0.1"),
+        web_port=_int(env, "WEB_PORT", 0) or _int(env, "WEBHOOK_PORT", 8443 if webhook_url else 8080),
+        init_data_max_age=timedelta(minutes=_int(env, "INIT_DATA_MAX_AGE_MINUTES", 60)),
         rate_limit=_bool(env, "RATE_LIMIT", True),
     )

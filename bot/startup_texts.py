@@ -63,4 +63,4 @@ def webhook_refused(webhook_url: str, reason: str) -> str:
 
 
 def cannot_listen(listen: str, port: int, reason: str) -> str:
-    return f"cannot listen for the webhook on {listen}:{port}: {reason}. Change WEBHOOK_LISTEN or WEBHOOK_PORT."
+    return f"cannot listen for the webhook on {listen}:{port}: {reason}. Change WEB_LISTEN or WEB_PORT."

@@ -1,4 +1,4 @@
-"""Webhook mode: Telegram POSTs each update; it is stored before we answer 200.
+"""Webhook mode: Telegram POSTs each update; it is stored before we answer 200 (served by `bot.web.server`).
 
 Telegram retries an update until it gets a 2xx, so answering only after the
 inbox commit gives the same guarantee as polling: a received check-in is
@@ -7,21 +7,17 @@ never lost. Requests without the secret token are refused with 403.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-from urllib.parse import urlparse
 
 import tornado.web
-from telegram.ext import Application
-from tornado.httpserver import HTTPServer
 
-from bot.config import Settings
 from bot.runner import UpdateProcessor
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
+ALLOWED_UPDATES = ["message", "callback_query", "edited_message"]
 
 
 class UpdateHandler(tornado.web.RequestHandler):
@@ -43,25 +39,3 @@ class UpdateHandler(tornado.web.RequestHandler):
             return
         await self.processor.receive([payload])
         self.set_status(200)
-
-
-def make_app(processor: UpdateProcessor, settings: Settings) -> tornado.web.Application:
-    path = urlparse(settings.webhook_url).path or "/"
-    return tornado.web.Application([(path, UpdateHandler, {"processor": processor, "secret": settings.webhook_secret})])
-
-
-async def serve_webhook(
-    application: Application, processor: UpdateProcessor, settings: Settings, stop: asyncio.Event
-) -> None:
-    server = HTTPServer(make_app(processor, settings), max_body_size=MAX_BODY)
-    server.listen(settings.webhook_port, settings.webhook_listen)
-    await application.bot.set_webhook(
-        settings.webhook_url,
-        secret_token=settings.webhook_secret,
-        allowed_updates=["message", "callback_query", "edited_message"],
-    )
-    log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
-    try:
-        await stop.wait()
-    finally:
-        server.stop()

@@ -6,7 +6,7 @@ import socket
 
 import httpx
 
-from bot.webhook import serve_webhook
+from bot.web.server import serve
 from tests.harness import BotHarness, User
 
 SECRET = "s3cret-token-for-tests_0123456789"
@@ -28,7 +28,7 @@ async def test_webhook_refuses_wrong_secret_and_stores_before_answering(tmp_path
         WEBHOOK_PORT=str(port),
     ).start()
     stop = asyncio.Event()
-    server = asyncio.create_task(serve_webhook(h.app, h.processor, h.settings, stop))
+    server = asyncio.create_task(serve(h.app, h.processor, h.settings, stop))
     try:
         await asyncio.sleep(0.2)
         url = f"http://127.0.0.1:{port}/tg-hook"

@@ -53,3 +53,10 @@ def test_the_command_line_names_its_own_commands():
     assert texts.problem_text(error, CLI) == "There is no session 'S9'. attendance-admin pins lists the sessions."
     assert texts.problem_text(error) == "There is no session 'S9'. /pins lists the sessions."
     assert "attendance-admin capacity SESSION" in texts.problem_text(OrganiserError(Problem.CAPACITY_VALUE), CLI)
+
+
+def test_the_mini_app_words_every_verdict_and_refusal():
+    from bot.web import wording
+
+    assert set(wording.VERDICTS) == SCANNER_REASONS
+    assert set(wording.REFUSALS) == set(ActionRefusal)

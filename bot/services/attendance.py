@@ -81,9 +81,16 @@ def judge_and_record(
     item: int = 0,
     detail: str = "",
     ref_id: int | None = None,
+    at: datetime | None = None,
+    source: str = "chat",
+    request_id: str | None = None,
 ) -> AttemptResult:
-    """Judge an attempt against the database's current state and write what the verdict says."""
-    now = ctx.clock()
+    """Judge an attempt against the database's current state and write what the verdict says.
+
+    `at` is when the attempt was made, if not now: a Mini App that lost its connection
+    sends its scans later, and each is judged at its scan time (its window, its row's time).
+    """
+    now = at or ctx.clock()
     situation = None
     registered = targeted = None
     others = None
@@ -131,6 +138,8 @@ def judge_and_record(
                 update_id=update_id,
                 item=item,
                 detail=detail,
+                source=source,
+                request_id=request_id,
             ),
         )
         if verdict.accepted:
@@ -160,28 +169,28 @@ def replayed_results(conn: Conn, ctx: AppContext, update_id: int | None) -> list
     """Outcomes already recorded for this update (it is being processed again after a restart)."""
     if update_id is None:
         return []
-    results = []
-    for row in attendance_log.log_rows_for_update(conn, update_id):
-        attendee = attendees.get_attendee(conn, row.attendee_id) if row.attendee_id else None
-        session = agenda.get_session(conn, row.session_id) if row.session_id else None
-        inside = attendance_log.people_inside(conn, session.session_id) if session else None
-        results.append(
-            AttemptResult(
-                _recorded_verdict(conn, ctx, row, session),
-                Direction(row.direction),
-                Method(row.method),
-                row.at,
-                attendee,
-                session,
-                row.registered,
-                row.targeted,
-                inside,
-                row.id,
-                replayed=True,
-                override=row.override,
-            )
-        )
-    return results
+    return [replayed_result(conn, ctx, row) for row in attendance_log.log_rows_for_update(conn, update_id)]
+
+
+def replayed_result(conn: Conn, ctx: AppContext, row: LogRow) -> AttemptResult:
+    """The outcome a log row records, as a reply needs it (for a request received again)."""
+    attendee = attendees.get_attendee(conn, row.attendee_id) if row.attendee_id else None
+    session = agenda.get_session(conn, row.session_id) if row.session_id else None
+    inside = attendance_log.people_inside(conn, session.session_id) if session else None
+    return AttemptResult(
+        _recorded_verdict(conn, ctx, row, session),
+        Direction(row.direction),
+        Method(row.method),
+        row.at,
+        attendee,
+        session,
+        row.registered,
+        row.targeted,
+        inside,
+        row.id,
+        replayed=True,
+        override=row.override,
+    )
 
 
 def _recorded_verdict(conn: Conn, ctx: AppContext, row: LogRow, session: SessionRow | None) -> Verdict:

@@ -10,7 +10,7 @@ the rule engine's decision (`bot.domain.rules`); this module gathers the facts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain import badges
 from bot.domain.rules import (
@@ -23,13 +23,14 @@ from bot.domain.rules import (
     override_refusal,
     undo_refusal,
 )
-from bot.services.attendance import AttemptResult, judge_and_record, replayed_results
+from bot.services.attendance import AttemptResult, judge_and_record, replayed_result, replayed_results
 from bot.services.context import AppContext, Person, reads, writes
 from bot.storage import agenda, attendance_log, attendees, scanner_assignments
 from bot.storage.records import AttendeeRow, LogEntry, SessionRow
 from bot.storage.scanner_assignments import ScannerRow
 from bot.storage.sql import Conn
 
+MINIAPP = "miniapp"  # the `source` of log rows written for the scanner Mini App
 # A session counts as running from this long before its start (doors open early).
 RUNNING_FROM = timedelta(minutes=30)
 
@@ -123,6 +124,53 @@ def scan_codes(
     return judge_codes(conn, ctx, scanner, row, codes, method, update_id)
 
 
+@dataclass(frozen=True)
+class DoorScan:
+    """One code from the scanner Mini App: read by the camera, or typed from a damaged badge."""
+
+    session_id: str
+    code: str
+    typed: bool
+    request_id: str  # the page's id for this scan: a retried request is counted once
+    scanned_at: datetime  # judged at this time (scans wait on the phone while it is offline)
+
+
+@writes
+def scan_at_door(conn: Conn, ctx: AppContext, scanner: Person, scan: DoorScan) -> AttemptResult:
+    """Judge one Mini App scan for a session the scanner names, in one trip to the database.
+
+    Unlike a photo in the chat, the session comes with every request (the page
+    shows it), and the scanner's chat choice (`/scan`) is left alone.
+    """
+    recorded = attendance_log.log_rows_for_request(conn, scanner.user_id, scan.request_id)
+    if recorded:
+        return replayed_result(conn, ctx, recorded[0])
+    row = scanner_assignments.get_scanner(conn, scanner.user_id)
+    if row is None:
+        raise ScanRefusal(ActionRefusal.NOT_SCANNER)
+    session = agenda.get_session(conn, scan.session_id)
+    if session is None:
+        raise ScanRefusal(ActionRefusal.UNKNOWN_SESSION)
+    if not row.may_scan(session.session_id):
+        raise ScanRefusal(ActionRefusal.SCANNER_NOT_PERMITTED)
+    method = Method.MANUAL if scan.typed else Method.SCAN
+    attendee, status = _resolve_code(conn, ctx, scan.code, allow_attendee_id=scan.typed)
+    attempt = Attempt(Direction.IN, method, scanner_permitted=True, code_status=status)
+    return judge_and_record(
+        conn,
+        ctx,
+        attempt,
+        attendee=attendee,
+        session=session,
+        actor_user_id=scanner.user_id,
+        scanner_user_id=scanner.user_id,
+        detail="" if attendee else scan.code[:64],
+        at=scan.scanned_at,
+        source=MINIAPP,
+        request_id=scan.request_id,
+    )
+
+
 def judge_codes(
     conn: Conn,
     ctx: AppContext,
@@ -183,7 +231,12 @@ def _resolve_code(
 
 @writes
 def override(
-    conn: Conn, ctx: AppContext, scanner: Person, refused_log_id: int, update_id: int | None = None
+    conn: Conn,
+    ctx: AppContext,
+    scanner: Person,
+    refused_log_id: int,
+    update_id: int | None = None,
+    source: str = "chat",
 ) -> AttemptResult:
     """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
     replay = replayed_results(conn, ctx, update_id)
@@ -213,6 +266,7 @@ def override(
         scanner_user_id=scanner.user_id,
         update_id=update_id,
         ref_id=row.id,
+        source=source,
     )
 
 
@@ -224,7 +278,7 @@ class UndoResult:
 
 
 @writes
-def undo(conn: Conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResult:
+def undo(conn: Conn, ctx: AppContext, scanner: Person, log_id: int, source: str = "chat") -> UndoResult:
     """Annul one of the scanner's own check-ins within the undo window: a new UNDO row."""
     now = ctx.clock()
     row = attendance_log.get_log_row(conn, log_id)
@@ -253,6 +307,7 @@ def undo(conn: Conn, ctx: AppContext, scanner: Person, log_id: int) -> UndoResul
             actor_user_id=scanner.user_id,
             scanner_user_id=scanner.user_id,
             ref_id=row.id,
+            source=source,
         ),
     )
     attendance_log.recompute_presence(conn, row.attendee_id, row.session_id)

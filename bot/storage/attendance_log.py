@@ -49,8 +49,9 @@ def attendance_facts(conn: Conn, attendee_id: str, session_id: str) -> Attendanc
 def insert_log(conn: Conn, e: LogEntry) -> int:
     cur = conn.execute(
         """INSERT INTO attendance_log (at, attendee_id, session_id, direction, method, accepted, reason, override,
-               registered, targeted, actor_user_id, scanner_user_id, ref_id, update_id, item, detail)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               registered, targeted, actor_user_id, scanner_user_id, ref_id, update_id, item, detail, source,
+               request_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             to_db(e.at),
             e.attendee_id,
@@ -68,9 +69,20 @@ def insert_log(conn: Conn, e: LogEntry) -> int:
             e.update_id,
             e.item,
             e.detail,
+            e.source,
+            e.request_id,
         ),
     )
     return cur.lastrowid
+
+
+def log_rows_for_request(conn: Conn, user_id: int, request_id: str) -> list[LogRow]:
+    rows = fetch_all(
+        conn,
+        "SELECT * FROM attendance_log WHERE actor_user_id = ? AND request_id = ? ORDER BY item",
+        (user_id, request_id),
+    )
+    return [log_record(r) for r in rows]
 
 
 def log_rows_for_update(conn: Conn, update_id: int) -> list[LogRow]:

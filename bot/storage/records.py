@@ -51,6 +51,8 @@ class LogEntry:
     update_id: int | None = None
     item: int = 0
     detail: str = ""
+    source: str = "chat"  # or "miniapp"
+    request_id: str | None = None  # a Mini App request's own id (retries are recognised by it)
 
 
 @dataclass(frozen=True)
@@ -108,4 +110,6 @@ def log_record(row) -> LogRow:
         update_id=row["update_id"],
         item=row["item"],
         detail=row["detail"],
+        source=row["source"],
+        request_id=row["request_id"],
     )

@@ -1,0 +1,73 @@
+"""The one web server in the bot's process: the webhook, the scanner Mini App and its API.
+
+It runs on the bot's event loop and shares its database writer, so a scan
+from the Mini App and a PIN from the chat queue for the same transactions.
+Behind an https reverse proxy (see the README), `PUBLIC_URL` is the address
+Telegram clients reach; without it the Mini App is not served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from importlib import resources
+from urllib.parse import urlparse
+
+import tornado.web
+from telegram.ext import Application
+from tornado.httpserver import HTTPServer
+
+from bot.config import Settings
+from bot.runner import UpdateProcessor, poll
+from bot.services.context import AppContext
+from bot.web.scanner_api import PerUserLimit, ScannerApi
+from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
+
+log = logging.getLogger(__name__)
+STATIC = str(resources.files("bot.web") / "static")
+SCANNER_PAGE = "/miniapp/scanner"
+
+
+class StaticFiles(tornado.web.StaticFileHandler):
+    """The Mini App's own files: never cached stale after an upgrade, never framed by another site."""
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+
+def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) -> tornado.web.Application:
+    routes: list = []
+    if settings.webhook_url:
+        path = urlparse(settings.webhook_url).path or "/"
+        routes.append((path, UpdateHandler, {"processor": processor, "secret": settings.webhook_secret}))
+    if settings.public_url:
+        routes += [
+            (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
+            (r"/miniapp/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
+        ]
+    return tornado.web.Application(routes, compress_response=True)
+
+
+def scanner_url(settings: Settings) -> str | None:
+    """The address /scan's "Open scanner" button opens, or None when the Mini App is off."""
+    return f"{settings.public_url}{SCANNER_PAGE}/" if settings.public_url else None
+
+
+async def serve(application: Application, processor: UpdateProcessor, settings: Settings, stop: asyncio.Event) -> None:
+    """Listen, then receive updates (by webhook, or by polling while the server serves the Mini App) until `stop`."""
+    ctx: AppContext = application.bot_data["ctx"]
+    server = HTTPServer(make_app(ctx, processor, settings), max_body_size=MAX_BODY, xheaders=True)
+    server.listen(settings.web_port, settings.web_listen)
+    log.info("web server listening on %s:%s", settings.web_listen, settings.web_port)
+    try:
+        if settings.webhook_url:
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+            await stop.wait()
+        else:
+            await application.bot.delete_webhook()
+            await poll(application, processor, stop)
+    finally:
+        server.stop()

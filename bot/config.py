@@ -78,6 +78,11 @@ class Settings:
     rate_limit: bool = True
 
     @property
+    def scanner_app_url(self) -> str | None:
+        """The address /scan's "Open scanner" button opens; None when the Mini App is off (no PUBLIC_URL)."""
+        return f"{self.public_url}/miniapp/scanner/" if self.public_url else None
+
+    @property
     def base_url(self) -> str | None:
         """python-telegram-bot's `base_url`: `<root>/bot` (it appends the token)."""
         return f"{self.telegram_api_url.rstrip('/')}/bot" if self.telegram_api_url else None

@@ -271,6 +271,7 @@ PHOTO_TOO_LARGE = "This file is larger than 20 MB."
 CHOOSE_SESSION_FIRST = "Choose the session you are scanning for first: /scan"
 NO_SESSIONS_TO_SCAN = "There are no sessions you may scan for yet. Ask an organiser."
 PICK_SESSION = "Which session are you scanning for? (running now first)"
+OPEN_SCANNER = "📷 Open scanner (continuous scanning)"
 SCAN_STOPPED = "Scanning stopped. /scan to start again."
 NO_CODE_FOUND = (
     "🔍 I couldn't find a readable QR code in this photo. Try again closer and steady, send it as a "

@@ -184,3 +184,26 @@ async def test_scanners_list_and_off(door):
     assert "no longer a scanner" in await door.reply_text(ORGANISER, "/scanner @dora_door off")
     assert "not a door scanner" in await door.reply_text(DOOR, "/scan")
     assert "has not written to the bot" in await door.reply_text(ORGANISER, "/scanner @nobody_here all")
+
+
+async def test_scan_offers_the_mini_app_when_there_is_a_public_url(tmp_path):
+    from tests.conftest import SESSIONS_CSV
+    from tests.harness import BotHarness
+
+    h = await BotHarness(tmp_path, PUBLIC_URL="https://door.example.org").start()
+    try:
+        await h.send_document(ORGANISER, SESSIONS_CSV.encode(), "s.csv")
+        await h.send(DOOR, "/start")
+        await h.send(ORGANISER, "/scanner @dora_door S1")
+        calls = await h.send(DOOR, "/scan")
+        first = calls[-1].params["reply_markup"]["inline_keyboard"][0][0]
+        assert first["text"] == texts.OPEN_SCANNER
+        assert first["web_app"] == {"url": "https://door.example.org/miniapp/scanner/"}
+    finally:
+        await h.stop()
+
+
+async def test_scan_has_no_mini_app_button_without_a_public_url(door):
+    calls = await door.send(DOOR, "/scan")
+    rows = calls[-1].params["reply_markup"]["inline_keyboard"]
+    assert all("web_app" not in button for row in rows for button in row)

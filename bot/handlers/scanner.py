@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.ext import ContextTypes
 
 from bot import qr, texts
@@ -41,6 +41,9 @@ async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         [InlineKeyboardButton(f"{s.session_id} · {s.title}"[:60], callback_data=f"scan:{s.session_id}")]
         for s in sessions[:30]
     ]
+    app_url = ctx.settings.scanner_app_url
+    if app_url:  # continuous scanning in the Mini App, above the chat's own choice of session
+        keyboard.insert(0, [InlineKeyboardButton(texts.OPEN_SCANNER, web_app=WebAppInfo(app_url))])
     await message.reply_text(texts.PICK_SESSION, reply_markup=InlineKeyboardMarkup(keyboard))
 
 

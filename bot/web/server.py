@@ -25,7 +25,6 @@ from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
 log = logging.getLogger(__name__)
 STATIC = str(resources.files("bot.web") / "static")
-SCANNER_PAGE = "/miniapp/scanner"
 
 
 class StaticFiles(tornado.web.StaticFileHandler):
@@ -44,14 +43,9 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
     if settings.public_url:
         routes += [
             (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
-            (r"/miniapp/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
+            (r"/miniapp/scanner/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
         ]
     return tornado.web.Application(routes, compress_response=True)
-
-
-def scanner_url(settings: Settings) -> str | None:
-    """The address /scan's "Open scanner" button opens, or None when the Mini App is off."""
-    return f"{settings.public_url}{SCANNER_PAGE}/" if settings.public_url else None
 
 
 async def serve(application: Application, processor: UpdateProcessor, settings: Settings, stop: asyncio.Event) -> None:

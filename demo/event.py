@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.qr import decode_qr
 from demo.photos import phone_screen_photo, printed_badge_photo
-from demo.stage import EVENT_TIMEZONE, DemoError, Person, Stage
+from demo.stage import EVENT_TIMEZONE, TOKEN, DemoError, Person, Stage
 from tests.agenda import running_now, shifted_agenda
+from tests.browser import chromium_available, open_browser, save_screenshot, telegram_stand_in
+from tests.miniapp import init_data_for
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 SAMPLE_DAY = "2026-06-11"
@@ -54,6 +58,7 @@ def play(stage: Stage) -> Played:
     workshop_door(stage)
     mentoring(stage, played)
     organiser_wrap_up(stage)
+    mini_app_door(stage)
     return played
 
 
@@ -186,6 +191,63 @@ def organiser_wrap_up(stage: Stage) -> None:
     stage.say(ORGANISER, "/session S2", expect="Checked in: 3")
     stage.save(stage.say(ORGANISER, "/report checkins", kind="document"), "checkins_report")
     stage.save(stage.say(ORGANISER, "/report checkouts", kind="document"), "checkouts_report")
+
+
+def mini_app_door(stage: Stage) -> None:
+    """Dora scans continuously with the Mini App, in a real headless Chromium with a stand-in for
+    Telegram's app around it (the same one the browser tests use); screenshots go to demo-output/."""
+    stage.scene("11:40 · Main hall · Dora helps at the keynote door with the scanner Mini App")
+    if not chromium_available():
+        stage.narrate(
+            "Chromium is not installed here, so this scene is skipped (to see it: sudo apt-get install chromium "
+            "chromium-driver). In Telegram, /scan offers 📷 Open scanner, a page that keeps the camera open."
+        )
+        return
+    stage.say(ORGANISER, "/scanner @door_dora S1 S2", expect="S1")
+    opened = stage.say(SCANNER, "/scan", expect="Which session")
+    stage.narrate(
+        "Dora taps 📷 Open scanner: Telegram opens the door scanner page with its signed initData, and the camera "
+        "stays open; each badge held up gets a full-screen card."
+    )
+    if "Open scanner" not in json.dumps(opened.reply_markup or {}, ensure_ascii=False):
+        raise DemoError("/scan offered no 📷 Open scanner button")
+    badges_zip = stage.saved["badges_zip"]
+    people = [
+        ("Daniel Kim", "badge-REG-004.png"),
+        ("Ines Silva", "badge-REG-009.png"),
+        ("Daniel Kim", "badge-REG-004.png"),
+    ]
+    init_data = init_data_for(SCANNER.user_id, TOKEN, "Dora", username=SCANNER.username)
+    folder = stage.output_dir / "miniapp"
+    with open_browser(telegram_stand_in=telegram_stand_in(init_data)) as driver:
+        driver.get(f"{stage.web_root}/miniapp/scanner/")
+        _until(driver, "document.querySelectorAll('#sessions button').length > 0", "the session list")
+        stage.saved["miniapp_sessions"] = save_screenshot(driver, folder, "1-sessions")
+        driver.execute_script("[...document.querySelectorAll('#sessions button')][0].click()")
+        _until(driver, "window.__tg.scanOpen", "the camera")
+        for number, (name, badge) in enumerate(people, 2):
+            code = badge_code(badges_zip, badge)
+            time.sleep(1.6)  # the page waits 1.5 s after a verdict before it takes the next code
+            driver.execute_script("window.__tg.feed(arguments[0]);", code)
+            _until(
+                driver,
+                f"document.getElementById('who').innerText.startsWith({json.dumps(name)}) && "
+                f"document.querySelectorAll('#card.idle').length === 0 && document.body.dataset.n !== '{number}'",
+                f"{name}'s card",
+            )
+            driver.execute_script(f"document.body.dataset.n = '{number}';")
+            headline = driver.execute_script("return document.getElementById('headline').innerText;")
+            stage.transcript.write(f"{SCANNER.label} ▸ holds up {name}'s badge")
+            stage.transcript.write(f"    page ▸ {headline} · {name}")
+            stage.saved[f"miniapp_{number}"] = save_screenshot(driver, folder, f"{number}-{name.split()[0].lower()}")
+
+
+def _until(driver, script: str, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not driver.execute_script(f"return Boolean({script});"):
+        if time.monotonic() > deadline:
+            raise DemoError(f"the scanner page did not show {what} within {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------- reading the bot's own output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ FILES = (  # key in DemoResult.files, what it is
     ("badges_pdf", "the same badges on A4 sheets with cut marks"),
     ("invites_csv", "personal invite links for the mail merge"),
     ("daniel_badge_png", "the badge image the bot sent Daniel (/badge)"),
+    ("miniapp_sessions", "the scanner Mini App: Dora's sessions (headless Chromium)"),
+    ("miniapp_2", "the Mini App's card for Daniel's badge"),
+    ("miniapp_3", "... for Ines's badge"),
+    ("miniapp_4", "... for Daniel's badge again"),
     ("daniel_photo", "the door photo of Daniel's phone"),
     ("ines_photo", "the door photo of Ines's printed badge"),
     ("transcript", "this transcript"),
@@ -83,8 +88,9 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
     stage: Stage | None = None
     try:
         api_url = api.start()
+        web_port = _free_port()
         bot = BotProcess(
-            bot_environment(api_url, event.ORGANISER.user_id, database), output_dir, output_dir / "bot.log"
+            bot_environment(api_url, event.ORGANISER.user_id, database, web_port), output_dir, output_dir / "bot.log"
         )
         transcript.write("Rehearsal of Open Data Days 2026 — the real bot, a local stand-in for Telegram.")
         transcript.write(
@@ -93,7 +99,7 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
         )
         bot.start()
         _wait_until_polling(api, bot)
-        stage = Stage(api, bot, transcript, output_dir)
+        stage = Stage(api, bot, transcript, output_dir, web_root=f"http://127.0.0.1:{web_port}")
         played = event.play(stage)
         result.pins = played.pins
         result.bot_exit_code = bot.stop()
@@ -124,6 +130,12 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
         _summary(transcript, result, bot)
         transcript.save(output_dir / "transcript.txt")
     return result
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _wait_until_polling(api: BotApiEmulator, bot: BotProcess) -> None:

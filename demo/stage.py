@@ -27,6 +27,7 @@ TOKEN = "123456:AAE_demo_token_xxxxxxxxxxxxxxxxxxxx"  # the shape of a BotFather
 BOT_USERNAME = "opendatadays_bot"
 EVENT_TIMEZONE = "Europe/Paris"
 EVENT_NAME = "Open Data Days 2026"
+PUBLIC_URL = "https://opendatadays.example.org"
 # Passed through from the demo's own environment; nothing else is (no proxies, no stray settings).
 PASS_THROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 
@@ -67,8 +68,9 @@ class Transcript:
         path.write_text("\n".join(self.lines) + "\n", "utf-8")
 
 
-def bot_environment(api_url: str, admin_id: int, database_path: Path) -> dict[str, str]:
-    """The bot's whole environment: every setting explicit, the event in Paris time."""
+def bot_environment(api_url: str, admin_id: int, database_path: Path, web_port: int) -> dict[str, str]:
+    """The bot's whole environment: every setting explicit, the event in Paris time, the web
+    server on 127.0.0.1 (PUBLIC_URL is where a real proxy would be; the browser is pointed here)."""
     env = {name: os.environ[name] for name in PASS_THROUGH if name in os.environ}
     env.update({name: "" for name in SETTING_NAMES})
     env.update(
@@ -82,6 +84,9 @@ def bot_environment(api_url: str, admin_id: int, database_path: Path) -> dict[st
         TELEGRAM_API_URL=api_url,
         EVENT_TIMEZONE=EVENT_TIMEZONE,
         EVENT_NAME=EVENT_NAME,
+        PUBLIC_URL=PUBLIC_URL,
+        WEB_LISTEN="127.0.0.1",
+        WEB_PORT=str(web_port),
         OPEN_REGISTRATION="true",
         QR_DECODER="zxing",
         RATE_LIMIT="true",
@@ -165,9 +170,16 @@ class Stage:
     """People talk to the bot through the emulator; every step waits for the bot's answer."""
 
     def __init__(
-        self, api: BotApiEmulator, bot: BotProcess, transcript: Transcript, output_dir: Path, step_timeout: float = 20.0
+        self,
+        api: BotApiEmulator,
+        bot: BotProcess,
+        transcript: Transcript,
+        output_dir: Path,
+        step_timeout: float = 20.0,
+        web_root: str = "",
     ) -> None:
         self.api, self.bot, self.transcript = api, bot, transcript
+        self.web_root = web_root  # the bot's web server, as this machine reaches it
         self.output_dir = output_dir
         self.step_timeout = step_timeout
         self.steps = 0

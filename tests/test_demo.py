@@ -111,6 +111,16 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         assert line in transcript
     assert "Traceback" not in result.files["bot_log"].read_text("utf-8")
 
+    from tests.browser import chromium_available
+
+    if chromium_available():  # the door scene in the scanner Mini App, in headless Chromium
+        assert "    page ▸ Checked in · Ines Silva" in transcript
+        assert "    page ▸ Already checked in · Daniel Kim" in transcript
+        shots = sorted(p.name for p in (result.output_dir / "miniapp").iterdir())
+        assert shots == ["1-sessions.png", "2-daniel.png", "3-ines.png", "4-daniel.png"]
+    else:
+        assert "Chromium is not installed here, so this scene is skipped" in transcript
+
 
 def test_a_step_the_bot_does_not_answer_stops_the_demo_with_a_clear_message(tmp_path):
     class SilentBot:  # running, never answering

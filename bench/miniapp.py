@@ -3,7 +3,7 @@
 The bot's web server and database run in this process (the real tornado
 application, a real SQLite file); the scans come from a separate client
 process over keep-alive HTTP connections, each with valid `initData`, so the
-client's work does not share this process's interpreter. Throughput: 64 door
+client's work does not share this process's interpreter. Throughput: 128 door
 scanners (the API allows one user 20 requests a second) sending distinct
 badges as fast as answers come. Latency: 20 scans a second in all from four
 doors, request to verdict. The photo path: the same badges as 1280-px photos sent to
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,11 +28,11 @@ from tornado.httpserver import HTTPServer
 from bot.domain import badges
 from bot.web.server import make_app
 from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User
+from tests.harness import ORGANISER, BotHarness, User, free_port
 from tests.images import badge_photo
 from tests.miniapp import init_data_for
 
-DOORS = 64  # the API allows one user 20 requests a second: enough doors that none is held back
+DOORS = 128  # the API allows one user 20 requests a second: enough doors that none is held back
 BURST = 2000
 PACED = 200
 PACE_PER_SECOND = 20
@@ -75,12 +74,6 @@ for t in threads:
     t.join()
 print(json.dumps({"elapsed": time.perf_counter() - start, "times": times, "statuses": statuses}))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _event(tmp: Path) -> BotHarness:
@@ -130,7 +123,7 @@ def _p(values: list[float], q: float) -> float:
 async def _measure() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         h = await _event(Path(tmp))
-        port = _free_port()
+        port = free_port()
         server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
         server.listen(port, "127.0.0.1")
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from demo.stage import (
     human_size,
 )
 from tests.emulator import BotApiEmulator
+from tests.harness import free_port
 
 MARKER = ".demo-output"  # marks a directory the demo may wipe and refill
 STARTUP_TIMEOUT = 30.0
@@ -88,7 +88,7 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
     stage: Stage | None = None
     try:
         api_url = api.start()
-        web_port = _free_port()
+        web_port = free_port()
         bot = BotProcess(
             bot_environment(api_url, event.ORGANISER.user_id, database, web_port), output_dir, output_dir / "bot.log"
         )
@@ -130,12 +130,6 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
         _summary(transcript, result, bot)
         transcript.save(output_dir / "transcript.txt")
     return result
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_until_polling(api: BotApiEmulator, bot: BotProcess) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,15 @@ from bot.storage.db import Database
 from tests.fakebot import TOKEN, Call, FakeBotAPI
 
 ADMIN = 111
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import httpx
 import pytest
@@ -19,19 +18,13 @@ from tornado.httpserver import HTTPServer
 from bot.domain import badges
 from bot.web.server import make_app
 from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User
+from tests.harness import ORGANISER, BotHarness, User, free_port
 from tests.images import badge_photo
 from tests.miniapp import init_data_for
 
 DORA = User(700, "Dora", "dora_door")
 ADA = User(501, "Ada", "ada_l")
 LOG_COLUMNS = "attendee_id, session_id, direction, method, accepted, reason, override, registered, targeted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from datetime import UTC, datetime
 
@@ -23,17 +22,11 @@ from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User
+from tests.harness import ORGANISER, BotHarness, User, free_port
 from tests.miniapp import init_data_for
 
 pytestmark = requires_chromium
 DORA = User(700, "Dora", "dora_door")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

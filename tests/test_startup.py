@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from tests.emulator import BotApiEmulator
+from tests.harness import free_port
 from tests.test_e2e import TOKEN, BotProcess, bot_env
 
 WRONG_TOKEN = "654321:AAE_not_the_token_xxxxxxxxxxxxxxxxx"  # well-formed, unknown to the emulator
@@ -23,13 +24,6 @@ ADMIN_WARNING = (
     "WARNING bot: ADMIN_IDS is empty: nobody can use the organiser commands. "
     "Put your numeric Telegram id in ADMIN_IDS (ask @userinfobot)."
 )
-
-
-def free_port() -> int:
-    """A port nothing listens on (the socket is closed again)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_bot(tmp_path: Path, api_url: str, *args: str, **settings: str) -> subprocess.CompletedProcess:

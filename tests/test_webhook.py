@@ -2,20 +2,13 @@
 
 import asyncio
 import json
-import socket
 
 import httpx
 
 from bot.web.server import serve
-from tests.harness import BotHarness, User
+from tests.harness import BotHarness, User, free_port
 
 SECRET = "s3cret-token-for-tests_0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_webhook_refuses_wrong_secret_and_stores_before_answering(tmp_path):

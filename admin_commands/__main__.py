@@ -80,6 +80,12 @@ async def cmd_setpin(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("pin-rotate", "rotate a session's IN PIN every SECONDS (10-3600), for a room display, or off")
+async def cmd_pin_rotate(ctx: AppContext, args) -> int:
+    print(texts.rotation_set(await pins.set_pin_rotation(ctx, args.session, args.seconds)))
+    return 0
+
+
 @command("invites", "CSV of every attendee's personal invite link")
 async def cmd_invites(ctx: AppContext, args) -> int:
     _write_or_print(await people.invites_csv(ctx), args.output, cli_texts.INVITE_LINKS)
@@ -231,6 +237,7 @@ ARGUMENTS = {
         p.add_argument("pin_in", metavar="IN"),
         p.add_argument("pin_out", metavar="OUT", nargs="?"),
     ),
+    "pin-rotate": lambda p: (p.add_argument("session"), p.add_argument("seconds", metavar="SECONDS|off")),
     "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
     "unlink": lambda p: p.add_argument("attendee"),
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),

@@ -27,6 +27,7 @@ ADMIN_HANDLERS = {
     "pins": admin.pins_command,
     "genpins": admin.genpins_command,
     "setpin": admin.setpin_command,
+    "pinrotate": admin.pinrotate_command,
     "invites": admin.invites_command,
     "unlink": admin.unlink_command,
     "scanner": admin.scanner_command,

@@ -59,6 +59,8 @@ class SessionRecord:
     checkin_closes: datetime | None = None
     has_opens: bool = False  # the column is in the file (a blank cell: the event's default)
     has_closes: bool = False
+    pin_rotation_seconds: int | None = None  # the IN PIN rotates (blank: it does not)
+    has_rotation: bool = False  # the column is in the file
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,16 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
             raise ValueError(f"{column}: {problem}") from None
     if window["checkin_opens"] and window["checkin_closes"] and window["checkin_closes"] < window["checkin_opens"]:
         raise ValueError("checkin_closes is before checkin_opens")
+    rotation = None
+    raw_rotation = _text(cells.get("pin_rotation_seconds"))
+    if raw_rotation:
+        if not (raw_rotation.isdecimal() and raw_rotation.isascii()) or not (
+            pins.ROTATION_MIN <= int(raw_rotation) <= pins.ROTATION_MAX
+        ):
+            raise ValueError(
+                f"pin_rotation_seconds {raw_rotation!r} should be {pins.ROTATION_MIN} to {pins.ROTATION_MAX} seconds"
+            )
+        rotation = int(raw_rotation)
     return SessionRecord(
         number,
         session_id,
@@ -274,6 +286,8 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         window["checkin_closes"],
         "checkin_opens" in cells,
         "checkin_closes" in cells,
+        rotation,
+        "pin_rotation_seconds" in cells,
     )
 
 

@@ -38,6 +38,7 @@ class Syntax:
     capacity_usage: str
     scanner_usage: str
     window_usage: str
+    rotation_usage: str
     shortlink_usage: str
     attendee: str
 
@@ -53,6 +54,7 @@ CHAT = Syntax(
     acl_usage="Usage: /acl include (registered or targeted attendees) or /acl exclude (registered attendees only).",
     capacity_usage="Usage: /capacity <session> <number|none>",
     scanner_usage="Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]",
+    rotation_usage="Usage: /pinrotate <session> <seconds|off>, e.g. /pinrotate S12 60",
     window_usage=(
         "Usage: /checkinwindow <minutes before the start> <minutes after the end> [<check-out minutes after the end>], "
         "e.g. /checkinwindow 30 0 60"
@@ -124,6 +126,7 @@ HELP_SCANNER = """Door staff:
 HELP_ADMIN = """Organisers:
 • send a CSV/XLSX file — import sessions, attendees or registrations
 • /pins — list PINs · /genpins new|all — generate PINs · /setpin S12 IN [OUT] — set custom PINs
+• /pinrotate S12 60|off — an IN PIN that changes every 60 s (for a room display)
 • /invites — CSV of personal invite links · /unlink REG-0042 — free an invite link
 • /scanner <who> all|off|S12 S13 … · /scanners — door staff and their sessions
 • /access S12 on|off · /acl include|exclude · /capacity S12 <n|none>
@@ -157,6 +160,7 @@ PIN_REPLIES = {
     ),
     Reason.TOO_MANY_ATTEMPTS: "⏳ Too many wrong PINs. PIN entry is paused until {locked_until}; try again then.",
     Reason.UNKNOWN_PIN: "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again.",
+    Reason.PIN_EXPIRED: "⌛ That PIN has expired: use the one on the screen now ({session}).",
     Reason.TOO_EARLY: "⏳ Too early: attendance for {session} opens at {window_at}. Please try again then.",
     Reason.CLOSED: (
         "⌛ Attendance for {session} closed at {window_at}, so nothing was recorded. "
@@ -233,9 +237,24 @@ def pins_table(lines, syntax: Syntax = CHAT) -> str:
     out = ["PINs (session: IN / OUT):"]
     for line in lines:
         out.append(f"• {line.session.session_id} {line.session.title}: {line.pin_in or '—'} / {line.pin_out or '—'}")
+        if line.rotating_now:
+            out.append(rotating_line(line))
     if any(line.pin_in is None or line.pin_out is None for line in lines):
         out.append(f"Sessions without PINs: {syntax.genpins_new}")
     return "\n".join(out)
+
+
+def rotating_line(line) -> str:
+    seconds = line.session.pin_rotation_seconds
+    return f"  IN also rotates every {seconds} s: now {line.rotating_now} (the one on the room display)"
+
+
+def rotation_set(line) -> str:
+    if line.rotating_now is None:
+        return f"✅ {session_label(line.session)}: the IN PIN no longer rotates."
+    return f"✅ {session_label(line.session)}: the IN PIN rotates every {line.session.pin_rotation_seconds} s; " + (
+        f"now {line.rotating_now}. The current and the previous one are accepted; older ones are refused as expired."
+    )
 
 
 GENPINS_USAGE = "Usage: /genpins new (sessions without PINs) or /genpins all (regenerate every PIN)."
@@ -613,6 +632,7 @@ PROBLEMS = {
     Problem.BADGE_FORMAT: "Unknown format {fmt!r}: badges come as zip (one PNG each, the default) or pdf (A4 sheets).",
     Problem.EMPTY_QUERY: "Say whom to look up: an attendee id, an @handle or part of a name.",
     Problem.NO_MATCH: "No attendee matches {query!r}. Try their attendee id, @handle or part of the name.",
+    Problem.ROTATION_VALUE: "{value!r}: say how many seconds each PIN is shown (10 to 3600), or off. {rotation_usage}",
     Problem.WINDOW_VALUE: "{value!r} is not a number of minutes (0 to 10080). {window_usage}",
     Problem.UNKNOWN_TIMEZONE: "{name!r} is not an IANA time zone name such as Europe/Paris or America/New_York.",
 }

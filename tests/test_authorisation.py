@@ -33,6 +33,7 @@ ADMIN_CALLS = {
     "pins": ["/pins"],
     "genpins": ["/genpins new", "/genpins all"],
     "setpin": ["/setpin S1 HACK1 HACK2", "/setpin S3 ZZZZ"],
+    "pinrotate": ["/pinrotate S1 60", "/pinrotate S1 off"],
     "invites": ["/invites"],
     "unlink": ["/unlink REG-1"],
     "scanner": ["/scanner @mallory all", "/scanner @ada_l S1 S2", "/scanner @dora_door off", "/scanner 9000001 all"],

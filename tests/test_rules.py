@@ -62,6 +62,8 @@ def expected(attempt: Attempt, s: Situation) -> Reason:
     if attempt.method is Method.PIN:
         if attempt.pin_locked_until:
             return Reason.TOO_MANY_ATTEMPTS
+        if attempt.pin_expired:
+            return Reason.PIN_EXPIRED
         if not attempt.pin_known:
             return Reason.UNKNOWN_PIN
     if s.window is not None and not attempt.override:
@@ -89,8 +91,12 @@ def attempts():
     for override, permitted, status in itertools.product((False, True), (False, True), tuple(CodeStatus)):
         for method in (Method.SCAN, Method.MANUAL):
             yield Attempt(Direction.IN, method, override=override, scanner_permitted=permitted, code_status=status)
-    for direction, locked, known in itertools.product((Direction.IN, Direction.OUT), (None, T0), (False, True)):
-        yield Attempt(direction, Method.PIN, pin_locked_until=locked, pin_known=known)
+    for direction, locked, known, expired in itertools.product(
+        (Direction.IN, Direction.OUT), (None, T0), (False, True), (False, True)
+    ):
+        if known and expired:
+            continue  # an expired rotating PIN is not a known PIN
+        yield Attempt(direction, Method.PIN, pin_locked_until=locked, pin_known=known, pin_expired=expired)
     yield Attempt(Direction.IN, Method.SHORTLINK)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
+from datetime import datetime
+from enum import StrEnum
 
 # No look-alikes: 0/O, 1/I are missing so a PIN read off a slide is typed right.
 GENERATED_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -43,3 +47,41 @@ def generate_pin(taken: set[str] | frozenset[str]) -> str:
         pin = "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(GENERATED_LENGTH))
         if pin not in taken:
             return pin
+
+
+# ---------------------------------------------------------------- rotating PINs
+
+ROTATION_MIN, ROTATION_MAX = 10, 3600  # seconds a rotating PIN is shown for
+EXPIRED_LOOKBACK = 30  # steps back that are still recognised as an expired PIN (not a wrong one)
+
+
+class PinAge(StrEnum):
+    CURRENT = "current"  # the PIN of this step or the previous one: accepted
+    EXPIRED = "expired"  # an older step's PIN: someone passed it on, or read an old photo of the screen
+
+
+def new_rotation_secret() -> str:
+    """A session's own secret for its rotating PIN: 128 random bits, kept in the database."""
+    return secrets.token_hex(16)
+
+
+def rotation_step(now: datetime, seconds: int) -> int:
+    return int(now.timestamp()) // seconds
+
+
+def rotating_pin(secret: str, step: int) -> str:
+    """The PIN a room display shows during `step`, in the manner of TOTP: HMAC-SHA256 of the
+    step under the session's own secret, six characters of the look-alike-free alphabet
+    (32 of them: each byte modulo 32 is unbiased)."""
+    digest = hmac.new(secret.encode(), step.to_bytes(8, "big"), hashlib.sha256).digest()
+    return "".join(GENERATED_ALPHABET[b % len(GENERATED_ALPHABET)] for b in digest[:GENERATED_LENGTH])
+
+
+def rotating_pin_age(pin: str, secret: str, seconds: int, now: datetime) -> PinAge | None:
+    """Whether `pin` is this session's rotating PIN now (the current or the previous step, so
+    someone typing it as the screen changes is not refused), an expired one, or not its PIN."""
+    step = rotation_step(now, seconds)
+    for back in range(EXPIRED_LOOKBACK + 1):
+        if hmac.compare_digest(pin, rotating_pin(secret, step - back)):
+            return PinAge.CURRENT if back <= 1 else PinAge.EXPIRED
+    return None

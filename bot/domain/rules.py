@@ -68,6 +68,7 @@ class Reason(StrEnum):
     REVOKED = "revoked"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNKNOWN_PIN = "unknown_pin"
+    PIN_EXPIRED = "pin_expired"  # a rotating PIN from an older step
     TOO_EARLY = "too_early"
     CLOSED = "closed"
     NOT_REGISTERED = "not_registered"
@@ -93,6 +94,8 @@ class ActionRefusal(StrEnum):
 
 ACCEPTED_REASONS = frozenset({Reason.OK, Reason.CHECKED_OUT_WITHOUT_CHECK_IN})
 OVERRIDABLE_REASONS = frozenset({Reason.TOO_EARLY, Reason.CLOSED, Reason.NOT_REGISTERED, Reason.SESSION_FULL})
+# Count toward the PIN attempt limit: guessing, or passing on a rotating PIN that has expired.
+WRONG_PIN_REASONS = frozenset({Reason.UNKNOWN_PIN, Reason.PIN_EXPIRED})
 UNRECORDED_REASONS = frozenset({Reason.ALREADY_CHECKED_IN, Reason.ALREADY_CHECKED_OUT})
 SCANNER_METHODS = frozenset({Method.SCAN, Method.MANUAL})
 # Every reason `judge` can give a scan or a typed code.
@@ -123,6 +126,7 @@ class Attempt:
     code_status: CodeStatus | None = None  # scan / manual only
     pin_locked_until: datetime | None = None  # PIN only: set while too many wrong PINs
     pin_known: bool | None = None  # PIN only
+    pin_expired: bool = False  # PIN only: a rotating PIN whose time has passed
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,8 @@ def judge(attempt: Attempt, situation: Situation | None) -> Verdict:
         # would learn which guess was right from the different answer.
         if attempt.pin_locked_until is not None:
             return Verdict(Reason.TOO_MANY_ATTEMPTS, locked_until=attempt.pin_locked_until)
+        if attempt.pin_expired:
+            return Verdict(Reason.PIN_EXPIRED)
         if not attempt.pin_known:
             return Verdict(Reason.UNKNOWN_PIN)
     elif attempt.direction is Direction.OUT:

@@ -129,6 +129,16 @@ async def setpin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @admin_only
+async def pinrotate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) != 2:
+        await update.effective_message.reply_text(texts.CHAT.rotation_usage)
+        return
+    line = await pins.set_pin_rotation(app_ctx(context), args[0], args[1])
+    await update.effective_message.reply_text(texts.rotation_set(line))
+
+
+@admin_only
 async def invites_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     data = await people.invites_csv(app_ctx(context))

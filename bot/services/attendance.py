@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.domain import pins
 from bot.domain.rules import (
+    WRONG_PIN_REASONS,
     AclMode,
     Attempt,
     Direction,
@@ -214,7 +215,8 @@ def _recorded_verdict(conn: Conn, ctx: AppContext, row: LogRow, session: Session
 def _pin_lock(conn: Conn, ctx: AppContext, user_id: int, now: datetime) -> datetime | None:
     """When PIN entry opens again for `user_id`, as seen at `now`."""
     window, limit = ctx.settings.pin_attempt_window, ctx.settings.pin_attempt_limit
-    return pin_locked_until(attendance_log.wrong_pin_times(conn, user_id, now - window), limit, window, now)
+    wrong = attendance_log.wrong_pin_times(conn, user_id, now - window, WRONG_PIN_REASONS)
+    return pin_locked_until(wrong, limit, window, now)
 
 
 @dataclass(frozen=True)
@@ -239,10 +241,18 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str, update_i
         return PinOutcome(replay[0])
     now = ctx.clock()
     locked = _pin_lock(conn, ctx, person.user_id, now)
-    found = None if locked else agenda.session_for_pin(conn, pin)
-    session = found[0] if found else None
+    found = expired = None
+    if not locked:
+        found = agenda.session_for_pin(conn, pin)
+        if found is None:
+            found, expired = _rotating_pin_session(conn, pin, now)
+    session = found[0] if found else expired
     attempt = Attempt(
-        Direction(found[1]) if found else Direction.IN, Method.PIN, pin_locked_until=locked, pin_known=found is not None
+        Direction(found[1]) if found else Direction.IN,
+        Method.PIN,
+        pin_locked_until=locked,
+        pin_known=found is not None,
+        pin_expired=expired is not None,
     )
     result = judge_and_record(
         conn,
@@ -255,6 +265,21 @@ def pin_attempt(conn: Conn, ctx: AppContext, person: Person, text: str, update_i
         detail="" if found else pin,
     )
     return PinOutcome(result)
+
+
+def _rotating_pin_session(
+    conn: Conn, pin: str, now: datetime
+) -> tuple[tuple[SessionRow, str] | None, SessionRow | None]:
+    """(the session whose rotating IN PIN this is now, with "IN"), or (None, the session whose
+    rotating PIN it was a while ago), or (None, None)."""
+    expired = None
+    for session, secret in agenda.rotating_sessions(conn):
+        age = pins.rotating_pin_age(pin, secret, session.pin_rotation_seconds, now)
+        if age is pins.PinAge.CURRENT:
+            return (session, "IN"), None
+        if age is pins.PinAge.EXPIRED:
+            expired = session
+    return None, expired
 
 
 @writes

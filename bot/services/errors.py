@@ -41,6 +41,7 @@ class Problem(StrEnum):
     EMPTY_QUERY = "empty_query"
     NO_MATCH = "no_match"  # query
     WINDOW_VALUE = "window_value"  # value
+    ROTATION_VALUE = "rotation_value"  # value
     UNKNOWN_TIMEZONE = "unknown_timezone"  # name
 
 

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from bot import importer
+from bot.domain import pins as pin_rules
 from bot.domain.rules import Direction, attendance_window
 from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
 from bot.services import event
@@ -117,6 +118,9 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
         )
         if r.targets is not None:
             agenda.set_targets(conn, r.session_id, r.targets)
+        if r.has_rotation:
+            secret = agenda.pin_secret(conn, r.session_id) or pin_rules.new_rotation_secret()
+            agenda.set_pin_rotation(conn, r.session_id, r.pin_rotation_seconds, secret)
     # Free every PIN that is being replaced before inserting, so swaps between sessions work.
     # A PIN cell left blank keeps that session's current PIN.
     changed = [

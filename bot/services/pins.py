@@ -1,4 +1,4 @@
-"""Session PINs, for organisers: list, generate, set."""
+"""Session PINs, for organisers: list, generate, set, and rotating IN PINs."""
 
 from __future__ import annotations
 
@@ -16,15 +16,49 @@ class PinLine:
     session: SessionRow
     pin_in: str | None
     pin_out: str | None
+    rotating_now: str | None = None  # the rotating IN PIN of this moment, when the session rotates
 
 
 @reads
 def list_pins(conn, ctx: AppContext) -> list[PinLine]:
+    return _pin_lines(conn, ctx)
+
+
+def _pin_lines(conn, ctx: AppContext) -> list[PinLine]:
     pins = agenda.all_pins(conn)
-    return [
-        PinLine(s, pins.get(s.session_id.upper(), {}).get("IN"), pins.get(s.session_id.upper(), {}).get("OUT"))
-        for s in agenda.all_sessions(conn)
-    ]
+    secrets_by_session = {s.session_id: secret for s, secret in agenda.rotating_sessions(conn)}
+    now = ctx.clock()
+    lines = []
+    for s in agenda.all_sessions(conn):
+        secret = secrets_by_session.get(s.session_id)
+        rotating = None
+        if secret is not None:
+            rotating = pin_rules.rotating_pin(secret, pin_rules.rotation_step(now, s.pin_rotation_seconds))
+        by_direction = pins.get(s.session_id.upper(), {})
+        lines.append(PinLine(s, by_direction.get("IN"), by_direction.get("OUT"), rotating))
+    return lines
+
+
+@writes
+def set_pin_rotation(conn, ctx: AppContext, session_id: str, value: str) -> PinLine:
+    """Rotate a session's IN PIN every `value` seconds (10 to 3600), or stop (`off`).
+
+    A session gets its own secret the first time; turning rotation off and on
+    again keeps it, so a room display left open carries on. The fixed IN PIN
+    keeps working beside the rotating one only if the organiser keeps it: it is
+    not touched here.
+    """
+    value = value.strip().lower()
+    session = require_session(conn, session_id)
+    secret = agenda.pin_secret(conn, session.session_id) or pin_rules.new_rotation_secret()
+    if value == "off":
+        seconds = None
+    elif value.isdecimal() and value.isascii() and pin_rules.ROTATION_MIN <= int(value) <= pin_rules.ROTATION_MAX:
+        seconds = int(value)
+    else:
+        raise OrganiserError(Problem.ROTATION_VALUE, value=value[:20])
+    agenda.set_pin_rotation(conn, session.session_id, seconds, secret)
+    return next(line for line in _pin_lines(conn, ctx) if line.session.session_id == session.session_id)
 
 
 @writes

@@ -129,3 +129,21 @@ def registered_sessions(conn: Conn, attendee_id: str) -> list[SessionRow]:
         (attendee_id,),
     )
     return [session_record(r) for r in rows]
+
+
+def rotating_sessions(conn: Conn) -> list[tuple[SessionRow, str]]:
+    """Sessions whose IN PIN rotates, with their secrets (asked when a PIN matches no fixed one)."""
+    rows = fetch_all(conn, "SELECT * FROM sessions WHERE pin_rotation_seconds IS NOT NULL ORDER BY session_id")
+    return [(session_record(r), r["pin_secret"]) for r in rows]
+
+
+def pin_secret(conn: Conn, session_id: str) -> str | None:
+    row = fetch_one(conn, "SELECT pin_secret FROM sessions WHERE session_id = ?", (session_id,))
+    return None if row is None else row[0]
+
+
+def set_pin_rotation(conn: Conn, session_id: str, seconds: int | None, secret: str) -> None:
+    conn.execute(
+        "UPDATE sessions SET pin_rotation_seconds = ?, pin_secret = ? WHERE session_id = ?",
+        (seconds, secret, session_id),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,12 +102,13 @@ def is_referenced(conn: Conn, log_id: int) -> bool:
     return fetch_one(conn, "SELECT 1 FROM attendance_log WHERE ref_id = ?", (log_id,)) is not None
 
 
-def wrong_pin_times(conn: Conn, user_id: int, since: datetime) -> list[datetime]:
+def wrong_pin_times(conn: Conn, user_id: int, since: datetime, reasons: Iterable[str]) -> list[datetime]:
+    reasons = sorted(reasons)
     rows = fetch_all(
         conn,
-        """SELECT at FROM attendance_log
-                               WHERE actor_user_id = ? AND reason = 'unknown_pin' AND at > ?""",
-        (user_id, to_db(since)),
+        f"""SELECT at FROM attendance_log WHERE actor_user_id = ? AND at > ?
+                AND reason IN ({",".join("?" * len(reasons))})""",
+        (user_id, to_db(since), *reasons),
     )
     return [from_db(r[0]) for r in rows]
 
@@ -145,7 +147,7 @@ def attendee_history(conn: Conn, attendee_id: str) -> list[tuple[LogRow, Session
     rows = fetch_all(
         conn,
         """SELECT l.*, s.title, s.starts_at, s.ends_at, s.room, s.capacity, s.access_control,
-                  s.checkin_opens, s.checkin_closes
+                  s.checkin_opens, s.checkin_closes, s.pin_rotation_seconds
            FROM attendance_log l JOIN sessions s ON s.session_id = l.session_id
            WHERE l.attendee_id = ? AND l.accepted = 1 AND l.direction IN ('IN', 'OUT')
              AND NOT EXISTS (SELECT 1 FROM attendance_log u WHERE u.ref_id = l.id AND u.direction = 'UNDO')

@@ -31,6 +31,7 @@ class SessionRow:
     access_control: bool
     checkin_opens: datetime | None = None  # the session's own window; None: the event-wide default
     checkin_closes: datetime | None = None
+    pin_rotation_seconds: int | None = None  # the IN PIN rotates every so many seconds; None: a fixed PIN
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def session_record(row) -> SessionRow | None:
         bool(row["access_control"]),
         from_db(row["checkin_opens"]) if row["checkin_opens"] else None,
         from_db(row["checkin_closes"]) if row["checkin_closes"] else None,
+        row["pin_rotation_seconds"],
     )
 
 

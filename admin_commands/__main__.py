@@ -19,7 +19,19 @@ from admin_commands import cli_texts
 from admin_commands.cli_texts import CLI
 from bot import texts
 from bot.config import ConfigError, load_settings
-from bot.services import access, backup, badges, event, imports, people, pins, reports, scanners, shortlinks
+from bot.services import (
+    access,
+    backup,
+    badges,
+    displays,
+    event,
+    imports,
+    people,
+    pins,
+    reports,
+    scanners,
+    shortlinks,
+)
 from bot.services.context import AppContext, BotUsernameUnknown, StartupRefused, build_context
 from bot.services.errors import OrganiserError
 from bot.storage.db import Database
@@ -83,6 +95,13 @@ async def cmd_setpin(ctx: AppContext, args) -> int:
 @command("pin-rotate", "rotate a session's IN PIN every SECONDS (10-3600), for a room display, or off")
 async def cmd_pin_rotate(ctx: AppContext, args) -> int:
     print(texts.rotation_set(await pins.set_pin_rotation(ctx, args.session, args.seconds)))
+    return 0
+
+
+@command("display-link", "the signed link to a session's room display (--revoke: end the earlier ones)")
+async def cmd_display_link(ctx: AppContext, args) -> int:
+    link = await displays.display_link(ctx, args.session, revoke=args.revoke)
+    print(texts.display_link_text(link, ctx.timezone, revoked=args.revoke))
     return 0
 
 
@@ -238,6 +257,7 @@ ARGUMENTS = {
         p.add_argument("pin_out", metavar="OUT", nargs="?"),
     ),
     "pin-rotate": lambda p: (p.add_argument("session"), p.add_argument("seconds", metavar="SECONDS|off")),
+    "display-link": lambda p: (p.add_argument("session"), p.add_argument("--revoke", action="store_true")),
     "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
     "unlink": lambda p: p.add_argument("attendee"),
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),

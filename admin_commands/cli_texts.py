@@ -24,6 +24,7 @@ CLI = Syntax(
         f"or {PROGRAM} acl exclude (registered attendees only)."
     ),
     capacity_usage=f"Usage: {PROGRAM} capacity SESSION NUMBER|none (e.g. {PROGRAM} capacity S12 80)",
+    display_usage=f"Usage: {PROGRAM} display-link SESSION [--revoke]",
     rotation_usage=f"Usage: {PROGRAM} pin-rotate SESSION SECONDS|off (e.g. {PROGRAM} pin-rotate S12 60)",
     window_usage=f"Usage: {PROGRAM} checkin-window MINUTES_BEFORE_START MINUTES_AFTER_END [CHECKOUT_MINUTES_AFTER_END]",
     scanner_usage=f"Usage: {PROGRAM} scanner WHO all|off|SESSION [SESSION ...] (WHO: attendee id, @username or id)",

@@ -28,6 +28,7 @@ ADMIN_HANDLERS = {
     "genpins": admin.genpins_command,
     "setpin": admin.setpin_command,
     "pinrotate": admin.pinrotate_command,
+    "display": admin.display_command,
     "invites": admin.invites_command,
     "unlink": admin.unlink_command,
     "scanner": admin.scanner_command,

@@ -39,6 +39,7 @@ class Syntax:
     scanner_usage: str
     window_usage: str
     rotation_usage: str
+    display_usage: str
     shortlink_usage: str
     attendee: str
 
@@ -55,6 +56,7 @@ CHAT = Syntax(
     capacity_usage="Usage: /capacity <session> <number|none>",
     scanner_usage="Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]",
     rotation_usage="Usage: /pinrotate <session> <seconds|off>, e.g. /pinrotate S12 60",
+    display_usage="Usage: /display <session> — its room display's link · /display <session> revoke — a new link",
     window_usage=(
         "Usage: /checkinwindow <minutes before the start> <minutes after the end> [<check-out minutes after the end>], "
         "e.g. /checkinwindow 30 0 60"
@@ -126,7 +128,7 @@ HELP_SCANNER = """Door staff:
 HELP_ADMIN = """Organisers:
 • send a CSV/XLSX file — import sessions, attendees or registrations
 • /pins — list PINs · /genpins new|all — generate PINs · /setpin S12 IN [OUT] — set custom PINs
-• /pinrotate S12 60|off — an IN PIN that changes every 60 s (for a room display)
+• /pinrotate S12 60|off — an IN PIN that changes every 60 s · /display S12 [revoke] — the room display's link
 • /invites — CSV of personal invite links · /unlink REG-0042 — free an invite link
 • /scanner <who> all|off|S12 S13 … · /scanners — door staff and their sessions
 • /access S12 on|off · /acl include|exclude · /capacity S12 <n|none>
@@ -247,6 +249,15 @@ def pins_table(lines, syntax: Syntax = CHAT) -> str:
 def rotating_line(line) -> str:
     seconds = line.session.pin_rotation_seconds
     return f"  IN also rotates every {seconds} s: now {line.rotating_now} (the one on the room display)"
+
+
+def display_link_text(link, tz: ZoneInfo, revoked: bool) -> str:
+    first = "✅ Earlier display links of this session no longer work. " if revoked else ""
+    return (
+        f"{first}Room display for {link.session_id}: open it on the projector or the screen at the door "
+        f"(it needs no login: the link is the key, so share it only with who runs the screen).\n{link.url}\n"
+        f"Valid until {format_local(link.expires_at, tz)}."
+    )
 
 
 def rotation_set(line) -> str:

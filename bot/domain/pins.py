@@ -51,6 +51,7 @@ def generate_pin(taken: set[str] | frozenset[str]) -> str:
 
 # ---------------------------------------------------------------- rotating PINs
 
+DEEP_LINK_PREFIX = "pin-"  # `/start pin-K7PX3M`: a room display's QR code sends its PIN
 ROTATION_MIN, ROTATION_MAX = 10, 3600  # seconds a rotating PIN is shown for
 EXPIRED_LOOKBACK = 30  # steps back that are still recognised as an expired PIN (not a wrong one)
 

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import qr, texts
 from bot.domain import badges
+from bot.domain.pins import DEEP_LINK_PREFIX
 from bot.handlers import scanner
 from bot.handlers.common import app_ctx, person, update_id
 from bot.services import attendance, messages, people
@@ -22,6 +23,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     payload = context.args[0] if context.args else None
     message = update.effective_message
+    if payload and payload.lower().startswith(DEEP_LINK_PREFIX):
+        await _pin_from_display(update, context, payload[len(DEEP_LINK_PREFIX) :])
+        return
     shortlink = bool(payload) and payload[:2].upper() == "SL"
     if shortlink and await follow_shortlink(update, context, payload):
         return
@@ -35,6 +39,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.INVITE_TAKEN)
     else:
         await message.reply_text(texts.welcome(outcome.attendee.name, outcome.kind is StartKind.LINKED))
+
+
+async def _pin_from_display(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str) -> None:
+    ctx = app_ctx(context)
+    outcome = await attendance.pin_from_link(ctx, person(update), pin, update_id(update))
+    if outcome.result is None:
+        await update.effective_message.reply_text(texts.NOT_ON_LIST)
+    else:
+        await update.effective_message.reply_text(texts.pin_reply(outcome.result, ctx.timezone))
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

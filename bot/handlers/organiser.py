@@ -17,7 +17,19 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.handlers.common import app_ctx
 from bot.handlers.menus import publish_scanner_menu
-from bot.services import access, badges, confirmations, event, imports, people, pins, reports, scanners, shortlinks
+from bot.services import (
+    access,
+    badges,
+    confirmations,
+    displays,
+    event,
+    imports,
+    people,
+    pins,
+    reports,
+    scanners,
+    shortlinks,
+)
 from bot.services.context import BotUsernameUnknown
 from bot.services.errors import OrganiserError
 
@@ -136,6 +148,17 @@ async def pinrotate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     line = await pins.set_pin_rotation(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.rotation_set(line))
+
+
+@admin_only
+async def display_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    ctx = app_ctx(context)
+    if len(args) not in (1, 2) or (len(args) == 2 and args[1].lower() != "revoke"):
+        await update.effective_message.reply_text(texts.CHAT.display_usage)
+        return
+    link = await displays.display_link(ctx, args[0], revoke=len(args) == 2)
+    await update.effective_message.reply_text(texts.display_link_text(link, ctx.timezone, revoked=len(args) == 2))
 
 
 @admin_only

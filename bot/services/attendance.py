@@ -283,6 +283,12 @@ def _rotating_pin_session(
 
 
 @writes
+def pin_from_link(conn: Conn, ctx: AppContext, person: Person, pin: str, update_id: int | None = None) -> PinOutcome:
+    """`/start pin-K7PX3M` from a room display's QR code: the same as typing the PIN."""
+    return pin_attempt(conn, ctx, person, pin, update_id)
+
+
+@writes
 def my_attendance(conn: Conn, ctx: AppContext, person: Person) -> list[HistoryEntry] | None:
     """The sender's check-ins and check-outs, newest first; None if not an attendee."""
     attendee = identify(conn, ctx, person)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain import badges
+from bot.domain import pins as pin_rules
 from bot.report_files import csv_bytes
 from bot.services.context import AppContext, Person, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_attendee
@@ -25,7 +26,7 @@ def new_invite_token() -> str:
     starting with `SL` in any case, which marks a shortlink code in `/start` payloads."""
     while True:
         token = secrets.token_urlsafe(12)
-        if token[:2].upper() != "SL":
+        if token[:2].upper() != "SL" and not token.lower().startswith(pin_rules.DEEP_LINK_PREFIX):
             return token
 
 

@@ -147,3 +147,12 @@ def set_pin_rotation(conn: Conn, session_id: str, seconds: int | None, secret: s
         "UPDATE sessions SET pin_rotation_seconds = ?, pin_secret = ? WHERE session_id = ?",
         (seconds, secret, session_id),
     )
+
+
+def display_secret(conn: Conn, session_id: str) -> str | None:
+    row = fetch_one(conn, "SELECT display_secret FROM sessions WHERE session_id = ?", (session_id,))
+    return None if row is None else row[0]
+
+
+def set_display_secret(conn: Conn, session_id: str, secret: str) -> None:
+    conn.execute("UPDATE sessions SET display_secret = ? WHERE session_id = ?", (secret, session_id))

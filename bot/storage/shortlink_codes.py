@@ -40,3 +40,8 @@ def upsert(conn: Conn, s: ShortlinkRow) -> None:
 def delete(conn: Conn, code: str) -> bool:
     cur = conn.execute("DELETE FROM shortlinks WHERE code = ?", (code,))
     return cur.rowcount > 0
+
+
+def first_for_session(conn: Conn, session_id: str) -> ShortlinkRow | None:
+    r = fetch_one(conn, "SELECT * FROM shortlinks WHERE session_id = ? ORDER BY code LIMIT 1", (session_id,))
+    return None if r is None else _row(r)

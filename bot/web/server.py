@@ -1,4 +1,4 @@
-"""The one web server in the bot's process: the webhook, the scanner Mini App and its API.
+"""The one web server in the bot's process: the webhook, the scanner Mini App and its API, room displays.
 
 It runs on the bot's event loop and shares its database writer, so a scan
 from the Mini App and a PIN from the chat queue for the same transactions.
@@ -20,6 +20,7 @@ from tornado.httpserver import HTTPServer
 from bot.config import Settings
 from bot.runner import UpdateProcessor, poll
 from bot.services.context import AppContext
+from bot.web.display_pages import DisplayHandler
 from bot.web.scanner_api import PerUserLimit, ScannerApi
 from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
@@ -44,6 +45,8 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
         routes += [
             (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
             (r"/miniapp/scanner/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
+            (r"/display/([A-Za-z0-9._-]{1,80})/(|state|qr\.png)", DisplayHandler, {"ctx": ctx}),
+            (r"/static/(.*)", StaticFiles, {"path": STATIC}),
         ]
     return tornado.web.Application(routes, compress_response=True)
 

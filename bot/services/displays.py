@@ -1,0 +1,138 @@
+"""Room displays: a page per session for the projector or the screen at the door.
+
+The link is the whole credential (`/display/<token>/`), so it is signed: the
+token names the session and an expiry, and carries HMAC-SHA256 of both under
+a secret of that session's own. `/display S12 revoke` gives the session a new
+secret, which ends every earlier link of that session and no other. A display
+never shows anything but its own session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from bot.domain import pins as pin_rules
+from bot.domain.rules import Direction, attendance_window
+from bot.domain.times import format_local, format_span
+from bot.services.context import AppContext, reads, writes
+from bot.services.errors import require_session
+from bot.services.event import WINDOW_KEY, window_settings_of
+from bot.storage import agenda, event_settings, live_counts, shortlink_codes
+from bot.storage.sql import Conn
+
+TOKEN_SIGNATURE_LENGTH = 32  # hex characters: 128 bits
+
+
+class DisplayRefused(Exception):
+    """Not a valid display link (forged, expired, revoked, or its session is gone)."""
+
+
+@dataclass(frozen=True)
+class DisplayLink:
+    session_id: str
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DisplayState:
+    """Everything the page shows, as of `now`."""
+
+    session_id: str
+    title: str
+    room: str
+    when: str
+    window: str
+    pin: str | None  # what attendees type now (the rotating PIN, or the fixed IN PIN)
+    rotates_every: int | None
+    next_change_in: float | None  # seconds until a rotating PIN changes
+    check_in_link: str | None  # what the QR code on the screen opens
+    inside: int
+    checked_in: int
+    capacity: int | None
+
+
+def _signature(secret: str, session_id: str, expires: int) -> str:
+    message = f"{session_id.upper()}.{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:TOKEN_SIGNATURE_LENGTH]
+
+
+@writes
+def display_link(conn: Conn, ctx: AppContext, session_id: str, revoke: bool = False) -> DisplayLink:
+    """A signed link to the session's display, valid until the end of the session's day
+    (event time); `revoke` first ends every earlier link of the session."""
+    session = require_session(conn, session_id)
+    secret = agenda.display_secret(conn, session.session_id)
+    if secret is None or revoke:
+        secret = secrets.token_hex(16)
+        agenda.set_display_secret(conn, session.session_id, secret)
+    day_end = datetime.combine(
+        session.ends_at.astimezone(ctx.timezone).date() + timedelta(days=1), time(), ctx.timezone
+    )
+    expires = int(day_end.timestamp())
+    token = f"{session.session_id}.{expires}.{_signature(secret, session.session_id, expires)}"
+    root = ctx.settings.public_url or ""
+    return DisplayLink(session.session_id, f"{root}/display/{token}/", day_end)
+
+
+def _session_for(conn: Conn, ctx: AppContext, token: str):
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1].isdecimal() or len(parts[1]) > 12:
+        raise DisplayRefused("malformed")
+    session_id, expires, given = parts[0], int(parts[1]), parts[2]
+    session = agenda.get_session(conn, session_id)
+    secret = agenda.display_secret(conn, session_id) if session else None
+    if session is None or secret is None:
+        raise DisplayRefused("no such session, or no link was ever made for it")
+    if not hmac.compare_digest(given.encode(), _signature(secret, session.session_id, expires).encode()):
+        raise DisplayRefused("bad signature (forged, or revoked)")
+    if ctx.clock().timestamp() > expires:
+        raise DisplayRefused("expired")
+    return session
+
+
+@reads
+def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
+    """What the display of the session `token` names shows now; `DisplayRefused` for a bad link."""
+    session = _session_for(conn, ctx, token)
+    now = ctx.clock()
+    tz = ctx.timezone
+    counts = live_counts.session_counts(conn, session.session_id)
+    fixed_in = agenda.all_pins(conn).get(session.session_id.upper(), {}).get("IN")
+    pin, next_change, link = fixed_in, None, None
+    seconds = session.pin_rotation_seconds
+    if seconds:
+        secret = agenda.pin_secret(conn, session.session_id)
+        step = pin_rules.rotation_step(now, seconds)
+        pin = pin_rules.rotating_pin(secret, step)
+        next_change = (step + 1) * seconds - now.timestamp()
+    shortlink = None if seconds else shortlink_codes.first_for_session(conn, session.session_id)
+    if ctx.bot_username and (shortlink or pin):
+        # A rotating PIN goes into the link too, so a photo of the screen stops working with it.
+        link = ctx.deep_link(shortlink.code if shortlink else f"{pin_rules.DEEP_LINK_PREFIX}{pin}")
+    window = attendance_window(
+        Direction.IN,
+        session.starts_at,
+        session.ends_at,
+        window_settings_of(event_settings.get_setting(conn, WINDOW_KEY)),
+        session.checkin_opens,
+        session.checkin_closes,
+    )
+    return DisplayState(
+        session_id=session.session_id,
+        title=session.title,
+        room=session.room,
+        when=format_span(session.starts_at, session.ends_at, tz),
+        window=f"{format_local(window.opens, tz, False)}–{format_local(window.closes, tz, False)}",
+        pin=pin,
+        rotates_every=seconds,
+        next_change_in=next_change,
+        check_in_link=link,
+        inside=counts.inside_now,
+        checked_in=counts.checked_in,
+        capacity=session.capacity,
+    )

@@ -1,0 +1,152 @@
+"""Room displays: the signed link, the page and its state over real HTTP, and the page in headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from tornado.httpserver import HTTPServer
+
+from bot.qr import decode_qr
+from bot.services import displays
+from bot.services.displays import DisplayRefused
+from bot.web.server import make_app
+from tests.agenda import running_now, shifted_agenda
+from tests.browser import open_browser, requires_chromium, save_screenshot
+from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
+from tests.harness import ORGANISER, BotHarness, User, free_port
+
+ADA, BOB = User(501, "Ada", "ada_l"), User(502, "Bob")
+
+
+@pytest.fixture
+async def room(tmp_path):
+    """The sample event today, on the real clock shifted by `room.offset` (the test moves it)."""
+    h = await BotHarness(tmp_path, PUBLIC_URL="https://attendance.example.org").start()
+    h.offset = timedelta(0)
+    h.ctx.clock = lambda: datetime.now(UTC) + h.offset
+    agenda = shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris"))
+    for name, content in (("s.csv", agenda), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
+        await h.send_document(ORGANISER, content.encode(), name)
+    port = free_port()
+    server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
+    server.listen(port, "127.0.0.1")
+    h.root = f"http://127.0.0.1:{port}"
+    h.http = httpx.AsyncClient(timeout=10)
+    yield h
+    await h.http.aclose()
+    server.stop()
+    await h.stop()
+
+
+def local(h: BotHarness, url: str) -> str:
+    return url.replace("https://attendance.example.org", h.root)
+
+
+async def test_a_signed_link_opens_its_own_session_only(room):
+    link = await displays.display_link(room.ctx, "s1")
+    assert link.url.startswith("https://attendance.example.org/display/S1.")
+    state = await displays.display_state(room.ctx, link.url.rsplit("/", 2)[1])
+    assert (state.session_id, state.pin, state.inside) == ("S1", "KEY1IN", 0)
+    assert state.check_in_link == "https://t.me/attendance_test_bot?start=pin-KEY1IN"
+    token = link.url.rsplit("/", 2)[1]
+    session_id, expires, signature = token.split(".")
+    forged = f"{session_id}.{expires}.{'0' if signature[0] != '0' else '1'}{signature[1:]}"
+    other_session = f"S2.{expires}.{signature}"
+    later = f"{session_id}.{int(expires) + 86400}.{signature}"
+    for bad in (forged, other_session, later, "S1", "S1.x.y", "S9.1.abc"):
+        with pytest.raises(DisplayRefused):
+            await displays.display_state(room.ctx, bad)
+    room.offset = link.expires_at - datetime.now(UTC) + timedelta(seconds=1)
+    with pytest.raises(DisplayRefused, match="expired"):
+        await displays.display_state(room.ctx, token)
+
+
+async def test_revoking_ends_earlier_links_only(room):
+    first = (await displays.display_link(room.ctx, "S1")).url.rsplit("/", 2)[1]
+    other = (await displays.display_link(room.ctx, "S2")).url.rsplit("/", 2)[1]
+    reply = await room.reply_text(ORGANISER, "/display S1 revoke")
+    assert reply.startswith("✅ Earlier display links of this session no longer work.")
+    new = reply.split("\n")[1].rsplit("/", 2)[1]
+    with pytest.raises(DisplayRefused):
+        await displays.display_state(room.ctx, first)
+    assert (await displays.display_state(room.ctx, new)).session_id == "S1"
+    assert (await displays.display_state(room.ctx, other)).session_id == "S2"
+
+
+async def test_the_page_state_and_qr_over_http(room):
+    url = local(room, (await displays.display_link(room.ctx, "S1")).url)
+    page = await room.http.get(url)
+    assert page.status_code == 200 and "Send this PIN to the bot to check in" in page.text
+    state = (await room.http.get(url + "state")).json()
+    assert (state["pin"], state["checked_in"], state["capacity"]) == ("KEY1IN", 0, None)
+    png = await room.http.get(url + "qr.png")
+    assert png.headers["content-type"] == "image/png"
+    assert decode_qr(png.content) == ["https://t.me/attendance_test_bot?start=pin-KEY1IN"]
+    forged = url.replace("/display/S1.", "/display/S2.")
+    for path in ("", "state", "qr.png"):
+        refused = await room.http.get(forged + path)
+        assert refused.status_code == 403 and "Traceback" not in refused.text
+    assert "This display link is not valid" in (await room.http.get(forged)).text
+
+
+async def test_the_displays_qr_checks_in_like_typing_the_pin(room):
+    assert "Checked in to S1" in await room.reply_text(ADA, "/start pin-KEY1IN")
+    assert "doesn't match any session" in await room.reply_text(BOB, "/start pin-NOPE99")
+
+
+async def test_the_command_line_gives_the_link(room, monkeypatch, capsys):
+    from admin_commands.__main__ import run
+
+    monkeypatch.setenv("DATABASE_PATH", room.env["DATABASE_PATH"])
+    monkeypatch.setenv("PUBLIC_URL", "https://attendance.example.org")
+    assert await run(["display-link", "S1"]) == 0
+    assert "https://attendance.example.org/display/S1." in capsys.readouterr().out
+    assert await run(["display-link", "S404"]) == 1
+    assert "attendance-admin pins lists the sessions" in capsys.readouterr().err
+
+
+async def _until(driver, script: str, timeout: float = 12.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(driver.execute_script, f"return {script};")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {script}")
+        await asyncio.sleep(0.1)
+
+
+@requires_chromium
+async def test_the_display_in_a_browser_counts_and_rotates(room, tmp_path):
+    await room.send(ORGANISER, "/pinrotate S1 10")
+    url = local(room, (await displays.display_link(room.ctx, "S1")).url)
+    with open_browser(width=1920, height=1080) as driver:
+        await asyncio.to_thread(driver.get, url)
+        first_pin = await _until(
+            driver, "document.getElementById('pin').innerText.length === 6 && document.getElementById('pin').innerText"
+        )
+        assert await asyncio.to_thread(lambda: driver.find_element(By.ID, "inside").text) == "0"
+        save_screenshot(driver, tmp_path, "display-1920")
+        # A check-in through the bot shows within 5 seconds.
+        started = time.monotonic()
+        assert "Checked in to S1" in await room.reply_text(ADA, first_pin)
+        await _until(driver, "document.getElementById('inside').innerText === '1'", timeout=5)
+        assert time.monotonic() - started < 5
+        # Two steps later (the test's clock) the screen shows another PIN, and the first is refused.
+        room.offset += timedelta(seconds=25)
+        second_pin = await _until(
+            driver,
+            f"document.getElementById('pin').innerText !== {first_pin!r} && document.getElementById('pin').innerText",
+        )
+        save_screenshot(driver, tmp_path, "display-rotated")
+        assert "expired" in await room.reply_text(BOB, first_pin)
+        assert "Checked in to S1" in await room.reply_text(BOB, second_pin)
+    with open_browser(width=412, height=915) as phone:
+        await asyncio.to_thread(phone.get, url)
+        await _until(phone, "document.getElementById('pin').innerText.length === 6")
+        save_screenshot(phone, tmp_path, "display-phone")

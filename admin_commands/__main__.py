@@ -23,6 +23,7 @@ from bot.services import (
     access,
     backup,
     badges,
+    dashboard,
     displays,
     event,
     imports,
@@ -102,6 +103,13 @@ async def cmd_pin_rotate(ctx: AppContext, args) -> int:
 async def cmd_display_link(ctx: AppContext, args) -> int:
     link = await displays.display_link(ctx, args.session, revoke=args.revoke)
     print(texts.display_link_text(link, ctx.timezone, revoked=args.revoke))
+    return 0
+
+
+@command("dashboard-link", "a signed link to the live dashboard, valid 12 hours (--revoke: end the earlier ones)")
+async def cmd_dashboard_link(ctx: AppContext, args) -> int:
+    link = await dashboard.dashboard_link(ctx, revoke=args.revoke)
+    print(texts.dashboard_link_text(link, ctx.timezone, revoked=args.revoke))
     return 0
 
 
@@ -258,6 +266,7 @@ ARGUMENTS = {
     ),
     "pin-rotate": lambda p: (p.add_argument("session"), p.add_argument("seconds", metavar="SECONDS|off")),
     "display-link": lambda p: (p.add_argument("session"), p.add_argument("--revoke", action="store_true")),
+    "dashboard-link": lambda p: p.add_argument("--revoke", action="store_true"),
     "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
     "unlink": lambda p: p.add_argument("attendee"),
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),

@@ -29,6 +29,7 @@ ADMIN_HANDLERS = {
     "setpin": admin.setpin_command,
     "pinrotate": admin.pinrotate_command,
     "display": admin.display_command,
+    "dashboard": admin.dashboard_command,
     "invites": admin.invites_command,
     "unlink": admin.unlink_command,
     "scanner": admin.scanner_command,

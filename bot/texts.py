@@ -135,6 +135,7 @@ HELP_ADMIN = """Organisers:
 • /checkinwindow 30 0 60 — when check-ins open and close · /timezone Europe/Paris — the event's time zone
 • /shortlink SL001 S12 [pop-up] · /shortlinks · /shortlinkqr — onsite QR codes
 • /badges [pdf] — badges to print (ZIP of PNGs, or A4 sheets) · /reissuebadge REG-0042 — revoke and replace
+• /dashboard — live counts and charts in a browser
 • /session S12 · /attendee <id, @handle or name> · /report checkins|checkouts [csv]"""
 
 
@@ -258,6 +259,21 @@ def display_link_text(link, tz: ZoneInfo, revoked: bool) -> str:
         f"(it needs no login: the link is the key, so share it only with who runs the screen).\n{link.url}\n"
         f"Valid until {format_local(link.expires_at, tz)}."
     )
+
+
+DASHBOARD_USAGE = "Usage: /dashboard — a link to the live dashboard · /dashboard revoke — end every earlier link"
+
+
+def dashboard_link_text(link, tz: ZoneInfo, revoked: bool) -> str:
+    first = "✅ Earlier dashboard links no longer work. " if revoked else ""
+    return (
+        f"{first}Live dashboard (counts, charts, refused attempts, reports). The link is the login: keep it to "
+        f"the organisers.\n{link.url}\nValid until {format_local(link.expires_at, tz)}."
+    )
+
+
+def chart_caption(session) -> str:
+    return f"{session_label(session)}: arrivals per 5 minutes, and people inside over time."
 
 
 def rotation_set(line) -> str:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.qr import decode_qr
 from demo.photos import phone_screen_photo, printed_badge_photo
-from demo.stage import EVENT_TIMEZONE, TOKEN, DemoError, Person, Stage
+from demo.stage import EVENT_TIMEZONE, PUBLIC_URL, TOKEN, DemoError, Person, Stage
 from tests.agenda import running_now, shifted_agenda
 from tests.browser import chromium_available, open_browser, save_screenshot, telegram_stand_in
 from tests.miniapp import init_data_for
@@ -59,6 +59,7 @@ def play(stage: Stage) -> Played:
     mentoring(stage, played)
     organiser_wrap_up(stage)
     mini_app_door(stage)
+    screens(stage)
     return played
 
 
@@ -188,7 +189,8 @@ def mentoring(stage: Stage, played: Played) -> None:
 
 def organiser_wrap_up(stage: Stage) -> None:
     stage.scene("11:30 · Olga checks the numbers and downloads the reports")
-    stage.say(ORGANISER, "/session S2", expect="Checked in: 3")
+    summary = stage.say(ORGANISER, "/session S2", expect="Checked in: 3")
+    stage.save(stage.follow_up(ORGANISER, summary, "sendPhoto"), "session_chart", name="session-S2-chart.png")
     stage.save(stage.say(ORGANISER, "/report checkins", kind="document"), "checkins_report")
     stage.save(stage.say(ORGANISER, "/report checkouts", kind="document"), "checkouts_report")
 
@@ -240,6 +242,32 @@ def mini_app_door(stage: Stage) -> None:
             stage.transcript.write(f"{SCANNER.label} ▸ holds up {name}'s badge")
             stage.transcript.write(f"    page ▸ {headline} · {name}")
             stage.saved[f"miniapp_{number}"] = save_screenshot(driver, folder, f"{number}-{name.split()[0].lower()}")
+
+
+def screens(stage: Stage) -> None:
+    """The keynote's room display and the organiser dashboard, opened from their signed links."""
+    stage.scene("11:45 · The keynote's screen and Olga's dashboard")
+    display = _link(stage.say(ORGANISER, "/display S1", expect="Room display for S1").text)
+    board = _link(stage.say(ORGANISER, "/dashboard", expect="Live dashboard").text)
+    if not chromium_available():
+        stage.narrate("Chromium is not installed here, so the screens are not photographed.")
+        return
+    stage.narrate("The projector opens the display link; Olga opens the dashboard on her laptop.")
+    folder = stage.output_dir / "screens"
+    local = stage.web_root
+    with open_browser(width=1920, height=1080) as driver:
+        driver.get(display.replace(PUBLIC_URL, local))
+        _until(driver, "document.getElementById('inside').innerText !== '–'", "the display's counts")
+        stage.saved["display_png"] = save_screenshot(driver, folder, "keynote-display")
+        driver.get(board.replace(PUBLIC_URL, local))
+        _until(driver, "document.querySelectorAll('#sessions tbody tr').length > 0", "the dashboard's sessions")
+        driver.execute_script("document.querySelector('#sessions tbody tr').click()")
+        _until(driver, "document.getElementById('chart').naturalWidth > 0", "the keynote's chart")
+        stage.saved["dashboard_png"] = save_screenshot(driver, folder, "dashboard")
+
+
+def _link(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("https://"))
 
 
 def _until(driver, script: str, what: str, timeout: float = 10.0) -> None:

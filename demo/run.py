@@ -28,6 +28,7 @@ STARTUP_TIMEOUT = 30.0
 FILES = (  # key in DemoResult.files, what it is
     ("checkins_report", "check-in report"),
     ("checkouts_report", "check-out report (minutes attended)"),
+    ("session_chart", "the chart /session S2 sent: arrivals per 5 minutes and people inside"),
     ("shortlink_qr_zip", "onsite check-in posters, one A4 PNG per shortlink"),
     ("badges_zip", "print-ready badges, one PNG per attendee (4 × 3 in, 300 DPI)"),
     ("badges_pdf", "the same badges on A4 sheets with cut marks"),
@@ -37,6 +38,8 @@ FILES = (  # key in DemoResult.files, what it is
     ("miniapp_2", "the Mini App's card for Daniel's badge"),
     ("miniapp_3", "... for Ines's badge"),
     ("miniapp_4", "... for Daniel's badge again"),
+    ("display_png", "the keynote's room display at 1920×1080"),
+    ("dashboard_png", "the organiser dashboard with the keynote's chart"),
     ("daniel_photo", "the door photo of Daniel's phone"),
     ("ines_photo", "the door photo of Ines's printed badge"),
     ("transcript", "this transcript"),

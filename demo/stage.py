@@ -215,6 +215,17 @@ class Stage:
             timeout,
         )
 
+    def follow_up(self, who: Person, after: Sent, method: str) -> Sent:
+        """The bot's next message to `who` after `after` (a command that answers twice)."""
+        sent = self.api.sent(chat_id=who.user_id)
+        before = next(i for i, s in enumerate(sent) if s is after) + 1
+        step = f"Step {self.steps} (the second answer to {who.label})"
+        reply = self._await_reply(who, before, self.step_timeout, step)
+        self._show(reply)
+        if reply.method != method:
+            raise DemoError(f"{step}: expected {method}, but the bot sent {reply.method}:\n{reply.text}")
+        return reply
+
     def upload(
         self,
         who: Person,

@@ -35,6 +35,7 @@ ADMIN_CALLS = {
     "setpin": ["/setpin S1 HACK1 HACK2", "/setpin S3 ZZZZ"],
     "pinrotate": ["/pinrotate S1 60", "/pinrotate S1 off"],
     "display": ["/display S1", "/display S1 revoke"],
+    "dashboard": ["/dashboard", "/dashboard revoke"],
     "invites": ["/invites"],
     "unlink": ["/unlink REG-1"],
     "scanner": ["/scanner @mallory all", "/scanner @ada_l S1 S2", "/scanner @dora_door off", "/scanner 9000001 all"],

@@ -150,3 +150,16 @@ async def test_the_display_in_a_browser_counts_and_rotates(room, tmp_path):
         await asyncio.to_thread(phone.get, url)
         await _until(phone, "document.getElementById('pin').innerText.length === 6")
         save_screenshot(phone, tmp_path, "display-phone")
+
+
+async def test_the_access_log_never_shows_a_signed_link(room, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    url = local(room, (await displays.display_link(room.ctx, "S1")).url)
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    await room.http.get(url + "state")
+    await room.http.get(url.replace(token, token[:-1] + "x") + "state")  # refused: logged as a warning
+    lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
+    assert len(lines) == 2 and all("/display/…/state" in line for line in lines)
+    assert not any(token[-20:] in line for line in lines)

@@ -29,6 +29,7 @@ ADMIN_COMMANDS = [
     BotCommand("setpin", "Set a session's PINs"),
     BotCommand("pinrotate", "Rotate a session's IN PIN (room display)"),
     BotCommand("display", "Link to a session's room display"),
+    BotCommand("dashboard", "Link to the live dashboard"),
     BotCommand("invites", "CSV of personal invite links"),
     BotCommand("unlink", "Unlink an attendee's Telegram account"),
     BotCommand("scanner", "Make someone a door scanner"),

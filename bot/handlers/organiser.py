@@ -21,6 +21,7 @@ from bot.services import (
     access,
     badges,
     confirmations,
+    dashboard,
     displays,
     event,
     imports,
@@ -296,6 +297,19 @@ async def session_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     ctx = app_ctx(context)
     summary = await reports.session_summary(ctx, context.args[0])
     await update.effective_message.reply_text(texts.session_summary_text(summary, ctx.timezone))
+    chart = await dashboard.session_chart(ctx, summary.session.session_id)
+    await update.effective_message.reply_photo(chart, caption=texts.chart_caption(summary.session))
+
+
+@admin_only
+async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if args and (len(args) != 1 or args[0].lower() != "revoke"):
+        await update.effective_message.reply_text(texts.DASHBOARD_USAGE)
+        return
+    ctx = app_ctx(context)
+    link = await dashboard.dashboard_link(ctx, revoke=bool(args))
+    await update.effective_message.reply_text(texts.dashboard_link_text(link, ctx.timezone, revoked=bool(args)))
 
 
 @admin_only

@@ -70,3 +70,58 @@ def recent_checkins(conn: Conn, session_id: str, limit: int = 5) -> list[RecentC
         (session_id, limit),
     )
     return [RecentCheckin(from_db(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+
+def session_movements(conn: Conn, session_id: str) -> list[tuple[datetime, str]]:
+    """Every effective IN and OUT at a session, oldest first: (time, direction), for its charts."""
+    rows = fetch_all(
+        conn,
+        f"""SELECT l.at, l.direction FROM attendance_log l
+            WHERE l.session_id = ? AND l.accepted = 1 AND l.direction IN ('IN', 'OUT') AND {NOT_UNDONE}
+            ORDER BY l.at, l.id""",
+        (session_id,),
+    )
+    return [(from_db(r[0]), r[1]) for r in rows]
+
+
+class SessionLine(NamedTuple):
+    session_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    capacity: int | None
+    checked_in: int
+    inside_now: int
+
+
+def all_session_counts(conn: Conn) -> list[SessionLine]:
+    """Every session with its live counts, in one statement (the dashboard polls it)."""
+    rows = fetch_all(
+        conn,
+        f"""SELECT s.session_id, s.title, s.starts_at, s.ends_at, s.room, s.capacity,
+                   (SELECT COUNT(DISTINCT l.attendee_id) FROM attendance_log l WHERE l.session_id = s.session_id
+                      AND l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}),
+                   (SELECT COUNT(*) FROM presence p WHERE p.session_id = s.session_id AND p.inside = 1)
+            FROM sessions s ORDER BY s.starts_at, s.session_id""",
+    )
+    return [SessionLine(r[0], r[1], from_db(r[2]), from_db(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+
+
+class RecentRefusal(NamedTuple):
+    at: datetime
+    session_id: str | None
+    attendee: str | None
+    method: str
+    reason: str
+
+
+def recent_refusals(conn: Conn, limit: int = 20) -> list[RecentRefusal]:
+    rows = fetch_all(
+        conn,
+        """SELECT l.at, l.session_id, a.name, l.method, l.reason FROM attendance_log l
+           LEFT JOIN attendees a ON a.attendee_id = l.attendee_id
+           WHERE l.accepted = 0 ORDER BY l.id DESC LIMIT ?""",
+        (limit,),
+    )
+    return [RecentRefusal(from_db(r[0]), r[1], r[2], r[3], r[4]) for r in rows]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from importlib import resources
 from urllib.parse import urlparse
 
@@ -20,6 +21,7 @@ from tornado.httpserver import HTTPServer
 from bot.config import Settings
 from bot.runner import UpdateProcessor, poll
 from bot.services.context import AppContext
+from bot.web.dashboard_pages import DashboardHandler
 from bot.web.display_pages import DisplayHandler
 from bot.web.scanner_api import PerUserLimit, ScannerApi
 from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
@@ -36,6 +38,27 @@ class StaticFiles(tornado.web.StaticFileHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
 
 
+# Display and dashboard links are credentials: the access log shows them as "…".
+SIGNED_PATH = re.compile(r"^/(display|dashboard)/[^/]+/")
+access_log = logging.getLogger("tornado.access")
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, without the signed part of a display or dashboard link."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    path = SIGNED_PATH.sub(r"/\1/…/", handler.request.path)
+    access_log.log(
+        level,
+        "%d %s %s (%s) %.2fms",
+        status,
+        handler.request.method,
+        path,
+        handler.request.remote_ip,
+        1000 * handler.request.request_time(),
+    )
+
+
 def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) -> tornado.web.Application:
     routes: list = []
     if settings.webhook_url:
@@ -46,9 +69,14 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
             (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
             (r"/miniapp/scanner/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
             (r"/display/([A-Za-z0-9._-]{1,80})/(|state|qr\.png)", DisplayHandler, {"ctx": ctx}),
+            (
+                r"/dashboard/([0-9]{1,12}\.[0-9a-f]{1,64})/(|data|chart/[A-Za-z0-9._-]{1,32}\.svg|report/[a-z]{1,12}\.[a-z]{1,5})",
+                DashboardHandler,
+                {"ctx": ctx},
+            ),
             (r"/static/(.*)", StaticFiles, {"path": STATIC}),
         ]
-    return tornado.web.Application(routes, compress_response=True)
+    return tornado.web.Application(routes, compress_response=True, log_function=log_request)
 
 
 async def serve(application: Application, processor: UpdateProcessor, settings: Settings, stop: asyncio.Event) -> None:

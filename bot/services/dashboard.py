@@ -1,0 +1,95 @@
+"""The organiser dashboard and session charts: every session's live counts, one session's
+arrivals and people inside over time, the latest refused attempts, and the reports.
+
+`/dashboard` gives a signed link that expires after 12 hours: the link is the
+login. It is signed with an event-wide secret kept in the database, and
+`/dashboard revoke` replaces that secret, which ends every earlier link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import charts
+from bot.services.context import AppContext, reads, writes
+from bot.services.errors import require_session
+from bot.storage import event_settings, live_counts
+from bot.storage.live_counts import RecentRefusal, SessionLine
+from bot.storage.sql import Conn
+
+SECRET_KEY = "dashboard_secret"
+VALID_FOR = timedelta(hours=12)
+
+
+class DashboardRefused(Exception):
+    """Not a valid dashboard link (forged, expired or revoked)."""
+
+
+@dataclass(frozen=True)
+class DashboardLink:
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    sessions: list[SessionLine]
+    refusals: list[RecentRefusal]
+
+
+def _signature(secret: str, expires: int) -> str:
+    return hmac.new(secret.encode(), f"dashboard.{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@writes
+def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False) -> DashboardLink:
+    secret = event_settings.get_setting(conn, SECRET_KEY)
+    if secret is None or revoke:
+        secret = secrets.token_hex(16)
+        event_settings.set_setting(conn, SECRET_KEY, secret)
+    expires_at = ctx.clock() + VALID_FOR
+    expires = int(expires_at.timestamp())
+    root = ctx.settings.public_url or ""
+    return DashboardLink(f"{root}/dashboard/{expires}.{_signature(secret, expires)}/", expires_at)
+
+
+def _check(conn: Conn, ctx: AppContext, token: str) -> None:
+    expires, _, given = token.partition(".")
+    secret = event_settings.get_setting(conn, SECRET_KEY)
+    if not expires.isdecimal() or len(expires) > 12 or secret is None:
+        raise DashboardRefused("malformed, or no link was ever made")
+    if not hmac.compare_digest(given.encode(), _signature(secret, int(expires)).encode()):
+        raise DashboardRefused("bad signature (forged, or revoked)")
+    if ctx.clock().timestamp() > int(expires):
+        raise DashboardRefused("expired")
+
+
+@reads
+def dashboard(conn: Conn, ctx: AppContext, token: str) -> Dashboard:
+    _check(conn, ctx, token)
+    return Dashboard(live_counts.all_session_counts(conn), live_counts.recent_refusals(conn))
+
+
+@reads
+def check_link(conn: Conn, ctx: AppContext, token: str) -> None:
+    """Refuse a bad link before anything heavier (a chart, a report) is made for it."""
+    _check(conn, ctx, token)
+
+
+@reads
+def _timeline(conn: Conn, ctx: AppContext, session_id: str):
+    session = require_session(conn, session_id)
+    return session, live_counts.session_movements(conn, session.session_id)
+
+
+async def session_chart(ctx: AppContext, session_id: str, fmt: str = "png") -> bytes:
+    """Arrivals per 5 minutes and people inside over time, drawn off the event loop."""
+    session, movements = await _timeline(ctx, session_id)
+    return await asyncio.to_thread(
+        charts.session_chart, movements, session.starts_at, session.ends_at, ctx.timezone, fmt
+    )

@@ -8,7 +8,15 @@ import platform
 import sys
 import time
 
-MODULES = ["bench.checkins", "bench.e2e", "bench.decode", "bench.miniapp", "bench.reports", "bench.shortlinks"]
+MODULES = [
+    "bench.checkins",
+    "bench.e2e",
+    "bench.decode",
+    "bench.miniapp",
+    "bench.displays",
+    "bench.reports",
+    "bench.shortlinks",
+]
 
 
 def machine() -> str:

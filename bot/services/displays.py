@@ -101,8 +101,8 @@ def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
     session = _session_for(conn, ctx, token)
     now = ctx.clock()
     tz = ctx.timezone
-    counts = live_counts.session_counts(conn, session.session_id)
-    fixed_in = agenda.all_pins(conn).get(session.session_id.upper(), {}).get("IN")
+    checked_in, inside = live_counts.display_counts(conn, session.session_id)
+    fixed_in = agenda.pin_of(conn, session.session_id, "IN")
     pin, next_change, link = fixed_in, None, None
     seconds = session.pin_rotation_seconds
     if seconds:
@@ -132,7 +132,7 @@ def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
         rotates_every=seconds,
         next_change_in=next_change,
         check_in_link=link,
-        inside=counts.inside_now,
-        checked_in=counts.checked_in,
+        inside=inside,
+        checked_in=checked_in,
         capacity=session.capacity,
     )

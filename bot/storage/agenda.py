@@ -156,3 +156,8 @@ def display_secret(conn: Conn, session_id: str) -> str | None:
 
 def set_display_secret(conn: Conn, session_id: str, secret: str) -> None:
     conn.execute("UPDATE sessions SET display_secret = ? WHERE session_id = ?", (secret, session_id))
+
+
+def pin_of(conn: Conn, session_id: str, direction: str) -> str | None:
+    row = fetch_one(conn, "SELECT pin FROM pins WHERE session_id = ? AND direction = ?", (session_id, direction))
+    return None if row is None else row[0]

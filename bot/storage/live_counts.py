@@ -125,3 +125,15 @@ def recent_refusals(conn: Conn, limit: int = 20) -> list[RecentRefusal]:
         (limit,),
     )
     return [RecentRefusal(from_db(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def display_counts(conn: Conn, session_id: str) -> tuple[int, int]:
+    """(people checked in so far, people inside now) in one statement: every room display asks it."""
+    row = fetch_one(
+        conn,
+        f"""SELECT (SELECT COUNT(DISTINCT l.attendee_id) FROM attendance_log l WHERE l.session_id = :s
+                      AND l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}),
+                   (SELECT COUNT(*) FROM presence WHERE session_id = :s AND inside = 1)""",
+        {"s": session_id},
+    )
+    return row[0], row[1]

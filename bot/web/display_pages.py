@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import asdict
 from functools import lru_cache
 from importlib import resources
@@ -34,13 +35,34 @@ def _qr_png(link: str) -> bytes:
     return qr.qr_png(link, box_size=12, border=4)
 
 
+class RecentStates:
+    """Each display link's state for up to a second: the projector and the screens at a room's doors
+    poll the same link, and one computation serves them all (a revoked link may show for that second)."""
+
+    def __init__(self, ctx: AppContext, seconds: float = 1.0) -> None:
+        self.ctx, self.seconds = ctx, seconds
+        self.states: dict[str, tuple[float, displays.DisplayState]] = {}
+
+    async def get(self, token: str) -> displays.DisplayState:
+        now = time.monotonic()
+        cached = self.states.get(token)
+        if cached and now - cached[0] < self.seconds:
+            return cached[1]
+        state = await displays.display_state(self.ctx, token)
+        if len(self.states) > 10_000:  # forged tokens are never cached, but keep the dict bounded anyway
+            self.states.clear()
+        self.states[token] = (now, state)
+        return state
+
+
 class DisplayHandler(tornado.web.RequestHandler):
-    def initialize(self, ctx: AppContext) -> None:
+    def initialize(self, ctx: AppContext, states: RecentStates) -> None:
         self.ctx = ctx
+        self.states = states
 
     async def get(self, token: str, part: str) -> None:
         try:
-            state = await displays.display_state(self.ctx, token)
+            state = await self.states.get(token)
         except DisplayRefused as refused:
             log.warning("display link refused (403) from %s: %s", self.request.remote_ip, refused)
             self.set_status(403)

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.runner import UpdateProcessor, poll
 from bot.services.context import AppContext
 from bot.web.dashboard_pages import DashboardHandler
-from bot.web.display_pages import DisplayHandler
+from bot.web.display_pages import DisplayHandler, RecentStates
 from bot.web.scanner_api import PerUserLimit, ScannerApi
 from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
@@ -68,7 +68,11 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
         routes += [
             (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
             (r"/miniapp/scanner/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
-            (r"/display/([A-Za-z0-9._-]{1,80})/(|state|qr\.png)", DisplayHandler, {"ctx": ctx}),
+            (
+                r"/display/([A-Za-z0-9._-]{1,80})/(|state|qr\.png)",
+                DisplayHandler,
+                {"ctx": ctx, "states": RecentStates(ctx)},
+            ),
             (
                 r"/dashboard/([0-9]{1,12}\.[0-9a-f]{1,64})/(|data|chart/[A-Za-z0-9._-]{1,32}\.svg|report/[a-z]{1,12}\.[a-z]{1,5})",
                 DashboardHandler,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -163,3 +164,24 @@ async def test_the_access_log_never_shows_a_signed_link(room, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
     assert len(lines) == 2 and all("/display/…/state" in line for line in lines)
     assert not any(token[-20:] in line for line in lines)
+
+
+async def test_the_event_stream_pushes_a_check_in_at_once(room):
+    url = local(room, (await displays.display_link(room.ctx, "S1")).url)
+    forged = url.replace("/display/S1.", "/display/S2.")
+    assert (await room.http.get(forged + "events")).status_code == 403
+    async with room.http.stream("GET", url + "events") as stream:
+        assert stream.headers["content-type"] == "text/event-stream"
+        lines = stream.aiter_lines()
+
+        async def next_state() -> dict:
+            while True:
+                line = await asyncio.wait_for(anext(lines), 5)
+                if line.startswith("data: "):
+                    return json.loads(line[6:])
+
+        assert (await next_state())["inside"] == 0
+        started = time.monotonic()
+        await room.send(ADA, "KEY1IN")
+        assert (await next_state())["inside"] == 1
+        assert time.monotonic() - started < 2

@@ -145,6 +145,7 @@ def judge_and_record(
         )
         if verdict.accepted:
             attendance_log.set_presence(conn, attendee.attendee_id, session.session_id, attempt.direction, log_id)
+            ctx.attendance_changed(session.session_id)
     inside_now = None
     if others is not None:
         inside = (verdict.accepted and attempt.direction is Direction.IN) or (

@@ -51,6 +51,9 @@ class AppContext:
     event_name: str = ""
     clock: Callable[[], datetime] = utc_now
     bot_username: str | None = None
+    # Told the id of a session whose attendance just changed (room displays push on it). Called
+    # from the database thread, before the change commits: it must only schedule work.
+    attendance_changed: Callable[[str], None] = field(default=lambda session_id: None, repr=False)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_ids

@@ -311,6 +311,7 @@ def undo(conn: Conn, ctx: AppContext, scanner: Person, log_id: int, source: str 
         ),
     )
     attendance_log.recompute_presence(conn, row.attendee_id, row.session_id)
+    ctx.attendance_changed(row.session_id)
     attendee = attendees.get_attendee(conn, row.attendee_id)
     session = agenda.get_session(conn, row.session_id)
     return UndoResult(attendee.name, session, attendance_log.people_inside(conn, session.session_id))

@@ -1,4 +1,11 @@
-"""Room display pages: `/display/<token>/` (the page), `.../state` (JSON, polled), `.../qr.png`.
+"""Room display pages: `/display/<token>/` (the page), `.../events` (pushed), `.../state`, `.../qr.png`.
+
+A display listens to `events` (server-sent events): the server pushes its state
+when a check-in touches its session (`SessionChanges`, woken from the service
+layer's `attendance_changed`), when a rotating PIN changes, and every 25 s as
+a heartbeat. Only the screens of the session that changed do any work, so 200
+screens cost next to nothing while idle. `state` serves pages that cannot
+keep a stream open (the page falls back to polling it).
 
 The token in the path is the whole credential (see `bot.services.displays`):
 a forged, expired, revoked or other-session token gets 403 and a plain page,
@@ -15,6 +22,7 @@ from dataclasses import asdict
 from functools import lru_cache
 from importlib import resources
 
+import tornado.iostream
 import tornado.web
 
 from bot import qr
@@ -53,6 +61,98 @@ class RecentStates:
             self.states.clear()
         self.states[token] = (now, state)
         return state
+
+
+class SessionChanges:
+    """A counter per session, bumped when its attendance changes; streams wait for it to move."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, int] = {}
+        self.waiters: dict[str, set[asyncio.Future]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def changed_from_any_thread(self, session_id: str) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._changed, session_id.upper())
+
+    def _changed(self, session_id: str) -> None:
+        self.versions[session_id] = self.versions.get(session_id, 0) + 1
+        for waiter in self.waiters.pop(session_id, set()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def version(self, session_id: str) -> int:
+        return self.versions.get(session_id.upper(), 0)
+
+    async def wait(self, session_id: str, seen: int, timeout: float) -> None:
+        """Until the session's version passes `seen`, or `timeout` seconds."""
+        if self.version(session_id) != seen:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(session_id.upper(), set()).add(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self.waiters.get(session_id.upper(), set()).discard(waiter)
+
+
+HEARTBEAT = 25.0  # seconds: proxies close a silent connection
+COALESCE = 0.2  # seconds: a burst of check-ins is one push
+
+
+class DisplayEvents(tornado.web.RequestHandler):
+    """`/display/<token>/events`: the display's state, pushed as it changes."""
+
+    def initialize(self, ctx: AppContext, states: RecentStates, changes: SessionChanges) -> None:
+        self.ctx, self.states, self.changes = ctx, states, changes
+        self.closed = False
+        self.streaming = False
+
+    def on_connection_close(self) -> None:
+        self.closed = True
+
+    def send_error(self, status_code: int = 500, **kwargs) -> None:
+        """Once events flow, a failure (the screen closed the page, the bot is stopping) can only end
+        the stream: there is no error page to send, and nothing for the log but a note."""
+        if not self.streaming:
+            super().send_error(status_code, **kwargs)
+            return
+        log.info("display stream ended (%s)", status_code)
+        self.request.connection.close()
+
+    async def get(self, token: str) -> None:
+        try:
+            state = await displays.display_state(self.ctx, token)
+        except DisplayRefused as refused:
+            log.warning("display link refused (403) from %s: %s", self.request.remote_ip, refused)
+            self.set_status(403)
+            self.finish(json.dumps({"error": "display link not valid"}))
+            return
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Accel-Buffering", "no")  # nginx: pass each event on at once
+        try:
+            await self._stream(token, state)
+        except DisplayRefused:  # revoked or expired while open: the page shows it is no longer valid
+            self.write("event: refused\ndata: {}\n\n")
+            self.finish()
+        except (tornado.iostream.StreamClosedError, RuntimeError) as ended:
+            # The screen went away, or the bot is stopping (its database closes): nothing to answer.
+            log.info("display stream ended: %s", type(ended).__name__)
+
+    async def _stream(self, token: str, state: displays.DisplayState) -> None:
+        session_id = state.session_id
+        self.streaming = True
+        while not self.closed:
+            seen = self.changes.version(session_id)
+            self.write(f"data: {json.dumps(asdict(state))}\n\n")
+            await self.flush()
+            timeout = HEARTBEAT if state.next_change_in is None else min(HEARTBEAT, state.next_change_in + 0.05)
+            await self.changes.wait(session_id, seen, timeout)
+            await asyncio.sleep(COALESCE)
+            state = await self.states.get(token)
 
 
 class DisplayHandler(tornado.web.RequestHandler):

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.runner import UpdateProcessor, poll
 from bot.services.context import AppContext
 from bot.web.dashboard_pages import DashboardHandler
-from bot.web.display_pages import DisplayHandler, RecentStates
+from bot.web.display_pages import COALESCE, DisplayEvents, DisplayHandler, RecentStates, SessionChanges
 from bot.web.scanner_api import PerUserLimit, ScannerApi
 from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
@@ -65,13 +65,22 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
         path = urlparse(settings.webhook_url).path or "/"
         routes.append((path, UpdateHandler, {"processor": processor, "secret": settings.webhook_secret}))
     if settings.public_url:
+        states = RecentStates(ctx, seconds=COALESCE)
+        changes = SessionChanges()
+        changes.loop = asyncio.get_running_loop()
+        ctx.attendance_changed = changes.changed_from_any_thread
         routes += [
             (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
             (r"/miniapp/scanner/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
             (
                 r"/display/([A-Za-z0-9._-]{1,80})/(|state|qr\.png)",
                 DisplayHandler,
-                {"ctx": ctx, "states": RecentStates(ctx)},
+                {"ctx": ctx, "states": states},
+            ),
+            (
+                r"/display/([A-Za-z0-9._-]{1,80})/events",
+                DisplayEvents,
+                {"ctx": ctx, "states": states, "changes": changes},
             ),
             (
                 r"/dashboard/([0-9]{1,12}\.[0-9a-f]{1,64})/(|data|chart/[A-Za-z0-9._-]{1,32}\.svg|report/[a-z]{1,12}\.[a-z]{1,5})",

@@ -1,9 +1,8 @@
-// A room display: polls its own state every 2 seconds (counts change within that), and shows the PIN
-// of the moment; a rotating PIN is fetched again as soon as it changes.
+// A room display: the server pushes the state as it changes (server-sent events on "events");
+// where a stream cannot stay open, the page polls "state" every 2 seconds instead.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
-let timer = null;
 let shownLink = null;
 
 function setText(id, value) {
@@ -11,38 +10,49 @@ function setText(id, value) {
   if ($(id).textContent !== text) $(id).textContent = text;
 }
 
-async function refresh() {
-  clearTimeout(timer);
-  let next = POLL_MS;
+function refused() {
+  document.body.innerHTML = "<h1 style='margin:2em'>This display link is no longer valid.</h1>";
+}
+
+function apply(s) {
+  setText("title", `${s.session_id} · ${s.title}`);
+  setText("where", [s.room, s.when].filter(Boolean).join(" · "));
+  setText("pin", s.pin || "no PIN");
+  setText("rotation", s.rotates_every ? `A new PIN every ${s.rotates_every} s` : "");
+  setText("inside", s.inside);
+  setText("checked", s.checked_in);
+  setText("capacity", s.capacity === null ? "no limit" : s.capacity);
+  setText("window", s.window);
+  if (s.check_in_link !== shownLink) {
+    shownLink = s.check_in_link;
+    $("qr-box").hidden = !shownLink;
+    if (shownLink) $("qr").src = `qr.png?v=${encodeURIComponent(s.pin || "")}-${Date.now()}`;
+  }
+  $("stale").hidden = true;
+  document.body.dataset.updated = String(Date.now());
+}
+
+async function poll() {
   try {
     const response = await fetch("state", { cache: "no-store" });
-    if (response.status === 403) {
-      document.body.innerHTML = "<h1 style='margin:2em'>This display link is no longer valid.</h1>";
-      return;
-    }
-    const s = await response.json();
-    setText("title", `${s.session_id} · ${s.title}`);
-    setText("where", [s.room, s.when].filter(Boolean).join(" · "));
-    setText("pin", s.pin || "no PIN");
-    setText("rotation", s.rotates_every ? `A new PIN every ${s.rotates_every} s` : "");
-    setText("inside", s.inside);
-    setText("checked", s.checked_in);
-    setText("capacity", s.capacity === null ? "no limit" : s.capacity);
-    setText("window", s.window);
-    if (s.check_in_link !== shownLink) {
-      shownLink = s.check_in_link;
-      $("qr-box").hidden = !shownLink;
-      if (shownLink) $("qr").src = `qr.png?v=${encodeURIComponent(s.pin || "")}-${Date.now()}`;
-    }
-    if (s.next_change_in !== null && s.next_change_in !== undefined) {
-      next = Math.min(next, Math.max(200, s.next_change_in * 1000 + 100));
-    }
-    $("stale").hidden = true;
-    document.body.dataset.updated = String(Date.now());
+    if (response.status === 403) return refused();
+    apply(await response.json());
   } catch (e) {
     $("stale").hidden = false;
   }
-  timer = setTimeout(refresh, next);
+  setTimeout(poll, POLL_MS);
 }
 
-refresh();
+if (window.EventSource) {
+  const events = new EventSource("events");
+  events.onmessage = (event) => apply(JSON.parse(event.data));
+  events.addEventListener("refused", () => {
+    events.close();
+    refused();
+  });
+  events.onerror = () => {
+    $("stale").hidden = false; // the browser reconnects by itself
+  };
+} else {
+  poll();
+}

@@ -22,9 +22,11 @@ CI the browser tests run; elsewhere they are skipped with the line that installs
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -343,3 +345,16 @@ _STAND_IN = r"""
   else document.addEventListener("DOMContentLoaded", applyTheme, { once: true });
 })();
 """
+
+
+async def until(driver: WebDriver, script: str, timeout: float = 10.0):
+    """The value of the JavaScript expression `script` once it is truthy, polled off the event loop
+    (the page's server runs on it); AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(driver.execute_script, f"return {script};")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {script}")
+        await asyncio.sleep(0.05)

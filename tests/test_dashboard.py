@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,7 +15,7 @@ from tornado.httpserver import HTTPServer
 
 from bot.web.server import make_app
 from tests.agenda import running_now, shifted_agenda
-from tests.browser import open_browser, requires_chromium, save_screenshot
+from tests.browser import open_browser, requires_chromium, save_screenshot, until
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, User, free_port
 
@@ -101,27 +100,16 @@ async def test_bad_expired_and_revoked_links_are_403(office):
     assert (await office.http.get(fresh + "data")).status_code == 200
 
 
-async def _until(driver, script: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await asyncio.to_thread(driver.execute_script, f"return {script};")
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {script}")
-        await asyncio.sleep(0.1)
-
-
 @requires_chromium
 async def test_the_dashboard_in_a_browser(office, tmp_path):
     url = await dashboard_url(office)
     with open_browser(width=1280, height=1000) as driver:
         await asyncio.to_thread(driver.get, url)
-        await _until(driver, "document.querySelectorAll('#sessions tbody tr').length === 3")
+        await until(driver, "document.querySelectorAll('#sessions tbody tr').length === 3")
         first = await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, "#sessions tbody tr").text)
         assert first.startswith("S1 · Opening keynote") and " 1 1 " in f" {first} "
         await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, "#sessions tbody tr").click())
-        await _until(
+        await until(
             driver, "document.getElementById('chart').complete && document.getElementById('chart').naturalWidth > 0"
         )
         refused = await asyncio.to_thread(lambda: driver.find_element(By.ID, "refusals").text)

@@ -17,7 +17,7 @@ from bot.services import displays
 from bot.services.displays import DisplayRefused
 from bot.web.server import make_app
 from tests.agenda import running_now, shifted_agenda
-from tests.browser import open_browser, requires_chromium, save_screenshot
+from tests.browser import open_browser, requires_chromium, save_screenshot, until
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, User, free_port
 
@@ -111,24 +111,13 @@ async def test_the_command_line_gives_the_link(room, monkeypatch, capsys):
     assert "attendance-admin pins lists the sessions" in capsys.readouterr().err
 
 
-async def _until(driver, script: str, timeout: float = 12.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await asyncio.to_thread(driver.execute_script, f"return {script};")
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {script}")
-        await asyncio.sleep(0.1)
-
-
 @requires_chromium
 async def test_the_display_in_a_browser_counts_and_rotates(room, tmp_path):
     await room.send(ORGANISER, "/pinrotate S1 10")
     url = local(room, (await displays.display_link(room.ctx, "S1")).url)
     with open_browser(width=1920, height=1080) as driver:
         await asyncio.to_thread(driver.get, url)
-        first_pin = await _until(
+        first_pin = await until(
             driver, "document.getElementById('pin').innerText.length === 6 && document.getElementById('pin').innerText"
         )
         assert await asyncio.to_thread(lambda: driver.find_element(By.ID, "inside").text) == "0"
@@ -136,20 +125,21 @@ async def test_the_display_in_a_browser_counts_and_rotates(room, tmp_path):
         # A check-in through the bot shows within 5 seconds.
         started = time.monotonic()
         assert "Checked in to S1" in await room.reply_text(ADA, first_pin)
-        await _until(driver, "document.getElementById('inside').innerText === '1'", timeout=5)
+        await until(driver, "document.getElementById('inside').innerText === '1'", timeout=5)
         assert time.monotonic() - started < 5
         # Two steps later (the test's clock) the screen shows another PIN, and the first is refused.
         room.offset += timedelta(seconds=25)
-        second_pin = await _until(
+        second_pin = await until(
             driver,
             f"document.getElementById('pin').innerText !== {first_pin!r} && document.getElementById('pin').innerText",
+            timeout=15,  # the screen is pushed the next PIN when its step ends, at most 10 s away
         )
         save_screenshot(driver, tmp_path, "display-rotated")
         assert "expired" in await room.reply_text(BOB, first_pin)
         assert "Checked in to S1" in await room.reply_text(BOB, second_pin)
     with open_browser(width=412, height=915) as phone:
         await asyncio.to_thread(phone.get, url)
-        await _until(phone, "document.getElementById('pin').innerText.length === 6")
+        await until(phone, "document.getElementById('pin').innerText.length === 6")
         save_screenshot(phone, tmp_path, "display-phone")
 
 

@@ -19,7 +19,7 @@ from tornado.httpserver import HTTPServer
 from bot.domain import badges
 from bot.web.server import make_app
 from tests.agenda import running_now, shifted_agenda
-from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in
+from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in, until
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.fakebot import TOKEN
 from tests.harness import ORGANISER, BotHarness, User, free_port
@@ -57,17 +57,6 @@ async def in_browser(fn, *args):
     return await asyncio.to_thread(fn, *args)
 
 
-async def wait_for(driver, script: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await in_browser(driver.execute_script, f"return {script};")
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {script}")
-        await asyncio.sleep(0.05)
-
-
 async def card(driver) -> dict:
     return await in_browser(
         driver.execute_script,
@@ -90,7 +79,7 @@ async def click(driver, element_id: str) -> None:
 
 async def open_page(h: BotHarness, driver) -> None:
     await in_browser(driver.get, h.page)
-    await wait_for(driver, "document.querySelectorAll('#sessions button').length === 2")
+    await until(driver, "document.querySelectorAll('#sessions button').length === 2")
 
 
 async def test_green_red_admit_anyway_and_undo_on_screen(door, tmp_path):
@@ -103,10 +92,10 @@ async def test_green_red_admit_anyway_and_undo_on_screen(door, tmp_path):
         )
         assert labels[0].startswith("S1 · Opening keynote") and labels[1].startswith("S2 · Workshop: Rust")
         await in_browser(lambda: driver.find_elements(By.CSS_SELECTOR, "#sessions button")[0].click())
-        assert await wait_for(driver, "window.__tg.scanOpen")
+        assert await until(driver, "window.__tg.scanOpen")
 
         await feed(driver, code(door, "REG-1"))
-        await wait_for(driver, "document.getElementById('card').classList.contains('green')")
+        await until(driver, "document.getElementById('card').classList.contains('green')")
         shown = await card(driver)
         assert shown["headline"] == "Checked in" and shown["who"] == "Ada Lovelace (REG-1)" and shown["undo"]
         assert await in_browser(driver.execute_script, "return window.__tg.scanOpen;")  # kept open
@@ -119,22 +108,22 @@ async def test_green_red_admit_anyway_and_undo_on_screen(door, tmp_path):
         assert await door.rows("SELECT COUNT(*) FROM attendance_log") == [(1,)]
 
         await click(driver, "back")
-        await wait_for(driver, "!document.getElementById('choose').hidden")
+        await until(driver, "!document.getElementById('choose').hidden")
         await in_browser(lambda: driver.find_elements(By.CSS_SELECTOR, "#sessions button")[1].click())
         await asyncio.sleep(1.6)  # the pause after a verdict
         await feed(driver, code(door, "REG-2"))  # Bob is not registered for the workshop
-        await wait_for(driver, "document.getElementById('card').classList.contains('red')")
+        await until(driver, "document.getElementById('card').classList.contains('red')")
         shown = await card(driver)
         assert shown["headline"] == "Not registered for this session" and shown["admit"] and not shown["undo"]
         assert shown["who"] == "Bob Builder (REG-2)" and shown["count"] == "Inside: 0 / 2"
         save_screenshot(driver, tmp_path, "3-red")
 
         await click(driver, "admit")
-        await wait_for(driver, "document.getElementById('headline').innerText === 'Admitted anyway'")
+        await until(driver, "document.getElementById('headline').innerText === 'Admitted anyway'")
         assert (await card(driver))["count"] == "Inside: 1 / 2"
         save_screenshot(driver, tmp_path, "4-admitted")
         await click(driver, "undo")
-        await wait_for(driver, "document.getElementById('headline').innerText.startsWith('Undone')")
+        await until(driver, "document.getElementById('headline').innerText.startsWith('Undone')")
         save_screenshot(driver, tmp_path, "5-undone")
     rows = await door.rows("SELECT attendee_id, session_id, direction, reason, override, source FROM attendance_log")
     assert rows == [
@@ -153,10 +142,10 @@ async def test_an_offline_burst_waits_in_order_and_is_sent_once_when_back(door, 
         await in_browser(driver.execute_cdp_cmd, "Network.enable", {})
         offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
         await in_browser(driver.execute_cdp_cmd, "Network.emulateNetworkConditions", offline)
-        await wait_for(driver, "!document.getElementById('offline').hidden")
+        await until(driver, "!document.getElementById('offline').hidden")
         for attendee in ("REG-1", "REG-2", "REG-3"):  # typed at the door, one after another
             await in_browser(lambda a=attendee: driver.find_element(By.ID, "code").send_keys(a + "\n"))
-        banner = await wait_for(
+        banner = await until(
             driver,
             "document.getElementById('offline').innerText.includes('3 scans waiting') && "
             "document.getElementById('offline').innerText",
@@ -169,8 +158,8 @@ async def test_an_offline_burst_waits_in_order_and_is_sent_once_when_back(door, 
         )
         online = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
         await in_browser(driver.execute_cdp_cmd, "Network.emulateNetworkConditions", online)
-        await wait_for(driver, "document.getElementById('offline').hidden", timeout=15)
-        await wait_for(driver, "document.getElementById('who').innerText === 'Cleo Patra (REG-3)'")
+        await until(driver, "document.getElementById('offline').hidden", timeout=15)
+        await until(driver, "document.getElementById('who').innerText === 'Cleo Patra (REG-3)'")
         save_screenshot(driver, tmp_path, "7-back-online")
     rows = await door.rows("SELECT attendee_id, method, source, request_id, at FROM attendance_log ORDER BY id")
     assert [r[:3] for r in rows] == [(a, "manual", "miniapp") for a in ("REG-1", "REG-2", "REG-3")]

@@ -4,43 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 from PIL import Image
 from selenium.webdriver.common.by import By
-from tornado.httpserver import HTTPServer
 
-from bot.web.server import make_app
-from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
-from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
-from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.harness import ORGANISER, BotHarness, User
+from tests.web import served_event
 
 ADA, BOB = User(501, "Ada", "ada_l"), User(502, "Bob")
 
 
 @pytest.fixture
 async def office(tmp_path):
-    h = await BotHarness(tmp_path, PUBLIC_URL="https://attendance.example.org").start()
-    h.offset = timedelta(0)
-    h.ctx.clock = lambda: datetime.now(UTC) + h.offset
-    agenda = shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris"))
-    for name, content in (("s.csv", agenda), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
-        await h.send_document(ORGANISER, content.encode(), name)
-    await h.send(ADA, "KEY1IN")
-    await h.send(BOB, "RUST2IN")  # refused: the workshop is for registered participants
-    port = free_port()
-    server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
-    server.listen(port, "127.0.0.1")
-    h.root = f"http://127.0.0.1:{port}"
-    h.http = httpx.AsyncClient(timeout=20)
-    yield h
-    await h.http.aclose()
-    server.stop()
-    await h.stop()
+    async with served_event(tmp_path) as h:
+        await h.send(ADA, "KEY1IN")
+        await h.send(BOB, "RUST2IN")  # refused: the workshop is for registered participants
+        yield h
 
 
 async def dashboard_url(h: BotHarness, command: str = "/dashboard") -> str:

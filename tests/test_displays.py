@@ -7,19 +7,15 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from selenium.webdriver.common.by import By
-from tornado.httpserver import HTTPServer
 
 from bot.qr import decode_qr
 from bot.services import displays
 from bot.services.displays import DisplayRefused
-from bot.web.server import make_app
-from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
-from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
-from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.harness import ORGANISER, BotHarness, User
+from tests.web import served_event
 
 ADA, BOB = User(501, "Ada", "ada_l"), User(502, "Bob")
 
@@ -27,21 +23,8 @@ ADA, BOB = User(501, "Ada", "ada_l"), User(502, "Bob")
 @pytest.fixture
 async def room(tmp_path):
     """The sample event today, on the real clock shifted by `room.offset` (the test moves it)."""
-    h = await BotHarness(tmp_path, PUBLIC_URL="https://attendance.example.org").start()
-    h.offset = timedelta(0)
-    h.ctx.clock = lambda: datetime.now(UTC) + h.offset
-    agenda = shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris"))
-    for name, content in (("s.csv", agenda), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
-        await h.send_document(ORGANISER, content.encode(), name)
-    port = free_port()
-    server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
-    server.listen(port, "127.0.0.1")
-    h.root = f"http://127.0.0.1:{port}"
-    h.http = httpx.AsyncClient(timeout=10)
-    yield h
-    await h.http.aclose()
-    server.stop()
-    await h.stop()
+    async with served_event(tmp_path) as h:
+        yield h
 
 
 def local(h: BotHarness, url: str) -> str:

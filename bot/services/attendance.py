@@ -22,12 +22,11 @@ from bot.domain.rules import (
     Reason,
     Situation,
     Verdict,
-    attendance_window,
     judge,
     pin_locked_until,
 )
 from bot.services.context import AppContext, Person, writes
-from bot.services.event import WINDOW_KEY, window_settings_of
+from bot.services.event import session_window, stored_window_settings, window_settings_of
 from bot.services.people import identify
 from bot.storage import agenda, attendance_log, attendees, event_settings, shortlink_codes
 from bot.storage.records import AttendeeRow, LogEntry, LogRow, SessionRow
@@ -107,14 +106,7 @@ def judge_and_record(
             targeted=targeted,
             last_direction=Direction(facts.last_direction) if facts.last_direction else None,
             last_at=facts.last_at,
-            window=attendance_window(
-                attempt.direction,
-                session.starts_at,
-                session.ends_at,
-                window_settings_of(facts.window_settings),
-                session.checkin_opens,
-                session.checkin_closes,
-            ),
+            window=session_window(session, attempt.direction, window_settings_of(facts.window_settings)),
             now=now,
         )
     verdict = judge(attempt, situation)
@@ -199,14 +191,7 @@ def _recorded_verdict(conn: Conn, ctx: AppContext, row: LogRow, session: Session
     """A stored verdict with the times its reply names, worked out again as they were at `row.at`."""
     reason = Reason(row.reason)
     if reason in (Reason.TOO_EARLY, Reason.CLOSED) and session is not None:
-        window = attendance_window(
-            Direction(row.direction),
-            session.starts_at,
-            session.ends_at,
-            window_settings_of(event_settings.get_setting(conn, WINDOW_KEY)),
-            session.checkin_opens,
-            session.checkin_closes,
-        )
+        window = session_window(session, Direction(row.direction), stored_window_settings(conn))
         return Verdict(reason, window_at=window.opens if reason is Reason.TOO_EARLY else window.closes)
     if reason is Reason.TOO_MANY_ATTEMPTS:
         return Verdict(reason, locked_until=_pin_lock(conn, ctx, row.actor_user_id, row.at))

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.domain import pins as pin_rules
-from bot.domain.rules import Direction, attendance_window
+from bot.domain.rules import Direction
 from bot.domain.times import format_local, format_span
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import require_session
-from bot.services.event import WINDOW_KEY, window_settings_of
-from bot.storage import agenda, event_settings, live_counts, shortlink_codes
+from bot.services.event import session_window, stored_window_settings
+from bot.storage import agenda, live_counts, shortlink_codes
 from bot.storage.sql import Conn
 
 TOKEN_SIGNATURE_LENGTH = 32  # hex characters: 128 bits
@@ -114,14 +114,7 @@ def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
     if ctx.bot_username and (shortlink or pin):
         # A rotating PIN goes into the link too, so a photo of the screen stops working with it.
         link = ctx.deep_link(shortlink.code if shortlink else f"{pin_rules.DEEP_LINK_PREFIX}{pin}")
-    window = attendance_window(
-        Direction.IN,
-        session.starts_at,
-        session.ends_at,
-        window_settings_of(event_settings.get_setting(conn, WINDOW_KEY)),
-        session.checkin_opens,
-        session.checkin_closes,
-    )
+    window = session_window(session, Direction.IN, stored_window_settings(conn))
     return DisplayState(
         session_id=session.session_id,
         title=session.title,

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.rules import WindowSettings
+from bot.domain.rules import Direction, Window, WindowSettings, attendance_window
 from bot.services.context import TIMEZONE_KEY, AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem
 from bot.storage import agenda, event_settings
+from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
 
 WINDOW_KEY = "checkin_window"
@@ -29,9 +30,20 @@ def window_settings_of(stored: str | None) -> WindowSettings:
     return WindowSettings(opens, closes, checkout)
 
 
+def stored_window_settings(conn: Conn) -> WindowSettings:
+    return window_settings_of(event_settings.get_setting(conn, WINDOW_KEY))
+
+
+def session_window(session: SessionRow, direction: Direction, defaults: WindowSettings) -> Window:
+    """When `session` takes attempts in `direction`: its own times, else the event's defaults."""
+    return attendance_window(
+        direction, session.starts_at, session.ends_at, defaults, session.checkin_opens, session.checkin_closes
+    )
+
+
 @reads
 def get_window_settings(conn: Conn, ctx: AppContext) -> WindowSettings:
-    return window_settings_of(event_settings.get_setting(conn, WINDOW_KEY))
+    return stored_window_settings(conn)
 
 
 @writes

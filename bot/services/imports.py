@@ -11,9 +11,9 @@ from bot.domain.rules import Direction, attendance_window
 from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
 from bot.services import event
 from bot.services.context import AppContext, writes
-from bot.services.event import WINDOW_KEY, window_settings_of
+from bot.services.event import stored_window_settings
 from bot.services.people import new_invite_token
-from bot.storage import agenda, attendees, event_settings
+from bot.storage import agenda, attendees
 from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
 
@@ -144,7 +144,7 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
 def _never_open(conn: Conn, records: list[SessionRecord]) -> list[str]:
     """Rows whose check-in window would be empty: one end given in the file, the other the
     event's default (or kept from before), and they cross. Nobody could ever check in."""
-    defaults = window_settings_of(event_settings.get_setting(conn, WINDOW_KEY))
+    defaults = stored_window_settings(conn)
     errors = []
     for r in records:
         stored = agenda.get_session(conn, r.session_id)

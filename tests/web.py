@@ -1,0 +1,41 @@
+"""The sample event served over real HTTP, today, for tests of the web pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from tornado.httpserver import HTTPServer
+
+from bot.web.server import make_app
+from tests.agenda import running_now, shifted_agenda
+from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
+from tests.harness import ORGANISER, BotHarness, free_port
+
+PUBLIC_URL = "https://attendance.example.org"
+
+
+@asynccontextmanager
+async def served_event(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    """The sample agenda moved to today, on the real clock shifted by `h.offset` (a test may move it),
+    with the bot's web server on 127.0.0.1 (`h.root`) and an HTTP client (`h.http`)."""
+    h = await BotHarness(tmp_path, PUBLIC_URL=PUBLIC_URL).start()
+    h.offset = timedelta(0)
+    h.ctx.clock = lambda: datetime.now(UTC) + h.offset
+    agenda = shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris"))
+    for name, content in (("s.csv", agenda), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
+        await h.send_document(ORGANISER, content.encode(), name)
+    port = free_port()
+    server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
+    server.listen(port, "127.0.0.1")
+    h.root = f"http://127.0.0.1:{port}"
+    h.http = httpx.AsyncClient(timeout=20)
+    try:
+        yield h
+    finally:
+        await h.http.aclose()
+        server.stop()
+        await h.stop()

@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench demo system-deps clean
+.PHONY: run test bench demo translations system-deps clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: install it (e.g. apt-get install python3.11 python3.11-venv) or set PYTHON=..."; exit 1; }
@@ -31,6 +31,15 @@ bench: system-deps $(STAMP)
 
 demo: system-deps $(STAMP)
 	$(PY) -m demo
+
+# Translators: extract the English messages into bot/locale/messages.pot, merge them into every
+# language's messages.po, and compile the .mo files the bot reads (README "Languages").
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract --quiet -F babel.cfg -k N_ --add-comments=Translators: --no-location \
+		--sort-output --project=event-attendance-bot --copyright-holder="the project's authors" \
+		-o bot/locale/messages.pot .
+	$(VENV)/bin/pybabel update --quiet -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile --statistics -d bot/locale -D messages
 
 clean:
 	rm -rf $(VENV) .pytest_cache

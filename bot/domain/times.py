@@ -6,6 +6,10 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+
+from bot import i18n
+
 DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _EVENT_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -36,11 +40,18 @@ def parse_event_time(value: object, tz: ZoneInfo) -> datetime:
 
 
 def format_local(moment: datetime, tz: ZoneInfo, with_date: bool = True) -> str:
+    """A moment in the event's zone, written as the reader's language writes it
+    (CLDR patterns through Babel): "Wed 2 Dec, 10:02", "Mi., 2. Dez., 10:02",
+    "mer. 2 déc., 10:02"; only "10:02" without the date."""
     shown = moment.astimezone(tz)
-    return shown.strftime("%a %d %b %H:%M" if with_date else "%H:%M")
+    locale = i18n.babel_locale()
+    time = format_skeleton("Hm", shown, locale=locale)
+    if not with_date:
+        return time
+    return f"{format_skeleton('MMMEd', shown, locale=locale)}, {time}"
 
 
 def format_span(starts: datetime, ends: datetime, tz: ZoneInfo) -> str:
-    """ "Thu 11 Jun 09:00–09:45" (the end's date too when it is another day)."""
+    """ "Thu 11 Jun, 09:00–09:45" (the end's date too when it is another day)."""
     same_day = starts.astimezone(tz).date() == ends.astimezone(tz).date()
     return f"{format_local(starts, tz)}–{format_local(ends, tz, with_date=not same_day)}"

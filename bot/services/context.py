@@ -49,6 +49,11 @@ class AppContext:
     badge_secret: str = field(repr=False)
     timezone: ZoneInfo = UTC_ZONE
     event_name: str = ""
+    # The language of everyone whose own is not supported, of badges and posters (EVENT_LANGUAGE).
+    event_language: str = "en"
+    # user id -> the language they chose with /language; read on every update, so kept here
+    # (loaded at start, written through by `bot.services.languages`).
+    chosen_languages: dict[int, str] = field(default_factory=dict, repr=False)
     clock: Callable[[], datetime] = utc_now
     bot_username: str | None = None
     # Told the id of a session whose attendance just changed (room displays push on it). Called

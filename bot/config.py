@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import i18n
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message says which and how to fix it."""
@@ -35,6 +37,7 @@ SETTING_NAMES = (
     "BADGE_SECRET",
     "EVENT_TIMEZONE",
     "EVENT_NAME",
+    "EVENT_LANGUAGE",
     "OPEN_REGISTRATION",
     "TELEGRAM_API_URL",
     "BOT_USERNAME",
@@ -63,6 +66,7 @@ class Settings:
     badge_secret: str | None = field(default=None, repr=False)
     event_timezone: ZoneInfo | None = None  # None: the event database's own zone (UTC for a new event)
     event_name: str | None = None
+    event_language: str = "en"
     open_registration: bool = True
     telegram_api_url: str | None = None
     bot_username: str | None = None
@@ -148,6 +152,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
     tz_name = env.get("EVENT_TIMEZONE", "").strip()
     tz = zone_named(tz_name, "EVENT_TIMEZONE") if tz_name else None
     event_name = " ".join(env.get("EVENT_NAME", "").split())[:80] or None
+    language_code = env.get("EVENT_LANGUAGE", "").strip() or i18n.SOURCE_LANGUAGE
+    event_language = i18n.supported(language_code)
+    if event_language is None:
+        raise ConfigError(
+            f"EVENT_LANGUAGE={language_code!r}: choose one of {', '.join(i18n.LANGUAGES)} "
+            "(README, Languages, says how to add one)."
+        )
 
     secret = env.get("BADGE_SECRET", "").strip() or None
     if secret is not None and len(secret) < 16:
@@ -190,6 +201,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         badge_secret=secret,
         event_timezone=tz,
         event_name=event_name,
+        event_language=event_language,
         open_registration=_bool(env, "OPEN_REGISTRATION", True),
         telegram_api_url=api_url,
         bot_username=username,

@@ -46,7 +46,9 @@ _current: ContextVar[str] = ContextVar("language", default=SOURCE_LANGUAGE)
 def catalogue(language: str) -> gettext.NullTranslations:
     if language == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALE_DIR, [language])
+    # A missing catalogue answers in English rather than not at all; tests/test_catalogues.py
+    # makes sure every language's catalogue is there and complete.
+    return gettext.translation(DOMAIN, LOCALE_DIR, [language], fallback=True)
 
 
 def _(message: str) -> str:

@@ -231,7 +231,9 @@ async def test_an_organisers_menu_is_published_when_they_first_write(event):
     await event.send(ORGANISER, "/pins")
     await asyncio.gather(*event.app.bot_data.get("menus_publishing", ()))  # published in the background
     menus = event.api.sent("setMyCommands")
-    assert [m.params["scope"].get("chat_id") for m in menus] == [ORGANISER.id]
+    assert {m.params["scope"].get("chat_id") for m in menus} == {ORGANISER.id}
+    # Once for every app language the bot speaks, and once for the others, in the event's language.
+    assert [m.params.get("language_code") for m in menus] == [None, "en", "de", "fr", "es"]
     assert "pins" in [b["command"] for b in menus[0].params["commands"]]
     event.api.calls.clear()
     await event.send(ORGANISER, "/pins")  # published now: not again

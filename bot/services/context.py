@@ -11,7 +11,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.storage import event_settings
+from bot.storage import event_settings, languages
 from bot.storage.db import Database
 from bot.storage.sql import Conn
 
@@ -141,6 +141,8 @@ async def build_context(settings: Settings, db: Database, clock: Callable[[], da
         badge_secret=secret,
         timezone=ZoneInfo(zone),
         event_name=name,
+        event_language=settings.event_language,
+        chosen_languages=await db.read(languages.chosen_languages),
         clock=clock,
         bot_username=username,
     )

@@ -13,33 +13,72 @@ both offsets. Every text cell goes through
 formula: a cell that starts with `=`, `+`, `-` or `@` (or a tab / carriage
 return, which some programs strip first) is prefixed with an apostrophe, so a
 spreadsheet shows it as text instead of running it.
+
+Column headers, sheet names, the yes/no cells and notes, and the way dates and
+times are written follow the current language (`bot.i18n`): the organiser who
+asked, or the dashboard's language. The data (names, titles, ids, method and
+reason codes) is never translated. English keeps ISO dates (2026-05-14
+10:00:00); another language writes its CLDR short date with a four-digit year
+(German 14.05.2026 10:00:00, French 14/05/2026 10:00:00): XLSX cells stay real
+date-times, shown in that format; CSV cells are text in it, as a spreadsheet
+program set to that language reads them.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from itertools import groupby
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_date_format
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from bot import i18n
+from bot.i18n import N_, _
 from bot.storage.report_rows import CheckinRow, Movement, RefusedRow
 
-NOTE_NO_CHECK_IN = "check-out without check-in"
-NOTE_NO_CHECK_OUT = "no check-out"
+# Translators: a note in the check-outs report: the person left without a check-in on record.
+NOTE_NO_CHECK_IN = N_("check-out without check-in")
+# Translators: a note in the check-outs report: the person never checked out.
+NOTE_NO_CHECK_OUT = N_("no check-out")
 HEADER_FONT = Font(bold=True)
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name XLSX accepts (at most 31 characters, none of \\ / * ? : [ ]), whatever
+    a translation says."""
+    return SHEET_TITLE_FORBIDDEN.sub("-", text)[:31].strip() or "Sheet"
+
+
+@cache
+def date_time_formats(language: str) -> tuple[str, str] | None:
+    """How `language` writes a date and time in a report: (XLSX number format, strftime format),
+    from its CLDR short date with a four-digit year; None for English (ISO, as openpyxl and CSV
+    write it by default)."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return None
+    pattern = get_date_format("short", locale=i18n.babel_locale(language)).pattern
+    date = re.sub(r"y+", "yyyy", re.sub(r"M+", "MM", re.sub(r"d+", "dd", pattern)))
+    if not re.fullmatch(r"[dMy./\- ]+", date):  # quoted text or other fields: keep ISO rather than guess
+        return None
+    excel = date.replace("MM", "mm") + " hh:mm:ss"
+    strftime = date.replace("dd", "%d").replace("MM", "%m").replace("yyyy", "%Y") + " %H:%M:%S"
+    return excel, strftime
 
 
 def escape_cell(value: object) -> object:
@@ -128,7 +167,12 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
+    # Translators: a cell in a report (registered, targeted, override: yes or no).
+    return _("yes") if flag else _("no")
+
+
+def _with_zone(header: str, zone: str) -> str:
+    return header.format(zone=zone)
 
 
 # ---------------------------------------------------------------- check-ins
@@ -136,18 +180,30 @@ def _yes(flag: bool) -> str:
 
 def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sheet:
     columns = [
-        Column("Session id", 12),
-        Column("Title", 36),
-        Column(f"Session start ({offsets})", 22),
-        Column("Attendee id", 14),
-        Column("Name", 28),
-        Column("Email", 30),
-        Column(f"Check-in time ({offsets})", 22),
-        Column("Method", 11),
-        Column("Scanner", 26),
-        Column("Registered", 11),
-        Column("Targeted", 10),
-        Column("Override", 10),
+        # Translators: a report's column header.
+        Column(_("Session id"), 12),
+        # Translators: a report's column header: the session's title.
+        Column(_("Title"), 36),
+        # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
+        Column(_("Session start ({zone})").format(zone=offsets), 22),
+        # Translators: a report's column header.
+        Column(_("Attendee id"), 14),
+        # Translators: a report's column header: the attendee's name.
+        Column(_("Name"), 28),
+        # Translators: a report's column header.
+        Column(_("Email"), 30),
+        # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
+        Column(_("Check-in time ({zone})").format(zone=offsets), 22),
+        # Translators: a report's column header: how the person checked in (PIN, scan, …).
+        Column(_("Method"), 11),
+        # Translators: a report's column header: who scanned the badge at the door.
+        Column(_("Scanner"), 26),
+        # Translators: a report's column header: whether the person was registered for the session.
+        Column(_("Registered"), 11),
+        # Translators: a report's column header: whether the session was aimed at the person's group.
+        Column(_("Targeted"), 10),
+        # Translators: a report's column header: whether door staff let the person in despite a refusal.
+        Column(_("Override"), 10),
     ]
     cells = (
         [
@@ -166,7 +222,8 @@ def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sh
         ]
         for r in rows
     )
-    return Sheet("Check-ins", columns, cells)
+    # Translators: the name of a spreadsheet's sheet: at most 31 characters, none of \ / * ? : [ ].
+    return Sheet(sheet_title(_("Check-ins")), columns, cells)
 
 
 # ---------------------------------------------------------------- check-outs
@@ -230,7 +287,7 @@ def checkout_lines(movements: Iterable[Movement]) -> Iterator[CheckoutLine]:
     """One line per person and session: first check-in, last check-out and the
     minutes of every visit summed. `movements` must come grouped by session and
     person, in log order (as `bot.storage.reports.movements` yields them)."""
-    for _, group in groupby(movements, key=lambda m: (m.session_id, m.attendee_id)):
+    for _key, group in groupby(movements, key=lambda m: (m.session_id, m.attendee_id)):
         group = list(group)
         visits = pair_visits(group)
         arrivals = [v.check_in for v in visits if v.check_in]
@@ -252,23 +309,27 @@ def checkout_lines(movements: Iterable[Movement]) -> Iterator[CheckoutLine]:
             max(departures, default=None),
             minutes_attended(visits),
             len(arrivals),
-            "; ".join(notes),
+            "; ".join(_(note) for note in notes),
         )
 
 
 def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -> Sheet:
     columns = [
-        Column("Session id", 12),
-        Column("Title", 36),
-        Column(f"Session start ({offsets})", 22),
-        Column("Attendee id", 14),
-        Column("Name", 28),
-        Column("Email", 30),
-        Column(f"Check-in time ({offsets})", 22),
-        Column(f"Check-out time ({offsets})", 22),
-        Column("Minutes attended", 12),
-        Column("Visits", 8),
-        Column("Note", 30),
+        Column(_("Session id"), 12),
+        Column(_("Title"), 36),
+        Column(_("Session start ({zone})").format(zone=offsets), 22),
+        Column(_("Attendee id"), 14),
+        Column(_("Name"), 28),
+        Column(_("Email"), 30),
+        Column(_("Check-in time ({zone})").format(zone=offsets), 22),
+        # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
+        Column(_("Check-out time ({zone})").format(zone=offsets), 22),
+        # Translators: a report's column header: minutes in the room, over every visit.
+        Column(_("Minutes attended"), 12),
+        # Translators: a report's column header: how many times the person came in.
+        Column(_("Visits"), 8),
+        # Translators: a report's column header.
+        Column(_("Note"), 30),
     ]
     cells = (
         [
@@ -286,7 +347,8 @@ def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -
         ]
         for c in checkout_lines(movements)
     )
-    return Sheet("Check-outs", columns, cells)
+    # Translators: the name of a spreadsheet's sheet: at most 31 characters, none of \ / * ? : [ ].
+    return Sheet(sheet_title(_("Check-outs")), columns, cells)
 
 
 # ---------------------------------------------------------------- refused attempts
@@ -294,17 +356,22 @@ def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -
 
 def refused_sheet(rows: Iterable[RefusedRow], tz: ZoneInfo, offsets: str) -> Sheet:
     columns = [
-        Column(f"Time ({offsets})", 22),
-        Column("Session id", 12),
-        Column("Title", 30),
-        Column("Attendee id", 14),
-        Column("Name", 28),
-        Column("Direction", 10),
-        Column("Method", 11),
-        Column("Reason", 24),
-        Column("Scanner", 26),
-        Column("Overridden", 11),
-        Column("Detail", 20),
+        # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
+        Column(_("Time ({zone})").format(zone=offsets), 22),
+        Column(_("Session id"), 12),
+        Column(_("Title"), 30),
+        Column(_("Attendee id"), 14),
+        Column(_("Name"), 28),
+        # Translators: a report's column header: in or out.
+        Column(_("Direction"), 10),
+        Column(_("Method"), 11),
+        # Translators: a report's column header: why the attempt was refused.
+        Column(_("Reason"), 24),
+        Column(_("Scanner"), 26),
+        # Translators: a report's column header: whether door staff let the person in after all.
+        Column(_("Overridden"), 11),
+        # Translators: a report's column header: more about the attempt (e.g. the code that was scanned).
+        Column(_("Detail"), 20),
     ]
     cells = (
         [
@@ -322,7 +389,8 @@ def refused_sheet(rows: Iterable[RefusedRow], tz: ZoneInfo, offsets: str) -> She
         ]
         for r in rows
     )
-    return Sheet("Refused attempts", columns, cells)
+    # Translators: the name of a spreadsheet's sheet: at most 31 characters, none of \ / * ? : [ ].
+    return Sheet(sheet_title(_("Refused attempts")), columns, cells)
 
 
 # ---------------------------------------------------------------- files
@@ -332,6 +400,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     """One worksheet per sheet: bold frozen header, autofilter, fixed widths
     (write-only mode cannot measure its cells, and needs widths before rows)."""
     workbook = Workbook(write_only=True)
+    formats = date_time_formats(i18n.current())
     for sheet in sheets:
         worksheet = workbook.create_sheet(sheet.title)
         for number, column in enumerate(sheet.columns, 1):
@@ -339,7 +408,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
         worksheet.freeze_panes = "A2"
         worksheet.append([_header_cell(worksheet, c.header) for c in sheet.columns])
         for row in sheet:
-            worksheet.append([_xlsx_value(v) for v in row])
+            worksheet.append([_xlsx_value(v, worksheet, formats) for v in row])
         worksheet.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{sheet.written + 1}"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -352,15 +421,25 @@ def _header_cell(worksheet, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _xlsx_value(value: object) -> object:
+def _xlsx_value(value: object, worksheet, formats: tuple[str, str] | None) -> object:
     """Escape text cells; drop control characters XLSX cannot store (a name
     containing one would otherwise make the whole report fail). Empty text
-    becomes no cell at all, which openpyxl writes for free."""
+    becomes no cell at all, which openpyxl writes for free. A date-time is shown
+    as the report's language writes it (`date_time_formats`)."""
     if isinstance(value, str):
         return escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value)) or None
+    if formats is not None and isinstance(value, datetime):
+        cell = WriteOnlyCell(worksheet, value=value)
+        cell.number_format = formats[0]
+        return cell
     return value
 
 
 def csv_file(sheet: Sheet) -> bytes:
-    """The sheet as CSV; escaping and the byte-order mark come from `csv_bytes`."""
-    return csv_bytes(sheet.headers, sheet)
+    """The sheet as CSV; escaping and the byte-order mark come from `csv_bytes`; date-times are
+    written as the report's language writes them (`date_time_formats`)."""
+    formats = date_time_formats(i18n.current())
+    if formats is None:
+        return csv_bytes(sheet.headers, sheet)
+    written = ([v.strftime(formats[1]) if isinstance(v, datetime) else v for v in row] for row in sheet)
+    return csv_bytes(sheet.headers, written)

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from bot import i18n
 from bot.domain import pins as pin_rules
 from bot.domain.rules import Direction
 from bot.domain.times import format_local, format_span
@@ -54,6 +55,11 @@ class DisplayState:
     inside: int
     checked_in: int
     capacity: int | None
+    # The moments behind `when` and `window`, for a page that writes them in another language.
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    opens: datetime | None = None
+    closes: datetime | None = None
 
 
 def _signature(secret: str, session_id: str, expires: int) -> str:
@@ -97,7 +103,10 @@ def _session_for(conn: Conn, ctx: AppContext, token: str):
 
 @reads
 def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
-    """What the display of the session `token` names shows now; `DisplayRefused` for a bad link."""
+    """What the display of the session `token` names shows now; `DisplayRefused` for a bad link.
+    `when` and `window` are written in the event language (this runs in the database thread,
+    which does not share the caller's language); a page in another language writes them again
+    from `starts_at`, `ends_at`, `opens` and `closes`."""
     session = _session_for(conn, ctx, token)
     now = ctx.clock()
     tz = ctx.timezone
@@ -115,12 +124,19 @@ def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
         # A rotating PIN goes into the link too, so a photo of the screen stops working with it.
         link = ctx.deep_link(shortlink.code if shortlink else f"{pin_rules.DEEP_LINK_PREFIX}{pin}")
     window = session_window(session, Direction.IN, stored_window_settings(conn))
+    with i18n.speaking(ctx.event_language):
+        when = format_span(session.starts_at, session.ends_at, tz)
+        window_text = f"{format_local(window.opens, tz, False)}–{format_local(window.closes, tz, False)}"
     return DisplayState(
         session_id=session.session_id,
         title=session.title,
         room=session.room,
-        when=format_span(session.starts_at, session.ends_at, tz),
-        window=f"{format_local(window.opens, tz, False)}–{format_local(window.closes, tz, False)}",
+        when=when,
+        window=window_text,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        opens=window.opens,
+        closes=window.closes,
         pin=pin,
         rotates_every=seconds,
         next_change_in=next_change,

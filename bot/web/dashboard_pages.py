@@ -3,29 +3,32 @@ chart (`chart/<session>.svg`) and the report files (`report/<kind>.<fmt>`, the s
 
 The signed token in the path is the login (see `bot.services.dashboard`); a bad
 one gets 403 and a plain page, and nothing is computed for it.
+
+The dashboard speaks the `lang` parameter of its link (`?lang=de`; the chat's
+/dashboard adds the organiser's language), else the event language; an unknown
+value means the event language. Like a display's, the parameter is not signed:
+whoever holds the link may change its language. The page passes it on to `data`,
+the charts and the report links, so a downloaded report has its headers, sheet
+names and dates in the dashboard's language.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from importlib import resources
+from urllib.parse import urlencode
 
 import tornado.web
 
+from bot import i18n
 from bot.domain.times import format_local, format_span
 from bot.services import dashboard, reports
 from bot.services.context import AppContext
 from bot.services.dashboard import DashboardRefused
 from bot.services.errors import OrganiserError
+from bot.web import pages, wording
 
 log = logging.getLogger(__name__)
-PAGE = (resources.files("bot.web") / "static" / "dashboard.html").read_text("utf-8")
-REFUSED_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Dashboard link not valid</title>
-<body style="font: 20px/1.4 system-ui, sans-serif; margin: 3em; max-width: 40em">
-<h1>This dashboard link is not valid</h1>
-<p>Links last 12 hours and end when a new one is made with /dashboard revoke. Send /dashboard to the bot
-for a new one.</p></body></html>"""
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -36,17 +39,32 @@ class DashboardHandler(tornado.web.RequestHandler):
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
+    def language(self) -> str:
+        return wording.page_language(self.get_query_argument("lang", None), self.ctx.event_language)
+
     async def get(self, token: str, part: str) -> None:
+        with i18n.speaking(self.language()):
+            await self._get(token, part)
+
+    async def _get(self, token: str, part: str) -> None:
         try:
             await dashboard.check_link(self.ctx, token)
         except DashboardRefused as refused:
             log.warning("dashboard link refused (403) from %s: %s", self.request.remote_ip, refused)
             self.set_status(403)
-            self.finish(REFUSED_PAGE)
+            w = wording.DASHBOARD_PAGE
+            self.finish(
+                pages.plain_page(
+                    i18n._(w["refused_title"]), i18n._(w["refused_heading"]), i18n._(w["refused_text"]), 20
+                )
+            )
             return
         self.set_header("Cache-Control", "no-store")
         if part == "":
-            self.finish(PAGE)
+            # The links keep the language the page was asked in (none asked: the event language).
+            asked = i18n.supported((self.get_query_argument("lang", None) or "")[:35])
+            query = f"?{urlencode({'lang': asked})}" if asked else ""
+            self.finish(pages.render("dashboard.html", wording.page_words(wording.DASHBOARD_PAGE), query=query))
         elif part == "data":
             await self._data(token)
         elif part.startswith("chart/") and part.endswith(".svg"):
@@ -110,4 +128,5 @@ class DashboardHandler(tornado.web.RequestHandler):
         self.finish(report.data)
 
     def write_error(self, status_code: int, **kwargs) -> None:
-        self.finish(f"<!doctype html><title>{status_code}</title><p>Not available ({status_code}).</p>")
+        with i18n.speaking(self.language()):
+            self.finish(pages.not_available(status_code))

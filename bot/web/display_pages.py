@@ -10,6 +10,14 @@ keep a stream open (the page falls back to polling it).
 The token in the path is the whole credential (see `bot.services.displays`):
 a forged, expired, revoked or other-session token gets 403 and a plain page,
 and a display never shows anything but its own session.
+
+A display speaks the event language (`AppContext.event_language`), or the
+`lang` parameter on its link (`/display/<token>/?lang=de`; an unknown value
+means the event language). The parameter is not part of the signed token, so
+anybody holding the link may change the display's language, which is harmless:
+the link already shows everything the display shows. The page passes it on to
+`events` and `state`, whose times and sentences follow it (`state_json`); the
+states shared between screens (`RecentStates`) do not depend on it.
 """
 
 from __future__ import annotations
@@ -19,23 +27,54 @@ import json
 import logging
 import time
 from dataclasses import asdict
+from datetime import datetime
 from functools import lru_cache
-from importlib import resources
+from zoneinfo import ZoneInfo
 
 import tornado.iostream
 import tornado.web
 
-from bot import qr
+from bot import i18n, qr
+from bot.domain.times import format_local, format_span
 from bot.services import displays
 from bot.services.context import AppContext
 from bot.services.displays import DisplayRefused
+from bot.web import pages, wording
 
 log = logging.getLogger(__name__)
-PAGE = (resources.files("bot.web") / "static" / "display.html").read_text("utf-8")
-REFUSED_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Display link not valid</title>
-<body style="font: 24px/1.4 system-ui, sans-serif; margin: 3em; max-width: 40em">
-<h1>This display link is not valid</h1>
-<p>It may have expired or been replaced. Ask an organiser for a new one (/display in the bot).</p></body></html>"""
+TIMES = ("starts_at", "ends_at", "opens", "closes")
+
+
+def language_of(handler: tornado.web.RequestHandler, ctx: AppContext) -> str:
+    """The link's `lang` parameter when it names a supported language, else the event language."""
+    return wording.page_language(handler.get_query_argument("lang", None), ctx.event_language)
+
+
+def refused_page() -> str:
+    """The page a refused link gets, in the current language."""
+    w = wording.DISPLAY_PAGE
+    return pages.plain_page(i18n._(w["refused_title"]), i18n._(w["refused_heading"]), i18n._(w["refused_text"]))
+
+
+@lru_cache(maxsize=1024)
+def _times(starts: datetime, ends: datetime, opens: datetime, closes: datetime, tz: ZoneInfo, language: str):
+    """`when` and `window` as `language` writes them (every screen of a session asks the same)."""
+    with i18n.speaking(language):
+        return format_span(starts, ends, tz), f"{format_local(opens, tz, False)}–{format_local(closes, tz, False)}"
+
+
+def state_json(state: displays.DisplayState, ctx: AppContext) -> str:
+    """The state as the page reads it, in the current language: its times, and the sentence
+    about a rotating PIN."""
+    shown = asdict(state)
+    for name in TIMES:
+        del shown[name]
+    language = i18n.current()
+    if language != ctx.event_language and state.starts_at is not None:
+        moments = [getattr(state, name) for name in TIMES]
+        shown["when"], shown["window"] = _times(*moments, ctx.timezone, language)
+    shown["rotation"] = wording.rotation(state.rotates_every) if state.rotates_every else ""
+    return json.dumps(shown)
 
 
 @lru_cache(maxsize=256)
@@ -123,6 +162,10 @@ class DisplayEvents(tornado.web.RequestHandler):
         self.request.connection.close()
 
     async def get(self, token: str) -> None:
+        with i18n.speaking(language_of(self, self.ctx)):
+            await self._get(token)
+
+    async def _get(self, token: str) -> None:
         try:
             state = await displays.display_state(self.ctx, token)
         except DisplayRefused as refused:
@@ -147,7 +190,7 @@ class DisplayEvents(tornado.web.RequestHandler):
         self.streaming = True
         while not self.closed:
             seen = self.changes.version(session_id)
-            self.write(f"data: {json.dumps(asdict(state))}\n\n")
+            self.write(f"data: {state_json(state, self.ctx)}\n\n")
             await self.flush()
             timeout = HEARTBEAT if state.next_change_in is None else min(HEARTBEAT, state.next_change_in + 0.05)
             await self.changes.wait(session_id, seen, timeout)
@@ -161,19 +204,23 @@ class DisplayHandler(tornado.web.RequestHandler):
         self.states = states
 
     async def get(self, token: str, part: str) -> None:
+        with i18n.speaking(language_of(self, self.ctx)):
+            await self._get(token, part)
+
+    async def _get(self, token: str, part: str) -> None:
         try:
             state = await self.states.get(token)
         except DisplayRefused as refused:
             log.warning("display link refused (403) from %s: %s", self.request.remote_ip, refused)
             self.set_status(403)
-            self.finish(REFUSED_PAGE if part == "" else json.dumps({"error": "display link not valid"}))
+            self.finish(refused_page() if part == "" else json.dumps({"error": "display link not valid"}))
             return
         self.set_header("Cache-Control", "no-store")
         if part == "":
-            self.finish(PAGE)
+            self.finish(pages.render("display.html", wording.page_words(wording.DISPLAY_PAGE)))
         elif part == "state":
             self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json.dumps(asdict(state)))
+            self.finish(state_json(state, self.ctx))
         elif part == "qr.png" and state.check_in_link:
             self.set_header("Content-Type", "image/png")
             self.finish(await asyncio.to_thread(_qr_png, state.check_in_link))
@@ -181,4 +228,5 @@ class DisplayHandler(tornado.web.RequestHandler):
             self.send_error(404)
 
     def write_error(self, status_code: int, **kwargs) -> None:
-        self.finish(f"<!doctype html><title>{status_code}</title><p>Not available ({status_code}).</p>")
+        with i18n.speaking(language_of(self, self.ctx)):
+            self.finish(pages.not_available(status_code))

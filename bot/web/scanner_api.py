@@ -7,6 +7,14 @@ whether this Telegram user may scan for the session named (403, logged).
 Scans, overrides and undos go through the same service functions as the
 chat's photo scans (`bot.services.scanning`), so one rule engine judges them
 and one log records them, marked as coming from the Mini App.
+
+Answers speak the viewer's Telegram language (`user.language_code` inside the
+verified `initData`; unsupported: the event language, `AppContext.event_language`).
+A request whose `initData` cannot be verified is answered in the event language:
+nothing in it can be trusted, not even its language. The `sessions` answer, which
+the page asks for first, carries every word of the page (`lang`, `words`), so the
+page speaks the viewer's language from then on. `ScannerPage` renders the page
+itself, in the language its link asks for (`?lang=`) or the event language.
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ from datetime import UTC, datetime, timedelta
 
 import tornado.web
 
+from bot import i18n
 from bot.domain.rules import ActionRefusal, Direction, overridable, undoable
 from bot.domain.times import format_local
 from bot.services import scanning
 from bot.services.attendance import AttemptResult
 from bot.services.context import AppContext, Person
 from bot.services.scanning import MINIAPP, DoorScan, ScanRefusal
-from bot.web import wording
+from bot.web import pages, wording
 from bot.web.init_data import InitDataRejected, MiniAppUser, validate
 
 log = logging.getLogger(__name__)
@@ -75,6 +84,10 @@ class ScannerApi(tornado.web.RequestHandler):
         pass
 
     async def post(self, action: str) -> None:
+        with i18n.speaking(wording.page_language(None, self.ctx.event_language)):
+            await self._post(action)
+
+    async def _post(self, action: str) -> None:
         act = ACTIONS.get(action)
         if act is None:
             self._fail(404, "unknown action")
@@ -92,9 +105,14 @@ class ScannerApi(tornado.web.RequestHandler):
             self._fail(401, "initData")
             return
         if not self.limit.allow(user.user_id):
-            self._fail(429, "too many requests")
+            with i18n.speaking(wording.page_language(user.language_code, self.ctx.event_language)):
+                self._fail(429, "too many requests")
             return
         scanner = Person(user.user_id, user.first_name, user.last_name, user.username)
+        with i18n.speaking(wording.page_language(user.language_code, self.ctx.event_language)):
+            await self._act(act, action, scanner, user, body)
+
+    async def _act(self, act, action: str, scanner: Person, user: MiniAppUser, body: dict) -> None:
         try:
             answer = await act(self, scanner, user, body)
         except BadRequest as problem:
@@ -103,7 +121,7 @@ class ScannerApi(tornado.web.RequestHandler):
         except ScanRefusal as refused:
             status = 403 if refused.reason in FORBIDDEN else 409
             log.warning("refused Mini App %s by user %s: %s", action, user.user_id, refused.reason)
-            self._fail(status, refused.reason.value, wording.REFUSALS[refused.reason])
+            self._fail(status, refused.reason.value, wording.refusal(refused.reason))
             return
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
@@ -116,6 +134,8 @@ class ScannerApi(tornado.web.RequestHandler):
         tz = self.ctx.timezone
         return {
             "scanner": scanner.display_name,
+            "lang": i18n.current(),
+            "words": wording.scanner_words(),
             "sessions": [
                 {
                     "id": s.session_id,
@@ -190,9 +210,9 @@ class ScannerApi(tornado.web.RequestHandler):
         reason = result.verdict.reason
         tz = self.ctx.timezone
         window_at = result.verdict.window_at
-        headline = wording.VERDICTS[reason].format(window_at=format_local(window_at, tz, False) if window_at else "")
+        headline = wording.verdict(reason, format_local(window_at, tz, False) if window_at else "")
         if result.override and result.verdict.accepted:
-            headline = wording.ADMITTED_ANYWAY
+            headline = i18n._(wording.ADMITTED_ANYWAY)
         accepted = result.verdict.accepted
         attendee = result.attendee
         session = result.session
@@ -218,12 +238,13 @@ class ScannerApi(tornado.web.RequestHandler):
     def _fail(self, status: int, problem: str, message: str | None = None) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": problem, "message": message or wording.ERRORS.get(status, "")}))
+        self.finish(json.dumps({"error": problem, "message": message or wording.error(status)}))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         """Whatever went wrong, the page gets a sentence, never a stack trace (the log has it)."""
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": "server", "message": wording.ERRORS.get(status_code, wording.ERRORS[500])}))
+        with i18n.speaking(wording.page_language(None, self.ctx.event_language)):
+            self.finish(json.dumps({"error": "server", "message": wording.error(status_code)}))
 
 
 ACTIONS = {
@@ -253,3 +274,19 @@ def _log_id(body: dict) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**62:
         raise BadRequest("log_id missing or malformed")
     return value
+
+
+class ScannerPage(tornado.web.RequestHandler):
+    """`/miniapp/scanner/`: the Mini App's page, its labels in the language its link asks for
+    (`?lang=`), else the event language; the viewer's own language comes with the first answer."""
+
+    def initialize(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def get(self) -> None:
+        language = wording.page_language(self.get_query_argument("lang", None), self.ctx.event_language)
+        with i18n.speaking(language):
+            page = pages.render("scanner.html", wording.scanner_words())
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(page)

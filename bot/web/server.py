@@ -23,7 +23,7 @@ from bot.runner import UpdateProcessor, poll
 from bot.services.context import AppContext
 from bot.web.dashboard_pages import DashboardHandler
 from bot.web.display_pages import COALESCE, DisplayEvents, DisplayHandler, RecentStates, SessionChanges
-from bot.web.scanner_api import PerUserLimit, ScannerApi
+from bot.web.scanner_api import PerUserLimit, ScannerApi, ScannerPage
 from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
         ctx.attendance_changed = changes.changed_from_any_thread
         routes += [
             (r"/api/scanner/([a-z]+)", ScannerApi, {"ctx": ctx, "limit": PerUserLimit()}),
+            (r"/miniapp/scanner/(?:scanner\.html)?", ScannerPage, {"ctx": ctx}),
             (r"/miniapp/scanner/(.*)", StaticFiles, {"path": STATIC, "default_filename": "scanner.html"}),
             (
                 r"/display/([A-Za-z0-9._-]{1,80})/(|state|qr\.png)",

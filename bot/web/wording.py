@@ -1,52 +1,280 @@
-"""Every sentence the scanner Mini App shows, keyed by the same codes as the chat's (`bot.texts`).
+"""Every sentence the web pages show: the scanner Mini App, room displays, the organiser dashboard.
 
-The page is a front end of its own: its cards are read at arm's length at a
-door, so they are short; the API sends them with each answer, and the page
-shows them as they come (names and session titles are data, never translated).
+The verdicts and refusals are keyed by the same codes as the chat's (`bot.texts`).
+The scanner's cards are read at arm's length at a door, so they are short; the
+API sends them with each answer, and the page shows them as they come (names and
+session titles are data, never translated).
+
+Every sentence is English marked with `N_` and translated with `_()` where it is
+used, in the reader's language (`bot.i18n`). Pages are rendered by the server
+with their labels in place (`SCANNER_PAGE`, `DISPLAY_PAGE`, `DASHBOARD_PAGE`);
+the sentences their scripts need are sent along as JSON (`page_words`), so no
+script holds a word of English of its own. Placeholders in `{braces}` are filled
+in by the script.
+
+Which language a page speaks:
+
+- the scanner Mini App follows the viewer's Telegram language
+  (`user.language_code` in the verified `initData`; unsupported: the event
+  language). The page itself is first rendered in the language its link asks
+  for (`?lang=`) or the event language, and the first API answer carries the
+  viewer's words, with which the page relabels itself;
+- a room display speaks the event language, or the `lang` parameter on its link
+  (`?lang=de`; an unknown value: the event language). The parameter is not part
+  of the signed token, so anybody holding the link may change the display's
+  language, which is harmless;
+- the organiser dashboard: the same `lang` parameter (the chat's /dashboard adds
+  the organiser's language to the link), else the event language; the report
+  files it downloads speak the dashboard's language.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from functools import cache
+
+from babel import Locale
+
+from bot import i18n
 from bot.domain.rules import ActionRefusal, Reason
+from bot.i18n import N_, _, ngettext
 
 # The big word on the card, and the line under it.
 VERDICTS = {
-    Reason.OK: "Checked in",
-    Reason.ALREADY_CHECKED_IN: "Already checked in",
-    Reason.NOT_REGISTERED: "Not registered for this session",
-    Reason.SESSION_FULL: "Session full",
-    Reason.TOO_EARLY: "Too early: check-in opens at {window_at}",
-    Reason.CLOSED: "Check-in closed at {window_at}",
-    Reason.INVALID_CODE: "Not a badge of this event",
-    Reason.REVOKED: "Revoked badge: a newer one was issued",
-    Reason.SCANNER_NOT_PERMITTED: "You may not scan for this session",
+    # Translators: the big word on the door scanner's green card; keep it short (read at arm's length).
+    Reason.OK: N_("Checked in"),
+    # Translators: the big word on the door scanner's yellow card; keep it short.
+    Reason.ALREADY_CHECKED_IN: N_("Already checked in"),
+    Reason.NOT_REGISTERED: N_("Not registered for this session"),
+    Reason.SESSION_FULL: N_("Session full"),
+    # Translators: {window_at} is a time of day, e.g. 09:45.
+    Reason.TOO_EARLY: N_("Too early: check-in opens at {window_at}"),
+    # Translators: {window_at} is a time of day, e.g. 10:30.
+    Reason.CLOSED: N_("Check-in closed at {window_at}"),
+    Reason.INVALID_CODE: N_("Not a badge of this event"),
+    Reason.REVOKED: N_("Revoked badge: a newer one was issued"),
+    Reason.SCANNER_NOT_PERMITTED: N_("You may not scan for this session"),
 }
-ADMITTED_ANYWAY = "Admitted anyway"
+# Translators: the big word on the door scanner's card after door staff let someone in despite a refusal.
+ADMITTED_ANYWAY = N_("Admitted anyway")
 
 REFUSALS = {
-    ActionRefusal.NOT_SCANNER: "You are not a door scanner for this event. Ask an organiser.",
-    ActionRefusal.NO_SESSION_CHOSEN: "Choose a session first.",
-    ActionRefusal.UNKNOWN_SESSION: "There is no such session.",
-    ActionRefusal.SCANNER_NOT_PERMITTED: "You may not scan for this session.",
-    ActionRefusal.NOT_OVERRIDABLE: "This verdict cannot be overridden.",
-    ActionRefusal.ALREADY_OVERRIDDEN: "Already admitted.",
-    ActionRefusal.CANNOT_UNDO: "You can only undo your own check-ins.",
-    ActionRefusal.UNDO_TOO_LATE: "Too late to undo: scans can be undone within 15 minutes.",
-    ActionRefusal.ALREADY_UNDONE: "Already undone.",
+    ActionRefusal.NOT_SCANNER: N_("You are not a door scanner for this event. Ask an organiser."),
+    ActionRefusal.NO_SESSION_CHOSEN: N_("Choose a session first."),
+    ActionRefusal.UNKNOWN_SESSION: N_("There is no such session."),
+    ActionRefusal.SCANNER_NOT_PERMITTED: N_("You may not scan for this session."),
+    ActionRefusal.NOT_OVERRIDABLE: N_("This verdict cannot be overridden."),
+    ActionRefusal.ALREADY_OVERRIDDEN: N_("Already admitted."),
+    ActionRefusal.CANNOT_UNDO: N_("You can only undo your own check-ins."),
+    ActionRefusal.UNDO_TOO_LATE: N_("Too late to undo: scans can be undone within 15 minutes."),
+    ActionRefusal.ALREADY_UNDONE: N_("Already undone."),
 }
 
 # What the page says when a request itself is refused (no verdict).
 ERRORS = {
-    400: "The scanner sent something the server cannot read. Reload the page.",
-    401: "This scanner page has expired or was not opened from Telegram. Close it and open it again from /scan.",
-    403: "You may not scan here. Ask an organiser.",
-    404: "Not found.",
-    405: "Not allowed.",
-    409: "That is not possible any more.",
-    429: "Too many requests at once: wait a moment.",
-    500: "Something went wrong on the server. Try again in a moment.",
+    400: N_("The scanner sent something the server cannot read. Reload the page."),
+    # Translators: /scan is the bot's command; keep it as it is.
+    401: N_("This scanner page has expired or was not opened from Telegram. Close it and open it again from /scan."),
+    403: N_("You may not scan here. Ask an organiser."),
+    404: N_("Not found."),
+    405: N_("Not allowed."),
+    409: N_("That is not possible any more."),
+    429: N_("Too many requests at once: wait a moment."),
+    500: N_("Something went wrong on the server. Try again in a moment."),
 }
 
 
+def verdict(reason: Reason, window_at: str) -> str:
+    return _(VERDICTS[reason]).format(window_at=window_at)
+
+
+def refusal(reason: ActionRefusal) -> str:
+    return _(REFUSALS[reason])
+
+
+def error(status: int) -> str:
+    return _(ERRORS.get(status, ERRORS[500]))
+
+
 def undone(name: str) -> str:
-    return f"Undone: {name} is no longer checked in"
+    # Translators: on the door scanner's card after an undo; {name} is the attendee's name.
+    return _("Undone: {name} is no longer checked in").format(name=name)
+
+
+# ---------------------------------------------------------------- the scanner Mini App
+
+# Labels in scanner.html (by key) and sentences scanner.js shows; `{placeholders}` are filled in by the script.
+SCANNER_PAGE = {
+    "title": N_("Door scanner"),
+    # Translators: a button that goes back to the list of sessions; keep it short.
+    "back": N_("‹ Sessions"),
+    # Translators: the big word on the door scanner's card before the first scan; keep it short.
+    "ready": N_("Ready"),
+    "admit": N_("Admit anyway"),
+    "undo": N_("Undo"),
+    "scan": N_("Scan badges"),
+    "typed_label": N_("Type a code (damaged badge)"),
+    "typed_placeholder": N_("Badge code or attendee id"),
+    # Translators: the button that checks a typed badge code.
+    "check": N_("Check"),
+    "unreadable": N_("The server's answer could not be read."),
+    "no_connection": N_("No connection to the server. Check the network and reopen the scanner."),
+    "cannot_start": N_("The scanner cannot start."),
+    # Translators: {name} is the door scanner's own name.
+    "hello": N_("Scanning as {name}. Running sessions first."),
+    "no_sessions": N_("There are no sessions you may scan for yet."),
+    # Translators: shown in Telegram's QR scanner window; {session} is a session id such as S12.
+    "popup": N_("Badges for {session}"),
+    "refused": N_("Refused."),
+    "registered_yes": N_("Registered: yes"),
+    "registered_no": N_("Registered: no"),
+    # Translators: whether the session was aimed at this attendee's group.
+    "targeted_yes": N_("Targeted: yes"),
+    "targeted_no": N_("Targeted: no"),
+    # Translators: {inside} is how many people are in the room now.
+    "inside": N_("Inside: {inside}"),
+    # Translators: {inside} is how many people are in the room now, {capacity} how many it holds.
+    "inside_of": N_("Inside: {inside} / {capacity}"),
+    # Translators: /scan is the bot's command and “Open scanner” its button; keep them as the bot says them.
+    "open_from_telegram": N_("Open the door scanner from the bot in Telegram: send /scan and tap “Open scanner”."),
+}
+
+
+def scanner_words() -> dict:
+    """Everything scanner.html and scanner.js show, in the current language."""
+    words = {key: _(text) for key, text in SCANNER_PAGE.items()}
+    words["offline"] = plural_forms(
+        lambda n: ngettext(
+            # Translators: {count} is how many scans wait on the phone while it has no connection.
+            "Offline — {count} scan waiting; it is sent when the connection is back.",
+            "Offline — {count} scans waiting; they are sent when the connection is back.",
+            n,
+        )
+    )
+    return words
+
+
+# ---------------------------------------------------------------- room displays
+
+DISPLAY_PAGE = {
+    "title": N_("Check-in"),
+    # Translators: on a big screen in the session's room, above the PIN; keep it to one line.
+    "send_pin": N_("Send this PIN to the bot to check in"),
+    "qr_alt": N_("QR code: scan with your phone camera to check in"),
+    # Translators: under the QR code on a big screen, after the PIN; keep it short.
+    "or_scan": N_("or scan with your phone camera"),
+    # Translators: a small label under a number on a big screen; keep it short (about 15 characters).
+    "inside": N_("inside now"),
+    # Translators: a small label under a number on a big screen; keep it short (about 20 characters).
+    "checked_in": N_("checked in so far"),
+    # Translators: a small label under a number on a big screen; keep it short.
+    "capacity": N_("capacity"),
+    # Translators: a small label under a time span (09:45–10:30) on a big screen; keep it short.
+    "window": N_("check-in open"),
+    "stale": N_("Connection lost: the numbers may be out of date."),
+    # Translators: in place of the PIN on a big screen when the session has none; keep it short.
+    "no_pin": N_("no PIN"),
+    # Translators: in place of a number under "capacity" on a big screen; keep it short.
+    "no_limit": N_("no limit"),
+    "no_longer_valid": N_("This display link is no longer valid."),
+    "refused_title": N_("Display link not valid"),
+    "refused_heading": N_("This display link is not valid"),
+    # Translators: /display is the bot's command; keep it as it is.
+    "refused_text": N_("It may have expired or been replaced. Ask an organiser for a new one (/display in the bot)."),
+}
+
+
+def rotation(seconds: int) -> str:
+    # Translators: on a big screen under a PIN that changes; "s" is seconds.
+    return ngettext("A new PIN every {seconds} s", "A new PIN every {seconds} s", seconds).format(seconds=seconds)
+
+
+# ---------------------------------------------------------------- the organiser dashboard
+
+DASHBOARD_PAGE = {
+    "title": N_("Attendance dashboard"),
+    # Translators: a download button; XLSX is the spreadsheet format.
+    "checkins_xlsx": N_("Check-ins (XLSX)"),
+    # Translators: a download button; XLSX is the spreadsheet format.
+    "checkouts_xlsx": N_("Check-outs (XLSX)"),
+    # Translators: a download link (the check-ins as CSV); usually kept as it is.
+    "csv": N_("CSV"),
+    "sessions": N_("Sessions"),
+    # Translators: a column heading in the dashboard's table of sessions.
+    "session": N_("Session"),
+    # Translators: a column heading: when the session takes place.
+    "when": N_("When"),
+    # Translators: a column heading.
+    "room": N_("Room"),
+    # Translators: a column heading: how many people have checked in.
+    "checked_in": N_("Checked in"),
+    # Translators: a column heading: how many people are in the room now.
+    "inside": N_("Inside"),
+    # Translators: a column heading: how many people the room holds.
+    "capacity": N_("Capacity"),
+    "chart_alt": N_("Arrivals per 5 minutes and people inside over time"),
+    # Translators: the chart's heading; {session} is "S1 · Opening keynote" (the session's id and title).
+    "chart_title": N_("{session}: arrivals per 5 minutes and people inside"),
+    "refusals": N_("Latest refused attempts"),
+    # Translators: a column heading: the time of day of an attempt.
+    "time": N_("Time"),
+    # Translators: a column heading: who tried to check in.
+    "who": N_("Who"),
+    # Translators: a column heading: how they tried (PIN, scan, …).
+    "method": N_("Method"),
+    # Translators: a column heading: why the attempt was refused.
+    "reason": N_("Reason"),
+    # Translators: next to the heading "Sessions"; {time} is the time of day of the last refresh.
+    "updated": N_("updated {time}"),
+    "connection_lost": N_("connection lost: retrying"),
+    "no_longer_valid": N_("This dashboard link is no longer valid."),
+    "refused_title": N_("Dashboard link not valid"),
+    "refused_heading": N_("This dashboard link is not valid"),
+    # Translators: /dashboard and /dashboard revoke are the bot's commands; keep them as they are.
+    "refused_text": N_(
+        "Links last 12 hours and end when a new one is made with /dashboard revoke. Send /dashboard to the bot "
+        "for a new one."
+    ),
+}
+
+# Translators: the whole page when a web page cannot be shown; {status} is an HTTP status such as 404.
+NOT_AVAILABLE = N_("Not available ({status}).")
+
+
+# ---------------------------------------------------------------- shared
+
+
+def page_words(page: dict[str, str]) -> dict[str, str]:
+    """A page's words (`SCANNER_PAGE`, `DISPLAY_PAGE`, `DASHBOARD_PAGE`) in the current language."""
+    return {key: _(text) for key, text in page.items()}
+
+
+def page_language(requested: str | None, fallback: str) -> str:
+    """The language a page speaks: `requested` (a `lang` parameter, a Telegram `language_code`)
+    when it names a supported language, else `fallback` (the event language). Anything else a
+    link may carry (`../../etc`, 2,000 characters) is simply not a language."""
+    return i18n.supported((requested or "")[:35]) or i18n.supported(fallback) or i18n.SOURCE_LANGUAGE
+
+
+@cache
+def _samples(language: str) -> dict[str, int]:
+    """A number for each plural category (CLDR: one, few, many, other) of `language`."""
+    rule = Locale.parse(i18n.babel_locale(language)).plural_form
+    samples: dict[str, int] = {}
+    for n in range(0, 200):
+        samples.setdefault(rule(n), n)
+    return samples
+
+
+def plural_forms(sentence: Callable[[int], str]) -> dict[str, str]:
+    """A sentence with a count the browser fills in (`sentence(n)` calls `ngettext`), as one form
+    per plural category of the current language: the page picks one with
+    `Intl.PluralRules(lang).select(count)`, which follows the same CLDR rules (a French 0 takes
+    the singular, as the catalogue's plural formula does)."""
+    return {category: sentence(n) for category, n in _samples(i18n.current()).items()}
+
+
+def script_json(words: dict) -> str:
+    """`words` as JSON that is safe inside a `<script type="application/json">` element."""
+    return json.dumps(words, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,6 +1,15 @@
 // The organiser dashboard: live counts every 5 seconds; a click on a session shows its chart.
+// Its words come from the server (bot/web/wording.py), in the language of the page's link: the
+// link's "?lang=" goes along to "data", the charts and the reports.
 "use strict";
 const $ = (id) => document.getElementById(id);
+const words = JSON.parse($("words").textContent);
+const lang = new URLSearchParams(location.search).get("lang");
+const also = lang ? `&lang=${encodeURIComponent(lang)}` : "";
+
+function say(key, values = {}) {
+  return words[key].replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
 let chosen = null;
 
 function cell(row, text, className) {
@@ -13,15 +22,18 @@ function cell(row, text, className) {
 function showChart(id, title) {
   chosen = id;
   $("chart-box").hidden = false;
-  $("chart-title").textContent = `${id} · ${title}: arrivals per 5 minutes and people inside`;
-  $("chart").src = `chart/${encodeURIComponent(id)}.svg?t=${Date.now()}`;
+  $("chart-title").textContent = say("chart_title", { session: `${id} · ${title}` });
+  $("chart").src = `chart/${encodeURIComponent(id)}.svg?t=${Date.now()}${also}`;
 }
 
 async function refresh() {
   try {
-    const response = await fetch("data", { cache: "no-store" });
+    const response = await fetch(`data${location.search}`, { cache: "no-store" });
     if (response.status === 403) {
-      document.body.innerHTML = "<h1 style='margin:2em'>This dashboard link is no longer valid.</h1>";
+      const heading = document.createElement("h1");
+      heading.style.margin = "2em";
+      heading.textContent = words.no_longer_valid;
+      document.body.replaceChildren(heading);
       return;
     }
     const data = await response.json();
@@ -47,10 +59,10 @@ async function refresh() {
       for (const value of [r.at, r.session, r.who, r.method, r.reason]) cell(row, value);
       refusals.append(row);
     }
-    if (chosen) $("chart").src = `chart/${encodeURIComponent(chosen)}.svg?t=${Date.now()}`;
-    $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    if (chosen) $("chart").src = `chart/${encodeURIComponent(chosen)}.svg?t=${Date.now()}${also}`;
+    $("updated").textContent = say("updated", { time: new Date().toLocaleTimeString(document.documentElement.lang) });
   } catch (e) {
-    $("updated").textContent = "connection lost: retrying";
+    $("updated").textContent = words.connection_lost;
   }
   setTimeout(refresh, 5000);
 }

@@ -1,7 +1,11 @@
 // A room display: the server pushes the state as it changes (server-sent events on "events");
 // where a stream cannot stay open, the page polls "state" every 2 seconds instead.
+// Its words come from the server (bot/web/wording.py), in the language of the page's link: the
+// link's "?lang=" goes along to "events" and "state", whose times and sentences follow it.
 "use strict";
 const $ = (id) => document.getElementById(id);
+const words = JSON.parse($("words").textContent);
+const query = location.search;
 const POLL_MS = 2000;
 let shownLink = null;
 
@@ -11,17 +15,20 @@ function setText(id, value) {
 }
 
 function refused() {
-  document.body.innerHTML = "<h1 style='margin:2em'>This display link is no longer valid.</h1>";
+  const heading = document.createElement("h1");
+  heading.style.margin = "2em";
+  heading.textContent = words.no_longer_valid;
+  document.body.replaceChildren(heading);
 }
 
 function apply(s) {
   setText("title", `${s.session_id} · ${s.title}`);
   setText("where", [s.room, s.when].filter(Boolean).join(" · "));
-  setText("pin", s.pin || "no PIN");
-  setText("rotation", s.rotates_every ? `A new PIN every ${s.rotates_every} s` : "");
+  setText("pin", s.pin || words.no_pin);
+  setText("rotation", s.rotation || "");
   setText("inside", s.inside);
   setText("checked", s.checked_in);
-  setText("capacity", s.capacity === null ? "no limit" : s.capacity);
+  setText("capacity", s.capacity === null ? words.no_limit : s.capacity);
   setText("window", s.window);
   if (s.check_in_link !== shownLink) {
     shownLink = s.check_in_link;
@@ -34,7 +41,7 @@ function apply(s) {
 
 async function poll() {
   try {
-    const response = await fetch("state", { cache: "no-store" });
+    const response = await fetch(`state${query}`, { cache: "no-store" });
     if (response.status === 403) return refused();
     apply(await response.json());
   } catch (e) {
@@ -44,7 +51,7 @@ async function poll() {
 }
 
 if (window.EventSource) {
-  const events = new EventSource("events");
+  const events = new EventSource(`events${query}`);
   events.onmessage = (event) => apply(JSON.parse(event.data));
   events.addEventListener("refused", () => {
     events.close();

@@ -4,6 +4,10 @@
 // nothing. Scans go out one at a time, in order, from a queue kept in localStorage: when the phone
 // loses its connection the queue waits (and survives a reload), and each scan is judged at the time
 // it was read. A retried request carries the same scan id, so the server counts it once.
+//
+// Every word the page shows comes from the server (bot/web/wording.py): the page is rendered in
+// the language of its link, and the first answer ("sessions") brings the words of the viewer's own
+// Telegram language, with which the page relabels itself.
 "use strict";
 
 const tg = window.Telegram && window.Telegram.WebApp;
@@ -11,6 +15,32 @@ const PAUSE_MS = 1500; // after a verdict, so one badge held up to the camera is
 const SAME_CODE_MS = 4000;
 const QUEUE_KEY = "door-scanner-queue";
 const $ = (id) => document.getElementById(id);
+let words = JSON.parse($("words").textContent);
+
+// A sentence with {placeholders} filled in.
+function say(key, values = {}) {
+  return words[key].replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// A sentence with a count: one form per plural category of the page's language.
+function sayCount(key, count) {
+  const forms = words[key];
+  const form = forms[new Intl.PluralRules(document.documentElement.lang).select(count)] || forms.other;
+  return form.replace("{count}", String(count));
+}
+
+function useWords(lang, newWords) {
+  if (!newWords || lang === document.documentElement.lang) return;
+  words = newWords;
+  document.documentElement.lang = lang;
+  document.title = words.title;
+  for (const element of document.querySelectorAll("[data-word]")) element.textContent = words[element.dataset.word];
+  for (const element of document.querySelectorAll("[data-word-placeholder]")) {
+    element.placeholder = words[element.dataset.wordPlaceholder];
+  }
+  if (!shown) $("headline").textContent = words.ready;
+  updateOffline();
+}
 
 let session = null;
 let lastCode = "";
@@ -38,7 +68,7 @@ async function api(action, body) {
   try {
     data = await response.json();
   } catch (e) {
-    data = { message: "The server's answer could not be read." };
+    data = { message: say("unreadable") };
   }
   return { status: response.status, data };
 }
@@ -50,14 +80,15 @@ async function loadSessions() {
   try {
     answer = await api("sessions", {});
   } catch (e) {
-    fail("No connection to the server. Check the network and reopen the scanner.");
+    fail(say("no_connection"));
     return;
   }
   if (answer.status !== 200) {
-    fail(answer.data.message || "The scanner cannot start.");
+    fail(answer.data.message || say("cannot_start"));
     return;
   }
-  $("hello").textContent = `Scanning as ${answer.data.scanner}. Running sessions first.`;
+  useWords(answer.data.lang, answer.data.words);
+  $("hello").textContent = say("hello", { name: answer.data.scanner });
   const list = $("sessions");
   list.replaceChildren();
   for (const s of answer.data.sessions) {
@@ -74,7 +105,7 @@ async function loadSessions() {
     item.append(button);
     list.append(item);
   }
-  if (!answer.data.sessions.length) $("hello").textContent = "There are no sessions you may scan for yet.";
+  if (!answer.data.sessions.length) $("hello").textContent = say("no_sessions");
   show("choose");
 }
 
@@ -91,7 +122,7 @@ function startSession(s) {
 function openScanner() {
   if (!tg.showScanQrPopup) return;
   try {
-    tg.showScanQrPopup({ text: `Badges for ${session.id}` }, onCode);
+    tg.showScanQrPopup({ text: say("popup", { session: session.id }) }, onCode);
   } catch (e) {
     // Telegram refuses a second popup while one is open: nothing to do.
   }
@@ -169,7 +200,7 @@ function verdict(v) {
 }
 
 function refused(message) {
-  setCard({ colour: "red", headline: message || "Refused." });
+  setCard({ colour: "red", headline: message || say("refused") });
   if (tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
 }
 
@@ -177,16 +208,19 @@ function setCard(v) {
   shown = v;
   const card = $("card");
   card.className = `card ${v ? v.colour : "idle"}`;
-  $("headline").textContent = v ? v.headline : "Ready";
+  $("headline").textContent = v ? v.headline : say("ready");
   $("who").textContent = v && v.name ? `${v.name} (${v.attendee_id})` : "";
   const facts = [];
   if (v && v.registered !== undefined && v.registered !== null) {
-    facts.push(`Registered: ${v.registered ? "yes" : "no"}`, `Targeted: ${v.targeted ? "yes" : "no"}`);
+    facts.push(say(v.registered ? "registered_yes" : "registered_no"), say(v.targeted ? "targeted_yes" : "targeted_no"));
   }
   $("facts").textContent = facts.join(" · ");
   let count = "";
   if (v && v.inside !== undefined && v.inside !== null) {
-    count = v.capacity === null || v.capacity === undefined ? `Inside: ${v.inside}` : `Inside: ${v.inside} / ${v.capacity}`;
+    count =
+      v.capacity === null || v.capacity === undefined
+        ? say("inside", { inside: v.inside })
+        : say("inside_of", { inside: v.inside, capacity: v.capacity });
   }
   $("count").textContent = count;
   $("admit").hidden = !(v && v.overridable);
@@ -217,7 +251,7 @@ function updateOffline() {
   const offline = $("offline").dataset.offline === "yes" || !navigator.onLine;
   const waiting = queue().length;
   $("offline").hidden = !offline;
-  $("offline").textContent = `Offline — ${waiting} scan${waiting === 1 ? "" : "s"} waiting; they are sent when the connection is back.`;
+  $("offline").textContent = sayCount("offline", waiting);
 }
 
 window.addEventListener("offline", () => setOffline(true));
@@ -247,7 +281,7 @@ $("typed").addEventListener("submit", (event) => {
 });
 
 if (!tg || !tg.initData) {
-  fail("Open the door scanner from the bot in Telegram: send /scan and tap “Open scanner”.");
+  fail(say("open_from_telegram"));
 } else {
   tg.ready();
   tg.expand();

@@ -12,6 +12,11 @@ stored in each PNG so that print dialogs default to true size. QR modules are
 whole pixels (`bot.qr`'s matrix rendering, no resampling), with the 4-module
 quiet zone the standard asks for. Text goes through `bot.fonts`, so names in
 Greek, Cyrillic or Chinese print as letters, never boxes.
+
+The words printed (`SCAN_HINT`, the badge's hint, the sheet's footer) are in the
+current language (`bot.i18n`): the services set the event language
+(`bot.services.badges`, `bot.services.shortlinks`), because a badge or a poster
+is read by everyone. Batches drawn in worker processes take that language along.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 from PIL import Image, ImageDraw
 
+from bot import i18n
 from bot.fonts import fit_lines
+from bot.i18n import N_, _
 from bot.qr import PARALLEL_FROM, _render_matrix, build_qr
 
 DPI = 300
@@ -36,7 +44,10 @@ PAGE_SIZE = (2480, 3508)
 """A4 (210 × 297 mm) at 300 DPI."""
 BADGES_ACROSS, BADGES_DOWN = 2, 3
 
-SCAN_HINT = "Scan with your phone camera to check in"
+# Translators: printed large at the foot of an A4 check-in poster, under its QR code; one line if possible.
+SCAN_HINT = N_("Scan with your phone camera to check in")
+# Translators: printed small on a badge beside its QR code (two short lines at most).
+BADGE_HINT = N_("Show this code at the door")
 
 BLACK, DARK_GREY, WHITE = 0, 70, 255
 
@@ -86,7 +97,7 @@ def _badge_image(token: str, name: str, attendee_id: str, event_name: str) -> Im
     text_width = left - 2 * margin  # text stays out of the quiet zone
     font, lines = fit_lines(attendee_id, text_width, 1, largest=64, smallest=30)
     font.draw(draw, (margin, top + QUIET_ZONE * box), lines[0], fill=BLACK, anchor="lm")
-    font, lines = fit_lines("Show this code at the door", text_width, 2, largest=34, smallest=24)
+    font, lines = fit_lines(_(BADGE_HINT), text_width, 2, largest=34, smallest=24)
     y = height - QUIET_ZONE * box - int(font.size * 1.25) * (len(lines) - 1)
     for line in lines:
         font.draw(draw, (margin, y), line, fill=DARK_GREY, anchor="ld")
@@ -155,7 +166,10 @@ def _sheet(pngs: Sequence[bytes], number: int, count: int, event_name: str) -> I
         for x in xs:
             draw.line((x - arm, y, x + arm, y), fill=BLACK, width=2)
 
-    footer = f"{event_name} · badges, page {number} of {count} · print at 100 % (actual size), cut along the marks"
+    footer = _(
+        # Translators: the foot of an A4 page of badges; {event} is the event's name, {number} and {count} pages.
+        "{event} · badges, page {number} of {count} · print at 100 % (actual size), cut along the marks"
+    ).format(event=event_name, number=number, count=count)
     font, lines = fit_lines(footer, PAGE_SIZE[0] - 2 * 150, 1, largest=32, smallest=20)
     font.draw(draw, (PAGE_SIZE[0] // 2, bottom + gap + tick + 60), lines[0], fill=DARK_GREY, anchor="ma")
     return page.point(lambda value: 0 if value < 128 else 255).convert("1", dither=Image.Dither.NONE)
@@ -198,7 +212,7 @@ def _poster_image(link: str, title: str, room: str, time_window: str, event_name
             y += pitch
         y += gap_after
 
-    font, lines = fit_lines(SCAN_HINT, text_width, 1, largest=110, smallest=60, bold=True)
+    font, lines = fit_lines(_(SCAN_HINT), text_width, 1, largest=110, smallest=60, bold=True)
     pitch = int(font.size * 1.2)
     hint_top = height - margin - pitch * len(lines)
     for number, line in enumerate(lines):
@@ -245,4 +259,10 @@ def _batch(job: Callable[[tuple], bytes], jobs: Sequence[tuple], parallel: bool 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
         chunk = max(1, len(jobs) // (4 * (os.cpu_count() or 1)))
-        return list(pool.map(job, jobs, chunksize=chunk))
+        # A spawned process starts in the source language: each job is told the one speaking here.
+        return list(pool.map(partial(_speaking, job, i18n.current()), jobs, chunksize=chunk))
+
+
+def _speaking(job: Callable[[tuple], bytes], language: str, item: tuple) -> bytes:
+    with i18n.speaking(language):
+        return job(item)

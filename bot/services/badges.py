@@ -1,11 +1,14 @@
-"""Badges, for organisers: one attendee's code, reissuing (revoking) a badge, every badge for printing."""
+"""Badges, for organisers: one attendee's code, reissuing (revoking) a badge, every badge for printing.
+
+Printed badges speak the event language (`AppContext.event_language`), whoever asks
+for them: everybody at the event reads them."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 
-from bot import printables, qr
+from bot import i18n, printables, qr
 from bot.domain import badges
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_attendee
@@ -53,7 +56,9 @@ async def print_badges(ctx: AppContext, fmt: str = "zip") -> tuple[bytes, int]:
     everyone = await _everyone(ctx)
     if not everyone:
         raise OrganiserError(Problem.NO_ATTENDEES)
-    return await asyncio.to_thread(_print, ctx.badge_secret, ctx.event_name, everyone, fmt), len(everyone)
+    with i18n.speaking(ctx.event_language):  # the worker thread takes the language along
+        data = await asyncio.to_thread(_print, ctx.badge_secret, ctx.event_name, everyone, fmt)
+    return data, len(everyone)
 
 
 @reads

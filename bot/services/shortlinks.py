@@ -1,4 +1,7 @@
-"""Onsite QR shortlinks, for organisers: create, list, remove, print."""
+"""Onsite QR shortlinks, for organisers: create, list, remove, print.
+
+Posters speak the event language (`AppContext.event_language`), whoever asks for
+them: their words and the session's time are read by everybody at the event."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from bot import printables, qr
+from bot import i18n, printables, qr
 from bot.domain.times import format_span
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_session
@@ -75,15 +78,16 @@ async def shortlink_qr_zip(
     lines = await list_shortlinks(ctx, codes)
     if not lines:
         raise OrganiserError(Problem.NO_SHORTLINKS)
-    jobs = [
-        (
-            line.link,
-            line.session.title,
-            line.session.room,
-            format_span(line.session.starts_at, line.session.ends_at, ctx.timezone),
-            ctx.event_name,
-        )
-        for line in lines
-    ]
-    pngs = await asyncio.to_thread(printables.poster_pngs, jobs, parallel)
+    with i18n.speaking(ctx.event_language):  # the worker thread (and its processes) take the language along
+        jobs = [
+            (
+                line.link,
+                line.session.title,
+                line.session.room,
+                format_span(line.session.starts_at, line.session.ends_at, ctx.timezone),
+                ctx.event_name,
+            )
+            for line in lines
+        ]
+        pngs = await asyncio.to_thread(printables.poster_pngs, jobs, parallel)
     return qr.zip_bytes([(f"{line.code}.png", png) for line, png in zip(lines, pngs, strict=True)]), len(lines)

@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from bot.qr import decode_qr
 from bot.services import displays
 from bot.services.displays import DisplayRefused
+from bot.web.display_pages import RecentStates, SessionChanges
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
 from tests.harness import ORGANISER, BotHarness, User
 from tests.web import served_event
@@ -158,3 +159,23 @@ async def test_the_event_stream_pushes_a_check_in_at_once(room):
         await room.send(ADA, "KEY1IN")
         assert (await next_state())["inside"] == 1
         assert time.monotonic() - started < 2
+
+
+async def test_a_burst_of_check_ins_is_one_wake_up_and_one_state_per_link(room):
+    changes = SessionChanges(coalesce=0.05)
+    changes.loop = asyncio.get_running_loop()
+
+    def burst() -> None:  # as the database thread does, once per check-in
+        for _ in range(500):
+            changes.changed_from_any_thread("s1")
+
+    await asyncio.to_thread(burst)
+    await asyncio.wait_for(changes.wait("S1", 0, 5), 2)
+    assert (changes.version("S1"), changes.wakeups) == (1, 1)
+    token = (await displays.display_link(room.ctx, "S1")).url.rstrip("/").rsplit("/", 1)[1]
+    states = RecentStates(room.ctx)
+    shown = await asyncio.gather(*(states.get(token, 1) for _ in range(5)))  # a room's five screens wake
+    assert states.computed == 1 and {s.session_id for s in shown} == {"S1"}
+    await room.send(ADA, "KEY1IN")
+    assert (await states.get(token, 1)).checked_in == 0  # the same version: the state already computed
+    assert (await states.get(token, 2)).checked_in == 1 and states.computed == 2

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from dataclasses import asdict
 from datetime import datetime
@@ -82,37 +83,93 @@ def _qr_png(link: str) -> bytes:
     return qr.qr_png(link, box_size=12, border=4)
 
 
+HEARTBEAT = 25.0  # seconds: proxies close a silent connection
+COALESCE = 0.2  # seconds: a burst of check-ins is one push
+
+
 class RecentStates:
-    """Each display link's state for up to a second: the projector and the screens at a room's doors
-    poll the same link, and one computation serves them all (a revoked link may show for that second)."""
+    """Each display link's state, computed once for every screen showing it.
+
+    The projector and the screens at a room's doors hold the same link and wake together: the first
+    asks the database, the others wait for its answer (one computation, not one per screen). A state
+    is reused while it is at most `seconds` old and, when the caller names the session's version
+    (`SessionChanges.version`, read before asking), only if it was computed at that version or later,
+    so a screen never shows a count older than the change that woke it."""
 
     def __init__(self, ctx: AppContext, seconds: float = 1.0) -> None:
         self.ctx, self.seconds = ctx, seconds
-        self.states: dict[str, tuple[float, displays.DisplayState]] = {}
+        self.states: dict[str, tuple[float, int, displays.DisplayState]] = {}
+        self.computing: dict[str, tuple[int, asyncio.Future]] = {}
+        self.computed = 0  # how many times a state was asked of the database (bench/displays.py reads it)
 
-    async def get(self, token: str) -> displays.DisplayState:
+    async def get(self, token: str, version: int = -1) -> displays.DisplayState:
         now = time.monotonic()
         cached = self.states.get(token)
-        if cached and now - cached[0] < self.seconds:
-            return cached[1]
-        state = await displays.display_state(self.ctx, token)
+        if cached and now - cached[0] < self.seconds and cached[1] >= version:
+            return cached[2]
+        flight = self.computing.get(token)
+        if flight is None or flight[0] < version:
+            flight = (version, asyncio.ensure_future(self._compute(token, version, now)))
+            flight[1].add_done_callback(_retrieved)
+            self.computing[token] = flight
+        # shield: a screen that goes away while waiting must not cancel the others' answer
+        return await asyncio.shield(flight[1])
+
+    async def _compute(self, token: str, version: int, started: float) -> displays.DisplayState:
+        self.computed += 1
+        try:
+            state = await displays.display_state(self.ctx, token)
+        finally:
+            if self.computing.get(token, (None, None))[1] is asyncio.current_task():
+                del self.computing[token]
         if len(self.states) > 10_000:  # forged tokens are never cached, but keep the dict bounded anyway
             self.states.clear()
-        self.states[token] = (now, state)
+        self.states[token] = (started, version, state)
         return state
 
 
-class SessionChanges:
-    """A counter per session, bumped when its attendance changes; streams wait for it to move."""
+def _retrieved(future: asyncio.Future) -> None:
+    """A refusal nobody waited for any more is not an error to log."""
+    if not future.cancelled():
+        future.exception()
 
-    def __init__(self) -> None:
+
+class SessionChanges:
+    """A counter per session, bumped when its attendance changes; streams wait for it to move.
+
+    The database thread says which session changed once per check-in; the event loop is told at
+    most once per `coalesce` seconds, about every session that changed in between: a burst of
+    check-ins is one wake-up and one push per screen, not one per check-in (the first change of a
+    quiet spell reaches the screens `coalesce` seconds later)."""
+
+    def __init__(self, coalesce: float = COALESCE) -> None:
+        self.coalesce = coalesce
         self.versions: dict[str, int] = {}
         self.waiters: dict[str, set[asyncio.Future]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.pending: set[str] = set()  # changed sessions the loop has not been told about yet
+        self.lock = threading.Lock()
+        self.wakeups = 0  # calls into the event loop (bench/displays.py reads it)
 
     def changed_from_any_thread(self, session_id: str) -> None:
-        if self.loop is not None:
-            self.loop.call_soon_threadsafe(self._changed, session_id.upper())
+        if self.loop is None:
+            return
+        with self.lock:
+            wake = not self.pending
+            self.pending.add(session_id.upper())
+        if wake:  # the first change since the last delivery: deliver it, and all that follow it, soon
+            self.wakeups += 1
+            try:
+                self.loop.call_soon_threadsafe(self.loop.call_later, self.coalesce, self._deliver)
+            except RuntimeError:  # the loop is closed: the bot is stopping, no screen is left to tell
+                with self.lock:
+                    self.pending.clear()
+
+    def _deliver(self) -> None:
+        with self.lock:
+            changed, self.pending = self.pending, set()
+        for session_id in changed:
+            self._changed(session_id)
 
     def _changed(self, session_id: str) -> None:
         self.versions[session_id] = self.versions.get(session_id, 0) + 1
@@ -123,11 +180,12 @@ class SessionChanges:
     def version(self, session_id: str) -> int:
         return self.versions.get(session_id.upper(), 0)
 
-    async def wait(self, session_id: str, seen: int, timeout: float) -> None:
-        """Until the session's version passes `seen`, or `timeout` seconds."""
+    async def wait(self, session_id: str, seen: int, timeout: float, waiter: asyncio.Future | None = None) -> None:
+        """Until the session's version passes `seen`, or `timeout` seconds, or `waiter` (the
+        caller's own, e.g. resolved when its screen goes away) is done."""
         if self.version(session_id) != seen:
             return
-        waiter = asyncio.get_running_loop().create_future()
+        waiter = waiter or asyncio.get_running_loop().create_future()
         self.waiters.setdefault(session_id.upper(), set()).add(waiter)
         try:
             await asyncio.wait_for(waiter, timeout)
@@ -137,10 +195,6 @@ class SessionChanges:
             self.waiters.get(session_id.upper(), set()).discard(waiter)
 
 
-HEARTBEAT = 25.0  # seconds: proxies close a silent connection
-COALESCE = 0.2  # seconds: a burst of check-ins is one push
-
-
 class DisplayEvents(tornado.web.RequestHandler):
     """`/display/<token>/events`: the display's state, pushed as it changes."""
 
@@ -148,9 +202,12 @@ class DisplayEvents(tornado.web.RequestHandler):
         self.ctx, self.states, self.changes = ctx, states, changes
         self.closed = False
         self.streaming = False
+        self.waiter: asyncio.Future | None = None
 
     def on_connection_close(self) -> None:
         self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)  # the stream ends now, not at its next change or heartbeat
 
     def send_error(self, status_code: int = 500, **kwargs) -> None:
         """Once events flow, a failure (the screen closed the page, the bot is stopping) can only end
@@ -166,6 +223,7 @@ class DisplayEvents(tornado.web.RequestHandler):
             await self._get(token)
 
     async def _get(self, token: str) -> None:
+        seen = self.changes.version(token.split(".", 1)[0])  # before the state: a change from now on is pushed
         try:
             state = await displays.display_state(self.ctx, token)
         except DisplayRefused as refused:
@@ -177,7 +235,7 @@ class DisplayEvents(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Accel-Buffering", "no")  # nginx: pass each event on at once
         try:
-            await self._stream(token, state)
+            await self._stream(token, state, seen)
         except DisplayRefused:  # revoked or expired while open: the page shows it is no longer valid
             self.write("event: refused\ndata: {}\n\n")
             self.finish()
@@ -185,17 +243,19 @@ class DisplayEvents(tornado.web.RequestHandler):
             # The screen went away, or the bot is stopping (its database closes): nothing to answer.
             log.info("display stream ended: %s", type(ended).__name__)
 
-    async def _stream(self, token: str, state: displays.DisplayState) -> None:
+    async def _stream(self, token: str, state: displays.DisplayState, seen: int) -> None:
         session_id = state.session_id
         self.streaming = True
         while not self.closed:
-            seen = self.changes.version(session_id)
             self.write(f"data: {state_json(state, self.ctx)}\n\n")
             await self.flush()
             timeout = HEARTBEAT if state.next_change_in is None else min(HEARTBEAT, state.next_change_in + 0.05)
-            await self.changes.wait(session_id, seen, timeout)
-            await asyncio.sleep(COALESCE)
-            state = await self.states.get(token)
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.changes.wait(session_id, seen, timeout, self.waiter)
+            if self.closed:
+                break
+            seen = self.changes.version(session_id)
+            state = await self.states.get(token, seen)
 
 
 class DisplayHandler(tornado.web.RequestHandler):

@@ -166,10 +166,10 @@ def _sheet(pngs: Sequence[bytes], number: int, count: int, event_name: str) -> I
         for x in xs:
             draw.line((x - arm, y, x + arm, y), fill=BLACK, width=2)
 
-    footer = _(
-        # Translators: the foot of an A4 page of badges; {event} is the event's name, {number} and {count} pages.
-        "{event} · badges, page {number} of {count} · print at 100 % (actual size), cut along the marks"
-    ).format(event=event_name, number=number, count=count)
+    # Translators: the foot of an A4 page of badges; {event} is the event's name, {number} and {count} pages.
+    footer = _("{event} · badges, page {number} of {count} · print at 100 % (actual size), cut along the marks").format(
+        event=event_name, number=number, count=count
+    )
     font, lines = fit_lines(footer, PAGE_SIZE[0] - 2 * 150, 1, largest=32, smallest=20)
     font.draw(draw, (PAGE_SIZE[0] // 2, bottom + gap + tick + 60), lines[0], fill=DARK_GREY, anchor="ma")
     return page.point(lambda value: 0 if value < 128 else 255).convert("1", dither=Image.Dither.NONE)

@@ -145,8 +145,8 @@ def scanner_words() -> dict:
     """Everything scanner.html and scanner.js show, in the current language."""
     words = {key: _(text) for key, text in SCANNER_PAGE.items()}
     words["offline"] = plural_forms(
+        # Translators: {count} is how many scans wait on the phone while it has no connection.
         lambda n: ngettext(
-            # Translators: {count} is how many scans wait on the phone while it has no connection.
             "Offline — {count} scan waiting; it is sent when the connection is back.",
             "Offline — {count} scans waiting; they are sent when the connection is back.",
             n,

@@ -2,8 +2,10 @@
 
 Drawn on the server with matplotlib (Agg: no display, no browser script), as
 PNG for the chat and SVG for the dashboard: rows in, bytes out. Times are shown
-in the event's zone. Titles stay off the image: session titles are data in any
-script, and the page or the caption around the chart names the session.
+in the event's zone; the axis labels are in the current reply language (the
+caller's context, which `asyncio.to_thread` carries into the drawing thread).
+Titles stay off the image: session titles are data in any script, and the page
+or the caption around the chart names the session.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
+from bot.i18n import _
+
 BUCKET = timedelta(minutes=5)
 GREEN, BLUE = "#0a7d2c", "#1f5fbf"
 
@@ -29,7 +33,7 @@ def session_chart(
 ) -> bytes:
     """Arrivals per 5 minutes (bars) above people inside (a step line), from the session's
     effective IN/OUT records in time order; the axis spans the session and every record."""
-    times = [at for at, _ in movements]
+    times = [at for at, _direction in movements]
     first = min([starts, *times]) - BUCKET
     last = max([ends, *times]) + BUCKET
     arrivals = Counter(_bucket(at) for at, direction in movements if direction == "IN")
@@ -49,12 +53,14 @@ def session_chart(
             align="edge",
             color=GREEN,
         )
-        top.set_ylabel("Arrivals / 5 min")
-        bottom.step([t.astimezone(tz) for t, _ in steps], [n for _, n in steps], where="post", color=BLUE)
+        # Translators: the axis of a chart: how many people arrived in each 5 minutes.
+        top.set_ylabel(_("Arrivals / 5 min"))
+        bottom.step([t.astimezone(tz) for t, _n in steps], [n for _t, n in steps], where="post", color=BLUE)
         bottom.fill_between(
-            [t.astimezone(tz) for t, _ in steps], [n for _, n in steps], step="post", color=BLUE, alpha=0.15
+            [t.astimezone(tz) for t, _n in steps], [n for _t, n in steps], step="post", color=BLUE, alpha=0.15
         )
-        bottom.set_ylabel("People inside")
+        # Translators: the axis of a chart: how many people are in the room.
+        bottom.set_ylabel(_("People inside"))
         for axis in (top, bottom):
             axis.axvspan(starts.astimezone(tz), ends.astimezone(tz), color="#000000", alpha=0.05, lw=0)
             axis.yaxis.get_major_locator().set_params(integer=True)

@@ -3,6 +3,9 @@
 The kind of file is recognised from its header row; unknown columns are
 ignored. Every problem is reported with its spreadsheet row number (the header
 is row 1) and the caller imports nothing from a file that has any problem.
+Problems are worded (`_()`) when found, in the language of the organiser who
+sent the file: parsing runs in their update's context (`asyncio.to_thread`
+carries it). Column names and what the file holds stay as they are.
 This module only reads and checks; writing happens in one transaction in
 `bot.services.imports.import_file`.
 """
@@ -20,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import badges, pins
 from bot.domain.times import parse_event_time
+from bot.i18n import _
 
 MAX_ROWS = 50_000
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
@@ -106,25 +110,36 @@ def _read_rows(data: bytes, filename: str) -> list[list[object]]:
             finally:
                 workbook.close()
         except Exception as exc:  # openpyxl raises many kinds for a damaged file (zip, XML, missing parts)
-            raise ImportFileError(
-                f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
-                "and save it again as XLSX or CSV."
-            ) from exc
+            raise ImportFileError(_unreadable_xlsx(filename)) from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError(f"{filename} is not UTF-8 text: save it as CSV UTF-8 or XLSX.") from None
+        # Translators: {filename} is the name of the file the organiser sent.
+        text = _("{filename} is not UTF-8 text: save it as CSV UTF-8 or XLSX.")
+        raise ImportFileError(text.format(filename=filename)) from None
     if "\x00" in text:
-        raise ImportFileError(f"{filename} is not a CSV or XLSX file.")
+        # Translators: {filename} is the name of the file the organiser sent.
+        raise ImportFileError(_("{filename} is not a CSV or XLSX file.").format(filename=filename))
     first_line = text.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
     try:
         return list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), MAX_ROWS + 2))
     except csv.Error as exc:
-        raise ImportFileError(f"{filename} is not a readable CSV file ({exc}).") from None
+        # Translators: {filename} is the name of the file the organiser sent; {error} is the CSV reader's own
+        # explanation (in English).
+        text = _("{filename} is not a readable CSV file ({error}).")
+        raise ImportFileError(text.format(filename=filename, error=exc)) from None
 
 
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+
+def _unreadable_xlsx(filename: str) -> str:
+    # Translators: {filename} is the name of the file the organiser sent.
+    text = _(
+        "{filename} is not a readable XLSX file: open it in a spreadsheet program and save it again as XLSX or CSV."
+    )
+    return text.format(filename=filename)
 
 
 def _refuse_zip_bomb(data: bytes, filename: str) -> None:
@@ -133,14 +148,11 @@ def _refuse_zip_bomb(data: bytes, filename: str) -> None:
     try:
         unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise ImportFileError(
-            f"{filename} is not a readable XLSX file: open it in a spreadsheet program "
-            "and save it again as XLSX or CSV."
-        ) from None
+        raise ImportFileError(_unreadable_xlsx(filename)) from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError(
-            f"{filename} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; split it or save it as CSV."
-        )
+        # Translators: {filename} is the name of the file the organiser sent; {size} a number of megabytes.
+        text = _("{filename} unpacks to more than {size} MB; split it or save it as CSV.")
+        raise ImportFileError(text.format(filename=filename, size=MAX_UNPACKED_BYTES // 2**20))
 
 
 def _text(value: object) -> str:
@@ -160,17 +172,22 @@ def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
     while rows and not any(_text(c) for c in rows[-1]):
         rows.pop()
     if not rows:
-        raise ImportFileError(f"{filename} is empty.")
+        # Translators: {filename} is the name of the file the organiser sent.
+        raise ImportFileError(_("{filename} is empty.").format(filename=filename))
     header = [_header_key(c) for c in rows[0]]
     kind = detect_kind(header)
     if kind is None:
-        raise ImportFileError(
-            f"{filename}: the header row does not match a sessions, attendees or registrations file. "
+        # Translators: {filename} is the name of the file the organiser sent; keep the column names (session_id,
+        # title, starts_at, ends_at, attendee_id, name): they are what the file's header row must hold.
+        text = _(
+            "{filename}: the header row does not match a sessions, attendees or registrations file. "
             "Sessions need session_id, title, starts_at, ends_at; attendees need attendee_id, name; "
             "registrations need attendee_id, session_id."
         )
+        raise ImportFileError(text.format(filename=filename))
     if len(rows) - 1 > MAX_ROWS:
-        raise ImportFileError(f"{filename} has more than {MAX_ROWS} rows.")
+        # Translators: {filename} is the name of the file the organiser sent.
+        raise ImportFileError(_("{filename} has more than {count} rows.").format(filename=filename, count=MAX_ROWS))
     parsed = ParsedFile(kind)
     index = {name: header.index(name) for name in set(header) if name}
     parse_row = {"sessions": _session_row, "attendees": _attendee_row, "registrations": _registration_row}[kind]
@@ -182,7 +199,7 @@ def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
         try:
             record = parse_row(number, cells, tz)
         except ValueError as exc:
-            parsed.errors.append(f"Row {number}: {exc}")
+            parsed.errors.append(row_problem(number, str(exc)))
             continue
         key = {
             "sessions": lambda r: r.session_id,
@@ -192,13 +209,21 @@ def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
         if key in seen:
             if kind == "registrations":
                 continue  # the same registration twice is harmless
-            parsed.errors.append(f"Row {number}: duplicate id {key.split(chr(0))[0]!r} (first on row {seen[key]})")
+            # Translators: {id!r} is the id (in quotes) found twice in the file; {first} is a row number.
+            text = _("duplicate id {id!r} (first on row {first})").format(id=key.split(chr(0))[0], first=seen[key])
+            parsed.errors.append(row_problem(number, text))
             continue
         seen[key] = number
         parsed.records.append(record)
     if kind == "sessions":
         _check_pins_within_file(parsed)
     return parsed
+
+
+def row_problem(row: int, problem: str) -> str:
+    # Translators: {row} is a row number of the organiser's spreadsheet (the header is row 1); {problem} says what
+    # is wrong in it.
+    return _("Row {row}: {problem}").format(row=row, problem=problem)
 
 
 def detect_kind(header: list[str]) -> str | None:
@@ -212,24 +237,29 @@ def detect_kind(header: list[str]) -> str | None:
 def _required(cells: dict, name: str) -> str:
     value = _text(cells.get(name))
     if not value:
-        raise ValueError(f"{name} is empty")
+        # Translators: {column} is a column name of the file (session_id, title...): keep it as it is.
+        raise ValueError(_("{column} is empty").format(column=name))
     return value
 
 
 def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
     session_id = _required(cells, "session_id")
     if not SESSION_ID_RE.match(session_id):
-        raise ValueError(f"session_id {session_id!r} may only contain letters, digits, '.', '_' and '-' (max 32)")
+        # Translators: keep session_id: it is a column name; {value!r} is the cell, in quotes.
+        text = _("session_id {value!r} may only contain letters, digits, '.', '_' and '-' (max 32)")
+        raise ValueError(text.format(value=session_id))
     title = _required(cells, "title")
     starts = parse_event_time(cells.get("starts_at") if cells.get("starts_at") not in (None, "") else "", tz)
     ends = parse_event_time(cells.get("ends_at") if cells.get("ends_at") not in (None, "") else "", tz)
     if ends < starts:
-        raise ValueError("ends_at is before starts_at")
+        # Translators: keep ends_at and starts_at: they are column names.
+        raise ValueError(_("ends_at is before starts_at"))
     capacity = None
     raw_capacity = _text(cells.get("capacity"))
     if raw_capacity:
         if not raw_capacity.isdigit():
-            raise ValueError(f"capacity {raw_capacity!r} is not a whole number")
+            # Translators: keep capacity: it is a column name; {value!r} is the cell, in quotes.
+            raise ValueError(_("capacity {value!r} is not a whole number").format(value=raw_capacity))
         capacity = int(raw_capacity)
     access = None
     raw_access = _text(cells.get("access_control")).lower()
@@ -239,35 +269,39 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         elif raw_access in _NO:
             access = False
         else:
-            raise ValueError(f"access_control {raw_access!r} should be yes or no")
+            # Translators: keep access_control: it is a column name; {value!r} is the cell, in quotes. The file
+            # may say yes or no (also y, n, true, false, 1, 0, on, off, x) in English only.
+            raise ValueError(_("access_control {value!r} should be yes or no").format(value=raw_access))
     pin_values = {}
     for column in ("pin_in", "pin_out"):
         value = _text(cells.get(column))
         if value:
             problem = pins.pin_problem(value)
             if problem:
-                raise ValueError(f"{column}: {problem}")
+                raise ValueError(column_problem(column, problem))
         pin_values[column] = value or None
     if pin_values["pin_in"] and pin_values["pin_in"] == pin_values["pin_out"]:
-        raise ValueError("pin_in and pin_out must differ")
+        # Translators: keep pin_in and pin_out: they are column names.
+        raise ValueError(_("pin_in and pin_out must differ"))
     window = {}
     for column in ("checkin_opens", "checkin_closes"):
         raw = cells.get(column)
         try:
             window[column] = parse_event_time(raw, tz) if raw not in (None, "") else None
         except ValueError as problem:
-            raise ValueError(f"{column}: {problem}") from None
+            raise ValueError(column_problem(column, str(problem))) from None
     if window["checkin_opens"] and window["checkin_closes"] and window["checkin_closes"] < window["checkin_opens"]:
-        raise ValueError("checkin_closes is before checkin_opens")
+        # Translators: keep checkin_closes and checkin_opens: they are column names.
+        raise ValueError(_("checkin_closes is before checkin_opens"))
     rotation = None
     raw_rotation = _text(cells.get("pin_rotation_seconds"))
     if raw_rotation:
         if not (raw_rotation.isdecimal() and raw_rotation.isascii()) or not (
             pins.ROTATION_MIN <= int(raw_rotation) <= pins.ROTATION_MAX
         ):
-            raise ValueError(
-                f"pin_rotation_seconds {raw_rotation!r} should be {pins.ROTATION_MIN} to {pins.ROTATION_MAX} seconds"
-            )
+            # Translators: keep pin_rotation_seconds: it is a column name; {value!r} is the cell, in quotes.
+            text = _("pin_rotation_seconds {value!r} should be {min} to {max} seconds")
+            raise ValueError(text.format(value=raw_rotation, min=pins.ROTATION_MIN, max=pins.ROTATION_MAX))
         rotation = int(raw_rotation)
     return SessionRecord(
         number,
@@ -294,15 +328,20 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
 def _attendee_row(number: int, cells: dict, tz: ZoneInfo) -> AttendeeRecord:
     attendee_id = _required(cells, "attendee_id")
     if not badges.ATTENDEE_ID_RE.match(attendee_id):
-        raise ValueError(f"attendee_id {attendee_id!r} may only contain letters, digits, '-', '.' and '/' (max 16)")
+        # Translators: keep attendee_id: it is a column name; {value!r} is the cell, in quotes.
+        text = _("attendee_id {value!r} may only contain letters, digits, '-', '.' and '/' (max 16)")
+        raise ValueError(text.format(value=attendee_id))
     name = _required(cells, "name")
     email = _text(cells.get("email"))
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise ValueError(f"email {email!r} is not an e-mail address")
+        # Translators: keep email: it is a column name; {value!r} is the cell, in quotes.
+        raise ValueError(_("email {value!r} is not an e-mail address").format(value=email))
     telegram = _text(cells.get("telegram")) or None
     if telegram is not None:
         if not TELEGRAM_RE.match(telegram):
-            raise ValueError(f"telegram {telegram!r} should be an @username or a numeric Telegram id")
+            # Translators: keep telegram: it is a column name; {value!r} is the cell, in quotes.
+            text = _("telegram {value!r} should be an @username or a numeric Telegram id")
+            raise ValueError(text.format(value=telegram))
         telegram = telegram.lstrip("@").lower()
     return AttendeeRecord(
         number, attendee_id, name, email, _split(cells["groups"]) if "groups" in cells else None, telegram
@@ -313,6 +352,11 @@ def _registration_row(number: int, cells: dict, tz: ZoneInfo) -> RegistrationRec
     return RegistrationRecord(number, _required(cells, "attendee_id"), _required(cells, "session_id"))
 
 
+def column_problem(column: str, problem: str) -> str:
+    # Translators: {column} is a column name of the file (keep it); {problem} says what is wrong with its cell.
+    return _("{column}: {problem}").format(column=column, problem=problem)
+
+
 def _check_pins_within_file(parsed: ParsedFile) -> None:
     owner: dict[str, int] = {}
     for record in parsed.records:
@@ -320,6 +364,8 @@ def _check_pins_within_file(parsed: ParsedFile) -> None:
             if pin is None:
                 continue
             if pin in owner:
-                parsed.errors.append(f"Row {record.row}: PIN {pin} is also used on row {owner[pin]}")
+                # Translators: {pin} is a PIN; {other} the number of another row of the file.
+                text = _("PIN {pin} is also used on row {other}").format(pin=pin, other=owner[pin])
+                parsed.errors.append(row_problem(record.row, text))
             else:
                 owner[pin] = record.row

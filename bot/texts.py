@@ -1,5 +1,10 @@
 """Every sentence the bot says in the chat (plain text, no markup), so the
-wording stays consistent and can be translated later.
+wording stays consistent and is translated in one place.
+
+English is the source language (bot/i18n.py). Module-level constants and the
+wording dicts only mark their text with `N_`; it is translated with `_()` when a
+reply is written, in the language of whoever is being answered. Sentences are
+whole, with named placeholders, so a translation can reorder them.
 
 Reason codes are enums, and the wording for them is keyed by them (`PIN_REPLIES`,
 `SCAN_HEADS`, `SCAN_REFUSALS`, `PROBLEMS`); tests fail when a code has no
@@ -17,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.rules import ActionRefusal, Direction, Reason
 from bot.domain.times import format_local, format_span
+from bot.i18n import N_, _, ngettext
 from bot.services.errors import OrganiserError, Problem
 
 if TYPE_CHECKING:
@@ -44,29 +50,47 @@ class Syntax:
     attendee: str
 
 
+# Command names stay as they are in every language: they are what the organiser types.
 CHAT = Syntax(
     pins="/pins",
     genpins_new="/genpins new",
     genpins_all="/genpins all",
     shortlinks="/shortlinks",
     shortlinkqr="/shortlinkqr",
-    import_files="Send a sessions file (CSV or XLSX) to import the agenda.",
-    access_usage="Usage: /access <session> on|off",
-    acl_usage="Usage: /acl include (registered or targeted attendees) or /acl exclude (registered attendees only).",
-    capacity_usage="Usage: /capacity <session> <number|none>",
-    scanner_usage="Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]",
-    rotation_usage="Usage: /pinrotate <session> <seconds|off>, e.g. /pinrotate S12 60",
-    display_usage="Usage: /display <session> — its room display's link · /display <session> revoke — a new link",
-    window_usage=(
+    # Translators: tells the organiser how to import the agenda in the chat.
+    import_files=N_("Send a sessions file (CSV or XLSX) to import the agenda."),
+    # Translators: keep /access, on and off: the organiser types them.
+    access_usage=N_("Usage: /access <session> on|off"),
+    # Translators: keep /acl, include and exclude: the organiser types them.
+    acl_usage=N_("Usage: /acl include (registered or targeted attendees) or /acl exclude (registered attendees only)."),
+    # Translators: keep /capacity and none: the organiser types them.
+    capacity_usage=N_("Usage: /capacity <session> <number|none>"),
+    # Translators: keep /scanner, all and off: the organiser types them.
+    scanner_usage=N_("Usage: /scanner <attendee id | @username | numeric id> all | off | <session> [<session> ...]"),
+    # Translators: keep /pinrotate and off: the organiser types them.
+    rotation_usage=N_("Usage: /pinrotate <session> <seconds|off>, e.g. /pinrotate S12 60"),
+    # Translators: keep /display and revoke: the organiser types them.
+    display_usage=N_("Usage: /display <session> — its room display's link · /display <session> revoke — a new link"),
+    # Translators: keep /checkinwindow and the example numbers.
+    window_usage=N_(
         "Usage: /checkinwindow <minutes before the start> <minutes after the end> [<check-out minutes after the end>], "
         "e.g. /checkinwindow 30 0 60"
     ),
-    shortlink_usage=(
+    # Translators: keep /shortlink and off: the organiser types them. SL001 and S12 are example codes.
+    shortlink_usage=N_(
         "Usage: /shortlink <SLcode> <session> [pop-up message] · /shortlink <SLcode> off\n"
         "e.g. /shortlink SL001 S12 Welcome to the workshop!"
     ),
     attendee="/attendee",
 )
+
+
+def _syntax(syntax: Syntax) -> dict[str, str]:
+    """A front end's syntax in the reader's language: its sentences translated,
+    its command names unchanged (`_` gives back what it has no translation for,
+    so the command line's own English sentences stay as they are)."""
+    return {name: _(value) for name, value in vars(syntax).items()}
+
 
 # ---------------------------------------------------------------- general
 
@@ -79,53 +103,62 @@ def fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-NOT_ON_LIST = (
+NOT_ON_LIST = N_(
     "I don't have you on this event's list yet. Open the personal invite link the organisers "
     "sent you, or ask them to add you."
 )
-INVITE_UNKNOWN = "This invite link is not valid (or was replaced). Ask the organisers for your personal link."
-INVITE_TAKEN = (
+INVITE_UNKNOWN = N_("This invite link is not valid (or was replaced). Ask the organisers for your personal link.")
+INVITE_TAKEN = N_(
     "This invite link is already linked to another Telegram account. If that is wrong, ask the "
     "organisers to unlink it, then open the link again."
 )
-NOT_UNDERSTOOD = (
+# Translators: K7PX3M is an example PIN: keep it as it is.
+NOT_UNDERSTOOD = N_(
     "I didn't understand that. To check in or out, send the session PIN (letters and digits, "
     "e.g. K7PX3M). /help shows everything I can do."
 )
-UNSUPPORTED_MESSAGE = "I can only read text messages here. Send the session PIN to check in or out, or /help."
-INTERNAL_ERROR = (
+UNSUPPORTED_MESSAGE = N_("I can only read text messages here. Send the session PIN to check in or out, or /help.")
+INTERNAL_ERROR = N_(
     "Sorry, something went wrong on my side while answering you. If you sent a PIN, "
     "/myattendance shows whether it was recorded; otherwise please try again in a moment."
 )
-ADMIN_ONLY = "Sorry, that command is for the event organisers only."
-BUTTON_EXPIRED = "This button has expired."
-IMPORT_HINT = "To import a file, send it here as a document (CSV or XLSX)."
+ADMIN_ONLY = N_("Sorry, that command is for the event organisers only.")
+# Translators: a short pop-up over the chat (at most 200 characters).
+BUTTON_EXPIRED = N_("This button has expired.")
+IMPORT_HINT = N_("To import a file, send it here as a document (CSV or XLSX).")
 
 
 def welcome(name: str, linked_now: bool) -> str:
-    first = (
-        f"Welcome, {name}! Your Telegram account is now linked to your registration."
-        if linked_now
-        else f"Hello, {name}!"
-    )
-    return (
-        f"{first}\n\nWhen a session starts, send me its PIN to check in, and its OUT PIN when you leave. "
+    if linked_now:
+        # Translators: {name} is the attendee's name as registered.
+        first = _("Welcome, {name}! Your Telegram account is now linked to your registration.").format(name=name)
+    else:
+        # Translators: {name} is the attendee's name as registered.
+        first = _("Hello, {name}!").format(name=name)
+    # Translators: every session has two PINs: the IN PIN to check in and the OUT PIN to check out.
+    how = _(
+        "When a session starts, send me its PIN to check in, and its OUT PIN when you leave. "
         "/myattendance shows your check-ins, /help everything else."
     )
+    return f"{first}\n\n{how}"
 
 
-HELP_ATTENDEE = """How to record your attendance:
+# Translators: IN PIN and OUT PIN: every session has a PIN to check in (IN) and one to check out (OUT).
+HELP_ATTENDEE = N_("""How to record your attendance:
 • Send the session's IN PIN to check in, and its OUT PIN when you leave (any case works).
 • Scanning a QR code on the wall of a room checks you in too.
 • /badge — your personal badge QR code, for door staff to scan
 • /myattendance — your check-ins and check-outs
-• /help — this message"""
+• /help — this message""")
 
-HELP_SCANNER = """Door staff:
+# Translators: keep the commands (/scan, /scan S12, /scan off) as they are.
+HELP_SCANNER = N_("""Door staff:
 • /scan — choose the session you scan for (/scan S12 picks it directly; /scan off stops)
-• then send photos of badges (as photos, or as files for sharper images), or type a badge code or attendee id"""
+• then send photos of badges (as photos, or as files for sharper images), or type a badge code or attendee id""")
 
-HELP_ADMIN = """Organisers:
+# Translators: keep the commands and their words (new, all, IN, OUT, off, revoke, on, include, exclude, none, pdf,
+# checkins, checkouts, csv) as they are: the organiser types them. S12, REG-0042 and SL001 are examples.
+HELP_ADMIN = N_("""Organisers:
 • send a CSV/XLSX file — import sessions, attendees or registrations
 • /pins — list PINs · /genpins new|all — generate PINs · /setpin S12 IN [OUT] — set custom PINs
 • /pinrotate S12 60|off — an IN PIN that changes every 60 s · /display S12 [revoke] — the room display's link
@@ -136,15 +169,15 @@ HELP_ADMIN = """Organisers:
 • /shortlink SL001 S12 [pop-up] · /shortlinks · /shortlinkqr — onsite QR codes
 • /badges [pdf] — badges to print (ZIP of PNGs, or A4 sheets) · /reissuebadge REG-0042 — revoke and replace
 • /dashboard — live counts and charts in a browser
-• /session S12 · /attendee <id, @handle or name> · /report checkins|checkouts [csv]"""
+• /session S12 · /attendee <id, @handle or name> · /report checkins|checkouts [csv]""")
 
 
 def help_text(is_admin: bool, is_scanner: bool) -> str:
-    parts = [HELP_ATTENDEE]
+    parts = [_(HELP_ATTENDEE)]
     if is_scanner or is_admin:
-        parts.append(HELP_SCANNER)
+        parts.append(_(HELP_SCANNER))
     if is_admin:
-        parts.append(HELP_ADMIN)
+        parts.append(_(HELP_ADMIN))
     return "\n\n".join(parts)
 
 
@@ -154,35 +187,45 @@ def session_label(session) -> str:
 
 # ---------------------------------------------------------------- attendance by PIN
 
-
+# Placeholders of the PIN replies: {session} is the session's id and title ("S12 · Keynote"); {when},
+# {window_at}, {locked_until} and {earlier} are times (10:30, or with the date on another day).
 PIN_REPLIES = {
-    Reason.OK: "✅ Checked in to {session} at {when}. Send the OUT PIN when you leave.",
-    Reason.CHECKED_OUT_WITHOUT_CHECK_IN: (
+    # Translators: OUT PIN: the session's PIN to check out (each session has an IN and an OUT PIN).
+    Reason.OK: N_("✅ Checked in to {session} at {when}. Send the OUT PIN when you leave."),
+    # Translators: IN PIN: the session's PIN to check in (each session has an IN and an OUT PIN).
+    Reason.CHECKED_OUT_WITHOUT_CHECK_IN: N_(
         "👋 Checked out of {session} at {when}. I had no check-in for you there; it is noted for the organisers. "
         "Next time send the IN PIN when you arrive."
     ),
-    Reason.TOO_MANY_ATTEMPTS: "⏳ Too many wrong PINs. PIN entry is paused until {locked_until}; try again then.",
-    Reason.UNKNOWN_PIN: "❌ That PIN doesn't match any session. Check it on the screen or sign and send it again.",
-    Reason.PIN_EXPIRED: "⌛ That PIN has expired: use the one on the screen now ({session}).",
-    Reason.TOO_EARLY: "⏳ Too early: attendance for {session} opens at {window_at}. Please try again then.",
-    Reason.CLOSED: (
+    # Translators: {locked_until} is a time.
+    Reason.TOO_MANY_ATTEMPTS: N_("⏳ Too many wrong PINs. PIN entry is paused until {locked_until}; try again then."),
+    Reason.UNKNOWN_PIN: N_("❌ That PIN doesn't match any session. Check it on the screen or sign and send it again."),
+    # Translators: {session} is the session's id and title.
+    Reason.PIN_EXPIRED: N_("⌛ That PIN has expired: use the one on the screen now ({session})."),
+    # Translators: {session} is the session's id and title, {window_at} a time.
+    Reason.TOO_EARLY: N_("⏳ Too early: attendance for {session} opens at {window_at}. Please try again then."),
+    # Translators: {session} is the session's id and title, {window_at} a time.
+    Reason.CLOSED: N_(
         "⌛ Attendance for {session} closed at {window_at}, so nothing was recorded. "
         "If you were there, please tell the organisers."
     ),
-    Reason.NOT_REGISTERED: (
+    Reason.NOT_REGISTERED: N_(
         "⛔ {session} is only open to registered participants, and you are not on its list. "
         "Please ask the staff at the door."
     ),
-    Reason.SESSION_FULL: "⛔ {session} is full. Please ask the staff at the door.",
-    Reason.ALREADY_CHECKED_IN: (
+    Reason.SESSION_FULL: N_("⛔ {session} is full. Please ask the staff at the door."),
+    # Translators: {earlier} is the time of the earlier check-in (or the word "earlier" when it is unknown).
+    Reason.ALREADY_CHECKED_IN: N_(
         "You are already checked in to {session} (since {earlier}). Send the OUT PIN when you leave."
     ),
-    Reason.ALREADY_CHECKED_OUT: "You already checked out of {session} at {earlier}.",
-    Reason.SCANNER_NOT_PERMITTED: "⛔ That scanner may not check people in to {session}.",
-    Reason.INVALID_CODE: "❌ That code is not valid for this event.",
-    Reason.REVOKED: "❌ That badge was replaced by a newer one.",
+    # Translators: {earlier} is the time of the earlier check-out (or the word "earlier" when it is unknown).
+    Reason.ALREADY_CHECKED_OUT: N_("You already checked out of {session} at {earlier}."),
+    Reason.SCANNER_NOT_PERMITTED: N_("⛔ That scanner may not check people in to {session}."),
+    Reason.INVALID_CODE: N_("❌ That code is not valid for this event."),
+    Reason.REVOKED: N_("❌ That badge was replaced by a newer one."),
 }
-CHECKED_OUT = "👋 Checked out of {session} at {when}. Thanks for coming!"
+# Translators: {session} is the session's id and title, {when} a time.
+CHECKED_OUT = N_("👋 Checked out of {session} at {when}. Thanks for coming!")
 
 
 def _moment(moment, now, tz: ZoneInfo) -> str:
@@ -193,6 +236,13 @@ def _moment(moment, now, tz: ZoneInfo) -> str:
     return format_local(moment, tz, with_date=not same_day)
 
 
+def _earlier(moment, tz: ZoneInfo) -> str:
+    if moment:
+        return format_local(moment, tz, False)
+    # Translators: stands in for an unknown time in "since {earlier}" and "at {earlier}".
+    return _("earlier")
+
+
 def pin_reply(result, tz: ZoneInfo) -> str:
     """The attendee's answer to a PIN (and to a refused shortlink)."""
     verdict = result.verdict
@@ -200,149 +250,211 @@ def pin_reply(result, tz: ZoneInfo) -> str:
         template = CHECKED_OUT
     else:
         template = PIN_REPLIES[verdict.reason]
-    return template.format(
+    return _(template).format(
         session=session_label(result.session) if result.session else "",
         when=format_local(result.at, tz, with_date=False),
         window_at=_moment(verdict.window_at, result.at, tz),
         locked_until=format_local(verdict.locked_until, tz, False) if verdict.locked_until else "",
-        earlier=format_local(verdict.earlier_at, tz, False) if verdict.earlier_at else "earlier",
+        earlier=_earlier(verdict.earlier_at, tz),
     )
 
 
 def my_attendance(entries, tz: ZoneInfo) -> str:
     if not entries:
-        return "You have no check-ins yet. Send a session's PIN to check in."
-    lines = ["Your attendance (newest first):"]
+        return _("You have no check-ins yet. Send a session's PIN to check in.")
+    lines = [_("Your attendance (newest first):")]
     for e in entries:
-        verb = "in " if e.direction == "IN" else "out"
-        lines.append(f"• {format_local(e.at, tz)} — {verb} — {session_label(e.session)}")
+        when, session = format_local(e.at, tz), session_label(e.session)
+        if e.direction == "IN":
+            # Translators: a check-in in the attendee's list: {when} is its date and time, {session} the session's
+            # id and title. "in" is followed by two spaces so that it lines up with "out" in the next message.
+            lines.append(_("• {when} — in  — {session}").format(when=when, session=session))
+        else:
+            # Translators: a check-out in the attendee's list: {when} is its date and time, {session} the session's
+            # id and title.
+            lines.append(_("• {when} — out — {session}").format(when=when, session=session))
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- organisers
 
 
+def _imported(report) -> str:
+    count, filename = report.imported, report.filename
+    if report.kind == "attendees":
+        # Translators: {filename} is the name of the file the organiser sent.
+        text = ngettext(
+            "✅ {filename}: imported {count} attendee.", "✅ {filename}: imported {count} attendees.", count
+        )
+    elif report.kind == "registrations":
+        # Translators: {filename} is the name of the file the organiser sent.
+        text = ngettext(
+            "✅ {filename}: imported {count} registration.", "✅ {filename}: imported {count} registrations.", count
+        )
+    else:
+        # Translators: {filename} is the name of the file the organiser sent.
+        text = ngettext("✅ {filename}: imported {count} session.", "✅ {filename}: imported {count} sessions.", count)
+    return text.format(filename=filename, count=count)
+
+
 def import_report(report) -> str:
     if report.ok:
-        return f"✅ {report.filename}: imported {report.imported} {report.kind}."
+        return _imported(report)
     shown = report.errors[:15]
     more = len(report.errors) - len(shown)
-    lines = [f"❌ {report.filename}: nothing was imported. Fix these rows and send the file again:"]
+    # Translators: {filename} is the name of the file the organiser sent; a list of its errors follows.
+    refused = _("❌ {filename}: nothing was imported. Fix these rows and send the file again:")
+    lines = [refused.format(filename=report.filename)]
     lines += [f"• {e}" for e in shown]
     if more:
-        lines.append(f"… and {more} more.")
+        # Translators: after a list of the first errors of a file: how many more there are.
+        lines.append(ngettext("… and {count} more.", "… and {count} more.", more).format(count=more))
     return "\n".join(lines)
 
 
 def pins_table(lines, syntax: Syntax = CHAT) -> str:
     if not lines:
-        return "There are no sessions yet. " + syntax.import_files
-    out = ["PINs (session: IN / OUT):"]
+        # Translators: {import_files} is a sentence that says how to import the agenda.
+        return _("There are no sessions yet. {import_files}").format(import_files=_(syntax.import_files))
+    # Translators: the heading of the list of PINs: each session's check-in (IN) and check-out (OUT) PIN.
+    out = [_("PINs (session: IN / OUT):")]
     for line in lines:
         out.append(f"• {line.session.session_id} {line.session.title}: {line.pin_in or '—'} / {line.pin_out or '—'}")
         if line.rotating_now:
             out.append(rotating_line(line))
     if any(line.pin_in is None or line.pin_out is None for line in lines):
-        out.append(f"Sessions without PINs: {syntax.genpins_new}")
+        # Translators: {command} is the command that generates the missing PINs (/genpins new).
+        out.append(_("Sessions without PINs: {command}").format(command=syntax.genpins_new))
     return "\n".join(out)
 
 
 def rotating_line(line) -> str:
-    seconds = line.session.pin_rotation_seconds
-    return f"  IN also rotates every {seconds} s: now {line.rotating_now} (the one on the room display)"
+    # Translators: IN is the session's check-in PIN; {pin} is the PIN shown right now; "s" means seconds.
+    text = _("IN also rotates every {seconds} s: now {pin} (the one on the room display)")
+    return "  " + text.format(seconds=line.session.pin_rotation_seconds, pin=line.rotating_now)
+
+
+def _valid_until(moment, tz: ZoneInfo) -> str:
+    # Translators: {when} is a date and time.
+    return _("Valid until {when}.").format(when=format_local(moment, tz))
 
 
 def display_link_text(link, tz: ZoneInfo, revoked: bool) -> str:
-    first = "✅ Earlier display links of this session no longer work. " if revoked else ""
-    return (
-        f"{first}Room display for {link.session_id}: open it on the projector or the screen at the door "
-        f"(it needs no login: the link is the key, so share it only with who runs the screen).\n{link.url}\n"
-        f"Valid until {format_local(link.expires_at, tz)}."
-    )
+    first = _("✅ Earlier display links of this session no longer work.") + " " if revoked else ""
+    # Translators: {session_id} is a session's id, e.g. S12.
+    body = _(
+        "Room display for {session_id}: open it on the projector or the screen at the door "
+        "(it needs no login: the link is the key, so share it only with who runs the screen)."
+    ).format(session_id=link.session_id)
+    return f"{first}{body}\n{link.url}\n{_valid_until(link.expires_at, tz)}"
 
 
-DASHBOARD_USAGE = "Usage: /dashboard — a link to the live dashboard · /dashboard revoke — end every earlier link"
+# Translators: keep /dashboard and revoke: the organiser types them.
+DASHBOARD_USAGE = N_("Usage: /dashboard — a link to the live dashboard · /dashboard revoke — end every earlier link")
 
 
 def dashboard_link_text(link, tz: ZoneInfo, revoked: bool) -> str:
-    first = "✅ Earlier dashboard links no longer work. " if revoked else ""
-    return (
-        f"{first}Live dashboard (counts, charts, refused attempts, reports). The link is the login: keep it to "
-        f"the organisers.\n{link.url}\nValid until {format_local(link.expires_at, tz)}."
+    first = _("✅ Earlier dashboard links no longer work.") + " " if revoked else ""
+    body = _(
+        "Live dashboard (counts, charts, refused attempts, reports). The link is the login: keep it to the organisers."
     )
+    return f"{first}{body}\n{link.url}\n{_valid_until(link.expires_at, tz)}"
 
 
 def chart_caption(session) -> str:
-    return f"{session_label(session)}: arrivals per 5 minutes, and people inside over time."
+    # Translators: the caption of a session's chart; {session} is the session's id and title.
+    return _("{session}: arrivals per 5 minutes, and people inside over time.").format(session=session_label(session))
 
 
 def rotation_set(line) -> str:
+    session = session_label(line.session)
     if line.rotating_now is None:
-        return f"✅ {session_label(line.session)}: the IN PIN no longer rotates."
-    return f"✅ {session_label(line.session)}: the IN PIN rotates every {line.session.pin_rotation_seconds} s; " + (
-        f"now {line.rotating_now}. The current and the previous one are accepted; older ones are refused as expired."
+        # Translators: {session} is the session's id and title; the IN PIN is its check-in PIN.
+        return _("✅ {session}: the IN PIN no longer rotates.").format(session=session)
+    # Translators: {session} is the session's id and title; the IN PIN is its check-in PIN; "s" means seconds;
+    # {pin} is the PIN shown right now.
+    text = _(
+        "✅ {session}: the IN PIN rotates every {seconds} s; now {pin}. The current and the previous one are "
+        "accepted; older ones are refused as expired."
     )
+    return text.format(session=session, seconds=line.session.pin_rotation_seconds, pin=line.rotating_now)
 
 
-GENPINS_USAGE = "Usage: /genpins new (sessions without PINs) or /genpins all (regenerate every PIN)."
-GENPINS_CONFIRM = "Regenerate the PINs of every session? PINs already shown on slides or signs will stop working."
-GENPINS_CANCELLED = "Cancelled: the PINs are unchanged."
-YES_REGENERATE_ALL = "Yes, regenerate all"
-CANCEL = "Cancel"
-SETPIN_USAGE = "Usage: /setpin <session> <IN PIN> [<OUT PIN>], e.g. /setpin S12 AB12CD EF34GH"
+# Translators: keep /genpins, new and all: the organiser types them.
+GENPINS_USAGE = N_("Usage: /genpins new (sessions without PINs) or /genpins all (regenerate every PIN).")
+GENPINS_CONFIRM = N_("Regenerate the PINs of every session? PINs already shown on slides or signs will stop working.")
+GENPINS_CANCELLED = N_("Cancelled: the PINs are unchanged.")
+# Translators: a button under "Regenerate the PINs of every session?"; keep it short (it shares a row with Cancel).
+YES_REGENERATE_ALL = N_("Yes, regenerate all")
+# Translators: a button; keep it short.
+CANCEL = N_("Cancel")
+# Translators: keep /setpin; IN PIN and OUT PIN are the session's check-in and check-out PINs.
+SETPIN_USAGE = N_("Usage: /setpin <session> <IN PIN> [<OUT PIN>], e.g. /setpin S12 AB12CD EF34GH")
 
 
 def genpins_done(count: int, syntax: Syntax = CHAT) -> str:
-    return (
-        f"New PINs for {count} session(s). {syntax.pins} lists them."
-        if count
-        else f"Every session already has PINs. {syntax.genpins_all} regenerates them."
-    )
+    if count:
+        # Translators: {pins} is the command that lists the PINs (/pins).
+        text = ngettext(
+            "New PINs for {count} session. {pins} lists them.",
+            "New PINs for {count} sessions. {pins} lists them.",
+            count,
+        )
+        return text.format(count=count, pins=syntax.pins)
+    # Translators: {genpins_all} is the command that regenerates every PIN (/genpins all).
+    return _("Every session already has PINs. {genpins_all} regenerates them.").format(genpins_all=syntax.genpins_all)
 
 
 def setpin_done(line) -> str:
-    return f"✅ {line.session.session_id}: IN {line.pin_in or '—'} / OUT {line.pin_out or '—'}"
+    # Translators: {session_id} is a session's id; IN and OUT are its check-in and check-out PINs.
+    return _("✅ {session_id}: IN {pin_in} / OUT {pin_out}").format(
+        session_id=line.session.session_id, pin_in=line.pin_in or "—", pin_out=line.pin_out or "—"
+    )
 
 
-UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
+UNKNOWN_COMMAND = N_("I don't know that command. /help lists what I can do.")
 
 
 # ---------------------------------------------------------------- door scanning
 
-NOT_A_SCANNER = "You are not a door scanner for this event. If you should be, ask an organiser."
-PHOTO_NOT_EXPECTED = (
+NOT_A_SCANNER = N_("You are not a door scanner for this event. If you should be, ask an organiser.")
+PHOTO_NOT_EXPECTED = N_(
     "I can't use photos here. To check in, send the session PIN, or show your badge (/badge) to the staff at the door."
 )
-PHOTO_TOO_LARGE = "This file is larger than 20 MB."
-CHOOSE_SESSION_FIRST = "Choose the session you are scanning for first: /scan"
-NO_SESSIONS_TO_SCAN = "There are no sessions you may scan for yet. Ask an organiser."
-PICK_SESSION = "Which session are you scanning for? (running now first)"
-OPEN_SCANNER = "📷 Open scanner (continuous scanning)"
-SCAN_STOPPED = "Scanning stopped. /scan to start again."
-NO_CODE_FOUND = (
+PHOTO_TOO_LARGE = N_("This file is larger than 20 MB.")
+CHOOSE_SESSION_FIRST = N_("Choose the session you are scanning for first: /scan")
+NO_SESSIONS_TO_SCAN = N_("There are no sessions you may scan for yet. Ask an organiser.")
+PICK_SESSION = N_("Which session are you scanning for? (running now first)")
+# Translators: a button that opens the scanner app; keep it short.
+OPEN_SCANNER = N_("📷 Open scanner (continuous scanning)")
+SCAN_STOPPED = N_("Scanning stopped. /scan to start again.")
+NO_CODE_FOUND = N_(
     "🔍 I couldn't find a readable QR code in this photo. Try again closer and steady, send it as a "
     "file (📎 → File) so Telegram doesn't compress it, or type the badge code or attendee id."
 )
+# Shown in the chat and as pop-ups over it (at most 200 characters).
 SCAN_REFUSALS = {
     ActionRefusal.NOT_SCANNER: NOT_A_SCANNER,
     ActionRefusal.NO_SESSION_CHOSEN: CHOOSE_SESSION_FIRST,
-    ActionRefusal.UNKNOWN_SESSION: "There is no such session. /scan lists yours.",
-    ActionRefusal.SCANNER_NOT_PERMITTED: (
+    ActionRefusal.UNKNOWN_SESSION: N_("There is no such session. /scan lists yours."),
+    ActionRefusal.SCANNER_NOT_PERMITTED: N_(
         "⛔ You may not scan for that session. /scan lists the sessions you may scan for."
     ),
-    ActionRefusal.NOT_OVERRIDABLE: "This verdict cannot be overridden.",
-    ActionRefusal.ALREADY_OVERRIDDEN: "Already admitted.",
-    ActionRefusal.CANNOT_UNDO: "You can only undo your own check-ins.",
-    ActionRefusal.UNDO_TOO_LATE: "Too late to undo: scans can be undone within 15 minutes.",
-    ActionRefusal.ALREADY_UNDONE: "Already undone.",
+    ActionRefusal.NOT_OVERRIDABLE: N_("This verdict cannot be overridden."),
+    ActionRefusal.ALREADY_OVERRIDDEN: N_("Already admitted."),
+    ActionRefusal.CANNOT_UNDO: N_("You can only undo your own check-ins."),
+    ActionRefusal.UNDO_TOO_LATE: N_("Too late to undo: scans can be undone within 15 minutes."),
+    ActionRefusal.ALREADY_UNDONE: N_("Already undone."),
 }
 
 
 def scanning_for(session) -> str:
-    return (
-        f"📷 Scanning for {session_label(session)}. Send photos of badges (several badges per photo work), "
+    # Translators: {session} is the session's id and title; keep "/scan off".
+    text = _(
+        "📷 Scanning for {session}. Send photos of badges (several badges per photo work), "
         "or type a badge code or attendee id. /scan off to stop."
     )
+    return text.format(session=session_label(session))
 
 
 def _capacity_line(result) -> str:
@@ -350,28 +462,47 @@ def _capacity_line(result) -> str:
         return ""
     cap = result.session.capacity
     if cap is None:
-        return f"Inside now: {result.inside_now}"
-    return f"Inside now: {result.inside_now} / {cap} ({max(cap - result.inside_now, 0)} places left)"
+        # Translators: {inside} is how many people are in the session's room now.
+        return _("Inside now: {inside}").format(inside=result.inside_now)
+    left = max(cap - result.inside_now, 0)
+    # Translators: {inside} people are in the room now, {capacity} may be; {count} places are left.
+    text = ngettext(
+        "Inside now: {inside} / {capacity} ({count} place left)",
+        "Inside now: {inside} / {capacity} ({count} places left)",
+        left,
+    )
+    return text.format(inside=result.inside_now, capacity=cap, count=left)
 
 
 def _who(result) -> str:
     a = result.attendee
-    return f"{a.name} ({a.attendee_id})" if a else "unknown"
+    # Translators: stands for the attendee's name when the code names nobody.
+    return f"{a.name} ({a.attendee_id})" if a else _("unknown")
 
 
 def _yes_no(value) -> str:
-    return "—" if value is None else ("yes" if value else "no")
+    if value is None:
+        return "—"
+    # Translators: answers in "Registered: {registered} · Targeted: {targeted}" on a scan's card.
+    return _("yes") if value else _("no")
 
 
+# Placeholders of the scan cards: {window_at} and {earlier} are times, {who} the attendee's name and id.
 SCAN_HEADS = {
-    Reason.OK: "🟢 GREEN — checked in",
-    Reason.NOT_REGISTERED: "🔴 RED — not registered for this session (access control)",
-    Reason.SESSION_FULL: "🔴 RED — session full",
-    Reason.TOO_EARLY: "🔴 RED — too early: check-in opens at {window_at}",
-    Reason.CLOSED: "🔴 RED — check-in closed at {window_at}",
-    Reason.ALREADY_CHECKED_IN: "🟡 Already checked in since {earlier}",
-    Reason.INVALID_CODE: "🔴 RED — invalid code: this is not a badge of this event (or the attendee id is unknown).",
-    Reason.REVOKED: "🔴 RED — revoked badge of {who}: a newer badge was issued. Ask for the new one.",
+    Reason.OK: N_("🟢 GREEN — checked in"),
+    Reason.NOT_REGISTERED: N_("🔴 RED — not registered for this session (access control)"),
+    Reason.SESSION_FULL: N_("🔴 RED — session full"),
+    # Translators: {window_at} is a time.
+    Reason.TOO_EARLY: N_("🔴 RED — too early: check-in opens at {window_at}"),
+    # Translators: {window_at} is a time.
+    Reason.CLOSED: N_("🔴 RED — check-in closed at {window_at}"),
+    # Translators: {earlier} is the time of the earlier check-in (or the word "earlier" when it is unknown).
+    Reason.ALREADY_CHECKED_IN: N_("🟡 Already checked in since {earlier}"),
+    Reason.INVALID_CODE: N_(
+        "🔴 RED — invalid code: this is not a badge of this event (or the attendee id is unknown)."
+    ),
+    # Translators: {who} is the attendee's name and id, e.g. "Ada Lovelace (REG-0042)".
+    Reason.REVOKED: N_("🔴 RED — revoked badge of {who}: a newer badge was issued. Ask for the new one."),
     Reason.SCANNER_NOT_PERMITTED: SCAN_REFUSALS[ActionRefusal.SCANNER_NOT_PERMITTED],
 }
 # These verdicts are one line: there is no attendee at the session to describe.
@@ -380,17 +511,20 @@ ONE_LINE_VERDICTS = frozenset({Reason.INVALID_CODE, Reason.REVOKED, Reason.SCANN
 
 def scan_verdict(result, tz: ZoneInfo) -> str:
     reason = result.verdict.reason
-    earlier = result.verdict.earlier_at
-    head = SCAN_HEADS[reason].format(
+    head = _(SCAN_HEADS[reason]).format(
         who=_who(result),
-        earlier=format_local(earlier, tz, False) if earlier else "earlier",
+        earlier=_earlier(result.verdict.earlier_at, tz),
         window_at=_moment(result.verdict.window_at, result.at, tz),
     )
     if reason in ONE_LINE_VERDICTS:
         return head
     if result.override:
-        head += " (admitted anyway)"
-    facts = f"Registered: {_yes_no(result.registered)} · Targeted: {_yes_no(result.targeted)}"
+        # Translators: {verdict} is a scan's verdict, e.g. "🔴 RED — session full", that the scanner overrode.
+        head = _("{verdict} (admitted anyway)").format(verdict=head)
+    # Translators: {registered} and {targeted} are "yes", "no" or "—" (unknown).
+    facts = _("Registered: {registered} · Targeted: {targeted}").format(
+        registered=_yes_no(result.registered), targeted=_yes_no(result.targeted)
+    )
     lines = [head, _who(result), session_label(result.session), facts]
     capacity = _capacity_line(result)
     if capacity:
@@ -399,92 +533,129 @@ def scan_verdict(result, tz: ZoneInfo) -> str:
 
 
 def undo_done(result) -> str:
-    return (
-        f"↩️ Undone: {result.attendee_name} is no longer checked in to {session_label(result.session)}. "
-        f"Inside now: {result.inside_now}"
-    )
+    # Translators: {name} is the attendee's name, {session} the session's id and title, {inside} how many people
+    # are in the room now.
+    text = _("↩️ Undone: {name} is no longer checked in to {session}. Inside now: {inside}")
+    return text.format(name=result.attendee_name, session=session_label(result.session), inside=result.inside_now)
 
 
-ADMIT_ANYWAY = "Admit anyway"
-UNDO = "Undo"
+# Translators: a button under a refused scan that lets the person in; keep it short.
+ADMIT_ANYWAY = N_("Admit anyway")
+# Translators: a button under an accepted scan that annuls it; keep it short.
+UNDO = N_("Undo")
 
 
 # ---------------------------------------------------------------- organisers: scanners, access, badges
 
-UNLINK_USAGE = "Usage: /unlink <attendee id>"
+# Translators: keep /unlink.
+UNLINK_USAGE = N_("Usage: /unlink <attendee id>")
 ACCESS_USAGE = CHAT.access_usage
 CAPACITY_USAGE = CHAT.capacity_usage
-REISSUE_USAGE = "Usage: /reissuebadge <attendee id>"
+# Translators: keep /reissuebadge.
+REISSUE_USAGE = N_("Usage: /reissuebadge <attendee id>")
 
 
 def import_too_large(filename: str) -> str:
-    return f"❌ {filename} is larger than 10 MB; nothing was imported."
+    # Translators: {filename} is the name of the file the organiser sent.
+    return _("❌ {filename} is larger than 10 MB; nothing was imported.").format(filename=filename)
 
 
 def scanner_assigned(line) -> str:
     return "✅ " + scanner_line(line).lstrip("• ")
 
 
+def _acl_meaning(mode) -> str:
+    if mode == "include":
+        return _("Access-controlled sessions now admit registered and targeted attendees.")
+    return _("Access-controlled sessions now admit registered attendees only.")
+
+
 def acl_now(mode) -> str:
-    return f"Now: {mode.value}. " + acl_set(mode).lstrip("✅ ") + "\n" + CHAT.acl_usage
+    # Translators: {mode} is include or exclude, as typed after /acl (keep it); {meaning} is a sentence saying
+    # whom access-controlled sessions admit.
+    now = _("Now: {mode}. {meaning}").format(mode=mode.value, meaning=_acl_meaning(mode))
+    return now + "\n" + _(CHAT.acl_usage)
 
 
 def shortlink_removed(code: str) -> str:
-    return f"✅ Shortlink {code} removed; its QR code no longer checks in."
+    # Translators: {code} is a shortlink's code, e.g. SL001.
+    return _("✅ Shortlink {code} removed; its QR code no longer checks in.").format(code=code)
 
 
 SCANNER_USAGE = CHAT.scanner_usage
 
 
 def scanner_line(line) -> str:
-    scope = "all sessions" if line.all_sessions else (", ".join(line.session_ids) or "no sessions")
-    now = f" — now scanning {line.current_session_id}" if line.current_session_id else ""
-    return f"• {line.label} [{line.user_id}]: {scope}{now}"
+    if line.all_sessions:
+        # Translators: what a door scanner may scan for, in the list of scanners.
+        scope = _("all sessions")
+    else:
+        # Translators: what a door scanner may scan for, in the list of scanners.
+        scope = ", ".join(line.session_ids) or _("no sessions")
+    text = f"• {line.label} [{line.user_id}]: {scope}"
+    if line.current_session_id:
+        # Translators: {scanner} is a line of the list of scanners ("• Dora [42]: S12, S13"); {session_id} is the
+        # session they are scanning for right now.
+        text = _("{scanner} — now scanning {session_id}").format(scanner=text, session_id=line.current_session_id)
+    return text
 
 
 def scanners_list(lines, syntax: Syntax = CHAT) -> str:
     if not lines:
-        return "No door scanners yet. " + syntax.scanner_usage
-    return "Door scanners:\n" + "\n".join(scanner_line(line) for line in lines)
+        # Translators: {usage} is the sentence that says how to add a scanner.
+        return _("No door scanners yet. {usage}").format(usage=_(syntax.scanner_usage))
+    return _("Door scanners:") + "\n" + "\n".join(scanner_line(line) for line in lines)
 
 
 def scanner_removed(who: str) -> str:
-    return f"✅ {who} is no longer a scanner."
+    # Translators: {who} is the scanner as the organiser named them (attendee id, @username or Telegram id).
+    return _("✅ {who} is no longer a scanner.").format(who=who)
 
 
 def access_set(session) -> str:
-    state = "on: only allowed attendees get in" if session.access_control else "off: everyone may check in"
-    return f"✅ Access control for {session_label(session)} is {state}."
+    if session.access_control:
+        # Translators: {session} is the session's id and title.
+        text = _("✅ Access control for {session} is on: only allowed attendees get in.")
+    else:
+        # Translators: {session} is the session's id and title.
+        text = _("✅ Access control for {session} is off: everyone may check in.")
+    return text.format(session=session_label(session))
 
 
 def acl_set(mode) -> str:
-    return (
-        "✅ Access-controlled sessions now admit registered and targeted attendees."
-        if mode == "include"
-        else "✅ Access-controlled sessions now admit registered attendees only."
-    )
+    return "✅ " + _acl_meaning(mode)
 
 
 def capacity_set(session) -> str:
-    cap = "no limit" if session.capacity is None else f"{session.capacity} people"
-    return f"✅ Capacity of {session_label(session)}: {cap}."
+    if session.capacity is None:
+        # Translators: {session} is the session's id and title.
+        return _("✅ Capacity of {session}: no limit.").format(session=session_label(session))
+    # Translators: {session} is the session's id and title.
+    text = ngettext(
+        "✅ Capacity of {session}: {count} person.", "✅ Capacity of {session}: {count} people.", session.capacity
+    )
+    return text.format(session=session_label(session), count=session.capacity)
 
 
 def badge_caption(name: str) -> str:
-    return f"Your badge, {name}. Show this QR code to the staff at the door."
+    # Translators: {name} is the attendee's name.
+    return _("Your badge, {name}. Show this QR code to the staff at the door.").format(name=name)
 
 
 def badge_reissued(badge) -> str:
-    return f"✅ New badge for {badge.name} ({badge.attendee_id}); the old one is revoked.\nCode: {badge.token}"
+    # Translators: {name} and {attendee_id} name the attendee; {code} is the new badge's code.
+    text = _("✅ New badge for {name} ({attendee_id}); the old one is revoked.\nCode: {code}")
+    return text.format(name=badge.name, attendee_id=badge.attendee_id, code=badge.token)
 
 
 def image_rejected(reason: str) -> str:
-    return f"{reason} You can also type the badge code or attendee id."
+    # Translators: {reason} is a sentence saying why a photo could not be read.
+    return _("{reason} You can also type the badge code or attendee id.").format(reason=reason)
 
 
 # ---------------------------------------------------------------- shortlinks
 
-SHORTLINK_UNKNOWN = (
+SHORTLINK_UNKNOWN = N_(
     "This QR code is not (or no longer) active for attendance. Send the session PIN instead, "
     "or ask the staff at the door."
 )
@@ -498,44 +669,67 @@ def shortlink_reply(outcome, tz: ZoneInfo) -> str:
     return pin_reply(result, tz)
 
 
-NO_POPUP = "none (the check-in confirmation only)"
+# Translators: what "Pop-up:" shows for a shortlink without a pop-up message of its own.
+NO_POPUP = N_("none (the check-in confirmation only)")
 
 
 def shortlink_line(line) -> str:
-    return f"• {line.code} → {session_label(line.session)}\n  {line.link}\n  Pop-up: {line.popup or NO_POPUP}"
+    # Translators: a shortlink in a list: {code} is its code (SL001), {session} the session's id and title, {link}
+    # its address; {popup} is the message shown after a check-in through it.
+    text = _("• {code} → {session}\n  {link}\n  Pop-up: {popup}")
+    return text.format(
+        code=line.code, session=session_label(line.session), link=line.link, popup=line.popup or _(NO_POPUP)
+    )
 
 
 def shortlink_saved(line, syntax: Syntax = CHAT) -> str:
-    return f"✅ Shortlink saved:\n{shortlink_line(line)}\n{syntax.shortlinkqr} {line.code} for the QR image."
+    # Translators: {shortlink} is the shortlink's description (several lines); {command} is the command that makes
+    # its QR image, e.g. "/shortlinkqr SL001".
+    text = _("✅ Shortlink saved:\n{shortlink}\n{command} for the QR image.")
+    return text.format(shortlink=shortlink_line(line), command=f"{syntax.shortlinkqr} {line.code}")
 
 
 def shortlinks_list(lines, syntax: Syntax = CHAT) -> str:
     if not lines:
-        return "No shortlinks yet. " + syntax.shortlink_usage
-    return "Shortlinks:\n" + "\n".join(shortlink_line(line) for line in lines)
+        # Translators: {usage} is the sentence that says how to add a shortlink.
+        return _("No shortlinks yet. {usage}").format(usage=_(syntax.shortlink_usage))
+    return _("Shortlinks:") + "\n" + "\n".join(shortlink_line(line) for line in lines)
 
 
 # ---------------------------------------------------------------- organisers: views and reports
 
-REPORT_USAGE = (
+# Translators: keep /report, checkins, checkouts and csv: the organiser types them.
+REPORT_USAGE = N_(
     "Usage: /report checkins or /report checkouts — an XLSX file; add csv for CSV, e.g. /report checkouts csv"
 )
-SESSION_USAGE = "Usage: /session <session id>, e.g. /session S12"
-ATTENDEE_USAGE = "Usage: /attendee <attendee id, @handle or part of the name>, e.g. /attendee REG-0042"
-REPORT_TITLES = {"checkins": "Check-ins", "checkouts": "Check-outs"}
+# Translators: keep /session.
+SESSION_USAGE = N_("Usage: /session <session id>, e.g. /session S12")
+# Translators: keep /attendee.
+ATTENDEE_USAGE = N_("Usage: /attendee <attendee id, @handle or part of the name>, e.g. /attendee REG-0042")
+REPORT_TITLES = {
+    # Translators: the title of the report of check-ins.
+    "checkins": N_("Check-ins"),
+    # Translators: the title of the report of check-outs.
+    "checkouts": N_("Check-outs"),
+}
 
 
 def report_caption(report: Report, tz: ZoneInfo) -> str:
-    title = REPORT_TITLES[report.kind]
+    title = _(REPORT_TITLES[report.kind])
     if report.rows == 0:
-        first = f"{title}: none recorded yet, so the file holds the column headers only."
+        # Translators: {title} is "Check-ins" or "Check-outs".
+        first = _("{title}: none recorded yet, so the file holds the column headers only.").format(title=title)
     else:
-        first = f"{title}: {report.rows} row(s)."
-    lines = [first, f"Times in {tz.key} ({report.offsets})."]
+        # Translators: {title} is "Check-ins" or "Check-outs".
+        first = ngettext("{title}: {count} row.", "{title}: {count} rows.", report.rows)
+        first = first.format(title=title, count=report.rows)
+    # Translators: {zone} is a time zone name (Europe/Paris), {offsets} its UTC offsets (UTC+02:00).
+    lines = [first, _("Times in {zone} ({offsets}).").format(zone=tz.key, offsets=report.offsets)]
     lines.append(
-        "Refused attempts are on the second sheet."
+        _("Refused attempts are on the second sheet.")
         if report.fmt == "xlsx"
-        else "The XLSX version (without csv) adds a sheet of refused attempts."
+        # Translators: keep "csv": it is what the organiser types after /report.
+        else _("The XLSX version (without csv) adds a sheet of refused attempts.")
     )
     return " ".join(lines)
 
@@ -545,132 +739,207 @@ def session_summary_text(summary: SessionSummary, tz: ZoneInfo) -> str:
     lines = [
         f"{s.session_id} · {s.title}",
         format_span(s.starts_at, s.ends_at, tz) + (f" · {s.room}" if s.room else ""),
-        f"Access control: {'on' if s.access_control else 'off'}",
+        _("Access control: on") if s.access_control else _("Access control: off"),
         "",
-        f"Registered: {c.registered}",
-        f"Targeted: {c.targeted}",
-        f"Checked in: {c.checked_in}",
-        f"Inside now: {c.inside_now}",
-        f"Checked out: {c.checked_out}",
-        f"Refused attempts: {c.refused}",
+        _("Registered: {count}").format(count=c.registered),
+        _("Targeted: {count}").format(count=c.targeted),
+        _("Checked in: {count}").format(count=c.checked_in),
+        _("Inside now: {count}").format(count=c.inside_now),
+        _("Checked out: {count}").format(count=c.checked_out),
+        _("Refused attempts: {count}").format(count=c.refused),
     ]
     if summary.places_left is None:
-        lines.append("Capacity: none set")
+        lines.append(_("Capacity: none set"))
     else:
-        lines.append(f"Capacity: {s.capacity} · places left: {summary.places_left}")
+        # Translators: {capacity} is how many people the session may hold, {left} how many places are left.
+        capacity = _("Capacity: {capacity} · places left: {left}")
+        lines.append(capacity.format(capacity=s.capacity, left=summary.places_left))
     if summary.recent:
-        lines += ["", "Last check-ins:"]
-        lines += [
-            f"• {format_local(r.at, tz, with_date=False)} {r.name} ({r.attendee_id}, {r.method}"
-            + (", override)" if r.override else ")")
-            for r in summary.recent
-        ]
+        lines += ["", _("Last check-ins:")]
+        for r in summary.recent:
+            when = format_local(r.at, tz, with_date=False)
+            if r.override:
+                # Translators: a check-in a scanner let through anyway: {when} is a time, {method} how it was made
+                # (pin, scan, shortlink or manual: keep these as they are).
+                line = _("• {when} {name} ({attendee_id}, {method}, override)")
+            else:
+                line = "• {when} {name} ({attendee_id}, {method})"
+            lines.append(line.format(when=when, name=r.name, attendee_id=r.attendee_id, method=r.method))
     return fit("\n".join(lines))
 
 
 def attendee_summary_text(summary: AttendeeSummary, tz: ZoneInfo) -> str:
     a = summary.attendee
-    lines = [f"{a.attendee_id} · {a.name}" + (" (walk-in)" if a.walk_in else "")]
+    if a.walk_in:
+        # Translators: an attendee who was not on the list and was added at the door.
+        lines = [_("{attendee_id} · {name} (walk-in)").format(attendee_id=a.attendee_id, name=a.name)]
+    else:
+        lines = [f"{a.attendee_id} · {a.name}"]
     if a.email:
         lines.append(a.email)
     if summary.groups:
-        lines.append("Groups: " + ", ".join(summary.groups))
-    lines.append("Telegram: linked" if a.telegram_user_id else "Telegram: not linked yet")
-    lines += ["", f"Registered sessions ({len(summary.registered)}):"]
-    lines += [f"• {s.session_id} · {s.title}" for s in summary.registered] or ["• none"]
-    lines += ["", f"Attended sessions ({len(summary.attended)}):"]
+        # Translators: {groups} is a list of group names.
+        lines.append(_("Groups: {groups}").format(groups=", ".join(summary.groups)))
+    lines.append(_("Telegram: linked") if a.telegram_user_id else _("Telegram: not linked yet"))
+    # Translators: a heading; {count} is how many sessions follow.
+    lines += ["", _("Registered sessions ({count}):").format(count=len(summary.registered))]
+    # Translators: the only line under "Registered sessions (0):".
+    lines += [f"• {s.session_id} · {s.title}" for s in summary.registered] or [_("• none")]
+    # Translators: a heading; {count} is how many sessions follow.
+    lines += ["", _("Attended sessions ({count}):").format(count=len(summary.attended))]
     for session in summary.attended:
         lines.append(
             f"• {session.session_id} · {session.title}: " + ", ".join(_visit_text(v, tz) for v in session.visits)
         )
     if not summary.attended:
-        lines.append("• none yet")
+        # Translators: the only line under "Attended sessions (0):".
+        lines.append(_("• none yet"))
     return fit("\n".join(lines))
 
 
 def _visit_text(visit, tz: ZoneInfo) -> str:
-    arrived = format_local(visit.check_in, tz) if visit.check_in else "no check-in"
+    # Translators: a visit without a check-in, in "{arrived} → {left}" (the check-out time follows the arrow).
+    arrived = format_local(visit.check_in, tz) if visit.check_in else _("no check-in")
     left = format_local(visit.check_out, tz, with_date=False) if visit.check_out else "…"
     return f"{arrived} → {left}"
 
 
 def attendee_choices(lookup: AttendeeLookup, syntax: Syntax = CHAT) -> str:
-    lines = ["Several attendees match:"]
+    lines = [_("Several attendees match:")]
     lines += [f"• {a.attendee_id} · {a.name}" for a in lookup.candidates]
     if lookup.more:
-        lines.append("… and more: narrow the search.")
-    lines.append(f"Send {syntax.attendee} with one of these ids.")
+        lines.append(_("… and more: narrow the search."))
+    # Translators: {command} is the command to look up an attendee (/attendee).
+    lines.append(_("Send {command} with one of these ids.").format(command=syntax.attendee))
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- organisers: files and refusals
 
-INVITES_CAPTION = "Personal invite links, one per attendee."
-BOT_USERNAME_UNKNOWN = "The bot's @username is not known yet: start the bot once, or set BOT_USERNAME."
+INVITES_CAPTION = N_("Personal invite links, one per attendee.")
+# Translators: keep BOT_USERNAME: it is a setting's name.
+BOT_USERNAME_UNKNOWN = N_("The bot's @username is not known yet: start the bot once, or set BOT_USERNAME.")
 
 
 def unlinked(attendee_id: str) -> str:
-    return f"✅ {attendee_id} is unlinked; their invite link can be opened again by a new account."
+    # Translators: {attendee_id} is an attendee's id, e.g. REG-0042.
+    text = _("✅ {attendee_id} is unlinked; their invite link can be opened again by a new account.")
+    return text.format(attendee_id=attendee_id)
 
 
 def badges_caption(count: int, fmt: str) -> str:
     if fmt == "pdf":
-        return f"{count} badge(s), six per A4 page with cut marks: print at 100 % (not 'fit to page')."
-    return f"{count} badge image(s), 4 × 3 in at 300 DPI, ready to print. /badges pdf gives A4 sheets."
+        # Translators: keep 'fit to page' as your print dialogs name it.
+        text = ngettext(
+            "{count} badge, six per A4 page with cut marks: print at 100 % (not 'fit to page').",
+            "{count} badges, six per A4 page with cut marks: print at 100 % (not 'fit to page').",
+            count,
+        )
+    else:
+        # Translators: 4 × 3 in: four by three inches; keep "/badges pdf".
+        text = ngettext(
+            "{count} badge image, 4 × 3 in at 300 DPI, ready to print. /badges pdf gives A4 sheets.",
+            "{count} badge images, 4 × 3 in at 300 DPI, ready to print. /badges pdf gives A4 sheets.",
+            count,
+        )
+    return text.format(count=count)
 
 
 def shortlink_qr_caption(count: int) -> str:
-    return f"{count} check-in poster(s), A4 at 300 DPI, one PNG per shortlink: print at 100 %."
+    text = ngettext(
+        "{count} check-in poster, A4 at 300 DPI, one PNG per shortlink: print at 100 %.",
+        "{count} check-in posters, A4 at 300 DPI, one PNG per shortlink: print at 100 %.",
+        count,
+    )
+    return text.format(count=count)
 
 
+# Placeholders that are commands or usage sentences ({pins}, {genpins_new}, {shortlinks}, {access_usage}, ...)
+# come from the front end's `Syntax`; the others are what the organiser typed, or ids. `{x!r}` quotes it.
 PROBLEMS = {
-    Problem.UNKNOWN_SESSION: "There is no session {session_id!r}. {pins} lists the sessions.",
-    Problem.UNKNOWN_ATTENDEE: "There is no attendee {attendee_id!r}.",
-    Problem.NOTHING_TO_UNLINK: "{attendee_id} has no Telegram account linked.",
-    Problem.GENPINS_WHICH: (
+    # Translators: {session_id!r} is what the organiser typed, in quotes; {pins} is the command that lists sessions.
+    Problem.UNKNOWN_SESSION: N_("There is no session {session_id!r}. {pins} lists the sessions."),
+    # Translators: {attendee_id!r} is what the organiser typed, in quotes.
+    Problem.UNKNOWN_ATTENDEE: N_("There is no attendee {attendee_id!r}."),
+    Problem.NOTHING_TO_UNLINK: N_("{attendee_id} has no Telegram account linked."),
+    # Translators: {genpins_new} and {genpins_all} are commands (/genpins new, /genpins all).
+    Problem.GENPINS_WHICH: N_(
         "Say which sessions: {genpins_new} (sessions without PINs) or {genpins_all} (regenerate every PIN)."
     ),
-    Problem.PIN_INVALID: "Not changed: {why}.",
-    Problem.PINS_IDENTICAL: "Not changed: the IN and OUT PINs must differ.",
-    Problem.PIN_TAKEN: "Not changed: PIN {pin} is already the {direction} PIN of session {session_id}.",
-    Problem.SCANNER_SESSIONS_MISSING: "Say which sessions: all, off, or session ids (e.g. S12 S13).",
-    Problem.USERNAME_NOT_SEEN: (
+    # Translators: {why} says what is wrong with the PIN.
+    Problem.PIN_INVALID: N_("Not changed: {why}."),
+    # Translators: the IN and OUT PINs are a session's check-in and check-out PINs.
+    Problem.PINS_IDENTICAL: N_("Not changed: the IN and OUT PINs must differ."),
+    # Translators: {direction} is IN (the check-in PIN) or OUT (the check-out PIN); {session_id} a session's id.
+    Problem.PIN_TAKEN: N_("Not changed: PIN {pin} is already the {direction} PIN of session {session_id}."),
+    # Translators: keep all and off: the organiser types them.
+    Problem.SCANNER_SESSIONS_MISSING: N_("Say which sessions: all, off, or session ids (e.g. S12 S13)."),
+    # Translators: {who} is an @username; keep /start.
+    Problem.USERNAME_NOT_SEEN: N_(
         "{who} has not written to the bot yet. Ask them to send /start, then try again "
         "(or use their numeric Telegram id)."
     ),
-    Problem.WHO_UNKNOWN: "I don't know {who!r}: give an attendee id, an @username or a numeric Telegram id.",
-    Problem.ATTENDEE_NOT_LINKED: (
+    # Translators: {who!r} is what the organiser typed, in quotes.
+    Problem.WHO_UNKNOWN: N_("I don't know {who!r}: give an attendee id, an @username or a numeric Telegram id."),
+    # Translators: {attendee_id} and {name} name the attendee; keep /start.
+    Problem.ATTENDEE_NOT_LINKED: N_(
         "{attendee_id} ({name}) has not linked Telegram yet: they should open their invite link or send /start."
     ),
-    Problem.NOT_A_SCANNER: "{label} is not a scanner.",
+    # Translators: {label} names a person (their name or Telegram id).
+    Problem.NOT_A_SCANNER: N_("{label} is not a scanner."),
+    # The usage sentence alone (translated as part of the Syntax).
     Problem.ACCESS_STATE: "{access_usage}",
     Problem.ACL_MODE: "{acl_usage}",
     Problem.CAPACITY_VALUE: "{capacity_usage}",
-    Problem.SHORTLINK_CODE: (
+    # Translators: keep SL: every shortlink code starts with it; SL001 is an example.
+    Problem.SHORTLINK_CODE: N_(
         "Shortlink code {code!r} must be SL followed by upper-case letters or digits "
         "(at most 64 characters), e.g. SL001."
     ),
-    Problem.UNKNOWN_SHORTLINK: "There is no shortlink {code!r}. {shortlinks} lists them.",
-    Problem.UNKNOWN_SHORTLINKS: "Unknown shortlink(s): {codes}. {shortlinks} lists them.",
-    Problem.UNKNOWN_REPORT: "There is no report {kind!r}: choose checkins or checkouts.",
-    Problem.UNKNOWN_FORMAT: "Unknown format {fmt!r}: the report comes as xlsx (the default) or csv.",
-    Problem.NO_SHORTLINKS: "No shortlinks yet, so there is nothing to print. {shortlink_usage}",
-    Problem.NO_ATTENDEES: "No attendees yet, so there are no badges to print. Import the participant list first.",
-    Problem.BADGE_FORMAT: "Unknown format {fmt!r}: badges come as zip (one PNG each, the default) or pdf (A4 sheets).",
-    Problem.EMPTY_QUERY: "Say whom to look up: an attendee id, an @handle or part of a name.",
-    Problem.NO_MATCH: "No attendee matches {query!r}. Try their attendee id, @handle or part of the name.",
-    Problem.ROTATION_VALUE: "{value!r}: say how many seconds each PIN is shown (10 to 3600), or off. {rotation_usage}",
-    Problem.WINDOW_VALUE: "{value!r} is not a number of minutes (0 to 10080). {window_usage}",
-    Problem.UNKNOWN_TIMEZONE: "{name!r} is not an IANA time zone name such as Europe/Paris or America/New_York.",
+    # Translators: {code!r} is what the organiser typed, in quotes; {shortlinks} is the command that lists them.
+    Problem.UNKNOWN_SHORTLINK: N_("There is no shortlink {code!r}. {shortlinks} lists them."),
+    # Worded with ngettext in problem_text (one code or several); this is the plural, for the tests' placeholders.
+    Problem.UNKNOWN_SHORTLINKS: "Unknown shortlinks: {codes}. {shortlinks} lists them.",
+    # Translators: keep checkins and checkouts: the organiser types them.
+    Problem.UNKNOWN_REPORT: N_("There is no report {kind!r}: choose checkins or checkouts."),
+    # Translators: keep xlsx and csv: the organiser types them.
+    Problem.UNKNOWN_FORMAT: N_("Unknown format {fmt!r}: the report comes as xlsx (the default) or csv."),
+    # Translators: {shortlink_usage} is the sentence that says how to add a shortlink.
+    Problem.NO_SHORTLINKS: N_("No shortlinks yet, so there is nothing to print. {shortlink_usage}"),
+    Problem.NO_ATTENDEES: N_("No attendees yet, so there are no badges to print. Import the participant list first."),
+    # Translators: keep zip and pdf: the organiser types them.
+    Problem.BADGE_FORMAT: N_(
+        "Unknown format {fmt!r}: badges come as zip (one PNG each, the default) or pdf (A4 sheets)."
+    ),
+    Problem.EMPTY_QUERY: N_("Say whom to look up: an attendee id, an @handle or part of a name."),
+    # Translators: {query!r} is what the organiser typed, in quotes.
+    Problem.NO_MATCH: N_("No attendee matches {query!r}. Try their attendee id, @handle or part of the name."),
+    # Translators: {value!r} is what the organiser typed, in quotes; keep off; {rotation_usage} is the usage sentence.
+    Problem.ROTATION_VALUE: N_(
+        "{value!r}: say how many seconds each PIN is shown (10 to 3600), or off. {rotation_usage}"
+    ),
+    # Translators: {value!r} is what the organiser typed, in quotes; {window_usage} is the usage sentence.
+    Problem.WINDOW_VALUE: N_("{value!r} is not a number of minutes (0 to 10080). {window_usage}"),
+    # Translators: {name!r} is what the organiser typed, in quotes; keep the example zone names.
+    Problem.UNKNOWN_TIMEZONE: N_("{name!r} is not an IANA time zone name such as Europe/Paris or America/New_York."),
 }
 
 
 def problem_text(error: OrganiserError, syntax: Syntax = CHAT) -> str:
     """An organiser's refusal, worded for the front end that asked."""
     details = dict(error.details)
+    template = _(PROBLEMS[error.problem])
     if "codes" in details:
+        count = len(details["codes"])
         details["codes"] = ", ".join(details["codes"])
-    return fit(PROBLEMS[error.problem].format(**{**vars(syntax), **details}))
+        if error.problem is Problem.UNKNOWN_SHORTLINKS:
+            # Translators: {codes} is a list of shortlink codes; {shortlinks} is the command that lists them.
+            template = ngettext(
+                "Unknown shortlink: {codes}. {shortlinks} lists them.",
+                "Unknown shortlinks: {codes}. {shortlinks} lists them.",
+                count,
+            )
+    return fit(template.format(**{**_syntax(syntax), **details}))
 
 
 # ---------------------------------------------------------------- organisers: the event
@@ -680,23 +949,39 @@ def window_settings_text(window) -> str:
     def minutes(delta) -> int:
         return int(delta.total_seconds() // 60)
 
-    return (
-        f"Check-in windows (every session without its own checkin_opens / checkin_closes): check-ins from "
-        f"{minutes(window.opens_before)} min before the start until {minutes(window.closes_after)} min after the end; "
-        f"check-outs until {minutes(window.checkout_after)} min after the end."
+    # Translators: keep checkin_opens and checkin_closes: they are column names of the sessions file. {opens},
+    # {closes} and {checkout} are numbers of minutes.
+    text = _(
+        "Check-in windows (every session without its own checkin_opens / checkin_closes): check-ins from "
+        "{opens} min before the start until {closes} min after the end; "
+        "check-outs until {checkout} min after the end."
+    )
+    return text.format(
+        opens=minutes(window.opens_before),
+        closes=minutes(window.closes_after),
+        checkout=minutes(window.checkout_after),
     )
 
 
 def timezone_now(zone: str) -> str:
-    return f"This event's time zone is {zone}. To change it: /timezone <IANA name>, e.g. /timezone Europe/Paris"
+    # Translators: {zone} is a time zone name (Europe/Paris); keep /timezone and the example.
+    text = _("This event's time zone is {zone}. To change it: /timezone <IANA name>, e.g. /timezone Europe/Paris")
+    return text.format(zone=zone)
 
 
 def timezone_changed(change) -> str:
     if change.old == change.new:
-        return f"The event's time zone already is {change.new}; nothing changed."
-    return (
-        f"✅ Time zone changed from {change.old} to {change.new}. {change.sessions_moved} session(s) keep their "
-        f"wall-clock times (09:00 stays 09:00, now {change.new} time), so they moved in real time. Check-ins already "
-        f"recorded keep their real time and are shown in {change.new}. Before the next restart, set EVENT_TIMEZONE="
-        f"{change.new} in .env (or remove it)."
+        # Translators: {zone} is a time zone name (Europe/Paris).
+        return _("The event's time zone already is {zone}; nothing changed.").format(zone=change.new)
+    # Translators: {old} and {new} are time zone names (Europe/Paris); keep EVENT_TIMEZONE and .env: they are a
+    # setting and its file.
+    text = ngettext(
+        "✅ Time zone changed from {old} to {new}. {count} session keeps its wall-clock times (09:00 stays 09:00, "
+        "now {new} time), so it moved in real time. Check-ins already recorded keep their real time and are shown "
+        "in {new}. Before the next restart, set EVENT_TIMEZONE={new} in .env (or remove it).",
+        "✅ Time zone changed from {old} to {new}. {count} sessions keep their wall-clock times (09:00 stays 09:00, "
+        "now {new} time), so they moved in real time. Check-ins already recorded keep their real time and are shown "
+        "in {new}. Before the next restart, set EVENT_TIMEZONE={new} in .env (or remove it).",
+        change.sessions_moved,
     )
+    return text.format(old=change.old, new=change.new, count=change.sessions_moved)

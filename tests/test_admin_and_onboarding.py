@@ -37,7 +37,7 @@ async def test_admin_commands_are_only_in_admins_menu(event):
 async def test_pins_list_and_generate_new(event):
     text = await event.reply_text(ORGANISER, "/pins")
     assert "S1 Opening keynote: KEY1IN / KEY1OUT" in text and "S3 Lunch talk: — / —" in text
-    assert "New PINs for 1 session(s)" in await event.reply_text(ORGANISER, "/genpins new")
+    assert "New PINs for 1 session." in await event.reply_text(ORGANISER, "/genpins new")
     pins = dict(await event.rows("SELECT direction, pin FROM pins WHERE session_id = 'S3'"))
     assert set(pins) == {"IN", "OUT"}
     for pin in pins.values():
@@ -52,7 +52,7 @@ async def test_genpins_all_needs_confirmation_from_the_same_admin(event):
     await event.press(MALLORY, yes)
     assert (await event.rows("SELECT pin FROM pins WHERE session_id = 'S1' AND direction = 'IN'")) == [("KEY1IN",)]
     calls = await event.press(ORGANISER, yes)
-    assert "New PINs for 3 session(s)" in calls[-1].text
+    assert "New PINs for 3 sessions." in calls[-1].text
     assert (await event.rows("SELECT COUNT(*) FROM pins WHERE pin LIKE 'KEY1%'")) == [(0,)]
     assert (await event.rows("SELECT COUNT(*) FROM pins")) == [(6,)]
     # The button cannot be used twice.

@@ -282,7 +282,7 @@ async def effective_checkins_in_db(bot) -> list[tuple]:
 async def test_checkins_xlsx_matches_the_database(scenario):
     name, data, caption = await report(scenario, ORGANISER, "/report checkins")
     assert name == "checkins-20260514-1055.xlsx"
-    assert "4 row(s)" in caption and "Europe/Paris (UTC+02:00)" in caption
+    assert "4 rows." in caption and "Europe/Paris (UTC+02:00)" in caption
     rows = sheet_rows(data, "Check-ins")
     assert rows[0] == CHECKIN_HEADER
     assert rows[1:] == EXPECTED_CHECKINS
@@ -397,7 +397,7 @@ async def test_attendee_summary(scenario):
     assert "REG-1 · Ada Lovelace" in text
     assert "Groups: speaker, track-rust" in text
     assert "Registered sessions (2):\n• S1 · Opening keynote\n• S2 · Workshop: Rust" in text
-    assert "• S1 · Opening keynote: Thu 14 May 10:00 → 10:30, Thu 14 May 10:40 → 10:55" in text
+    assert "• S1 · Opening keynote: Thu 14 May, 10:00 → 10:30, Thu 14 May, 10:40 → 10:55" in text
     text = await scenario.reply_text(ORGANISER, "/attendee TG-505")
     assert "(walk-in)" in text and "no check-in → 10:00" in text
 

@@ -81,7 +81,7 @@ async def test_a_sessions_own_window_replaces_the_default(event):
     assert "Checked in" in await at(event, paris(8, 0), ADA, "W2INPIN")
     assert "closed at 08:15" in await at(event, paris(8, 40), User(503, "Bob"), "W2INPIN")
     # A window on another day names the day.
-    assert "opens at Thu 14 May 08:00" in await at(event, datetime(2026, 5, 13, 18, 0, tzinfo=UTC), ADA, "W2OUTPIN")
+    assert "opens at Thu 14 May, 08:00" in await at(event, datetime(2026, 5, 13, 18, 0, tzinfo=UTC), ADA, "W2OUTPIN")
 
 
 async def test_the_organiser_changes_the_event_wide_window(event):
@@ -125,7 +125,7 @@ async def test_changing_the_time_zone_keeps_wall_clock_times(event):
     assert "This event's time zone is Europe/Paris" in reply
     assert "not an IANA time zone" in await event.reply_text(ORGANISER, "/timezone Mars/Olympus")
     reply = await event.reply_text(ORGANISER, "/timezone Europe/London")
-    assert reply.startswith("✅ Time zone changed from Europe/Paris to Europe/London. 2 session(s)")
+    assert reply.startswith("✅ Time zone changed from Europe/Paris to Europe/London. 2 sessions keep")
     # 10:00 stays 10:00, now London time (UTC+1): 09:00 UTC.
     assert await event.rows("SELECT starts_at, checkin_opens FROM sessions ORDER BY session_id") == [
         ("2026-05-14T09:00:00.000000Z", None),
@@ -210,7 +210,7 @@ async def test_a_file_with_one_window_column_keeps_the_other(event):
         "W2,Breakfast briefing,2026-05-14 09:00,2026-05-14 09:45,2026-05-14 08:30\n"
     )
     calls = await event.send_document(ORGANISER, only_closes.encode(), "w2.csv")
-    assert calls[-1].text == "✅ w2.csv: imported 1 sessions."
+    assert calls[-1].text == "✅ w2.csv: imported 1 session."
     assert await event.rows("SELECT checkin_opens, checkin_closes FROM sessions WHERE session_id = 'W2'") == [
         ("2026-05-14T06:00:00.000000Z", "2026-05-14T06:30:00.000000Z")
     ]

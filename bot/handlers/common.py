@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.i18n import _
 from bot.services import scanning
 from bot.services.context import AppContext, Person
 
@@ -46,11 +47,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling update %s", uid, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
         try:
-            await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
+            await context.bot.send_message(update.effective_chat.id, _(texts.INTERNAL_ERROR))
         except Exception:  # the reply itself failed (network, blocked bot): already logged above
             log.warning("could not tell user about the error for update %s", uid)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press nothing else claims (old keyboards, tampered data)."""
-    await update.callback_query.answer(texts.BUTTON_EXPIRED)
+    await update.callback_query.answer(_(texts.BUTTON_EXPIRED))

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.handlers.common import app_ctx
 from bot.handlers.menus import publish_scanner_menu
+from bot.i18n import _
 from bot.services import (
     access,
     badges,
@@ -47,16 +48,16 @@ def admin_only(handler):
             what = update.effective_message.text if update.effective_message else "a button"
             log.warning("refused admin action %r from user %s", (what or "a file")[:40], user.id)
             if update.callback_query:
-                await update.callback_query.answer(texts.ADMIN_ONLY, show_alert=True)
+                await update.callback_query.answer(_(texts.ADMIN_ONLY), show_alert=True)
             else:
-                await update.effective_message.reply_text(texts.ADMIN_ONLY)
+                await update.effective_message.reply_text(_(texts.ADMIN_ONLY))
             return
         try:
             await handler(update, context)
         except OrganiserError as refusal:
             await update.effective_message.reply_text(texts.problem_text(refusal))
         except BotUsernameUnknown:
-            await update.effective_message.reply_text(texts.BOT_USERNAME_UNKNOWN)
+            await update.effective_message.reply_text(_(texts.BOT_USERNAME_UNKNOWN))
 
     return wrapper
 
@@ -81,7 +82,7 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 @admin_only
 async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.IMPORT_HINT)
+    await update.effective_message.reply_text(_(texts.IMPORT_HINT))
 
 
 @admin_only
@@ -102,14 +103,14 @@ async def genpins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(texts.YES_REGENERATE_ALL, callback_data=f"confirm:{token}:yes"),
-                    InlineKeyboardButton(texts.CANCEL, callback_data=f"confirm:{token}:no"),
+                    InlineKeyboardButton(_(texts.YES_REGENERATE_ALL), callback_data=f"confirm:{token}:yes"),
+                    InlineKeyboardButton(_(texts.CANCEL), callback_data=f"confirm:{token}:no"),
                 ]
             ]
         )
-        await update.effective_message.reply_text(texts.GENPINS_CONFIRM, reply_markup=keyboard)
+        await update.effective_message.reply_text(_(texts.GENPINS_CONFIRM), reply_markup=keyboard)
     else:
-        await update.effective_message.reply_text(texts.GENPINS_USAGE)
+        await update.effective_message.reply_text(_(texts.GENPINS_USAGE))
 
 
 @admin_only
@@ -117,14 +118,14 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Answer to a confirmation prompt; the token is single-use and bound to the admin who asked."""
     ctx = app_ctx(context)
     query = update.callback_query
-    _, token, answer = ([*query.data.split(":"), "", ""])[:3]
+    _prefix, token, answer = ([*query.data.split(":"), "", ""])[:3]
     action = await confirmations.consume(ctx, token, update.effective_user.id)
     await query.answer()
     if action is None:
-        await query.edit_message_text(texts.BUTTON_EXPIRED)
+        await query.edit_message_text(_(texts.BUTTON_EXPIRED))
         return
     if answer != "yes":
-        await query.edit_message_text(texts.GENPINS_CANCELLED)
+        await query.edit_message_text(_(texts.GENPINS_CANCELLED))
         return
     if action == "genpins_all":
         count = await pins.generate_pins(ctx, "all")
@@ -135,7 +136,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def setpin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) not in (2, 3):
-        await update.effective_message.reply_text(texts.SETPIN_USAGE)
+        await update.effective_message.reply_text(_(texts.SETPIN_USAGE))
         return
     line = await pins.set_pin(app_ctx(context), args[0], args[1], args[2] if len(args) == 3 else None)
     await update.effective_message.reply_text(texts.setpin_done(line))
@@ -145,7 +146,7 @@ async def setpin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def pinrotate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text(texts.CHAT.rotation_usage)
+        await update.effective_message.reply_text(_(texts.CHAT.rotation_usage))
         return
     line = await pins.set_pin_rotation(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.rotation_set(line))
@@ -156,7 +157,7 @@ async def display_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args = context.args or []
     ctx = app_ctx(context)
     if len(args) not in (1, 2) or (len(args) == 2 and args[1].lower() != "revoke"):
-        await update.effective_message.reply_text(texts.CHAT.display_usage)
+        await update.effective_message.reply_text(_(texts.CHAT.display_usage))
         return
     link = await displays.display_link(ctx, args[0], revoke=len(args) == 2)
     await update.effective_message.reply_text(texts.display_link_text(link, ctx.timezone, revoked=len(args) == 2))
@@ -166,13 +167,13 @@ async def display_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def invites_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     data = await people.invites_csv(app_ctx(context))
-    await send_file(update, context, data, "invite-links.csv", texts.INVITES_CAPTION)
+    await send_file(update, context, data, "invite-links.csv", _(texts.INVITES_CAPTION))
 
 
 @admin_only
 async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(texts.UNLINK_USAGE)
+        await update.effective_message.reply_text(_(texts.UNLINK_USAGE))
         return
     attendee_id = await people.unlink(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(texts.unlinked(attendee_id))
@@ -182,7 +183,7 @@ async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def scanner_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) < 2:
-        await update.effective_message.reply_text(texts.SCANNER_USAGE)
+        await update.effective_message.reply_text(_(texts.SCANNER_USAGE))
         return
     ctx = app_ctx(context)
     line = await scanners.assign_scanner(ctx, args[0], args[1:])
@@ -202,7 +203,7 @@ async def scanners_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def access_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text(texts.ACCESS_USAGE)
+        await update.effective_message.reply_text(_(texts.ACCESS_USAGE))
         return
     session = await access.set_access(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.access_set(session))
@@ -223,7 +224,7 @@ async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def capacity_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text(texts.CAPACITY_USAGE)
+        await update.effective_message.reply_text(_(texts.CAPACITY_USAGE))
         return
     session = await access.set_capacity(app_ctx(context), args[0], args[1])
     await update.effective_message.reply_text(texts.capacity_set(session))
@@ -240,7 +241,7 @@ async def badges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 @admin_only
 async def reissue_badge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(texts.REISSUE_USAGE)
+        await update.effective_message.reply_text(_(texts.REISSUE_USAGE))
         return
     badge = await badges.reissue_badge(app_ctx(context), context.args[0])
     await update.effective_message.reply_text(texts.badge_reissued(badge))
@@ -251,7 +252,7 @@ async def shortlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     args = context.args or []
     ctx = app_ctx(context)
     if len(args) < 2:
-        await update.effective_message.reply_text(texts.SHORTLINK_USAGE)
+        await update.effective_message.reply_text(_(texts.SHORTLINK_USAGE))
         return
     if len(args) == 2 and args[1].lower() == "off":
         await shortlinks.remove_shortlink(ctx, args[0])
@@ -281,7 +282,7 @@ async def shortlinkqr_command(update: Update, context: ContextTypes.DEFAULT_TYPE
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) not in (1, 2):
-        await update.effective_message.reply_text(texts.REPORT_USAGE)
+        await update.effective_message.reply_text(_(texts.REPORT_USAGE))
         return
     ctx = app_ctx(context)
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
@@ -292,7 +293,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 @admin_only
 async def session_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(texts.SESSION_USAGE)
+        await update.effective_message.reply_text(_(texts.SESSION_USAGE))
         return
     ctx = app_ctx(context)
     summary = await reports.session_summary(ctx, context.args[0])
@@ -305,7 +306,7 @@ async def session_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if args and (len(args) != 1 or args[0].lower() != "revoke"):
-        await update.effective_message.reply_text(texts.DASHBOARD_USAGE)
+        await update.effective_message.reply_text(_(texts.DASHBOARD_USAGE))
         return
     ctx = app_ctx(context)
     link = await dashboard.dashboard_link(ctx, revoke=bool(args))
@@ -315,7 +316,7 @@ async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 @admin_only
 async def attendee_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
-        await update.effective_message.reply_text(texts.ATTENDEE_USAGE)
+        await update.effective_message.reply_text(_(texts.ATTENDEE_USAGE))
         return
     ctx = app_ctx(context)
     lookup = await reports.find_attendee_summary(ctx, " ".join(context.args))
@@ -331,10 +332,12 @@ async def checkinwindow_command(update: Update, context: ContextTypes.DEFAULT_TY
     ctx = app_ctx(context)
     if not args:
         window = await event.get_window_settings(ctx)
-        await update.effective_message.reply_text(texts.window_settings_text(window) + "\n" + texts.CHAT.window_usage)
+        await update.effective_message.reply_text(
+            texts.window_settings_text(window) + "\n" + _(texts.CHAT.window_usage)
+        )
         return
     if len(args) not in (2, 3):
-        await update.effective_message.reply_text(texts.CHAT.window_usage)
+        await update.effective_message.reply_text(_(texts.CHAT.window_usage))
         return
     window = await event.set_window_settings(ctx, args[0], args[1], args[2] if len(args) == 3 else None)
     await update.effective_message.reply_text("✅ " + texts.window_settings_text(window))

@@ -14,7 +14,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.handlers import attendee, common, menus, scanner
+from bot.handlers import attendee, common, language, menus, scanner
 from bot.handlers import organiser as admin
 from bot.rate_limit import SlidingWindowRateLimiter
 from bot.services.context import AppContext
@@ -74,19 +74,22 @@ def add_handlers(application: Application) -> None:
     # or "/start SL001" must not run it again (edits are ignored).
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     on = application.add_handler
-    # Group -1 runs before the handlers below and lets them run too.
+    # Groups -2 and -1 run before the handlers below and let them run too.
+    on(TypeHandler(Update, language.speak_to_sender), group=-2)
     on(TypeHandler(Update, menus.retry_pending_menu), group=-1)
     on(CommandHandler("start", attendee.start, filters=private))
     on(CommandHandler("help", common.help_command, filters=private))
     on(CommandHandler("myattendance", attendee.my_attendance, filters=private))
     on(CommandHandler("badge", attendee.badge, filters=private))
     on(CommandHandler("scan", scanner.scan_command, filters=private))
+    on(CommandHandler("language", language.language_command, filters=private))
     for name, handler in ADMIN_HANDLERS.items():
         on(CommandHandler(name, handler, filters=private))
     on(CallbackQueryHandler(admin.confirm_button, pattern=r"^confirm:"))
     on(CallbackQueryHandler(scanner.scan_button, pattern=r"^scan:"))
     on(CallbackQueryHandler(scanner.override_button, pattern=r"^ovr:"))
     on(CallbackQueryHandler(scanner.undo_button, pattern=r"^undo:"))
+    on(CallbackQueryHandler(language.language_button, pattern=r"^lang:"))
     on(CallbackQueryHandler(common.stale_button))
     on(MessageHandler(private & (filters.PHOTO | filters.Document.IMAGE), scanner.image))
     on(MessageHandler(private & filters.Document.ALL, admin.import_document))

@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from pyzbar import pyzbar
 
 from bot.fonts import FallbackFont, wrap
+from bot.i18n import _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Telegram lets bots download files up to 20 MB; anything bigger is not a badge photo."""
@@ -246,8 +247,9 @@ def load_grayscale(image_bytes: bytes) -> Image.Image:
     if len(image_bytes) > MAX_FILE_BYTES:
         raise ImageRejected(
             "too_large",
-            f"This file is too large ({len(image_bytes) / 1e6:.0f} MB); "
-            f"send a photo of at most {MAX_FILE_BYTES // 2**20} MB.",
+            _("This file is too large ({size} MB); send a photo of at most {limit} MB.").format(
+                size=f"{len(image_bytes) / 1e6:.0f}", limit=MAX_FILE_BYTES // 2**20
+            ),
         )
     image = _open(image_bytes)
     width, height = image.size
@@ -265,7 +267,7 @@ def load_grayscale(image_bytes: bytes) -> Image.Image:
     except Exception:
         # Pillow reports damaged data through many exception types (OSError,
         # SyntaxError, ValueError, struct.error, ...); all mean the same to the user.
-        raise ImageRejected("corrupt", "This image is damaged or incomplete. Please send it again.") from None
+        raise ImageRejected("corrupt", _("This image is damaged or incomplete. Please send it again.")) from None
     if max(gray.size) > WORK_SIDE:
         gray.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return gray
@@ -279,14 +281,16 @@ def _open(image_bytes: bytes) -> Image.ImageFile.ImageFile:
         raise _too_many_pixels() from None
     except Exception:
         raise ImageRejected(
-            "not_image", "This file is not an image I can read. Please send a photo (JPEG or PNG)."
+            "not_image", _("This file is not an image I can read. Please send a photo (JPEG or PNG).")
         ) from None
 
 
 def _too_many_pixels() -> ImageRejected:
     return ImageRejected(
         "too_many_pixels",
-        f"This image has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels). Please send a smaller photo.",
+        _("This image has too many pixels (at most {limit} megapixels). Please send a smaller photo.").format(
+            limit=MAX_PIXELS // 1_000_000
+        ),
     )
 
 

@@ -17,9 +17,11 @@ the checks that find them: they describe the file, the same on both front ends.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot import i18n
 from bot.domain.rules import ActionRefusal, Direction, Reason
 from bot.domain.times import format_local, format_span
 from bot.i18n import N_, _, ngettext
@@ -149,6 +151,7 @@ HELP_ATTENDEE = N_("""How to record your attendance:
 • Scanning a QR code on the wall of a room checks you in too.
 • /badge — your personal badge QR code, for door staff to scan
 • /myattendance — your check-ins and check-outs
+• /language — the language I answer you in
 • /help — this message""")
 
 # Translators: keep the commands (/scan, /scan S12, /scan off) as they are.
@@ -985,3 +988,44 @@ def timezone_changed(change) -> str:
         change.sessions_moved,
     )
     return text.format(old=change.old, new=change.new, count=change.sessions_moved)
+
+
+# ---------------------------------------------------------------- languages
+
+
+class LanguageSource(StrEnum):
+    """Why someone is answered in the language they are (bot.services.languages)."""
+
+    CHOSEN = "chosen"
+    TELEGRAM = "telegram"
+    EVENT = "event"
+
+
+# Translators: a button under the list of languages: go back to the Telegram app's language.
+TELEGRAM_LANGUAGE = N_("My Telegram app's language")
+LANGUAGE_NOW = {
+    # Translators: {language} is the name of a language in that language, e.g. "Deutsch".
+    LanguageSource.CHOSEN: N_("I answer you in {language}, as you chose. Choose another language:"),
+    LanguageSource.TELEGRAM: N_("I answer you in {language}, the language of your Telegram app. Choose another:"),
+    LanguageSource.EVENT: N_(
+        "I answer you in {language}, the event's language: I don't speak your Telegram app's language. Choose another:"
+    ),
+}
+
+
+def language_now(language: str, source: LanguageSource) -> str:
+    return _(LANGUAGE_NOW[source]).format(language=language)
+
+
+def language_chosen(language: str) -> str:
+    return _("✅ From now on I answer you in {language}. /language changes it again.").format(language=language)
+
+
+def language_automatic(language: str) -> str:
+    return _("✅ From now on I answer you in your Telegram app's language: {language}.").format(language=language)
+
+
+def language_unknown(asked: str) -> str:
+    # Translators: {asked} is what the person typed; {choices} the language codes, e.g. "de, en, es, fr".
+    sentence = _('I don\'t speak "{asked}". Choose with /language, or type /language and one of: {choices}, auto.')
+    return fit(sentence.format(asked=asked[:40], choices=", ".join(sorted(i18n.LANGUAGES))))

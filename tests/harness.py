@@ -37,11 +37,14 @@ class User:
     first_name: str = "Ada"
     username: str | None = None
     last_name: str | None = None
+    language_code: str | None = None  # the Telegram app's language, as every update carries it
 
     def as_dict(self) -> dict:
         d = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.username:
             d["username"] = self.username
+        if self.language_code:
+            d["language_code"] = self.language_code
         if self.last_name:
             d["last_name"] = self.last_name
         return d

@@ -9,6 +9,8 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from bot.i18n import _
+
 # No look-alikes: 0/O, 1/I are missing so a PIN read off a slide is typed right.
 GENERATED_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATED_LENGTH = 6
@@ -33,11 +35,13 @@ def pin_problem(pin: str) -> str | None:
     lower-case PIN in a spreadsheet is more likely a mistake than an intent.
     """
     if not pin:
-        return "a PIN cannot be empty"
+        return _("a PIN cannot be empty")
     if not re.fullmatch(r"[A-Z0-9]+", pin):
-        return f"PIN {pin!r} may contain only upper-case letters A-Z and digits 0-9"
+        return _("PIN '{pin}' may contain only upper-case letters A-Z and digits 0-9").format(pin=pin)
     if not MIN_LENGTH <= len(pin) <= MAX_LENGTH:
-        return f"PIN {pin!r} must be {MIN_LENGTH} to {MAX_LENGTH} characters long"
+        return _("PIN '{pin}' must be {shortest} to {longest} characters long").format(
+            pin=pin, shortest=MIN_LENGTH, longest=MAX_LENGTH
+        )
     return None
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton
 
 from bot import i18n
+from bot.i18n import _
 
 DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _EVENT_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -31,11 +32,12 @@ def parse_event_time(value: object, tz: ZoneInfo) -> datetime:
         return value.replace(tzinfo=tz) if value.tzinfo is None else value
     text = str(value).strip()
     if not _EVENT_TIME_RE.match(text):
-        raise ValueError(f"{text!r} is not a date and time like 2026-05-14 09:30")
+        # Translators: {text} is a cell of an import file; keep the example date as it is written.
+        raise ValueError(_("'{text}' is not a date and time like 2026-05-14 09:30").format(text=text))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not a real date and time") from None
+        raise ValueError(_("'{text}' is not a real date and time").format(text=text)) from None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 

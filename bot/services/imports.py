@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from bot import importer
 from bot.domain import pins as pin_rules
 from bot.domain.rules import Direction, attendance_window
-from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord
+from bot.i18n import _
+from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord, row_problem
 from bot.services import event
 from bot.services.context import AppContext, writes
 from bot.services.event import stored_window_settings
@@ -87,7 +88,12 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
     for r in records:
         for pin in (r.pin_in, r.pin_out):
             if pin and owner.get(pin, r.session_id.upper()) != r.session_id.upper():
-                errors.append(f"Row {r.row}: PIN {pin} is already used by session {owner[pin]}")
+                errors.append(
+                    row_problem(
+                        r.row,
+                        _("PIN {pin} is already used by session {session_id}").format(pin=pin, session_id=owner[pin]),
+                    )
+                )
     errors += _never_open(conn, records)
     if errors:
         return errors
@@ -153,11 +159,13 @@ def _never_open(conn: Conn, records: list[SessionRecord]) -> list[str]:
         window = attendance_window(Direction.IN, r.starts_at, r.ends_at, defaults, opens, closes)
         if window.opens > window.closes:
             local = r.starts_at.tzinfo
-            errors.append(
-                f"Row {r.row}: check-in would never be open: it would open at "
-                f"{window.opens.astimezone(local):%Y-%m-%d %H:%M} and close at {window.closes.astimezone(local):%H:%M}"
-                " (give both checkin_opens and checkin_closes, or neither)"
+            never_open = _(
+                "check-in would never be open: it would open at {opens} and close at {closes} "
+                "(give both checkin_opens and checkin_closes, or neither)"
             )
+            opens = f"{window.opens.astimezone(local):%Y-%m-%d %H:%M}"
+            closes = f"{window.closes.astimezone(local):%H:%M}"
+            errors.append(row_problem(r.row, never_open.format(opens=opens, closes=closes)))
     return errors
 
 
@@ -185,9 +193,11 @@ def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecor
     errors = []
     for r in records:
         if r.attendee_id.upper() not in attendees:
-            errors.append(f"Row {r.row}: unknown attendee {r.attendee_id!r} (import attendees first)")
+            unknown = _("unknown attendee '{attendee_id}' (import attendees first)")
+            errors.append(row_problem(r.row, unknown.format(attendee_id=r.attendee_id)))
         if r.session_id.upper() not in sessions:
-            errors.append(f"Row {r.row}: unknown session {r.session_id!r} (import sessions first)")
+            unknown = _("unknown session '{session_id}' (import sessions first)")
+            errors.append(row_problem(r.row, unknown.format(session_id=r.session_id)))
     if errors:
         return errors
     for r in records:

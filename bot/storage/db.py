@@ -29,6 +29,7 @@ of the WAL per commit, which `make bench` measures against NORMAL.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,9 @@ from typing import TypeVar
 MIGRATIONS_PACKAGE = "bot.storage.migrations"
 MAX_BATCH = 200
 T = TypeVar("T")
-Work = tuple[Callable, tuple, bool]  # (body, args, read_only)
+# (body, args, read_only, the submitter's context variables): a body runs with its caller's
+# context (e.g. the language of the reply being written, bot.i18n), although in another thread.
+Work = tuple[Callable, tuple, bool, contextvars.Context]
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -54,7 +57,7 @@ class Database:
         self.lock = asyncio.Lock()
         self._thread: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
-        self._queue: list[tuple[Callable, tuple, bool, asyncio.Future]] = []
+        self._queue: list[tuple[Callable, tuple, bool, contextvars.Context, asyncio.Future]] = []
         self._worker: asyncio.Task | None = None
         self._closing = False
 
@@ -96,7 +99,7 @@ class Database:
         if self._closing or self._conn is None:
             raise RuntimeError("the database is closed")
         done = asyncio.get_running_loop().create_future()
-        self._queue.append((body, args, read_only, done))
+        self._queue.append((body, args, read_only, contextvars.copy_context(), done))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run_batches())
         return await done
@@ -106,7 +109,7 @@ class Database:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
                 async with self.lock:
-                    outcomes = await self._in_thread(_run_batch, self._conn, [work[:3] for work in batch])
+                    outcomes = await self._in_thread(_run_batch, self._conn, [work[:4] for work in batch])
             except Exception as exc:  # the COMMIT itself failed: nobody's work is kept
                 outcomes = [(False, exc)] * len(batch)
             for (*_, done), (ok, value) in zip(batch, outcomes, strict=True):
@@ -136,12 +139,12 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-def _run_job(conn: sqlite3.Connection, body: Callable, args: tuple, read_only: bool):
+def _run_job(conn: sqlite3.Connection, body: Callable, args: tuple, read_only: bool, context: contextvars.Context):
     if not read_only:
-        return body(conn, *args)
+        return context.run(body, conn, *args)
     conn.execute("PRAGMA query_only = ON")
     try:
-        return body(conn, *args)
+        return context.run(body, conn, *args)
     finally:
         conn.execute("PRAGMA query_only = OFF")
 

@@ -35,10 +35,10 @@ demo: system-deps $(STAMP)
 # Translators: extract the English messages into bot/locale/messages.pot, merge them into every
 # language's messages.po, and compile the .mo files the bot reads (README "Languages").
 translations: $(STAMP)
-	$(VENV)/bin/pybabel extract --quiet -F babel.cfg -k N_ --add-comments=Translators: --no-location \
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --add-comments=Translators: --no-location \
 		--sort-output --project=event-attendance-bot --copyright-holder="the project's authors" \
 		-o bot/locale/messages.pot .
-	$(VENV)/bin/pybabel update --quiet -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile --statistics -d bot/locale -D messages
 
 clean:

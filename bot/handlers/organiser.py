@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import i18n, texts
 from bot.handlers.common import app_ctx
 from bot.handlers.menus import publish_scanner_menu
 from bot.i18n import _
@@ -309,7 +309,7 @@ async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await update.effective_message.reply_text(_(texts.DASHBOARD_USAGE))
         return
     ctx = app_ctx(context)
-    link = await dashboard.dashboard_link(ctx, revoke=bool(args))
+    link = await dashboard.dashboard_link(ctx, revoke=bool(args), language=i18n.current())
     await update.effective_message.reply_text(texts.dashboard_link_text(link, ctx.timezone, revoked=bool(args)))
 
 

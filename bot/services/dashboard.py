@@ -47,7 +47,9 @@ def _signature(secret: str, expires: int) -> str:
 
 
 @writes
-def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False) -> DashboardLink:
+def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False, language: str | None = None) -> DashboardLink:
+    """A signed link, valid 12 hours; `language` (the organiser's, when not the event's) opens
+    the page in it (`?lang=`: not signed, as any holder of the link may read it in any language)."""
     secret = event_settings.get_setting(conn, SECRET_KEY)
     if secret is None or revoke:
         secret = secrets.token_hex(16)
@@ -55,7 +57,8 @@ def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False) -> Dashboa
     expires_at = ctx.clock() + VALID_FOR
     expires = int(expires_at.timestamp())
     root = ctx.settings.public_url or ""
-    return DashboardLink(f"{root}/dashboard/{expires}.{_signature(secret, expires)}/", expires_at)
+    query = f"?lang={language}" if language and language != ctx.event_language else ""
+    return DashboardLink(f"{root}/dashboard/{expires}.{_signature(secret, expires)}/{query}", expires_at)
 
 
 def _check(conn: Conn, ctx: AppContext, token: str) -> None:

@@ -259,6 +259,10 @@ def screens(stage: Stage) -> None:
         driver.get(display.replace(PUBLIC_URL, local))
         _until(driver, "document.getElementById('inside').innerText !== '–'", "the display's counts")
         stage.saved["display_png"] = save_screenshot(driver, folder, "keynote-display")
+        # The same screen for a German-speaking audience: the link's ?lang= parameter.
+        driver.get(display.replace(PUBLIC_URL, local) + "?lang=de")
+        _until(driver, "document.getElementById('inside').innerText !== '–'", "the German display's counts")
+        stage.saved["display_de_png"] = save_screenshot(driver, folder, "keynote-display-de")
         driver.get(board.replace(PUBLIC_URL, local))
         _until(driver, "document.querySelectorAll('#sessions tbody tr').length > 0", "the dashboard's sessions")
         driver.execute_script("document.querySelector('#sessions tbody tr').click()")

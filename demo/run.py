@@ -39,6 +39,7 @@ FILES = (  # key in DemoResult.files, what it is
     ("miniapp_3", "... for Ines's badge"),
     ("miniapp_4", "... for Daniel's badge again"),
     ("display_png", "the keynote's room display at 1920×1080"),
+    ("display_de_png", "... the same display in German (its link with ?lang=de)"),
     ("dashboard_png", "the organiser dashboard with the keynote's chart"),
     ("daniel_photo", "the door photo of Daniel's phone"),
     ("ines_photo", "the door photo of Ines's printed badge"),

@@ -60,7 +60,7 @@ async function refresh() {
       refusals.append(row);
     }
     if (chosen) $("chart").src = `chart/${encodeURIComponent(chosen)}.svg?t=${Date.now()}${also}`;
-    $("updated").textContent = say("updated", { time: new Date().toLocaleTimeString(document.documentElement.lang) });
+    $("updated").textContent = say("updated", { time: new Date().toLocaleTimeString(document.documentElement.lang, { hourCycle: "h23" }) });
   } catch (e) {
     $("updated").textContent = words.connection_lost;
   }

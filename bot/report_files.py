@@ -178,8 +178,9 @@ def _with_zone(header: str, zone: str) -> str:
 # ---------------------------------------------------------------- check-ins
 
 
-def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sheet:
-    columns = [
+def _person_at_session_columns(offsets: str) -> list[Column]:
+    """The columns both reports start with: the session, the person, and when they came in."""
+    return [
         # Translators: a report's column header.
         Column(_("Session id"), 12),
         # Translators: a report's column header: the session's title.
@@ -194,6 +195,12 @@ def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sh
         Column(_("Email"), 30),
         # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
         Column(_("Check-in time ({zone})").format(zone=offsets), 22),
+    ]
+
+
+def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sheet:
+    columns = [
+        *_person_at_session_columns(offsets),
         # Translators: a report's column header: how the person checked in (PIN, scan, …).
         Column(_("Method"), 11),
         # Translators: a report's column header: who scanned the badge at the door.
@@ -315,13 +322,7 @@ def checkout_lines(movements: Iterable[Movement]) -> Iterator[CheckoutLine]:
 
 def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -> Sheet:
     columns = [
-        Column(_("Session id"), 12),
-        Column(_("Title"), 36),
-        Column(_("Session start ({zone})").format(zone=offsets), 22),
-        Column(_("Attendee id"), 14),
-        Column(_("Name"), 28),
-        Column(_("Email"), 30),
-        Column(_("Check-in time ({zone})").format(zone=offsets), 22),
+        *_person_at_session_columns(offsets),
         # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
         Column(_("Check-out time ({zone})").format(zone=offsets), 22),
         # Translators: a report's column header: minutes in the room, over every visit.

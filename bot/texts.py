@@ -139,7 +139,7 @@ def welcome(name: str, linked_now: bool) -> str:
         first = _("Hello, {name}!").format(name=name)
     # Translators: every session has two PINs: the IN PIN to check in and the OUT PIN to check out.
     how = _(
-        "When a session starts, send me its PIN to check in, and its OUT PIN when you leave. "
+        "When a session starts, send me its IN PIN to check in, and its OUT PIN when you leave. "
         "/myattendance shows your check-ins, /help everything else."
     )
     return f"{first}\n\n{how}"
@@ -347,7 +347,7 @@ def display_link_text(link, tz: ZoneInfo, revoked: bool) -> str:
     # Translators: {session_id} is a session's id, e.g. S12.
     body = _(
         "Room display for {session_id}: open it on the projector or the screen at the door "
-        "(it needs no login: the link is the key, so share it only with who runs the screen)."
+        "(it needs no login: the link is the key, so share it only with whoever runs the screen)."
     ).format(session_id=link.session_id)
     return f"{first}{body}\n{link.url}\n{_valid_until(link.expires_at, tz)}"
 
@@ -1025,7 +1025,9 @@ def language_automatic(language: str) -> str:
     return _("✅ From now on I answer you in your Telegram app's language: {language}.").format(language=language)
 
 
+# Translators: {asked} is what the person typed; {choices} the language codes, e.g. "de, en, es, fr".
+LANGUAGE_UNKNOWN = N_('I don\'t speak "{asked}". Choose with /language, or type /language and one of: {choices}, auto.')
+
+
 def language_unknown(asked: str) -> str:
-    # Translators: {asked} is what the person typed; {choices} the language codes, e.g. "de, en, es, fr".
-    sentence = _('I don\'t speak "{asked}". Choose with /language, or type /language and one of: {choices}, auto.')
-    return fit(sentence.format(asked=asked[:40], choices=", ".join(sorted(i18n.LANGUAGES))))
+    return fit(_(LANGUAGE_UNKNOWN).format(asked=asked[:40], choices=", ".join(sorted(i18n.LANGUAGES))))

@@ -119,7 +119,7 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         shots = sorted(p.name for p in (result.output_dir / "miniapp").iterdir())
         assert shots == ["1-sessions.png", "2-daniel.png", "3-ines.png", "4-daniel.png"]
         screens = sorted(p.name for p in (result.output_dir / "screens").iterdir())
-        assert screens == ["dashboard.png", "keynote-display.png"]
+        assert screens == ["dashboard.png", "keynote-display-de.png", "keynote-display.png"]
     else:
         assert "Chromium is not installed here, so this scene is skipped" in transcript
 

@@ -233,8 +233,7 @@ DASHBOARD_PAGE = {
     "refused_heading": N_("This dashboard link is not valid"),
     # Translators: /dashboard and /dashboard revoke are the bot's commands; keep them as they are.
     "refused_text": N_(
-        "Links last 12 hours and end when a new one is made with /dashboard revoke. Send /dashboard to the bot "
-        "for a new one."
+        "Links last 12 hours, or until /dashboard revoke ends them early. Send /dashboard to the bot for a new one."
     ),
 }
 

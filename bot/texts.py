@@ -1013,16 +1013,23 @@ LANGUAGE_NOW = {
 }
 
 
-def language_now(language: str, source: LanguageSource) -> str:
-    return _(LANGUAGE_NOW[source]).format(language=language)
+# Translators: the name of the language you translate into, as it is written inside a sentence such as
+# "I answer you in {language}" (e.g. Deutsch, français, español).
+THIS_LANGUAGE = N_("English")
 
 
-def language_chosen(language: str) -> str:
-    return _("✅ From now on I answer you in {language}. /language changes it again.").format(language=language)
+def language_now(source: LanguageSource) -> str:
+    return _(LANGUAGE_NOW[source]).format(language=_(THIS_LANGUAGE))
 
 
-def language_automatic(language: str) -> str:
-    return _("✅ From now on I answer you in your Telegram app's language: {language}.").format(language=language)
+def language_chosen() -> str:
+    return _("✅ From now on I answer you in {language}. /language changes it again.").format(language=_(THIS_LANGUAGE))
+
+
+def language_automatic() -> str:
+    return _("✅ From now on I answer you in your Telegram app's language: {language}.").format(
+        language=_(THIS_LANGUAGE)
+    )
 
 
 # Translators: {asked} is what the person typed; {choices} the language codes, e.g. "de, en, es, fr".

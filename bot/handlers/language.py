@@ -42,9 +42,7 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         source = texts.LanguageSource.TELEGRAM
     else:
         source = texts.LanguageSource.EVENT
-    await update.effective_message.reply_text(
-        texts.language_now(i18n.LANGUAGE_NAMES[i18n.current()], source), reply_markup=_choices()
-    )
+    await update.effective_message.reply_text(texts.language_now(source), reply_markup=_choices())
 
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,8 +60,7 @@ async def _choose(update: Update, context: ContextTypes.DEFAULT_TYPE, language: 
     user = update.effective_user
     await languages.choose(ctx, user.id, None if language == AUTOMATIC else language)
     i18n.use(languages.language_for(ctx, user.id, user.language_code))  # this reply already in the new one
-    name = i18n.LANGUAGE_NAMES[i18n.current()]
-    reply = texts.language_automatic(name) if language == AUTOMATIC else texts.language_chosen(name)
+    reply = texts.language_automatic() if language == AUTOMATIC else texts.language_chosen()
     await update.effective_message.reply_text(reply)
     await menus.publish_menu(context.application, user.id, await scanning.is_scanner(ctx, user.id))
 

@@ -171,10 +171,6 @@ def _yes(flag: bool) -> str:
     return _("yes") if flag else _("no")
 
 
-def _with_zone(header: str, zone: str) -> str:
-    return header.format(zone=zone)
-
-
 # ---------------------------------------------------------------- check-ins
 
 

@@ -188,3 +188,25 @@ async def test_the_dashboard_link_opens_in_the_organisers_language(event):
     assert "/?lang=fr\n" in reply, reply
     reply = await event.reply_text(ORGANISER, "/dashboard")  # no app language: the event's, no parameter
     assert "lang=" not in reply, reply
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+async def test_door_staff_read_their_verdicts_in_their_language(event, language):
+    dora = User(700, "Dora", "dora_door", language_code=language)
+    await event.reply_text(dora, "/start")
+    await event.reply_text(ORGANISER, "/scanner @dora_door S1")
+    await event.reply_text(dora, "/scan S1")
+    green = await event.reply_text(dora, "REG-2")
+    assert made_from(green, language, texts.SCAN_HEADS[Reason.OK]), green
+    assert "Bob Builder (REG-2)" in green  # the name as it was imported
+    again = await event.reply_text(dora, "REG-2")
+    assert made_from(again, language, texts.SCAN_HEADS[Reason.ALREADY_CHECKED_IN]), again
+
+
+async def test_row_errors_found_in_the_database_thread_speak_the_organisers_language(event):
+    """Import checks that need the database run in its thread: they must still speak German."""
+    olga = User(ORGANISER.id, ORGANISER.first_name, ORGANISER.username, language_code="de")
+    calls = await event.send_document(olga, b"attendee_id,session_id\nREG-404,S1\n", "registrations.csv")
+    reply = calls[-1].text
+    assert made_from(reply, "de", "unknown attendee '{attendee_id}' (import attendees first)"), reply
+    assert "REG-404" in reply

@@ -1,8 +1,9 @@
 """Command menus: what each role sees when they type "/" in the chat.
 
 Everyone sees the attendee commands, scanners add /scan, admins see their
-commands too, each in their language (`publish_menu`). Hidden is not protected: every admin handler checks ADMIN_IDS
-itself, and every scanner action checks the scanner's assignment.
+commands too, each in their own language (`publish_menu`). Hidden is not
+protected: every admin handler checks ADMIN_IDS itself, and every scanner
+action checks the scanner's assignment.
 """
 
 from __future__ import annotations

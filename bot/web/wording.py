@@ -207,8 +207,8 @@ DASHBOARD_PAGE = {
     "when": N_("When"),
     # Translators: a column heading.
     "room": N_("Room"),
-    # Translators: a column heading: how many people have checked in.
-    "checked_in": N_("Checked in"),
+    # Translators: a column heading: how many people have checked in so far.
+    "checked_in": N_("Arrivals"),
     # Translators: a column heading: how many people are in the room now.
     "inside": N_("Inside"),
     # Translators: a column heading: how many people the room holds.

@@ -104,9 +104,9 @@ def _session_for(conn: Conn, ctx: AppContext, token: str):
 @reads
 def display_state(conn: Conn, ctx: AppContext, token: str) -> DisplayState:
     """What the display of the session `token` names shows now; `DisplayRefused` for a bad link.
-    `when` and `window` are written in the event language (this runs in the database thread,
-    which does not share the caller's language); a page in another language writes them again
-    from `starts_at`, `ends_at`, `opens` and `closes`."""
+    `when` and `window` are written in the event language, whoever asks: every screen of the
+    session shares this state (`bot.web.display_pages.RecentStates`); a page in another language
+    writes them again from `starts_at`, `ends_at`, `opens` and `closes`."""
     session = _session_for(conn, ctx, token)
     now = ctx.clock()
     tz = ctx.timezone

@@ -210,3 +210,20 @@ async def test_row_errors_found_in_the_database_thread_speak_the_organisers_lang
     reply = calls[-1].text
     assert made_from(reply, "de", "unknown attendee '{attendee_id}' (import attendees first)"), reply
     assert "REG-404" in reply
+
+
+@pytest.mark.parametrize("value,expected", [("", "en"), ("de", "de"), ("de-AT", "de"), (" FR ", "fr")])
+def test_event_language_setting(value, expected):
+    from bot.config import load_settings
+
+    assert load_settings({"EVENT_LANGUAGE": value}, require_token=False).event_language == expected
+
+
+@pytest.mark.parametrize("value", ["klingon", "pt", "../../etc"])
+def test_an_unsupported_event_language_is_refused_in_one_line(value):
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"EVENT_LANGUAGE": value}, require_token=False)
+    message = str(refused.value)
+    assert message.startswith("EVENT_LANGUAGE=") and "en, de, fr, es" in message and "\n" not in message

@@ -17,7 +17,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from admin_commands import cli_texts
 from admin_commands.cli_texts import CLI
-from bot import texts
+from bot import chat_texts
 from bot.config import ConfigError, load_settings
 from bot.services import (
     access,
@@ -68,13 +68,13 @@ async def cmd_import(ctx: AppContext, args) -> int:
         files.append((path.name, path.read_bytes()))
     reports = await imports.import_files(ctx, files)
     for report in reports:
-        print(texts.import_report(report))
+        print(chat_texts.import_report(report))
     return 0 if all(r.ok for r in reports) else 1
 
 
 @command("pins", "list every session's IN and OUT PIN")
 async def cmd_pins(ctx: AppContext, args) -> int:
-    print(texts.pins_table(await pins.list_pins(ctx), CLI))
+    print(chat_texts.pins_table(await pins.list_pins(ctx), CLI))
     return 0
 
 
@@ -83,33 +83,33 @@ async def cmd_genpins(ctx: AppContext, args) -> int:
     if args.which == "all" and not args.yes:
         print(cli_texts.GENPINS_CONFIRM, file=sys.stderr)
         return 1
-    print(texts.genpins_done(await pins.generate_pins(ctx, args.which), CLI))
+    print(chat_texts.genpins_done(await pins.generate_pins(ctx, args.which), CLI))
     return 0
 
 
 @command("setpin", "set a session's IN PIN and optionally its OUT PIN")
 async def cmd_setpin(ctx: AppContext, args) -> int:
-    print(texts.setpin_done(await pins.set_pin(ctx, args.session, args.pin_in, args.pin_out)))
+    print(chat_texts.setpin_done(await pins.set_pin(ctx, args.session, args.pin_in, args.pin_out)))
     return 0
 
 
 @command("pin-rotate", "rotate a session's IN PIN every SECONDS (10-3600), for a room display, or off")
 async def cmd_pin_rotate(ctx: AppContext, args) -> int:
-    print(texts.rotation_set(await pins.set_pin_rotation(ctx, args.session, args.seconds)))
+    print(chat_texts.rotation_set(await pins.set_pin_rotation(ctx, args.session, args.seconds)))
     return 0
 
 
 @command("display-link", "the signed link to a session's room display (--revoke: end the earlier ones)")
 async def cmd_display_link(ctx: AppContext, args) -> int:
     link = await displays.display_link(ctx, args.session, revoke=args.revoke)
-    print(texts.display_link_text(link, ctx.timezone, revoked=args.revoke))
+    print(chat_texts.display_link_text(link, ctx.timezone, revoked=args.revoke))
     return 0
 
 
 @command("dashboard-link", "a signed link to the live dashboard, valid 12 hours (--revoke: end the earlier ones)")
 async def cmd_dashboard_link(ctx: AppContext, args) -> int:
     link = await dashboard.dashboard_link(ctx, revoke=args.revoke)
-    print(texts.dashboard_link_text(link, ctx.timezone, revoked=args.revoke))
+    print(chat_texts.dashboard_link_text(link, ctx.timezone, revoked=args.revoke))
     return 0
 
 
@@ -128,31 +128,31 @@ async def cmd_unlink(ctx: AppContext, args) -> int:
 @command("scanner", "make someone a door scanner: WHO all | off | SESSION [SESSION ...]")
 async def cmd_scanner(ctx: AppContext, args) -> int:
     line = await scanners.assign_scanner(ctx, args.who, args.sessions)
-    print(texts.scanner_removed(args.who) if line is None else texts.scanner_line(line))
+    print(chat_texts.scanner_removed(args.who) if line is None else chat_texts.scanner_line(line))
     return 0
 
 
 @command("scanners", "list door scanners and their sessions")
 async def cmd_scanners(ctx: AppContext, args) -> int:
-    print(texts.scanners_list(await scanners.list_scanners(ctx), CLI))
+    print(chat_texts.scanners_list(await scanners.list_scanners(ctx), CLI))
     return 0
 
 
 @command("access", "access control for a session: SESSION on|off")
 async def cmd_access(ctx: AppContext, args) -> int:
-    print(texts.access_set(await access.set_access(ctx, args.session, args.state)))
+    print(chat_texts.access_set(await access.set_access(ctx, args.session, args.state)))
     return 0
 
 
 @command("acl", "who access control admits: include (registered or targeted) | exclude (registered only)")
 async def cmd_acl(ctx: AppContext, args) -> int:
-    print(texts.acl_set(await access.set_acl_mode(ctx, args.mode)))
+    print(chat_texts.acl_set(await access.set_acl_mode(ctx, args.mode)))
     return 0
 
 
 @command("capacity", "a session's capacity: SESSION NUMBER|none")
 async def cmd_capacity(ctx: AppContext, args) -> int:
-    print(texts.capacity_set(await access.set_capacity(ctx, args.session, args.value)))
+    print(chat_texts.capacity_set(await access.set_capacity(ctx, args.session, args.value)))
     return 0
 
 
@@ -165,7 +165,7 @@ async def cmd_checkin_window(ctx: AppContext, args) -> int:
         window = await event.set_window_settings(ctx, *args.minutes)
     else:
         window = await event.get_window_settings(ctx)
-    print(texts.window_settings_text(window))
+    print(chat_texts.window_settings_text(window))
     return 0
 
 
@@ -186,7 +186,7 @@ async def cmd_badge_token(ctx: AppContext, args) -> int:
 
 @command("reissue-badge", "revoke an attendee's badge and print the new code")
 async def cmd_reissue_badge(ctx: AppContext, args) -> int:
-    print(texts.badge_reissued(await badges.reissue_badge(ctx, args.attendee)))
+    print(chat_texts.badge_reissued(await badges.reissue_badge(ctx, args.attendee)))
     return 0
 
 
@@ -208,13 +208,13 @@ async def cmd_shortlink(ctx: AppContext, args) -> int:
         print(CLI.shortlink_usage, file=sys.stderr)
         return 1
     line = await shortlinks.set_shortlink(ctx, args.code, args.rest[0], " ".join(args.rest[1:]))
-    print(texts.shortlink_saved(line, CLI))
+    print(chat_texts.shortlink_saved(line, CLI))
     return 0
 
 
 @command("shortlinks", "list shortlinks with their deep links")
 async def cmd_shortlinks(ctx: AppContext, args) -> int:
-    print(texts.shortlinks_list(await shortlinks.list_shortlinks(ctx), CLI))
+    print(chat_texts.shortlinks_list(await shortlinks.list_shortlinks(ctx), CLI))
     return 0
 
 
@@ -322,10 +322,10 @@ async def run(argv: list[str]) -> int:
         try:
             return await handler(ctx, args)
         except OrganiserError as refusal:
-            print(texts.problem_text(refusal, CLI), file=sys.stderr)
+            print(chat_texts.problem_text(refusal, CLI), file=sys.stderr)
             return 1
         except BotUsernameUnknown:
-            print(texts.BOT_USERNAME_UNKNOWN, file=sys.stderr)
+            print(chat_texts.BOT_USERNAME_UNKNOWN, file=sys.stderr)
             return 1
     finally:
         await db.close()

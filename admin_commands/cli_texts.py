@@ -1,13 +1,13 @@
 """Every sentence of the command line that the chat does not share, and the
-command line's own `Syntax`, so shared sentences (`bot.texts`) name
+command line's own `Syntax`, so shared sentences (`bot.chat_texts`) name
 `attendance-admin pins`, never `/pins`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.texts import GENPINS_CONFIRM as CHAT_GENPINS_CONFIRM
-from bot.texts import Syntax
+from bot.chat_texts import GENPINS_CONFIRM as CHAT_GENPINS_CONFIRM
+from bot.chat_texts import Syntax
 
 PROGRAM = "attendance-admin"
 

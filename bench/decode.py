@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from bot.qr import decode_qr
+from bot.files.qr import decode_qr
 from tests.images import realistic_set, sample_tokens
 
 DECODERS = {"zxing": "zxing-cpp", "pyzbar": "pyzbar"}

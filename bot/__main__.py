@@ -5,7 +5,7 @@ A start that cannot succeed (a refused token, an unreachable Bot API server, a
 webhook Telegram refuses, a `StartupRefused` from the event database) ends with
 one line on stderr saying what to fix, and exit code 2, like a bad setting:
 whoever runs `make run` needs the fix, not a traceback. The sentences live in
-`bot.startup_texts`.
+`bot.telegram.startup_texts`.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from dotenv import find_dotenv, load_dotenv
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot import startup_texts as texts
-from bot.app import build_application
 from bot.config import ConfigError, Settings, load_settings
-from bot.handlers.menus import publish_commands
-from bot.runner import UpdateProcessor, poll
 from bot.services import scanning
 from bot.services.context import StartupRefused, build_context, remember_bot_username
 from bot.storage.db import Database
-from bot.telegram_request import RetryingRequest
+from bot.telegram import startup_texts as texts
+from bot.telegram.application import build_application
+from bot.telegram.menus import publish_commands
+from bot.telegram.request import RetryingRequest
+from bot.telegram.updates import UpdateProcessor, poll
 from bot.web.server import serve
 
 log = logging.getLogger("bot")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from bot.qr import decode_qr
+from bot.files.qr import decode_qr
 from demo.photos import phone_screen_photo, printed_badge_photo
 from demo.stage import EVENT_TIMEZONE, PUBLIC_URL, TOKEN, DemoError, Person, Stage
 from tests.agenda import running_now, shifted_agenda

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Debian packages the bot needs besides Python's: the zbar library (pyzbar) and
-# the fonts badges and posters are drawn with (bot/fonts.py): fonts-dejavu-core
+# the fonts badges and posters are drawn with (bot/files/fonts.py): fonts-dejavu-core
 # for Latin with diacritics, Greek and Cyrillic (3 MB), fonts-droid-fallback for
 # Chinese, Japanese and Korean (7 MB). The browser tests (tests/browser.py) also
 # need Debian's chromium and chromium-driver, so no browser is ever downloaded at
@@ -11,7 +11,7 @@ missing=""
 if ! ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0'; then
     missing="libzbar0"
 fi
-# The same font files bot/fonts.py looks for: any one of each group will do.
+# The same font files bot/files/fonts.py looks for: any one of each group will do.
 fonts=/usr/share/fonts
 if [ ! -f $fonts/truetype/dejavu/DejaVuSans.ttf ] && [ ! -f $fonts/truetype/noto/NotoSans-Regular.ttf ]; then
     missing="$missing fonts-dejavu-core"

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import build_application
 from bot.config import load_settings
-from bot.runner import UpdateProcessor
 from bot.services import event
 from bot.services.context import build_context
 from bot.storage.db import Database
+from bot.telegram.application import build_application
+from bot.telegram.updates import UpdateProcessor
 from tests.fakebot import TOKEN, Call, FakeBotAPI
 
 ADMIN = 111

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from bot.app import ADMIN_HANDLERS
 from bot.domain.pins import GENERATED_ALPHABET
+from bot.telegram.application import ADMIN_HANDLERS
 from tests.harness import ORGANISER, User
 
 MALLORY = User(666, "Mallory", "mallory")
@@ -23,7 +23,7 @@ async def test_non_admin_is_refused_every_admin_command(event, command, caplog):
 
 
 async def test_admin_commands_are_only_in_admins_menu(event):
-    from bot.handlers.menus import publish_commands
+    from bot.telegram.menus import publish_commands
 
     await publish_commands(event.app, event.ctx, [])
     menus = {
@@ -222,7 +222,7 @@ async def test_the_command_line_never_creates_an_event_by_reading_one(tmp_path, 
 
 async def test_an_organisers_menu_is_published_when_they_first_write(event):
     """At start Telegram refuses a chat-scoped menu for someone who never wrote to the bot."""
-    from bot.handlers.menus import publish_commands
+    from bot.telegram.menus import publish_commands
 
     for _ in range(2):  # the default menu, then the organiser's
         event.api.fail("setMyCommands", 400, description="Bad Request: chat not found")

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from bot import texts
-from bot.app import ADMIN_HANDLERS
+from bot import chat_texts
 from bot.domain import badges
+from bot.telegram.application import ADMIN_HANDLERS
 from tests.conftest import SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, User, texts_to
 from tests.images import badge_photo
@@ -111,7 +111,7 @@ async def world(event):
 
 def test_every_admin_command_has_a_case():
     assert set(ADMIN_CALLS) == set(ADMIN_HANDLERS)
-    assert "organisers only" in texts.ADMIN_ONLY
+    assert "organisers only" in chat_texts.ADMIN_ONLY
 
 
 @pytest.mark.parametrize("who", sorted(NON_ADMINS))
@@ -125,7 +125,7 @@ async def test_non_admin_is_refused_every_admin_command(world, caplog, command, 
         before = await dump(h)
         caplog.clear()
         calls = await h.send(user, text)
-        assert texts_to(calls, user) == [texts.ADMIN_ONLY], (text, texts_to(calls, user))
+        assert texts_to(calls, user) == [chat_texts.ADMIN_ONLY], (text, texts_to(calls, user))
         assert [c.method for c in calls] == ["sendMessage"], (text, [c.method for c in calls])
         assert await dump(h) == before, f"{text} by a non-admin changed the database"
         assert warnings(caplog, "refused admin action"), f"no refusal logged for {text}"
@@ -139,7 +139,7 @@ async def test_non_admin_edited_message_with_an_admin_command_is_refused(world, 
     before = await dump(h)
     for text in ("/genpins new", "/setpin S1 HACK1", "/scanner @mallory all", "/access S1 on"):
         calls = await h.deliver(edited(h, user, text))
-        assert all(c.text in ("", texts.ADMIN_ONLY) for c in calls), [c.text for c in calls]
+        assert all(c.text in ("", chat_texts.ADMIN_ONLY) for c in calls), [c.text for c in calls]
     assert await dump(h) == before
 
 
@@ -158,7 +158,7 @@ async def test_non_admin_file_upload_is_not_imported(world, caplog, who):
     ):
         caplog.clear()
         calls = await h.send_document(user, hostile.encode(), name, mime=mime)
-        assert texts_to(calls, user) == [texts.ADMIN_ONLY]
+        assert texts_to(calls, user) == [chat_texts.ADMIN_ONLY]
         assert warnings(caplog, "refused admin action")
         assert not [c for c in calls if c.method == "getFile"], "a non-admin's file was downloaded"
     assert await dump(h) == before
@@ -171,7 +171,7 @@ async def test_non_admin_cannot_press_the_organisers_confirmation(world, caplog,
     before = await dump(h)
     calls = await h.press(user, h.confirm_yes)
     answers = [c for c in calls if c.method == "answerCallbackQuery"]
-    assert answers and answers[-1].params.get("text") == texts.ADMIN_ONLY
+    assert answers and answers[-1].params.get("text") == chat_texts.ADMIN_ONLY
     assert not [c for c in calls if c.method == "editMessageText"]
     assert await dump(h) == before
     assert warnings(caplog, "refused admin action")
@@ -318,7 +318,7 @@ async def test_scanner_action_outside_permission_is_refused(doors, caplog, who, 
     answers = [c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery"]
     replies = texts_to(calls, user)
     assert replies or answers
-    assert texts.INTERNAL_ERROR not in replies
+    assert chat_texts.INTERNAL_ERROR not in replies
     assert not any(c.method == "editMessageText" for c in calls), "a refused press edited the verdict message"
     assert not any("GREEN" in t or "Undone" in t for t in replies + answers)
 

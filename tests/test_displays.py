@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from selenium.webdriver.common.by import By
 
-from bot.qr import decode_qr
+from bot.files.qr import decode_qr
 from bot.services import displays
 from bot.services.displays import DisplayRefused
 from bot.web.display_pages import RecentStates, SessionChanges

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from bot import texts
+from bot import chat_texts
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, User, texts_to
 
@@ -135,7 +135,7 @@ async def test_reply_failing_with_400_keeps_the_check_in(limited):
     assert await unfinished_updates(h) == 0
     # The error handler tells the attendee only what is true: look at /myattendance.
     replies = texts_to(calls, ADA)
-    assert replies == [texts.INTERNAL_ERROR]
+    assert replies == [chat_texts.INTERNAL_ERROR]
     assert "Bad Request" not in replies[0] and "Traceback" not in replies[0]
     assert "Opening keynote" in await h.reply_text(ADA, "/myattendance")
     # Sending the PIN again does not count twice.

@@ -30,10 +30,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
-from bot.app import ADMIN_HANDLERS
+from bot import chat_texts
 from bot.domain import badges, pins
 from bot.domain.rules import Reason
+from bot.telegram.application import ADMIN_HANDLERS
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ADMIN, BotHarness
 
@@ -646,7 +646,7 @@ async def check_invariants(h: BotHarness, sent: list[Sent], calls: list, error_r
         assert call.chat_id not in group_chats, f"replied in a group: {call.method} {call.text[:80]!r}"
         said = call.text
         assert "Traceback" not in said and "Error:" not in said and 'File "' not in said, said[:300]
-        assert said != texts.INTERNAL_ERROR, "the error handler answered someone"
+        assert said != chat_texts.INTERNAL_ERROR, "the error handler answered someone"
         if call.method in ("sendMessage", "editMessageText"):
             assert 0 < len(said) <= MESSAGE_LIMIT, (len(said), said[:200])
         if call.method in ("sendPhoto", "sendDocument") and call.params.get("caption"):
@@ -919,7 +919,7 @@ async def test_tampered_button_with_non_decimal_digits_is_refused(bot, caplog, d
     }
     calls = await h.deliver(payload)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
-    assert texts.INTERNAL_ERROR not in [c.text for c in calls]
+    assert chat_texts.INTERNAL_ERROR not in [c.text for c in calls]
     assert [c.method for c in calls] == ["answerCallbackQuery"]
 
 

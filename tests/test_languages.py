@@ -13,9 +13,9 @@ import string
 import pytest
 from openpyxl import load_workbook
 
-from bot import i18n, texts
+from bot import chat_texts, i18n
 from bot.domain.rules import Reason
-from bot.report_files import sheet_title
+from bot.files.report_writer import sheet_title
 from tests.harness import ORGANISER, BotHarness, User
 
 EVERY_LANGUAGE = list(i18n.LANGUAGES)
@@ -42,7 +42,7 @@ def attendee(number: int, language_code: str | None) -> User:
 
 def test_every_language_has_its_own_wording():
     """Guards the tests below: were a catalogue missing, every language would read as English."""
-    english = texts.PIN_REPLIES[Reason.OK]
+    english = chat_texts.PIN_REPLIES[Reason.OK]
     for language in EVERY_LANGUAGE[1:]:
         assert in_language(language, english) != english, language
 
@@ -51,10 +51,10 @@ def test_every_language_has_its_own_wording():
 async def test_a_check_in_and_a_refusal_come_in_the_app_language(event, language):
     ana = attendee(1, language)
     reply = await event.reply_text(ana, "KEY1IN")
-    assert made_from(reply, language, texts.PIN_REPLIES[Reason.OK]), reply
+    assert made_from(reply, language, chat_texts.PIN_REPLIES[Reason.OK]), reply
     assert "S1 · Opening keynote" in reply  # data is never translated
     refusal = await event.reply_text(ana, "ZZZZ99")
-    assert made_from(refusal, language, texts.PIN_REPLIES[Reason.UNKNOWN_PIN]), refusal
+    assert made_from(refusal, language, chat_texts.PIN_REPLIES[Reason.UNKNOWN_PIN]), refusal
 
 
 @pytest.mark.parametrize(
@@ -77,17 +77,17 @@ async def test_my_attendance_and_its_dates_come_in_the_app_language(event, langu
 @pytest.mark.parametrize("language", EVERY_LANGUAGE)
 async def test_help_comes_in_the_app_language(event, language):
     reply = await event.reply_text(attendee(3, language), "/help")
-    assert reply.startswith(in_language(language, texts.HELP_ATTENDEE)), reply
+    assert reply.startswith(in_language(language, chat_texts.HELP_ATTENDEE)), reply
 
 
 async def test_an_unsupported_app_language_gets_the_event_language(tmp_path):
     harness = await BotHarness(tmp_path, EVENT_LANGUAGE="de").start()
     try:
         reply = await harness.reply_text(attendee(4, "pt-br"), "/help")
-        assert reply.startswith(in_language("de", texts.HELP_ATTENDEE)), reply
+        assert reply.startswith(in_language("de", chat_texts.HELP_ATTENDEE)), reply
         # A supported app language still wins over the event's; a regional variant counts.
         reply = await harness.reply_text(attendee(5, "fr-CA"), "/help")
-        assert reply.startswith(in_language("fr", texts.HELP_ATTENDEE)), reply
+        assert reply.startswith(in_language("fr", chat_texts.HELP_ATTENDEE)), reply
     finally:
         await harness.stop()
 
@@ -95,26 +95,26 @@ async def test_an_unsupported_app_language_gets_the_event_language(tmp_path):
 async def test_without_event_language_an_unsupported_app_gets_english(event):
     for code in ("pt-br", None, ""):
         reply = await event.reply_text(attendee(6, code), "/help")
-        assert reply.startswith(texts.HELP_ATTENDEE), reply
+        assert reply.startswith(chat_texts.HELP_ATTENDEE), reply
 
 
 async def test_language_command_overrides_the_app_language_until_auto(event):
     ana = attendee(7, "de")
     reply = await event.reply_text(ana, "/language fr")
-    assert reply == texts_in("fr", texts.language_chosen)
+    assert reply == texts_in("fr", chat_texts.language_chosen)
     assert "français" in reply  # the language's name as French writes it inside a sentence
     assert await event.rows("SELECT user_id, language FROM chosen_languages") == [(ana.id, "fr")]
     reply = await event.reply_text(ana, "KEY1IN")
-    assert made_from(reply, "fr", texts.PIN_REPLIES[Reason.OK]), reply
+    assert made_from(reply, "fr", chat_texts.PIN_REPLIES[Reason.OK]), reply
     # The menu follows: published for this chat in French, whatever the app's language.
     menus = [c for c in event.api.sent("setMyCommands") if c.params["scope"].get("chat_id") == ana.id]
     assert menus and all(in_language("fr", "The language I answer you in") in str(m.params) for m in menus)
 
     reply = await event.reply_text(ana, "/language auto")
-    assert reply == texts_in("de", texts.language_automatic)
+    assert reply == texts_in("de", chat_texts.language_automatic)
     assert await event.rows("SELECT * FROM chosen_languages") == []
     reply = await event.reply_text(ana, "ZZZZ99")
-    assert made_from(reply, "de", texts.PIN_REPLIES[Reason.UNKNOWN_PIN]), reply
+    assert made_from(reply, "de", chat_texts.PIN_REPLIES[Reason.UNKNOWN_PIN]), reply
 
 
 def texts_in(language: str, wording, *args) -> str:
@@ -125,20 +125,20 @@ def texts_in(language: str, wording, *args) -> str:
 async def test_language_buttons(event):
     ana = attendee(8, "en")
     calls = await event.send(ana, "/language")
-    assert calls[-1].text == texts.language_now(texts.LanguageSource.TELEGRAM)
+    assert calls[-1].text == chat_texts.language_now(chat_texts.LanguageSource.TELEGRAM)
     labels = dict(calls[-1].buttons)
     assert set(labels) >= {"Deutsch", "English", "Español", "Français"}
     calls = await event.press(ana, labels["Español"])
     said = [c.text for c in calls if c.method == "sendMessage"]
-    assert said == [texts_in("es", texts.language_chosen)]
+    assert said == [texts_in("es", chat_texts.language_chosen)]
     calls = await event.send(ana, "/language")
-    assert calls[-1].text == texts_in("es", texts.language_now, texts.LanguageSource.CHOSEN)
+    assert calls[-1].text == texts_in("es", chat_texts.language_now, chat_texts.LanguageSource.CHOSEN)
 
 
 @pytest.mark.parametrize("bad", ["/language xx", "/language de fr", "/language " + "q" * 500, "/language ../../etc"])
 async def test_an_unknown_language_is_refused_and_nothing_is_kept(event, bad):
     reply = await event.reply_text(attendee(9, "de"), bad)
-    assert made_from(reply, "de", texts.LANGUAGE_UNKNOWN), reply
+    assert made_from(reply, "de", chat_texts.LANGUAGE_UNKNOWN), reply
     assert "/language" in reply and "de, en, es, fr, auto" in reply and len(reply) < 300
     assert await event.rows("SELECT * FROM chosen_languages") == []
 
@@ -146,7 +146,7 @@ async def test_an_unknown_language_is_refused_and_nothing_is_kept(event, bad):
 async def test_a_tampered_language_button_is_refused(event):
     calls = await event.press(attendee(10, "de"), "lang:xx")
     assert calls[-1].method == "answerCallbackQuery"
-    assert calls[-1].params.get("text") == in_language("de", texts.BUTTON_EXPIRED)
+    assert calls[-1].params.get("text") == in_language("de", chat_texts.BUTTON_EXPIRED)
     assert await event.rows("SELECT * FROM chosen_languages") == []
 
 
@@ -167,7 +167,7 @@ async def test_a_german_organiser_gets_a_german_report(event):
 
 
 async def test_menus_are_published_in_every_language(event):
-    from bot.handlers.menus import publish_commands
+    from bot.telegram.menus import publish_commands
 
     await publish_commands(event.app, event.ctx, [])
     defaults = {
@@ -197,10 +197,10 @@ async def test_door_staff_read_their_verdicts_in_their_language(event, language)
     await event.reply_text(ORGANISER, "/scanner @dora_door S1")
     await event.reply_text(dora, "/scan S1")
     green = await event.reply_text(dora, "REG-2")
-    assert made_from(green, language, texts.SCAN_HEADS[Reason.OK]), green
+    assert made_from(green, language, chat_texts.SCAN_HEADS[Reason.OK]), green
     assert "Bob Builder (REG-2)" in green  # the name as it was imported
     again = await event.reply_text(dora, "REG-2")
-    assert made_from(again, language, texts.SCAN_HEADS[Reason.ALREADY_CHECKED_IN]), again
+    assert made_from(again, language, chat_texts.SCAN_HEADS[Reason.ALREADY_CHECKED_IN]), again
 
 
 async def test_row_errors_found_in_the_database_thread_speak_the_organisers_language(event):

@@ -1,4 +1,4 @@
-"""bot/printables.py and bot/fonts.py: badges, posters and the badge sheet PDF are
+"""bot/files/printables.py and bot/files/fonts.py: badges, posters and the badge sheet PDF are
 true size at 300 DPI, their QR codes read back, names in any script are drawn
 with real glyphs (never the font's empty box), and long text never overflows."""
 
@@ -10,10 +10,10 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont, PdfParser
 
-from bot import fonts
-from bot.fonts import FallbackFont, FontsMissing, codepoints, fit_lines, font_chain
-from bot.printables import BADGE_SIZE, PAGE_SIZE, badge_png, badge_pngs, badges_pdf, poster_png, poster_pngs
-from bot.qr import build_qr, decode_qr, qr_png
+from bot.files import fonts
+from bot.files.fonts import FallbackFont, FontsMissing, codepoints, fit_lines, font_chain
+from bot.files.printables import BADGE_SIZE, PAGE_SIZE, badge_png, badge_pngs, badges_pdf, poster_png, poster_pngs
+from bot.files.qr import build_qr, decode_qr, qr_png
 
 NAMES = ["Zoë Łukasiewicz-Ørsted", "Αλέξανδρος Παπαδόπουλος", "Анна Петрова", "王小明"]
 TOKEN = "B1:REG-0042:1:ABCDEFGHIJKLMNOP"

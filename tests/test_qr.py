@@ -1,4 +1,4 @@
-"""bot/qr.py: drawing badge and poster QR codes, reading them back from photos,
+"""bot/files/qr.py: drawing badge and poster QR codes, reading them back from photos,
 refusing hostile files, and zipping PNGs. Read rates and timings live in
 bench/decode.py; these tests pin behaviour on a handful of photos."""
 
@@ -15,7 +15,16 @@ import pytest
 import qrcode.util
 from PIL import Image, ImageDraw
 
-from bot.qr import MAX_FILE_BYTES, WORK_SIDE, ImageRejected, build_qr, decode_qr, load_grayscale, qr_png, zip_bytes
+from bot.files.qr import (
+    MAX_FILE_BYTES,
+    WORK_SIDE,
+    ImageRejected,
+    build_qr,
+    decode_qr,
+    load_grayscale,
+    qr_png,
+    zip_bytes,
+)
 from tests.images import badge_photo, sample_tokens, two_badges_photo
 
 TOKEN = "B1:REG-0042:1:ABCDEFGHIJKLMNOP"

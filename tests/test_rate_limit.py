@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from telegram.error import RetryAfter
 
-from bot.rate_limit import SlidingWindowRateLimiter
+from bot.telegram.rate_limit import SlidingWindowRateLimiter
 
 
 async def test_at_most_per_window_in_any_window_and_in_order():

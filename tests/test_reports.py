@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from bot.report_files import (
+from bot.domain.report_rows import Movement
+from bot.files.report_writer import (
     NOTE_NO_CHECK_IN,
     NOTE_NO_CHECK_OUT,
     Visit,
@@ -29,7 +30,6 @@ from bot.services import reports
 from bot.services.errors import OrganiserError, Problem
 from bot.storage import attendance_log
 from bot.storage.records import LogEntry
-from bot.storage.report_rows import Movement
 from tests.harness import ORGANISER, User
 
 ADA = User(501, "Ada", "ada_l")

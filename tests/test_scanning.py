@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from bot import texts
+from bot import chat_texts
 from bot.domain import badges
 from tests.harness import ORGANISER, User
 from tests.images import badge_photo, two_badges_photo
@@ -57,7 +57,7 @@ async def test_two_badges_in_one_photo_sent_as_a_file(door):
 
 async def test_not_registered_red_then_admit_anyway(door):
     calls = await door.send(DOOR, "/access S1 on")  # the door scanner is not an admin: refused
-    assert calls[-1].text == texts.ADMIN_ONLY
+    assert calls[-1].text == chat_texts.ADMIN_ONLY
     assert await door.rows("SELECT access_control FROM sessions WHERE session_id = 'S1'") == [(0,)]
     await door.send(ORGANISER, "/access S1 on")
     await door.send(DOOR, "/scan S1")
@@ -159,7 +159,7 @@ async def test_non_scanner_photo_gets_a_polite_answer(event):
 
 
 async def test_attendee_badge_image_decodes_to_their_token(event):
-    from bot.qr import decode_qr
+    from bot.files.qr import decode_qr
 
     calls = await event.send(ADA, "/badge")
     photo = calls[-1]
@@ -169,7 +169,7 @@ async def test_attendee_badge_image_decodes_to_their_token(event):
 
 
 async def test_badges_zip_for_printing(event):
-    from bot.qr import decode_qr
+    from bot.files.qr import decode_qr
 
     calls = await event.send(ORGANISER, "/badges")
     _name, data = calls[-1].file()
@@ -197,7 +197,7 @@ async def test_scan_offers_the_mini_app_when_there_is_a_public_url(tmp_path):
         await h.send(ORGANISER, "/scanner @dora_door S1")
         calls = await h.send(DOOR, "/scan")
         first = calls[-1].params["reply_markup"]["inline_keyboard"][0][0]
-        assert first["text"] == texts.OPEN_SCANNER
+        assert first["text"] == chat_texts.OPEN_SCANNER
         assert first["web_app"] == {"url": "https://door.example.org/miniapp/scanner/"}
     finally:
         await h.stop()

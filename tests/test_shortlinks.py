@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from bot.qr import decode_qr
+from bot.files.qr import decode_qr
 from tests.harness import ORGANISER, User
 
 ADA = User(501, "Ada", "ada_l")

@@ -8,9 +8,10 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import qr, texts
+from bot import chat_texts
 from bot.domain import badges
 from bot.domain.pins import DEEP_LINK_PREFIX
+from bot.files import qr
 from bot.handlers import scanner
 from bot.handlers.common import app_ctx, person, update_id
 from bot.i18n import _
@@ -33,22 +34,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Not a known shortlink: an invite token (older ones may start with "sl").
     outcome = await people.start(ctx, person(update), payload)
     if outcome.kind is StartKind.NOT_ON_LIST:
-        await message.reply_text(_(texts.NOT_ON_LIST))
+        await message.reply_text(_(chat_texts.NOT_ON_LIST))
     elif outcome.kind is StartKind.INVITE_UNKNOWN:
-        await message.reply_text(_(texts.SHORTLINK_UNKNOWN) if shortlink else _(texts.INVITE_UNKNOWN))
+        await message.reply_text(_(chat_texts.SHORTLINK_UNKNOWN) if shortlink else _(chat_texts.INVITE_UNKNOWN))
     elif outcome.kind is StartKind.INVITE_TAKEN:
-        await message.reply_text(_(texts.INVITE_TAKEN))
+        await message.reply_text(_(chat_texts.INVITE_TAKEN))
     else:
-        await message.reply_text(texts.welcome(outcome.attendee.name, outcome.kind is StartKind.LINKED))
+        await message.reply_text(chat_texts.welcome(outcome.attendee.name, outcome.kind is StartKind.LINKED))
 
 
 async def _pin_from_display(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str) -> None:
     ctx = app_ctx(context)
     outcome = await attendance.pin_from_link(ctx, person(update), pin, update_id(update))
     if outcome.result is None:
-        await update.effective_message.reply_text(_(texts.NOT_ON_LIST))
+        await update.effective_message.reply_text(_(chat_texts.NOT_ON_LIST))
     else:
-        await update.effective_message.reply_text(texts.pin_reply(outcome.result, ctx.timezone))
+        await update.effective_message.reply_text(chat_texts.pin_reply(outcome.result, ctx.timezone))
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -61,28 +62,28 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     elif outcome.pin is None:
         if badges.looks_like_token(message.text):
             log.warning("refused a badge code typed by %s, who is not scanning", update.effective_user.id)
-        await message.reply_text(_(texts.NOT_UNDERSTOOD))
+        await message.reply_text(_(chat_texts.NOT_UNDERSTOOD))
     elif outcome.pin.result is None:
-        await message.reply_text(_(texts.NOT_ON_LIST))
+        await message.reply_text(_(chat_texts.NOT_ON_LIST))
     else:
-        await message.reply_text(texts.pin_reply(outcome.pin.result, ctx.timezone))
+        await message.reply_text(chat_texts.pin_reply(outcome.pin.result, ctx.timezone))
 
 
 async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     entries = await attendance.my_attendance(ctx, person(update))
     if entries is None:
-        await update.effective_message.reply_text(_(texts.NOT_ON_LIST))
+        await update.effective_message.reply_text(_(chat_texts.NOT_ON_LIST))
         return
-    await update.effective_message.reply_text(texts.my_attendance(entries, ctx.timezone))
+    await update.effective_message.reply_text(chat_texts.my_attendance(entries, ctx.timezone))
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(_(texts.UNSUPPORTED_MESSAGE))
+    await update.effective_message.reply_text(_(chat_texts.UNSUPPORTED_MESSAGE))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(_(texts.UNKNOWN_COMMAND))
+    await update.effective_message.reply_text(_(chat_texts.UNKNOWN_COMMAND))
 
 
 async def badge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,10 +91,10 @@ async def badge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     own = await people.own_badge(ctx, person(update))
     if own is None:
-        await update.effective_message.reply_text(_(texts.NOT_ON_LIST))
+        await update.effective_message.reply_text(_(chat_texts.NOT_ON_LIST))
         return
     png = await asyncio.to_thread(qr.qr_png, own.token, [own.name, own.attendee_id])
-    await update.effective_message.reply_photo(png, caption=texts.badge_caption(own.name))
+    await update.effective_message.reply_photo(png, caption=chat_texts.badge_caption(own.name))
 
 
 async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> bool:
@@ -103,8 +104,8 @@ async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, c
     if not outcome.known:
         return False
     if outcome.result is None:
-        text = _(texts.NOT_ON_LIST)
+        text = _(chat_texts.NOT_ON_LIST)
     else:
-        text = texts.shortlink_reply(outcome, ctx.timezone)
+        text = chat_texts.shortlink_reply(outcome, ctx.timezone)
     await update.effective_message.reply_text(text)
     return True

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import chat_texts
 from bot.i18n import _
 from bot.services import scanning
 from bot.services.context import AppContext, Person
@@ -32,7 +32,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ctx = app_ctx(context)
     user_id = update.effective_user.id
     is_scanner = await scanning.is_scanner(ctx, user_id)
-    await update.effective_message.reply_text(texts.help_text(ctx.is_admin(user_id), is_scanner))
+    await update.effective_message.reply_text(chat_texts.help_text(ctx.is_admin(user_id), is_scanner))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,11 +47,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling update %s", uid, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
         try:
-            await context.bot.send_message(update.effective_chat.id, _(texts.INTERNAL_ERROR))
+            await context.bot.send_message(update.effective_chat.id, _(chat_texts.INTERNAL_ERROR))
         except Exception:  # the reply itself failed (network, blocked bot): already logged above
             log.warning("could not tell user about the error for update %s", uid)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press nothing else claims (old keyboards, tampered data)."""
-    await update.callback_query.answer(_(texts.BUTTON_EXPIRED))
+    await update.callback_query.answer(_(chat_texts.BUTTON_EXPIRED))

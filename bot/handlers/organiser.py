@@ -14,9 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot import i18n, texts
+from bot import chat_texts, i18n
 from bot.handlers.common import app_ctx
-from bot.handlers.menus import publish_scanner_menu
 from bot.i18n import _
 from bot.services import (
     access,
@@ -34,6 +33,7 @@ from bot.services import (
 )
 from bot.services.context import BotUsernameUnknown
 from bot.services.errors import OrganiserError
+from bot.telegram.menus import publish_scanner_menu
 
 log = logging.getLogger(__name__)
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -48,16 +48,16 @@ def admin_only(handler):
             what = update.effective_message.text if update.effective_message else "a button"
             log.warning("refused admin action %r from user %s", (what or "a file")[:40], user.id)
             if update.callback_query:
-                await update.callback_query.answer(_(texts.ADMIN_ONLY), show_alert=True)
+                await update.callback_query.answer(_(chat_texts.ADMIN_ONLY), show_alert=True)
             else:
-                await update.effective_message.reply_text(_(texts.ADMIN_ONLY))
+                await update.effective_message.reply_text(_(chat_texts.ADMIN_ONLY))
             return
         try:
             await handler(update, context)
         except OrganiserError as refusal:
-            await update.effective_message.reply_text(texts.problem_text(refusal))
+            await update.effective_message.reply_text(chat_texts.problem_text(refusal))
         except BotUsernameUnknown:
-            await update.effective_message.reply_text(_(texts.BOT_USERNAME_UNKNOWN))
+            await update.effective_message.reply_text(_(chat_texts.BOT_USERNAME_UNKNOWN))
 
     return wrapper
 
@@ -73,22 +73,22 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     document = update.effective_message.document
     filename = document.file_name or "upload"
     if document.file_size and document.file_size > MAX_IMPORT_BYTES:
-        await update.effective_message.reply_text(texts.import_too_large(filename))
+        await update.effective_message.reply_text(chat_texts.import_too_large(filename))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     report = await imports.import_file(app_ctx(context), data, filename)
-    await update.effective_message.reply_text(texts.import_report(report))
+    await update.effective_message.reply_text(chat_texts.import_report(report))
 
 
 @admin_only
 async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(_(texts.IMPORT_HINT))
+    await update.effective_message.reply_text(_(chat_texts.IMPORT_HINT))
 
 
 @admin_only
 async def pins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = await pins.list_pins(app_ctx(context))
-    await update.effective_message.reply_text(texts.pins_table(lines))
+    await update.effective_message.reply_text(chat_texts.pins_table(lines))
 
 
 @admin_only
@@ -97,20 +97,20 @@ async def genpins_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     which = context.args[0].lower() if context.args else ""
     if which == "new":
         count = await pins.generate_pins(ctx, "new")
-        await update.effective_message.reply_text(texts.genpins_done(count))
+        await update.effective_message.reply_text(chat_texts.genpins_done(count))
     elif which == "all":
         token = await confirmations.ask(ctx, update.effective_user.id, "genpins_all")
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(_(texts.YES_REGENERATE_ALL), callback_data=f"confirm:{token}:yes"),
-                    InlineKeyboardButton(_(texts.CANCEL), callback_data=f"confirm:{token}:no"),
+                    InlineKeyboardButton(_(chat_texts.YES_REGENERATE_ALL), callback_data=f"confirm:{token}:yes"),
+                    InlineKeyboardButton(_(chat_texts.CANCEL), callback_data=f"confirm:{token}:no"),
                 ]
             ]
         )
-        await update.effective_message.reply_text(_(texts.GENPINS_CONFIRM), reply_markup=keyboard)
+        await update.effective_message.reply_text(_(chat_texts.GENPINS_CONFIRM), reply_markup=keyboard)
     else:
-        await update.effective_message.reply_text(_(texts.GENPINS_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.GENPINS_USAGE))
 
 
 @admin_only
@@ -122,34 +122,34 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     action = await confirmations.consume(ctx, token, update.effective_user.id)
     await query.answer()
     if action is None:
-        await query.edit_message_text(_(texts.BUTTON_EXPIRED))
+        await query.edit_message_text(_(chat_texts.BUTTON_EXPIRED))
         return
     if answer != "yes":
-        await query.edit_message_text(_(texts.GENPINS_CANCELLED))
+        await query.edit_message_text(_(chat_texts.GENPINS_CANCELLED))
         return
     if action == "genpins_all":
         count = await pins.generate_pins(ctx, "all")
-        await query.edit_message_text(texts.genpins_done(count))
+        await query.edit_message_text(chat_texts.genpins_done(count))
 
 
 @admin_only
 async def setpin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) not in (2, 3):
-        await update.effective_message.reply_text(_(texts.SETPIN_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.SETPIN_USAGE))
         return
     line = await pins.set_pin(app_ctx(context), args[0], args[1], args[2] if len(args) == 3 else None)
-    await update.effective_message.reply_text(texts.setpin_done(line))
+    await update.effective_message.reply_text(chat_texts.setpin_done(line))
 
 
 @admin_only
 async def pinrotate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text(_(texts.CHAT.rotation_usage))
+        await update.effective_message.reply_text(_(chat_texts.CHAT.rotation_usage))
         return
     line = await pins.set_pin_rotation(app_ctx(context), args[0], args[1])
-    await update.effective_message.reply_text(texts.rotation_set(line))
+    await update.effective_message.reply_text(chat_texts.rotation_set(line))
 
 
 @admin_only
@@ -157,56 +157,56 @@ async def display_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args = context.args or []
     ctx = app_ctx(context)
     if len(args) not in (1, 2) or (len(args) == 2 and args[1].lower() != "revoke"):
-        await update.effective_message.reply_text(_(texts.CHAT.display_usage))
+        await update.effective_message.reply_text(_(chat_texts.CHAT.display_usage))
         return
     link = await displays.display_link(ctx, args[0], revoke=len(args) == 2)
-    await update.effective_message.reply_text(texts.display_link_text(link, ctx.timezone, revoked=len(args) == 2))
+    await update.effective_message.reply_text(chat_texts.display_link_text(link, ctx.timezone, revoked=len(args) == 2))
 
 
 @admin_only
 async def invites_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     data = await people.invites_csv(app_ctx(context))
-    await send_file(update, context, data, "invite-links.csv", _(texts.INVITES_CAPTION))
+    await send_file(update, context, data, "invite-links.csv", _(chat_texts.INVITES_CAPTION))
 
 
 @admin_only
 async def unlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(_(texts.UNLINK_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.UNLINK_USAGE))
         return
     attendee_id = await people.unlink(app_ctx(context), context.args[0])
-    await update.effective_message.reply_text(texts.unlinked(attendee_id))
+    await update.effective_message.reply_text(chat_texts.unlinked(attendee_id))
 
 
 @admin_only
 async def scanner_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) < 2:
-        await update.effective_message.reply_text(_(texts.SCANNER_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.SCANNER_USAGE))
         return
     ctx = app_ctx(context)
     line = await scanners.assign_scanner(ctx, args[0], args[1:])
     if line is None:
-        await update.effective_message.reply_text(texts.scanner_removed(args[0]))
+        await update.effective_message.reply_text(chat_texts.scanner_removed(args[0]))
         return
-    await update.effective_message.reply_text(texts.scanner_assigned(line))
+    await update.effective_message.reply_text(chat_texts.scanner_assigned(line))
     await publish_scanner_menu(context.application, line.user_id)
 
 
 @admin_only
 async def scanners_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(texts.scanners_list(await scanners.list_scanners(app_ctx(context))))
+    await update.effective_message.reply_text(chat_texts.scanners_list(await scanners.list_scanners(app_ctx(context))))
 
 
 @admin_only
 async def access_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text(_(texts.ACCESS_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.ACCESS_USAGE))
         return
     session = await access.set_access(app_ctx(context), args[0], args[1])
-    await update.effective_message.reply_text(texts.access_set(session))
+    await update.effective_message.reply_text(chat_texts.access_set(session))
 
 
 @admin_only
@@ -214,20 +214,20 @@ async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ctx = app_ctx(context)
     if len(context.args or []) != 1:
         mode = await access.get_acl_mode(ctx)
-        await update.effective_message.reply_text(texts.acl_now(mode))
+        await update.effective_message.reply_text(chat_texts.acl_now(mode))
         return
     mode = await access.set_acl_mode(ctx, context.args[0])
-    await update.effective_message.reply_text(texts.acl_set(mode))
+    await update.effective_message.reply_text(chat_texts.acl_set(mode))
 
 
 @admin_only
 async def capacity_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) != 2:
-        await update.effective_message.reply_text(_(texts.CAPACITY_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.CAPACITY_USAGE))
         return
     session = await access.set_capacity(app_ctx(context), args[0], args[1])
-    await update.effective_message.reply_text(texts.capacity_set(session))
+    await update.effective_message.reply_text(chat_texts.capacity_set(session))
 
 
 @admin_only
@@ -235,16 +235,16 @@ async def badges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     fmt = context.args[0].lower() if context.args else "zip"
     data, count = await badges.print_badges(app_ctx(context), fmt)
-    await send_file(update, context, data, f"badges.{fmt}", texts.badges_caption(count, fmt))
+    await send_file(update, context, data, f"badges.{fmt}", chat_texts.badges_caption(count, fmt))
 
 
 @admin_only
 async def reissue_badge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(_(texts.REISSUE_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.REISSUE_USAGE))
         return
     badge = await badges.reissue_badge(app_ctx(context), context.args[0])
-    await update.effective_message.reply_text(texts.badge_reissued(badge))
+    await update.effective_message.reply_text(chat_texts.badge_reissued(badge))
 
 
 @admin_only
@@ -252,78 +252,78 @@ async def shortlink_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     args = context.args or []
     ctx = app_ctx(context)
     if len(args) < 2:
-        await update.effective_message.reply_text(_(texts.SHORTLINK_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.SHORTLINK_USAGE))
         return
     if len(args) == 2 and args[1].lower() == "off":
         await shortlinks.remove_shortlink(ctx, args[0])
-        await update.effective_message.reply_text(texts.shortlink_removed(args[0]))
+        await update.effective_message.reply_text(chat_texts.shortlink_removed(args[0]))
         return
     # The pop-up is the rest of the message as typed (spaces and case kept).
     text = update.effective_message.text
     popup = text.split(maxsplit=3)[3] if len(text.split(maxsplit=3)) == 4 else ""
     line = await shortlinks.set_shortlink(ctx, args[0], args[1], popup)
-    await update.effective_message.reply_text(texts.shortlink_saved(line))
+    await update.effective_message.reply_text(chat_texts.shortlink_saved(line))
 
 
 @admin_only
 async def shortlinks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = await shortlinks.list_shortlinks(app_ctx(context))
-    await update.effective_message.reply_text(texts.shortlinks_list(lines))
+    await update.effective_message.reply_text(chat_texts.shortlinks_list(lines))
 
 
 @admin_only
 async def shortlinkqr_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     data, count = await shortlinks.shortlink_qr_zip(app_ctx(context), context.args or None)
-    await send_file(update, context, data, "shortlink-qr-codes.zip", texts.shortlink_qr_caption(count))
+    await send_file(update, context, data, "shortlink-qr-codes.zip", chat_texts.shortlink_qr_caption(count))
 
 
 @admin_only
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if len(args) not in (1, 2):
-        await update.effective_message.reply_text(_(texts.REPORT_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.REPORT_USAGE))
         return
     ctx = app_ctx(context)
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     report = await reports.build_report(ctx, args[0], args[1] if len(args) == 2 else "xlsx")
-    await send_file(update, context, report.data, report.filename, texts.report_caption(report, ctx.timezone))
+    await send_file(update, context, report.data, report.filename, chat_texts.report_caption(report, ctx.timezone))
 
 
 @admin_only
 async def session_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(_(texts.SESSION_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.SESSION_USAGE))
         return
     ctx = app_ctx(context)
     summary = await reports.session_summary(ctx, context.args[0])
-    await update.effective_message.reply_text(texts.session_summary_text(summary, ctx.timezone))
+    await update.effective_message.reply_text(chat_texts.session_summary_text(summary, ctx.timezone))
     chart = await dashboard.session_chart(ctx, summary.session.session_id)
-    await update.effective_message.reply_photo(chart, caption=texts.chart_caption(summary.session))
+    await update.effective_message.reply_photo(chart, caption=chat_texts.chart_caption(summary.session))
 
 
 @admin_only
 async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if args and (len(args) != 1 or args[0].lower() != "revoke"):
-        await update.effective_message.reply_text(_(texts.DASHBOARD_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.DASHBOARD_USAGE))
         return
     ctx = app_ctx(context)
     link = await dashboard.dashboard_link(ctx, revoke=bool(args), language=i18n.current())
-    await update.effective_message.reply_text(texts.dashboard_link_text(link, ctx.timezone, revoked=bool(args)))
+    await update.effective_message.reply_text(chat_texts.dashboard_link_text(link, ctx.timezone, revoked=bool(args)))
 
 
 @admin_only
 async def attendee_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
-        await update.effective_message.reply_text(_(texts.ATTENDEE_USAGE))
+        await update.effective_message.reply_text(_(chat_texts.ATTENDEE_USAGE))
         return
     ctx = app_ctx(context)
     lookup = await reports.find_attendee_summary(ctx, " ".join(context.args))
     if lookup.summary is None:
-        await update.effective_message.reply_text(texts.attendee_choices(lookup))
+        await update.effective_message.reply_text(chat_texts.attendee_choices(lookup))
     else:
-        await update.effective_message.reply_text(texts.attendee_summary_text(lookup.summary, ctx.timezone))
+        await update.effective_message.reply_text(chat_texts.attendee_summary_text(lookup.summary, ctx.timezone))
 
 
 @admin_only
@@ -333,21 +333,21 @@ async def checkinwindow_command(update: Update, context: ContextTypes.DEFAULT_TY
     if not args:
         window = await event.get_window_settings(ctx)
         await update.effective_message.reply_text(
-            texts.window_settings_text(window) + "\n" + _(texts.CHAT.window_usage)
+            chat_texts.window_settings_text(window) + "\n" + _(chat_texts.CHAT.window_usage)
         )
         return
     if len(args) not in (2, 3):
-        await update.effective_message.reply_text(_(texts.CHAT.window_usage))
+        await update.effective_message.reply_text(_(chat_texts.CHAT.window_usage))
         return
     window = await event.set_window_settings(ctx, args[0], args[1], args[2] if len(args) == 3 else None)
-    await update.effective_message.reply_text("✅ " + texts.window_settings_text(window))
+    await update.effective_message.reply_text("✅ " + chat_texts.window_settings_text(window))
 
 
 @admin_only
 async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(texts.timezone_now(ctx.timezone.key))
+        await update.effective_message.reply_text(chat_texts.timezone_now(ctx.timezone.key))
         return
     change = await event.change_timezone(ctx, context.args[0])
-    await update.effective_message.reply_text(texts.timezone_changed(change))
+    await update.effective_message.reply_text(chat_texts.timezone_changed(change))

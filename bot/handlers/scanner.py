@@ -9,8 +9,9 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.ext import ContextTypes
 
-from bot import qr, texts
+from bot import chat_texts
 from bot.domain.rules import ActionRefusal, Method, overridable, undoable
+from bot.files import qr
 from bot.handlers.common import app_ctx, person, update_id
 from bot.i18n import _
 from bot.services import scanning
@@ -28,15 +29,15 @@ async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if context.args:
             wanted = None if context.args[0].lower() == "off" else context.args[0]
             session = await scanning.choose_session(ctx, user_id, wanted)
-            await message.reply_text(texts.scanning_for(session) if session else _(texts.SCAN_STOPPED))
+            await message.reply_text(chat_texts.scanning_for(session) if session else _(chat_texts.SCAN_STOPPED))
             return
         sessions = await scanning.scannable_sessions(ctx, user_id)
     except ScanRefusal as refusal:
         log.warning("refused /scan from user %s: %s", user_id, refusal.reason)
-        await message.reply_text(_(texts.SCAN_REFUSALS[refusal.reason]))
+        await message.reply_text(_(chat_texts.SCAN_REFUSALS[refusal.reason]))
         return
     if not sessions:
-        await message.reply_text(_(texts.NO_SESSIONS_TO_SCAN))
+        await message.reply_text(_(chat_texts.NO_SESSIONS_TO_SCAN))
         return
     keyboard = [
         [InlineKeyboardButton(f"{s.session_id} · {s.title}"[:60], callback_data=f"scan:{s.session_id}")]
@@ -44,8 +45,8 @@ async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ]
     app_url = ctx.settings.scanner_app_url
     if app_url:  # continuous scanning in the Mini App, above the chat's own choice of session
-        keyboard.insert(0, [InlineKeyboardButton(_(texts.OPEN_SCANNER), web_app=WebAppInfo(app_url))])
-    await message.reply_text(_(texts.PICK_SESSION), reply_markup=InlineKeyboardMarkup(keyboard))
+        keyboard.insert(0, [InlineKeyboardButton(_(chat_texts.OPEN_SCANNER), web_app=WebAppInfo(app_url))])
+    await message.reply_text(_(chat_texts.PICK_SESSION), reply_markup=InlineKeyboardMarkup(keyboard))
 
 
 async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,10 +55,10 @@ async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         session = await scanning.choose_session(app_ctx(context), update.effective_user.id, query.data.split(":", 1)[1])
     except ScanRefusal as refusal:
         log.warning("refused %r from user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
-        await query.answer(_(texts.SCAN_REFUSALS[refusal.reason]), show_alert=True)
+        await query.answer(_(chat_texts.SCAN_REFUSALS[refusal.reason]), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(texts.scanning_for(session))
+    await query.edit_message_text(chat_texts.scanning_for(session))
 
 
 async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,16 +72,16 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     attachment = message.photo[-1] if message.photo else message.document
     if attachment.file_size and attachment.file_size > MAX_PHOTO_BYTES:
-        await message.reply_text(texts.image_rejected(_(texts.PHOTO_TOO_LARGE)))
+        await message.reply_text(chat_texts.image_rejected(_(chat_texts.PHOTO_TOO_LARGE)))
         return
     data = bytes(await (await attachment.get_file()).download_as_bytearray())
     try:
         codes = await asyncio.to_thread(qr.decode_qr, data, ctx.settings.qr_decoder)
     except qr.ImageRejected as rejected:
-        await message.reply_text(texts.image_rejected(str(rejected)))
+        await message.reply_text(chat_texts.image_rejected(str(rejected)))
         return
     if not codes:
-        await message.reply_text(_(texts.NO_CODE_FOUND))
+        await message.reply_text(_(chat_texts.NO_CODE_FOUND))
         return
     try:
         results = await scanning.scan_codes(ctx, person(update), codes, Method.SCAN, update_id(update))
@@ -93,16 +94,18 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _refuse_photo(update: Update, refusal: ActionRefusal) -> None:
     if refusal is ActionRefusal.NOT_SCANNER:
         log.warning("refused a photo from non-scanner %s", update.effective_user.id)
-        await update.effective_message.reply_text(_(texts.PHOTO_NOT_EXPECTED))
+        await update.effective_message.reply_text(_(chat_texts.PHOTO_NOT_EXPECTED))
     else:
-        await update.effective_message.reply_text(_(texts.SCAN_REFUSALS[refusal]))
+        await update.effective_message.reply_text(_(chat_texts.SCAN_REFUSALS[refusal]))
 
 
 async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, results) -> None:
     """One message per code, GREEN or RED, with its button."""
     tz = app_ctx(context).timezone
     for result in results:
-        await update.effective_message.reply_text(texts.scan_verdict(result, tz), reply_markup=_verdict_buttons(result))
+        await update.effective_message.reply_text(
+            chat_texts.scan_verdict(result, tz), reply_markup=_verdict_buttons(result)
+        )
 
 
 def _verdict_buttons(result) -> InlineKeyboardMarkup | None:
@@ -110,10 +113,10 @@ def _verdict_buttons(result) -> InlineKeyboardMarkup | None:
         return None
     if overridable(result.verdict.reason, result.method):
         return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(_(texts.ADMIT_ANYWAY), callback_data=f"ovr:{result.log_id}")]]
+            [[InlineKeyboardButton(_(chat_texts.ADMIT_ANYWAY), callback_data=f"ovr:{result.log_id}")]]
         )
     if undoable(result.verdict.accepted, result.direction, result.method):
-        return InlineKeyboardMarkup([[InlineKeyboardButton(_(texts.UNDO), callback_data=f"undo:{result.log_id}")]])
+        return InlineKeyboardMarkup([[InlineKeyboardButton(_(chat_texts.UNDO), callback_data=f"undo:{result.log_id}")]])
     return None
 
 
@@ -131,7 +134,7 @@ async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         update,
         ActionRefusal.NOT_OVERRIDABLE,
         lambda log_id: scanning.override(ctx, person(update), log_id, update_id(update)),
-        lambda result: (texts.scan_verdict(result, tz), _verdict_buttons(result)),
+        lambda result: (chat_texts.scan_verdict(result, tz), _verdict_buttons(result)),
     )
 
 
@@ -142,7 +145,7 @@ async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         update,
         ActionRefusal.CANNOT_UNDO,
         lambda log_id: scanning.undo(ctx, person(update), log_id),
-        lambda result: (texts.undo_done(result), None),
+        lambda result: (chat_texts.undo_done(result), None),
     )
 
 
@@ -157,7 +160,7 @@ async def _verdict_button(update: Update, tampered: ActionRefusal, act, render) 
         result = await act(log_id)
     except ScanRefusal as refusal:
         log.warning("refused %r by user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
-        await query.answer(_(texts.SCAN_REFUSALS[refusal.reason]), show_alert=True)
+        await query.answer(_(chat_texts.SCAN_REFUSALS[refusal.reason]), show_alert=True)
         return
     await query.answer()
     text, buttons = render(result)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot import i18n, printables, qr
+from bot import i18n
 from bot.domain import badges
+from bot.files import printables, qr
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_attendee
 from bot.storage import attendees

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import charts
+from bot.files import charts
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import require_session
 from bot.storage import event_settings, live_counts

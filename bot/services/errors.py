@@ -1,7 +1,7 @@
 """Why an organiser's request is not done: one error type, carrying a code.
 
 Services raise `OrganiserError(Problem.X, **details)`; each front end words
-it in its own syntax (`bot.texts.problem_text` with the chat's or the command
+it in its own syntax (`bot.chat_texts.problem_text` with the chat's or the command
 line's `Syntax`), so the command line never tells anyone to type `/pins`.
 """
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from bot import importer
 from bot.domain import pins as pin_rules
 from bot.domain.rules import Direction, attendance_window
+from bot.files import sheet_reader
+from bot.files.sheet_reader import AttendeeRecord, RegistrationRecord, SessionRecord, row_problem
 from bot.i18n import _
-from bot.importer import AttendeeRecord, RegistrationRecord, SessionRecord, row_problem
 from bot.services import event
 from bot.services.context import AppContext, writes
 from bot.services.event import stored_window_settings
@@ -39,8 +39,8 @@ async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportRepo
     zone = await event.refresh_timezone(ctx)
     try:
         # Off the event loop: a large spreadsheet takes seconds to read.
-        parsed = await asyncio.to_thread(importer.parse_file, data, filename, zone)
-    except importer.ImportFileError as exc:
+        parsed = await asyncio.to_thread(sheet_reader.parse_file, data, filename, zone)
+    except sheet_reader.ImportFileError as exc:
         return ImportReport(filename, None, 0, [str(exc)])
     if parsed.errors:
         return ImportReport(filename, parsed.kind, 0, parsed.errors)
@@ -74,8 +74,8 @@ async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[
 
     def order(file: tuple[str, bytes]) -> int:
         try:
-            return IMPORT_ORDER[importer.parse_file(file[1], file[0], ctx.timezone).kind]
-        except importer.ImportFileError:
+            return IMPORT_ORDER[sheet_reader.parse_file(file[1], file[0], ctx.timezone).kind]
+        except sheet_reader.ImportFileError:
             return len(IMPORT_ORDER)
 
     return [await import_file(ctx, data, name) for name, data in sorted(files, key=order)]

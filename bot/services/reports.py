@@ -1,4 +1,4 @@
-"""Organiser views and attendance reports: the rows come from `bot.storage`, the files from `bot.report_files`.
+"""Organiser views and attendance reports: the rows come from `bot.storage`, the files from `bot.files.report_writer`.
 
 Reports are built in a worker thread from rows streamed out of a read
 snapshot: openpyxl is CPU-bound, and building 100,000 rows on the event loop
@@ -16,8 +16,8 @@ from functools import partial
 from itertools import groupby
 from typing import TypeVar
 
-from bot import report_files
-from bot.report_files import Visit
+from bot.files import report_writer
+from bot.files.report_writer import Visit
 from bot.services.context import AppContext, reads
 from bot.services.errors import OrganiserError, Problem, require_session
 from bot.storage import agenda, attendees, live_counts, report_rows
@@ -29,8 +29,8 @@ T = TypeVar("T")
 
 # kind -> (the sheet builder, the query that feeds it)
 REPORTS = {
-    "checkins": (report_files.checkins_sheet, report_rows.checkin_rows),
-    "checkouts": (report_files.checkouts_sheet, report_rows.movements),
+    "checkins": (report_writer.checkins_sheet, report_rows.checkin_rows),
+    "checkouts": (report_writer.checkouts_sheet, report_rows.movements),
 }
 KINDS = tuple(REPORTS)
 
@@ -57,8 +57,8 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
     tz = ctx.timezone
     now = ctx.clock()
     async with report_rows.snapshot(ctx.db.path) as conn:
-        offsets = report_files.offset_label(tz, *(await report_rows.time_span(conn) or (now, now)))
-        label = report_files.time_label(tz, offsets)
+        offsets = report_writer.offset_label(tz, *(await report_rows.time_span(conn) or (now, now)))
+        label = report_writer.time_label(tz, offsets)
         if fmt == "csv":
             data, rows = await _in_thread(partial(_csv, make_sheet, tz, label), query(conn))
         else:
@@ -71,12 +71,12 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
 
 def _csv(make_sheet, tz, offsets: str, rows) -> tuple[bytes, int]:
     sheet = make_sheet(rows, tz, offsets)
-    return report_files.csv_file(sheet), sheet.written
+    return report_writer.csv_file(sheet), sheet.written
 
 
 def _xlsx(make_sheet, tz, offsets: str, rows, refused) -> tuple[bytes, int]:
     sheet = make_sheet(rows, tz, offsets)
-    return report_files.xlsx_bytes([sheet, report_files.refused_sheet(refused, tz, offsets)]), sheet.written
+    return report_writer.xlsx_bytes([sheet, report_writer.refused_sheet(refused, tz, offsets)]), sheet.written
 
 
 async def _in_thread(build: Callable[..., T], *sources: AsyncIterator[list]) -> T:
@@ -178,7 +178,7 @@ def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
         group = list(group)
         attended.append(
             AttendedSession(
-                group[0].session_id, group[0].title, group[0].session_start, report_files.pair_visits(group)
+                group[0].session_id, group[0].title, group[0].session_start, report_writer.pair_visits(group)
             )
         )
     return AttendeeSummary(

@@ -9,8 +9,9 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from bot import i18n, printables, qr
+from bot import i18n
 from bot.domain.times import format_span
+from bot.files import printables, qr
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_session
 from bot.storage import agenda, shortlink_codes

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.domain.report_rows import Movement
 from bot.domain.times import from_db
-from bot.storage.report_rows import MOVEMENTS_SQL, NOT_UNDONE, Movement, movement_record
+from bot.storage.report_rows import MOVEMENTS_SQL, NOT_UNDONE, movement_record
 from bot.storage.sql import Conn, fetch_all, fetch_one
 
 

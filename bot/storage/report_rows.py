@@ -17,10 +17,10 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import NamedTuple
 
 import aiosqlite
 
+from bot.domain.report_rows import CheckinRow, Movement, RefusedRow
 from bot.domain.times import from_db
 
 Snapshot = aiosqlite.Connection
@@ -38,48 +38,6 @@ SCANNER_LABEL = """CASE
     ELSE trim(trim(u.first_name || ' ' || u.last_name)
               || CASE WHEN u.username IS NULL THEN '' ELSE ' (@' || u.username || ')' END)
 END"""
-
-
-class CheckinRow(NamedTuple):
-    session_id: str
-    title: str
-    session_start: datetime
-    attendee_id: str
-    name: str
-    email: str
-    at: datetime
-    method: str
-    scanner: str
-    registered: bool
-    targeted: bool
-    override: bool
-
-
-class Movement(NamedTuple):
-    """One effective check-in or check-out, with who and where."""
-
-    session_id: str
-    title: str
-    session_start: datetime
-    attendee_id: str
-    name: str
-    email: str
-    direction: str
-    at: datetime
-
-
-class RefusedRow(NamedTuple):
-    at: datetime
-    session_id: str | None
-    title: str | None
-    attendee_id: str | None
-    name: str | None
-    direction: str
-    method: str
-    reason: str
-    scanner: str
-    overridden: bool
-    detail: str
 
 
 @asynccontextmanager

@@ -26,7 +26,7 @@ from bot.services import dashboard, reports
 from bot.services.context import AppContext
 from bot.services.dashboard import DashboardRefused
 from bot.services.errors import OrganiserError
-from bot.web import pages, wording
+from bot.web import page_texts, pages
 
 log = logging.getLogger(__name__)
 CONTENT_TYPES = {
@@ -40,7 +40,7 @@ class DashboardHandler(tornado.web.RequestHandler):
         self.ctx = ctx
 
     def language(self) -> str:
-        return wording.page_language(self.get_query_argument("lang", None), self.ctx.event_language)
+        return page_texts.page_language(self.get_query_argument("lang", None), self.ctx.event_language)
 
     async def get(self, token: str, part: str) -> None:
         with i18n.speaking(self.language()):
@@ -52,7 +52,7 @@ class DashboardHandler(tornado.web.RequestHandler):
         except DashboardRefused as refused:
             log.warning("dashboard link refused (403) from %s: %s", self.request.remote_ip, refused)
             self.set_status(403)
-            w = wording.DASHBOARD_PAGE
+            w = page_texts.DASHBOARD_PAGE
             self.finish(
                 pages.plain_page(
                     i18n._(w["refused_title"]), i18n._(w["refused_heading"]), i18n._(w["refused_text"]), 20
@@ -64,7 +64,7 @@ class DashboardHandler(tornado.web.RequestHandler):
             # The links keep the language the page was asked in (none asked: the event language).
             asked = i18n.supported((self.get_query_argument("lang", None) or "")[:35])
             query = f"?{urlencode({'lang': asked})}" if asked else ""
-            self.finish(pages.render("dashboard.html", wording.page_words(wording.DASHBOARD_PAGE), query=query))
+            self.finish(pages.render("dashboard.html", page_texts.page_words(page_texts.DASHBOARD_PAGE), query=query))
         elif part == "data":
             await self._data(token)
         elif part.startswith("chart/") and part.endswith(".svg"):

@@ -35,12 +35,13 @@ from zoneinfo import ZoneInfo
 import tornado.iostream
 import tornado.web
 
-from bot import i18n, qr
+from bot import i18n
 from bot.domain.times import format_local, format_span
+from bot.files import qr
 from bot.services import displays
 from bot.services.context import AppContext
 from bot.services.displays import DisplayRefused
-from bot.web import pages, wording
+from bot.web import page_texts, pages
 
 log = logging.getLogger(__name__)
 TIMES = ("starts_at", "ends_at", "opens", "closes")
@@ -48,12 +49,12 @@ TIMES = ("starts_at", "ends_at", "opens", "closes")
 
 def language_of(handler: tornado.web.RequestHandler, ctx: AppContext) -> str:
     """The link's `lang` parameter when it names a supported language, else the event language."""
-    return wording.page_language(handler.get_query_argument("lang", None), ctx.event_language)
+    return page_texts.page_language(handler.get_query_argument("lang", None), ctx.event_language)
 
 
 def refused_page() -> str:
     """The page a refused link gets, in the current language."""
-    w = wording.DISPLAY_PAGE
+    w = page_texts.DISPLAY_PAGE
     return pages.plain_page(i18n._(w["refused_title"]), i18n._(w["refused_heading"]), i18n._(w["refused_text"]))
 
 
@@ -74,7 +75,7 @@ def state_json(state: displays.DisplayState, ctx: AppContext) -> str:
     if language != ctx.event_language and state.starts_at is not None:
         moments = [getattr(state, name) for name in TIMES]
         shown["when"], shown["window"] = _times(*moments, ctx.timezone, language)
-    shown["rotation"] = wording.rotation(state.rotates_every) if state.rotates_every else ""
+    shown["rotation"] = page_texts.rotation(state.rotates_every) if state.rotates_every else ""
     return json.dumps(shown)
 
 
@@ -277,7 +278,7 @@ class DisplayHandler(tornado.web.RequestHandler):
             return
         self.set_header("Cache-Control", "no-store")
         if part == "":
-            self.finish(pages.render("display.html", wording.page_words(wording.DISPLAY_PAGE)))
+            self.finish(pages.render("display.html", page_texts.page_words(page_texts.DISPLAY_PAGE)))
         elif part == "state":
             self.set_header("Content-Type", "application/json; charset=utf-8")
             self.finish(state_json(state, self.ctx))

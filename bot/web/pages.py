@@ -1,4 +1,4 @@
-"""The web pages' HTML, rendered by the server in the reader's language (`bot.web.wording` says which).
+"""The web pages' HTML, rendered by the server in the reader's language (`bot.web.page_texts` says which).
 
 The pages are tornado templates in `static/`: their labels are filled in from a
 dictionary of words, escaped, and the same words go into the page as JSON
@@ -16,7 +16,7 @@ import tornado.escape
 import tornado.template
 
 from bot import i18n
-from bot.web import wording
+from bot.web import page_texts
 
 
 @cache
@@ -27,7 +27,7 @@ def _template(name: str) -> tornado.template.Template:
 
 def render(name: str, words: dict, **values: object) -> bytes:
     """The page `static/<name>` in the current language, with `words` as its labels and script words."""
-    return _template(name).generate(lang=i18n.current(), w=words, words_json=wording.script_json(words), **values)
+    return _template(name).generate(lang=i18n.current(), w=words, words_json=page_texts.script_json(words), **values)
 
 
 def plain_page(title: str, heading: str, text: str, font_size: int = 24) -> str:
@@ -42,5 +42,5 @@ def plain_page(title: str, heading: str, text: str, font_size: int = 24) -> str:
 
 def not_available(status: int) -> str:
     """What a page says, instead of a stack trace, when it cannot be shown."""
-    sentence = i18n._(wording.NOT_AVAILABLE).format(status=status)
+    sentence = i18n._(page_texts.NOT_AVAILABLE).format(status=status)
     return f'<!doctype html><html lang="{i18n.current()}"><title>{status}</title><p>{sentence}</p>'

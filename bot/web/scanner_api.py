@@ -35,7 +35,7 @@ from bot.services import scanning
 from bot.services.attendance import AttemptResult
 from bot.services.context import AppContext, Person
 from bot.services.scanning import MINIAPP, DoorScan, ScanRefusal
-from bot.web import pages, wording
+from bot.web import page_texts, pages
 from bot.web.init_data import InitDataRejected, MiniAppUser, validate
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class ScannerApi(tornado.web.RequestHandler):
         pass
 
     async def post(self, action: str) -> None:
-        with i18n.speaking(wording.page_language(None, self.ctx.event_language)):
+        with i18n.speaking(page_texts.page_language(None, self.ctx.event_language)):
             await self._post(action)
 
     async def _post(self, action: str) -> None:
@@ -105,11 +105,11 @@ class ScannerApi(tornado.web.RequestHandler):
             self._fail(401, "initData")
             return
         if not self.limit.allow(user.user_id):
-            with i18n.speaking(wording.page_language(user.language_code, self.ctx.event_language)):
+            with i18n.speaking(page_texts.page_language(user.language_code, self.ctx.event_language)):
                 self._fail(429, "too many requests")
             return
         scanner = Person(user.user_id, user.first_name, user.last_name, user.username)
-        with i18n.speaking(wording.page_language(user.language_code, self.ctx.event_language)):
+        with i18n.speaking(page_texts.page_language(user.language_code, self.ctx.event_language)):
             await self._act(act, action, scanner, user, body)
 
     async def _act(self, act, action: str, scanner: Person, user: MiniAppUser, body: dict) -> None:
@@ -121,7 +121,7 @@ class ScannerApi(tornado.web.RequestHandler):
         except ScanRefusal as refused:
             status = 403 if refused.reason in FORBIDDEN else 409
             log.warning("refused Mini App %s by user %s: %s", action, user.user_id, refused.reason)
-            self._fail(status, refused.reason.value, wording.refusal(refused.reason))
+            self._fail(status, refused.reason.value, page_texts.refusal(refused.reason))
             return
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
@@ -135,7 +135,7 @@ class ScannerApi(tornado.web.RequestHandler):
         return {
             "scanner": scanner.display_name,
             "lang": i18n.current(),
-            "words": wording.scanner_words(),
+            "words": page_texts.scanner_words(),
             "sessions": [
                 {
                     "id": s.session_id,
@@ -167,7 +167,7 @@ class ScannerApi(tornado.web.RequestHandler):
         result = await scanning.undo(self.ctx, scanner, _log_id(body), source=MINIAPP)
         return {
             "colour": "neutral",
-            "headline": wording.undone(result.attendee_name),
+            "headline": page_texts.undone(result.attendee_name),
             "session": result.session.session_id,
             "inside": result.inside_now,
             "capacity": result.session.capacity,
@@ -210,9 +210,9 @@ class ScannerApi(tornado.web.RequestHandler):
         reason = result.verdict.reason
         tz = self.ctx.timezone
         window_at = result.verdict.window_at
-        headline = wording.verdict(reason, format_local(window_at, tz, False) if window_at else "")
+        headline = page_texts.verdict(reason, format_local(window_at, tz, False) if window_at else "")
         if result.override and result.verdict.accepted:
-            headline = i18n._(wording.ADMITTED_ANYWAY)
+            headline = i18n._(page_texts.ADMITTED_ANYWAY)
         accepted = result.verdict.accepted
         attendee = result.attendee
         session = result.session
@@ -238,13 +238,13 @@ class ScannerApi(tornado.web.RequestHandler):
     def _fail(self, status: int, problem: str, message: str | None = None) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": problem, "message": message or wording.error(status)}))
+        self.finish(json.dumps({"error": problem, "message": message or page_texts.error(status)}))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         """Whatever went wrong, the page gets a sentence, never a stack trace (the log has it)."""
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        with i18n.speaking(wording.page_language(None, self.ctx.event_language)):
-            self.finish(json.dumps({"error": "server", "message": wording.error(status_code)}))
+        with i18n.speaking(page_texts.page_language(None, self.ctx.event_language)):
+            self.finish(json.dumps({"error": "server", "message": page_texts.error(status_code)}))
 
 
 ACTIONS = {
@@ -284,9 +284,9 @@ class ScannerPage(tornado.web.RequestHandler):
         self.ctx = ctx
 
     def get(self) -> None:
-        language = wording.page_language(self.get_query_argument("lang", None), self.ctx.event_language)
+        language = page_texts.page_language(self.get_query_argument("lang", None), self.ctx.event_language)
         with i18n.speaking(language):
-            page = pages.render("scanner.html", wording.scanner_words())
+            page = pages.render("scanner.html", page_texts.scanner_words())
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.finish(page)

@@ -19,12 +19,12 @@ from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
-from bot.runner import UpdateProcessor, poll
 from bot.services.context import AppContext
+from bot.telegram.updates import UpdateProcessor, poll
 from bot.web.dashboard_pages import DashboardHandler
 from bot.web.display_pages import COALESCE, DisplayEvents, DisplayHandler, RecentStates, SessionChanges
 from bot.web.scanner_api import PerUserLimit, ScannerApi, ScannerPage
-from bot.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
+from bot.web.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
 log = logging.getLogger(__name__)
 STATIC = str(resources.files("bot.web") / "static")

@@ -1,5 +1,5 @@
 // The organiser dashboard: live counts every 5 seconds; a click on a session shows its chart.
-// Its words come from the server (bot/web/wording.py), in the language of the page's link: the
+// Its words come from the server (bot/web/page_texts.py), in the language of the page's link: the
 // link's "?lang=" goes along to "data", the charts and the reports.
 "use strict";
 const $ = (id) => document.getElementById(id);

@@ -1,6 +1,6 @@
 // A room display: the server pushes the state as it changes (server-sent events on "events");
 // where a stream cannot stay open, the page polls "state" every 2 seconds instead.
-// Its words come from the server (bot/web/wording.py), in the language of the page's link: the
+// Its words come from the server (bot/web/page_texts.py), in the language of the page's link: the
 // link's "?lang=" goes along to "events" and "state", whose times and sentences follow it.
 "use strict";
 const $ = (id) => document.getElementById(id);

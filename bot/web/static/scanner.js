@@ -5,7 +5,7 @@
 // loses its connection the queue waits (and survives a reload), and each scan is judged at the time
 // it was read. A retried request carries the same scan id, so the server counts it once.
 //
-// Every word the page shows comes from the server (bot/web/wording.py): the page is rendered in
+// Every word the page shows comes from the server (bot/web/page_texts.py): the page is rendered in
 // the language of its link, and the first answer ("sessions") brings the words of the viewer's own
 // Telegram language, with which the page relabels itself.
 "use strict";

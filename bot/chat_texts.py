@@ -10,7 +10,7 @@ Reason codes are enums, and the wording for them is keyed by them (`PIN_REPLIES`
 `SCAN_HEADS`, `SCAN_REFUSALS`, `PROBLEMS`); tests fail when a code has no
 wording. Sentences that name a command take a `Syntax`: the chat's (`CHAT`)
 or the command line's (in the command line's own catalogue), so each front end
-speaks its own syntax. Import row errors are worded in `bot.importer`, next to
+speaks its own syntax. Import row errors are worded in `bot.files.sheet_reader`, next to
 the checks that find them: they describe the file, the same on both front ends.
 """
 

@@ -1,6 +1,6 @@
 """Every sentence the web pages show: the scanner Mini App, room displays, the organiser dashboard.
 
-The verdicts and refusals are keyed by the same codes as the chat's (`bot.texts`).
+The verdicts and refusals are keyed by the same codes as the chat's (`bot.chat_texts`).
 The scanner's cards are read at arm's length at a door, so they are short; the
 API sends them with each answer, and the page shows them as they come (names and
 session titles are data, never translated).

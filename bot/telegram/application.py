@@ -14,11 +14,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.handlers import attendee, common, language, menus, scanner
+from bot.handlers import attendee, common, language, scanner
 from bot.handlers import organiser as admin
-from bot.rate_limit import SlidingWindowRateLimiter
 from bot.services.context import AppContext
-from bot.telegram_request import IN_FLIGHT, RetryingRequest
+from bot.telegram import menus
+from bot.telegram.rate_limit import SlidingWindowRateLimiter
+from bot.telegram.request import IN_FLIGHT, RetryingRequest
 
 # Admin commands: name -> handler. Listed once so that registration, the menu and
 # the authorisation tests cannot drift apart.

@@ -45,8 +45,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot import i18n
+from bot.domain.report_rows import CheckinRow, Movement, RefusedRow
 from bot.i18n import N_, _
-from bot.storage.report_rows import CheckinRow, Movement, RefusedRow
 
 # Translators: a note in the check-outs report: the person left without a check-in on record.
 NOTE_NO_CHECK_IN = N_("check-out without check-in")

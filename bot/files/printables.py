@@ -9,8 +9,8 @@
 
 Images are 8-bit grayscale: black prints as pure black toner, and the DPI is
 stored in each PNG so that print dialogs default to true size. QR modules are
-whole pixels (`bot.qr`'s matrix rendering, no resampling), with the 4-module
-quiet zone the standard asks for. Text goes through `bot.fonts`, so names in
+whole pixels (`bot.files.qr`'s matrix rendering, no resampling), with the 4-module
+quiet zone the standard asks for. Text goes through `bot.files.fonts`, so names in
 Greek, Cyrillic or Chinese print as letters, never boxes.
 
 The words printed (`SCAN_HINT`, the badge's hint, the sheet's footer) are in the
@@ -31,9 +31,9 @@ from functools import partial
 from PIL import Image, ImageDraw
 
 from bot import i18n
-from bot.fonts import fit_lines
+from bot.files.fonts import fit_lines
+from bot.files.qr import PARALLEL_FROM, _render_matrix, build_qr
 from bot.i18n import N_, _
-from bot.qr import PARALLEL_FROM, _render_matrix, build_qr
 
 DPI = 300
 QUIET_ZONE = 4
@@ -248,7 +248,7 @@ def _png(image: Image.Image, compress_level: int = 1) -> bytes:
 def _batch(job: Callable[[tuple], bytes], jobs: Sequence[tuple], parallel: bool | None) -> list[bytes]:
     """Run `job` over `jobs`, in order, over worker processes when the batch is large.
 
-    As in `bot.qr.qr_pngs`: rendering is CPU-bound Python (QR mask selection,
+    As in `bot.files.qr.qr_pngs`: rendering is CPU-bound Python (QR mask selection,
     text layout), so one process uses one core. Spawned, not forked: the bot's
     process has threads, and forking a threaded process can deadlock the child.
     """

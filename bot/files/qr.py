@@ -2,8 +2,8 @@
 
 * `qr_png` draws a QR code with caption lines under it (the badge image a
   user gets in the chat, onsite shortlink posters), in real fonts with
-  per-character fallback (`bot.fonts`). True-size print layouts are in
-  `bot.printables`.
+  per-character fallback (`bot.files.fonts`). True-size print layouts are in
+  `bot.files.printables`.
 * `decode_qr` reads every QR code in a photo a scanner sent. It refuses
   hostile or broken files with `ImageRejected` before decoding anything.
 * `zip_bytes` packs several PNGs into one ZIP for organisers.
@@ -28,7 +28,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from pyzbar import pyzbar
 
-from bot.fonts import FallbackFont, wrap
+from bot.files.fonts import FallbackFont, wrap
 from bot.i18n import _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -124,7 +124,7 @@ def _render_matrix(matrix: list[list[bool]], box: int, border: int) -> Image.Ima
 
 
 def _caption_font() -> FallbackFont:
-    """Real fonts with per-character fallback (`bot.fonts`), so names in any script print as
+    """Real fonts with per-character fallback (`bot.files.fonts`), so names in any script print as
     letters, not boxes. Raises `FontsMissing`, naming the packages, when the fonts are not installed."""
     return FallbackFont(CAPTION_FONT_SIZE)
 

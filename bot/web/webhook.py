@@ -13,7 +13,7 @@ import logging
 
 import tornado.web
 
-from bot.runner import UpdateProcessor
+from bot.telegram.updates import UpdateProcessor
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
@@ -64,3 +66,61 @@ def test_a_missing_hash_is_refused():
 def test_garbage_is_refused_without_an_exception_of_another_kind(garbage):
     with pytest.raises(InitDataRejected):
         validate(garbage, TOKEN, HOUR, NOW)
+
+
+# A known answer, worked out here from Telegram's documented algorithm
+# (https://core.telegram.org/bots/webapps#validating-data-received-via-the-mini-app) and not with
+# bot.web.init_data's own helpers, so a mistake shared by the code and the tests' builder is caught:
+#   secret_key = HMAC_SHA256(key="WebAppData", msg=bot_token)
+#   data_check_string = the fields but `hash`, sorted by key, as "key=value" lines joined by "\n"
+#   hash = hex(HMAC_SHA256(key=secret_key, msg=data_check_string))
+KNOWN_TOKEN = "123456:AAE_known_answer_token_zzzzzzzzzzzz"
+KNOWN_FIELDS = {
+    "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+    # As Telegram sends it: compact JSON, the name in UTF-8 (not \u escapes), so the encoding is pinned too.
+    "user": '{"id":279058397,"first_name":"Zoë","last_name":"Dubois","username":"zoe_d",'
+    '"language_code":"fr","allows_write_to_pm":true}',
+    "auth_date": "1796205300",  # 2026-12-02 09:55 UTC
+}
+# Computed once with hashlib/hmac as below and pasted: a change of algorithm or encoding changes it.
+KNOWN_HASH = "30421f1362b09bfbf74a0ae8fdfa35e6e67c47267f421dd27d4f08a6610ed8bc"
+KNOWN_NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+
+
+def documented_hash(fields: dict[str, str], bot_token: str) -> str:
+    secret_key = hmac.new(key=b"WebAppData", msg=bot_token.encode("utf-8"), digestmod=hashlib.sha256).digest()
+    data_check_string = "\n".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "hash")
+    return hmac.new(key=secret_key, msg=data_check_string.encode("utf-8"), digestmod=hashlib.sha256).hexdigest()
+
+
+def known_init_data(fields: dict[str, str] = KNOWN_FIELDS) -> str:
+    return urlencode({**fields, "hash": documented_hash(fields, KNOWN_TOKEN)})
+
+
+def test_the_documented_algorithm_gives_the_pinned_hash():
+    assert documented_hash(KNOWN_FIELDS, KNOWN_TOKEN) == KNOWN_HASH
+
+
+def test_init_data_signed_by_the_documented_algorithm_is_accepted():
+    init_data = known_init_data()
+    assert f"hash={KNOWN_HASH}" in init_data
+    user = validate(init_data, KNOWN_TOKEN, HOUR, KNOWN_NOW)
+    assert (user.user_id, user.first_name, user.last_name, user.username, user.language_code) == (
+        279058397,
+        "Zoë",
+        "Dubois",
+        "zoe_d",
+        "fr",
+    )
+    assert user.signed_at == datetime(2026, 12, 2, 9, 55, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("field", [*KNOWN_FIELDS, "hash"])
+@pytest.mark.parametrize("position", [0, -2])
+def test_the_known_answer_with_one_character_changed_is_refused(field, position):
+    fields = {**KNOWN_FIELDS, "hash": KNOWN_HASH}
+    value = fields[field]
+    index = position % len(value)
+    fields[field] = value[:index] + ("1" if value[index] != "1" else "2") + value[index + 1 :]
+    with pytest.raises(InitDataRejected):
+        validate(urlencode(fields), KNOWN_TOKEN, HOUR, KNOWN_NOW)

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.domain.rules import ActionRefusal, Direction, Reason
+from bot.domain.rules import ActionRefusal, Direction, Reason, undo_window_minutes
 from bot.domain.times import format_local, format_span
+from bot.files.sheet_reader import pin_problem_text
 from bot.i18n import N_, _, ngettext
 from bot.services.errors import OrganiserError, Problem
 
@@ -446,9 +447,14 @@ SCAN_REFUSALS = {
     ActionRefusal.NOT_OVERRIDABLE: N_("This verdict cannot be overridden."),
     ActionRefusal.ALREADY_OVERRIDDEN: N_("Already admitted."),
     ActionRefusal.CANNOT_UNDO: N_("You can only undo your own check-ins."),
-    ActionRefusal.UNDO_TOO_LATE: N_("Too late to undo: scans can be undone within 15 minutes."),
+    ActionRefusal.UNDO_TOO_LATE: N_("Too late to undo: scans can be undone within {minutes} minutes."),
     ActionRefusal.ALREADY_UNDONE: N_("Already undone."),
 }
+
+
+def scan_refusal(reason: ActionRefusal) -> str:
+    """Why a scanner's action is not done, with the rule engine's numbers filled in."""
+    return _(SCAN_REFUSALS[reason]).format(minutes=undo_window_minutes())
 
 
 def scanning_for(session) -> str:
@@ -932,6 +938,8 @@ def problem_text(error: OrganiserError, syntax: Syntax = CHAT) -> str:
     """An organiser's refusal, worded for the front end that asked."""
     details = dict(error.details)
     template = _(PROBLEMS[error.problem])
+    if error.problem is Problem.PIN_INVALID:
+        details["why"] = pin_problem_text(details["why"], details["pin"])
     if "codes" in details:
         count = len(details["codes"])
         details["codes"] = ", ".join(details["codes"])

@@ -112,7 +112,7 @@ SCANNER_REASONS = frozenset(
         Reason.OK,
     }
 )
-UNDO_WINDOW = timedelta(minutes=15)
+UNDO_WINDOW = timedelta(minutes=15)  # every front end and its wording take the number from here
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,16 @@ def overridable(reason: Reason, method: Method) -> bool:
 def undoable(accepted: bool, direction: Direction, method: Method) -> bool:
     """Whether a record is a scanner's GREEN, which that scanner may undo."""
     return accepted and direction is Direction.IN and method in SCANNER_METHODS
+
+
+def undo_deadline(accepted_at: datetime) -> datetime:
+    """Until when the scanner who gave a GREEN at `accepted_at` may undo it."""
+    return accepted_at + UNDO_WINDOW
+
+
+def undo_window_minutes() -> int:
+    """`UNDO_WINDOW` in whole minutes, as the wording says it."""
+    return UNDO_WINDOW // timedelta(minutes=1)
 
 
 def override_refusal(

@@ -34,7 +34,7 @@ async def scan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         sessions = await scanning.scannable_sessions(ctx, user_id)
     except ScanRefusal as refusal:
         log.warning("refused /scan from user %s: %s", user_id, refusal.reason)
-        await message.reply_text(_(chat_texts.SCAN_REFUSALS[refusal.reason]))
+        await message.reply_text(chat_texts.scan_refusal(refusal.reason))
         return
     if not sessions:
         await message.reply_text(_(chat_texts.NO_SESSIONS_TO_SCAN))
@@ -55,7 +55,7 @@ async def scan_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         session = await scanning.choose_session(app_ctx(context), update.effective_user.id, query.data.split(":", 1)[1])
     except ScanRefusal as refusal:
         log.warning("refused %r from user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
-        await query.answer(_(chat_texts.SCAN_REFUSALS[refusal.reason]), show_alert=True)
+        await query.answer(chat_texts.scan_refusal(refusal.reason), show_alert=True)
         return
     await query.answer()
     await query.edit_message_text(chat_texts.scanning_for(session))
@@ -96,7 +96,7 @@ async def _refuse_photo(update: Update, refusal: ActionRefusal) -> None:
         log.warning("refused a photo from non-scanner %s", update.effective_user.id)
         await update.effective_message.reply_text(_(chat_texts.PHOTO_NOT_EXPECTED))
     else:
-        await update.effective_message.reply_text(_(chat_texts.SCAN_REFUSALS[refusal]))
+        await update.effective_message.reply_text(chat_texts.scan_refusal(refusal))
 
 
 async def reply_verdicts(update: Update, context: ContextTypes.DEFAULT_TYPE, results) -> None:
@@ -139,7 +139,7 @@ async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Undo one's own GREEN within 15 minutes: an UNDO row annuls it."""
+    """Undo one's own GREEN within the rule engine's `UNDO_WINDOW`: an UNDO row annuls it."""
     ctx = app_ctx(context)
     await _verdict_button(
         update,
@@ -160,7 +160,7 @@ async def _verdict_button(update: Update, tampered: ActionRefusal, act, render) 
         result = await act(log_id)
     except ScanRefusal as refusal:
         log.warning("refused %r by user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
-        await query.answer(_(chat_texts.SCAN_REFUSALS[refusal.reason]), show_alert=True)
+        await query.answer(chat_texts.scan_refusal(refusal.reason), show_alert=True)
         return
     await query.answer()
     text, buttons = render(result)

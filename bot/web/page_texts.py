@@ -37,7 +37,7 @@ from functools import cache
 from babel import Locale
 
 from bot import i18n
-from bot.domain.rules import ActionRefusal, Reason
+from bot.domain.rules import ActionRefusal, Reason, undo_window_minutes
 from bot.i18n import N_, _, ngettext
 
 # The big word on the card, and the line under it.
@@ -67,7 +67,7 @@ REFUSALS = {
     ActionRefusal.NOT_OVERRIDABLE: N_("This verdict cannot be overridden."),
     ActionRefusal.ALREADY_OVERRIDDEN: N_("Already admitted."),
     ActionRefusal.CANNOT_UNDO: N_("You can only undo your own check-ins."),
-    ActionRefusal.UNDO_TOO_LATE: N_("Too late to undo: scans can be undone within 15 minutes."),
+    ActionRefusal.UNDO_TOO_LATE: N_("Too late to undo: scans can be undone within {minutes} minutes."),
     ActionRefusal.ALREADY_UNDONE: N_("Already undone."),
 }
 
@@ -90,7 +90,8 @@ def verdict(reason: Reason, window_at: str) -> str:
 
 
 def refusal(reason: ActionRefusal) -> str:
-    return _(REFUSALS[reason])
+    """Why a scanner's action is not done, with the rule engine's numbers filled in."""
+    return _(REFUSALS[reason]).format(minutes=undo_window_minutes())
 
 
 def error(status: int) -> str:

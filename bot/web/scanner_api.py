@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 import tornado.web
 
 from bot import i18n
-from bot.domain.rules import ActionRefusal, Direction, overridable, undoable
+from bot.domain.rules import ActionRefusal, Direction, Reason, overridable, undo_deadline, undoable
 from bot.domain.times import format_local
 from bot.services import scanning
 from bot.services.attendance import AttemptResult
@@ -220,7 +220,7 @@ class ScannerApi(tornado.web.RequestHandler):
         return {
             "log_id": result.log_id,
             "reason": reason.value,
-            "colour": "green" if accepted else ("yellow" if reason.value == "already_checked_in" else "red"),
+            "colour": "green" if accepted else ("yellow" if reason is Reason.ALREADY_CHECKED_IN else "red"),
             "headline": headline,
             "name": attendee.name if attendee else None,
             "attendee_id": attendee.attendee_id if attendee else None,
@@ -230,7 +230,7 @@ class ScannerApi(tornado.web.RequestHandler):
             "inside": result.inside_now,
             "capacity": session.capacity if session else None,
             "overridable": result.log_id is not None and overridable(reason, result.method),
-            "undo_until": (result.at + timedelta(minutes=15)).isoformat() if can_undo else None,
+            "undo_until": undo_deadline(result.at).isoformat() if can_undo else None,
             "direction": Direction(result.direction).value,
             "replayed": result.replayed,
         }

@@ -17,6 +17,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.domain import badges as badge_codes
+from bot.domain.pins import PinProblem
 from bot.domain.rules import AclMode
 from bot.services import access, backup, badges, imports, people, pins, reports, scanners, shortlinks
 from bot.services.context import BotUsernameUnknown, Person, build_context, reads
@@ -82,7 +83,7 @@ async def test_pins_generate_new_then_all_and_set(ctx):
 async def test_set_pin_refusals_change_nothing(ctx):
     before = await pins.list_pins(ctx)
     error = await refused(Problem.PIN_INVALID, pins.set_pin(ctx, "S1", "ab12"))
-    assert error.details["pin"] == "ab12" and "upper-case" in error.details["why"]
+    assert error.details["pin"] == "ab12" and error.details["why"] is PinProblem.BAD_CHARACTERS
     await refused(Problem.PINS_IDENTICAL, pins.set_pin(ctx, "S1", "SAME11", "SAME11"))
     await refused(Problem.UNKNOWN_SESSION, pins.set_pin(ctx, "S9", "ABCD"))
     taken = before[1].pin_in

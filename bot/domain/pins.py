@@ -9,8 +9,6 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from bot.i18n import _
-
 # No look-alikes: 0/O, 1/I are missing so a PIN read off a slide is typed right.
 GENERATED_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GENERATED_LENGTH = 6
@@ -28,20 +26,26 @@ def looks_like_pin(text: str) -> bool:
     return bool(_PIN_RE.match(normalise_input(text)))
 
 
-def pin_problem(pin: str) -> str | None:
+class PinProblem(StrEnum):
+    """Why an organiser's PIN is refused; worded by `bot.files.sheet_reader.pin_problem_text`."""
+
+    EMPTY = "empty"
+    BAD_CHARACTERS = "bad_characters"  # anything but A-Z and 0-9
+    BAD_LENGTH = "bad_length"  # not MIN_LENGTH to MAX_LENGTH characters
+
+
+def pin_problem(pin: str) -> PinProblem | None:
     """Why an organiser's custom PIN is not acceptable, or None if it is.
 
     Organisers' PINs are taken as written (no upper-casing), because a
     lower-case PIN in a spreadsheet is more likely a mistake than an intent.
     """
     if not pin:
-        return _("a PIN cannot be empty")
+        return PinProblem.EMPTY
     if not re.fullmatch(r"[A-Z0-9]+", pin):
-        return _("PIN '{pin}' may contain only upper-case letters A-Z and digits 0-9").format(pin=pin)
+        return PinProblem.BAD_CHARACTERS
     if not MIN_LENGTH <= len(pin) <= MAX_LENGTH:
-        return _("PIN '{pin}' must be {shortest} to {longest} characters long").format(
-            pin=pin, shortest=MIN_LENGTH, longest=MAX_LENGTH
-        )
+        return PinProblem.BAD_LENGTH
     return None
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
 from bot import i18n
-from bot.i18n import _
 
 DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _EVENT_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -24,20 +24,38 @@ def from_db(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+class TimeProblem(StrEnum):
+    """Why a cell is not an event time; worded by `bot.files.sheet_reader.time_problem_text`."""
+
+    NOT_A_DATE_TIME = "not_a_date_time"  # not written like 2026-05-14 09:30
+    NOT_A_REAL_DATE = "not_a_real_date"  # written so, but no such moment (2026-02-30, 25:00)
+
+
+class EventTimeError(Exception):
+    """A cell that is not an event time: `problem` says why, `text` is the cell as read.
+
+    Not a ValueError on purpose: a caller that forgets to word it fails loudly
+    instead of showing the organiser a code."""
+
+    def __init__(self, problem: TimeProblem, text: str) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+        self.text = text
+
+
 def parse_event_time(value: object, tz: ZoneInfo) -> datetime:
     """A start/end time from an import file: `YYYY-MM-DD HH:MM` in the event's
     zone, optionally with seconds, a `T` and an offset; or a real date-time cell.
-    Raises ValueError with a message fit for the organiser."""
+    Raises EventTimeError with a `TimeProblem` code and the cell's text."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=tz) if value.tzinfo is None else value
     text = str(value).strip()
     if not _EVENT_TIME_RE.match(text):
-        # Translators: {text} is a cell of an import file; keep the example date as it is written.
-        raise ValueError(_("'{text}' is not a date and time like 2026-05-14 09:30").format(text=text))
+        raise EventTimeError(TimeProblem.NOT_A_DATE_TIME, text)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(_("'{text}' is not a real date and time").format(text=text)) from None
+        raise EventTimeError(TimeProblem.NOT_A_REAL_DATE, text) from None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 

@@ -22,8 +22,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import badges, pins
-from bot.domain.times import parse_event_time
-from bot.i18n import _
+from bot.domain.pins import PinProblem
+from bot.domain.times import EventTimeError, TimeProblem, parse_event_time
+from bot.i18n import N_, _
 
 MAX_ROWS = 50_000
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
@@ -39,6 +40,37 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "attendees": (("attendee_id", "name"), ("email", "groups", "telegram")),
     "registrations": (("attendee_id", "session_id"), ()),
 }
+
+
+# The wording of the domain's codes for a cell. A PIN's is also what /setpin and
+# `attendance-admin setpin` say (`bot.chat_texts.problem_text`), so it is written once, here.
+PIN_PROBLEMS = {
+    PinProblem.EMPTY: N_("a PIN cannot be empty"),
+    PinProblem.BAD_CHARACTERS: N_("PIN '{pin}' may contain only upper-case letters A-Z and digits 0-9"),
+    PinProblem.BAD_LENGTH: N_("PIN '{pin}' must be {shortest} to {longest} characters long"),
+}
+TIME_PROBLEMS = {
+    # Translators: {text} is a cell of an import file; keep the example date as it is written.
+    TimeProblem.NOT_A_DATE_TIME: N_("'{text}' is not a date and time like 2026-05-14 09:30"),
+    TimeProblem.NOT_A_REAL_DATE: N_("'{text}' is not a real date and time"),
+}
+
+
+def pin_problem_text(problem: PinProblem, pin: str) -> str:
+    """Why an organiser's PIN is refused, in the organiser's language."""
+    return _(PIN_PROBLEMS[problem]).format(pin=pin, shortest=pins.MIN_LENGTH, longest=pins.MAX_LENGTH)
+
+
+def time_problem_text(error: EventTimeError) -> str:
+    """Why a cell is not an event time, in the organiser's language."""
+    return _(TIME_PROBLEMS[error.problem]).format(text=error.text)
+
+
+def _event_time(value: object, tz: ZoneInfo) -> datetime:
+    try:
+        return parse_event_time(value, tz)
+    except EventTimeError as error:
+        raise ValueError(time_problem_text(error)) from None
 
 
 class ImportFileError(Exception):
@@ -249,8 +281,8 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         text = _("session_id {value!r} may only contain letters, digits, '.', '_' and '-' (max 32)")
         raise ValueError(text.format(value=session_id))
     title = _required(cells, "title")
-    starts = parse_event_time(cells.get("starts_at") if cells.get("starts_at") not in (None, "") else "", tz)
-    ends = parse_event_time(cells.get("ends_at") if cells.get("ends_at") not in (None, "") else "", tz)
+    starts = _event_time(cells.get("starts_at") if cells.get("starts_at") not in (None, "") else "", tz)
+    ends = _event_time(cells.get("ends_at") if cells.get("ends_at") not in (None, "") else "", tz)
     if ends < starts:
         # Translators: keep ends_at and starts_at: they are column names.
         raise ValueError(_("ends_at is before starts_at"))
@@ -278,7 +310,7 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         if value:
             problem = pins.pin_problem(value)
             if problem:
-                raise ValueError(column_problem(column, problem))
+                raise ValueError(column_problem(column, pin_problem_text(problem, value)))
         pin_values[column] = value or None
     if pin_values["pin_in"] and pin_values["pin_in"] == pin_values["pin_out"]:
         # Translators: keep pin_in and pin_out: they are column names.
@@ -288,8 +320,8 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         raw = cells.get(column)
         try:
             window[column] = parse_event_time(raw, tz) if raw not in (None, "") else None
-        except ValueError as problem:
-            raise ValueError(column_problem(column, str(problem))) from None
+        except EventTimeError as error:
+            raise ValueError(column_problem(column, time_problem_text(error))) from None
     if window["checkin_opens"] and window["checkin_closes"] and window["checkin_closes"] < window["checkin_opens"]:
         # Translators: keep checkin_closes and checkin_opens: they are column names.
         raise ValueError(_("checkin_closes is before checkin_opens"))

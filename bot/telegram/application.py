@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -16,39 +20,63 @@ from telegram.request import BaseRequest
 
 from bot.handlers import attendee, common, language, scanner
 from bot.handlers import organiser as admin
+from bot.i18n import N_
 from bot.services.context import AppContext
 from bot.telegram import menus
 from bot.telegram.rate_limit import SlidingWindowRateLimiter
 from bot.telegram.request import IN_FLIGHT, RetryingRequest
 
-# Admin commands: name -> handler. Listed once so that registration, the menu and
-# the authorisation tests cannot drift apart.
-ADMIN_HANDLERS = {
-    "import": admin.import_command,
-    "pins": admin.pins_command,
-    "genpins": admin.genpins_command,
-    "setpin": admin.setpin_command,
-    "pinrotate": admin.pinrotate_command,
-    "display": admin.display_command,
-    "dashboard": admin.dashboard_command,
-    "invites": admin.invites_command,
-    "unlink": admin.unlink_command,
-    "scanner": admin.scanner_command,
-    "scanners": admin.scanners_command,
-    "access": admin.access_command,
-    "acl": admin.acl_command,
-    "capacity": admin.capacity_command,
-    "checkinwindow": admin.checkinwindow_command,
-    "timezone": admin.timezone_command,
-    "badges": admin.badges_command,
-    "reissuebadge": admin.reissue_badge_command,
-    "shortlink": admin.shortlink_command,
-    "shortlinks": admin.shortlinks_command,
-    "shortlinkqr": admin.shortlinkqr_command,
-    "report": admin.report_command,
-    "session": admin.session_command,
-    "attendee": admin.attendee_command,
-}
+
+@dataclass(frozen=True)
+class Command:
+    """A command: the handler it runs, who it is for, and its line in that audience's menu."""
+
+    name: str
+    handler: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+    audience: menus.Audience
+    description: str | None  # N_(): translated when a menu is published; None: in no menu
+
+
+# Every command the bot answers, in the order its menu lists them. Registration (`add_handlers`),
+# every menu in every language (`menus.publish_commands`) and the authorisation tests all read this
+# one table, so a command cannot be answered without being in its audience's menu, or the reverse.
+COMMANDS = (
+    Command("start", attendee.start, menus.ATTENDEE, N_("Start, or link your registration")),
+    Command("myattendance", attendee.my_attendance, menus.ATTENDEE, N_("Your check-ins and check-outs")),
+    Command("badge", attendee.badge, menus.ATTENDEE, N_("Your badge QR code")),
+    Command("language", language.language_command, menus.ATTENDEE, N_("The language I answer you in")),
+    Command("help", common.help_command, menus.ATTENDEE, N_("What I can do")),
+    Command("scan", scanner.scan_command, menus.SCANNER, N_("Choose the session you scan badges for")),
+    # Sending a file imports it; the command only says how, so it takes no room in the menu.
+    Command("import", admin.import_command, menus.ORGANISER, None),
+    Command("pins", admin.pins_command, menus.ORGANISER, N_("List session PINs")),
+    Command("genpins", admin.genpins_command, menus.ORGANISER, N_("Generate PINs: new or all")),
+    Command("setpin", admin.setpin_command, menus.ORGANISER, N_("Set a session's PINs")),
+    Command("pinrotate", admin.pinrotate_command, menus.ORGANISER, N_("Rotate a session's IN PIN (room display)")),
+    Command("display", admin.display_command, menus.ORGANISER, N_("Link to a session's room display")),
+    Command("dashboard", admin.dashboard_command, menus.ORGANISER, N_("Link to the live dashboard")),
+    Command("invites", admin.invites_command, menus.ORGANISER, N_("CSV of personal invite links")),
+    Command("unlink", admin.unlink_command, menus.ORGANISER, N_("Unlink an attendee's Telegram account")),
+    Command("scanner", admin.scanner_command, menus.ORGANISER, N_("Make someone a door scanner")),
+    Command("scanners", admin.scanners_command, menus.ORGANISER, N_("List door scanners")),
+    Command("access", admin.access_command, menus.ORGANISER, N_("Access control on/off for a session")),
+    Command("acl", admin.acl_command, menus.ORGANISER, N_("Who access control admits")),
+    Command("capacity", admin.capacity_command, menus.ORGANISER, N_("Set a session's capacity")),
+    Command("checkinwindow", admin.checkinwindow_command, menus.ORGANISER, N_("When check-ins open and close")),
+    Command("timezone", admin.timezone_command, menus.ORGANISER, N_("The event's time zone")),
+    Command("badges", admin.badges_command, menus.ORGANISER, N_("Badges to print (ZIP, or pdf)")),
+    Command("reissuebadge", admin.reissue_badge_command, menus.ORGANISER, N_("Revoke and replace a badge")),
+    Command(
+        "shortlink", admin.shortlink_command, menus.ORGANISER, N_("Create, change or remove an onsite QR shortlink")
+    ),
+    Command("shortlinks", admin.shortlinks_command, menus.ORGANISER, N_("List shortlinks")),
+    Command("shortlinkqr", admin.shortlinkqr_command, menus.ORGANISER, N_("ZIP of shortlink QR images")),
+    Command("session", admin.session_command, menus.ORGANISER, N_("Live counts for a session")),
+    Command("attendee", admin.attendee_command, menus.ORGANISER, N_("One attendee's sessions")),
+    Command("report", admin.report_command, menus.ORGANISER, N_("Check-in or check-out report (XLSX or CSV)")),
+)
+# The organisers' commands, name -> handler: every one checks ADMIN_IDS itself (tests/test_authorisation.py).
+ADMIN_HANDLERS = {c.name: c.handler for c in COMMANDS if c.audience == menus.ORGANISER}
 
 
 def build_application(
@@ -78,14 +106,11 @@ def add_handlers(application: Application) -> None:
     # Groups -2 and -1 run before the handlers below and let them run too.
     on(TypeHandler(Update, language.speak_to_sender), group=-2)
     on(TypeHandler(Update, menus.retry_pending_menu), group=-1)
-    on(CommandHandler("start", attendee.start, filters=private))
-    on(CommandHandler("help", common.help_command, filters=private))
-    on(CommandHandler("myattendance", attendee.my_attendance, filters=private))
-    on(CommandHandler("badge", attendee.badge, filters=private))
-    on(CommandHandler("scan", scanner.scan_command, filters=private))
-    on(CommandHandler("language", language.language_command, filters=private))
-    for name, handler in ADMIN_HANDLERS.items():
-        on(CommandHandler(name, handler, filters=private))
+    for command in COMMANDS:
+        on(CommandHandler(command.name, command.handler, filters=private))
+    application.bot_data[menus.MENUS] = menus.Menus.of(
+        (command.name, command.audience, command.description) for command in COMMANDS
+    )
     on(CallbackQueryHandler(admin.confirm_button, pattern=r"^confirm:"))
     on(CallbackQueryHandler(scanner.scan_button, pattern=r"^scan:"))
     on(CallbackQueryHandler(scanner.override_button, pattern=r"^ovr:"))

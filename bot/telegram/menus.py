@@ -1,7 +1,9 @@
 """Command menus: what each role sees when they type "/" in the chat.
 
 Everyone sees the attendee commands, scanners add /scan, admins see their
-commands too, each in their own language (`publish_menu`). Hidden is not
+commands too, each in their own language (`publish_menu`). The menus are built
+from the table the commands are registered from (`application.COMMANDS`), so a
+menu lists exactly the commands its audience is answered. Hidden is not
 protected: every admin handler checks ADMIN_IDS itself, and every scanner
 action checks the scanner's assignment.
 """
@@ -10,56 +12,50 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import i18n
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.services import languages
 from bot.services.context import AppContext
 
-ATTENDEE_COMMANDS = [
-    ("start", N_("Start, or link your registration")),
-    ("myattendance", N_("Your check-ins and check-outs")),
-    ("badge", N_("Your badge QR code")),
-    ("language", N_("The language I answer you in")),
-    ("help", N_("What I can do")),
-]
-SCANNER_COMMANDS = [("scan", N_("Choose the session you scan badges for"))]
-ADMIN_COMMANDS = [
-    ("pins", N_("List session PINs")),
-    ("genpins", N_("Generate PINs: new or all")),
-    ("setpin", N_("Set a session's PINs")),
-    ("pinrotate", N_("Rotate a session's IN PIN (room display)")),
-    ("display", N_("Link to a session's room display")),
-    ("dashboard", N_("Link to the live dashboard")),
-    ("invites", N_("CSV of personal invite links")),
-    ("unlink", N_("Unlink an attendee's Telegram account")),
-    ("scanner", N_("Make someone a door scanner")),
-    ("scanners", N_("List door scanners")),
-    ("access", N_("Access control on/off for a session")),
-    ("acl", N_("Who access control admits")),
-    ("capacity", N_("Set a session's capacity")),
-    ("checkinwindow", N_("When check-ins open and close")),
-    ("timezone", N_("The event's time zone")),
-    ("badges", N_("Badges to print (ZIP, or pdf)")),
-    ("reissuebadge", N_("Revoke and replace a badge")),
-    ("shortlink", N_("Create, change or remove an onsite QR shortlink")),
-    ("shortlinks", N_("List shortlinks")),
-    ("shortlinkqr", N_("ZIP of shortlink QR images")),
-    ("session", N_("Live counts for a session")),
-    ("attendee", N_("One attendee's sessions")),
-    ("report", N_("Check-in or check-out report (XLSX or CSV)")),
-]
+Audience = Literal["attendee", "scanner", "organiser"]
+ATTENDEE: Audience = "attendee"
+SCANNER: Audience = "scanner"
+ORGANISER: Audience = "organiser"
+Entries = list[tuple[str, str]]  # (command, description to translate)
+MENUS = "menus"  # bot_data key: the Menus built from the command table by add_handlers
+
+
+@dataclass(frozen=True)
+class Menus:
+    """Each audience's own commands, in table order. Everyone sees the attendee's; scanners add
+    theirs; organisers see all three."""
+
+    attendee: Entries
+    scanner: Entries
+    organiser: Entries
+
+    @classmethod
+    def of(cls, commands: Iterable[tuple[str, Audience, str | None]]) -> Menus:
+        """From application.COMMANDS' (name, audience, description) rows: those with a description."""
+        entries: dict[Audience, Entries] = {ATTENDEE: [], SCANNER: [], ORGANISER: []}
+        for name, audience, description in commands:
+            if description is not None:
+                entries[audience].append((name, description))
+        return cls(entries[ATTENDEE], entries[SCANNER], entries[ORGANISER])
 
 
 # user id -> whether their menu is a scanner's, for menus that could not be published yet
 # (Telegram answers "chat not found" until a person has written to the bot); tried again when they write.
 PENDING = "menus_pending"
 PUBLISHING = "menus_publishing"
-Entries = list[tuple[str, str]]
 
 
 def commands(entries: Entries, language: str) -> list[BotCommand]:
@@ -77,7 +73,7 @@ async def publish_commands(application: Application, ctx: AppContext, scanner_id
         for code in (None, *i18n.LANGUAGES):
             language = code or ctx.event_language
             scope = BotCommandScopeDefault()
-            await application.bot.set_my_commands(commands(ATTENDEE_COMMANDS, language), scope, code)
+            await application.bot.set_my_commands(commands(_menus(application).attendee, language), scope, code)
     for user_id in dict.fromkeys([*scanner_ids, *ctx.settings.admin_ids]):
         await publish_menu(application, user_id, scanner=True)
 
@@ -87,7 +83,7 @@ async def publish_menu(application: Application, user_id: int, scanner: bool) ->
     /language, else in every language as above. Also when a scanner is assigned."""
     ctx: AppContext = application.bot_data["ctx"]
     pending = application.bot_data.setdefault(PENDING, {})
-    entries = _menu_for(ctx, user_id, scanner)
+    entries = _menu_for(_menus(application), ctx, user_id, scanner)
     chosen = languages.chosen(ctx, user_id)
     try:
         for code in (None, *i18n.LANGUAGES):
@@ -117,7 +113,11 @@ async def retry_pending_menu(update: Update, context: ContextTypes.DEFAULT_TYPE)
         task.add_done_callback(tasks.discard)
 
 
-def _menu_for(ctx: AppContext, user_id: int, scanner: bool) -> Entries:
+def _menus(application: Application) -> Menus:
+    return application.bot_data[MENUS]
+
+
+def _menu_for(menus: Menus, ctx: AppContext, user_id: int, scanner: bool) -> Entries:
     if ctx.is_admin(user_id):
-        return ATTENDEE_COMMANDS + SCANNER_COMMANDS + ADMIN_COMMANDS
-    return ATTENDEE_COMMANDS + SCANNER_COMMANDS if scanner else ATTENDEE_COMMANDS
+        return menus.attendee + menus.scanner + menus.organiser
+    return menus.attendee + menus.scanner if scanner else menus.attendee

@@ -2,19 +2,19 @@
 arrivals and people inside over time, the latest refused attempts, and the reports.
 
 `/dashboard` gives a signed link that expires after 12 hours: the link is the
-login. It is signed with an event-wide secret kept in the database, and
-`/dashboard revoke` replaces that secret, which ends every earlier link.
+login. It is signed (`bot.domain.signed_links`) with an event-wide secret kept
+in the database, and `/dashboard revoke` replaces that secret, which ends every
+earlier link.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain import signed_links
 from bot.files import charts
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import require_session
@@ -27,7 +27,8 @@ VALID_FOR = timedelta(hours=12)
 
 
 class DashboardRefused(Exception):
-    """Not a valid dashboard link (forged, expired or revoked)."""
+    """Not a valid dashboard link (forged, expired or revoked); the message is a code for the
+    log: a `signed_links.LinkProblem`, or `no_secret` before any link was made."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,6 @@ class Dashboard:
     refusals: list[RecentRefusal]
 
 
-def _signature(secret: str, expires: int) -> str:
-    return hmac.new(secret.encode(), f"dashboard.{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 @writes
 def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False, language: str | None = None) -> DashboardLink:
     """A signed link, valid 12 hours; `language` (the organiser's, when not the event's) opens
@@ -58,18 +55,18 @@ def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False, language: 
     expires = int(expires_at.timestamp())
     root = ctx.settings.public_url or ""
     query = f"?lang={language}" if language and language != ctx.event_language else ""
-    return DashboardLink(f"{root}/dashboard/{expires}.{_signature(secret, expires)}/{query}", expires_at)
+    token = signed_links.make(signed_links.DASHBOARD, secret, expires)
+    return DashboardLink(f"{root}/dashboard/{token}/{query}", expires_at)
 
 
 def _check(conn: Conn, ctx: AppContext, token: str) -> None:
-    expires, _, given = token.partition(".")
     secret = event_settings.get_setting(conn, SECRET_KEY)
-    if not expires.isdecimal() or len(expires) > 12 or secret is None:
-        raise DashboardRefused("malformed, or no link was ever made")
-    if not hmac.compare_digest(given.encode(), _signature(secret, int(expires)).encode()):
-        raise DashboardRefused("bad signature (forged, or revoked)")
-    if ctx.clock().timestamp() > int(expires):
-        raise DashboardRefused("expired")
+    if secret is None:
+        raise DashboardRefused("no_secret")  # no link was ever made
+    try:
+        signed_links.verify(signed_links.DASHBOARD, secret, token, ctx.clock().timestamp())
+    except signed_links.SignedLinkError as error:
+        raise DashboardRefused(error.problem) from None
 
 
 @reads

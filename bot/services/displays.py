@@ -2,21 +2,21 @@
 
 The link is the whole credential (`/display/<token>/`), so it is signed: the
 token names the session and an expiry, and carries HMAC-SHA256 of both under
-a secret of that session's own. `/display S12 revoke` gives the session a new
-secret, which ends every earlier link of that session and no other. A display
-never shows anything but its own session.
+a secret of that session's own (`bot.domain.signed_links` owns the format).
+`/display S12 revoke` gives the session a new secret, which ends every earlier
+link of that session and no other. A display never shows anything but its own
+session.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot import i18n
 from bot.domain import pins as pin_rules
+from bot.domain import signed_links
 from bot.domain.rules import Direction
 from bot.domain.times import format_local, format_span
 from bot.services.context import AppContext, reads, writes
@@ -25,11 +25,10 @@ from bot.services.event import session_window, stored_window_settings
 from bot.storage import agenda, live_counts, shortlink_codes
 from bot.storage.sql import Conn
 
-TOKEN_SIGNATURE_LENGTH = 32  # hex characters: 128 bits
-
 
 class DisplayRefused(Exception):
-    """Not a valid display link (forged, expired, revoked, or its session is gone)."""
+    """Not a valid display link (forged, expired, revoked, or its session is gone); the
+    message is a code for the log: a `signed_links.LinkProblem`, or `unknown_session`."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,13 @@ class DisplayState:
     closes: datetime | None = None
 
 
-def _signature(secret: str, session_id: str, expires: int) -> str:
-    message = f"{session_id.upper()}.{expires}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:TOKEN_SIGNATURE_LENGTH]
+def session_of(token: str) -> str | None:
+    """The session id a display token names (not verified: for grouping a session's screens,
+    never for trusting one), or None for something that is not a display token."""
+    try:
+        return signed_links.read(signed_links.DISPLAY, token).subject
+    except signed_links.SignedLinkError:
+        return None
 
 
 @writes
@@ -80,24 +83,23 @@ def display_link(conn: Conn, ctx: AppContext, session_id: str, revoke: bool = Fa
         session.ends_at.astimezone(ctx.timezone).date() + timedelta(days=1), time(), ctx.timezone
     )
     expires = int(day_end.timestamp())
-    token = f"{session.session_id}.{expires}.{_signature(secret, session.session_id, expires)}"
+    token = signed_links.make(signed_links.DISPLAY, secret, expires, session.session_id)
     root = ctx.settings.public_url or ""
     return DisplayLink(session.session_id, f"{root}/display/{token}/", day_end)
 
 
 def _session_for(conn: Conn, ctx: AppContext, token: str):
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdecimal() or len(parts[1]) > 12:
-        raise DisplayRefused("malformed")
-    session_id, expires, given = parts[0], int(parts[1]), parts[2]
+    session_id = session_of(token)
+    if session_id is None:
+        raise DisplayRefused(signed_links.LinkProblem.MALFORMED)
     session = agenda.get_session(conn, session_id)
-    secret = agenda.display_secret(conn, session_id) if session else None
+    secret = agenda.display_secret(conn, session.session_id) if session else None
     if session is None or secret is None:
-        raise DisplayRefused("no such session, or no link was ever made for it")
-    if not hmac.compare_digest(given.encode(), _signature(secret, session.session_id, expires).encode()):
-        raise DisplayRefused("bad signature (forged, or revoked)")
-    if ctx.clock().timestamp() > expires:
-        raise DisplayRefused("expired")
+        raise DisplayRefused("unknown_session")  # no such session, or no link was ever made for it
+    try:
+        signed_links.verify(signed_links.DISPLAY, secret, token, ctx.clock().timestamp())
+    except signed_links.SignedLinkError as error:
+        raise DisplayRefused(error.problem) from None
     return session
 
 

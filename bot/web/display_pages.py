@@ -224,7 +224,7 @@ class DisplayEvents(tornado.web.RequestHandler):
             await self._get(token)
 
     async def _get(self, token: str) -> None:
-        seen = self.changes.version(token.split(".", 1)[0])  # before the state: a change from now on is pushed
+        seen = self.changes.version(displays.session_of(token) or "")  # before the state: later changes are pushed
         try:
             state = await displays.display_state(self.ctx, token)
         except DisplayRefused as refused:

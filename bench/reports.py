@@ -114,7 +114,7 @@ def _normal_mode_xlsx(sheets) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from bot.files.report_writer import escape_cell
+    from bot.files.spreadsheet import escape_cell
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -146,7 +146,7 @@ async def _longest_stall(stop: asyncio.Event, tick: float = 0.01) -> float:
 
 async def _child(variant: str, db_path: str) -> dict:
     from bot.config import load_settings
-    from bot.files import report_writer
+    from bot.files import spreadsheet
     from bot.services import reports
     from bot.services.context import AppContext
     from bot.storage.db import Database
@@ -159,7 +159,7 @@ async def _child(variant: str, db_path: str) -> dict:
     result = {"rows": 0, "bytes": 0, "seconds": 0.0, "cpu_seconds": 0.0, "stall_ms": 0.0, "ready_mb": _peak_mb()}
     if variant != "baseline":
         if variant == "xlsx-normal":
-            report_writer.xlsx_bytes = _normal_mode_xlsx
+            spreadsheet.xlsx_bytes = _normal_mode_xlsx
         kind = "checkouts" if variant.startswith("checkouts") else "checkins"
         stop = asyncio.Event()
         watcher = asyncio.create_task(_longest_stall(stop))

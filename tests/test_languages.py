@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from bot import chat_texts, i18n
 from bot.domain.rules import Reason
-from bot.files.report_writer import sheet_title
+from bot.files.spreadsheet import sheet_title
 from tests.harness import ORGANISER, BotHarness, User
 
 EVERY_LANGUAGE = list(i18n.LANGUAGES)

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 import bot
 from bot import i18n
 from bot.domain.report_rows import CheckinRow
-from bot.files import report_writer
+from bot.files import report_writer, spreadsheet
 from bot.services import displays
 from bot.web import page_texts
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
@@ -106,15 +106,15 @@ async def test_an_unknown_telegram_language_gets_the_event_language(event):
 
 
 def test_a_sheet_name_is_always_one_xlsx_accepts():
-    assert report_writer.sheet_title("Check-ins") == "Check-ins"
-    assert report_writer.sheet_title("Anwesenheit: [alle] / *heute?* " + "x" * 40) == "Anwesenheit- -alle- - -heute--"
-    assert report_writer.sheet_title("???") == "---" and report_writer.sheet_title("") == "Sheet"
+    assert spreadsheet.sheet_title("Check-ins") == "Check-ins"
+    assert spreadsheet.sheet_title("Anwesenheit: [alle] / *heute?* " + "x" * 40) == "Anwesenheit- -alle- - -heute--"
+    assert spreadsheet.sheet_title("???") == "---" and spreadsheet.sheet_title("") == "Sheet"
 
 
 def test_report_dates_follow_the_language():
-    assert report_writer.date_time_formats("en") is None  # ISO, as before
-    assert report_writer.date_time_formats("de") == ("dd.mm.yyyy hh:mm:ss", "%d.%m.%Y %H:%M:%S")
-    assert report_writer.date_time_formats("fr") == ("dd/mm/yyyy hh:mm:ss", "%d/%m/%Y %H:%M:%S")
+    assert spreadsheet.date_time_formats("en") is None  # ISO, as before
+    assert spreadsheet.date_time_formats("de") == ("dd.mm.yyyy hh:mm:ss", "%d.%m.%Y %H:%M:%S")
+    assert spreadsheet.date_time_formats("fr") == ("dd/mm/yyyy hh:mm:ss", "%d/%m/%Y %H:%M:%S")
 
 
 def test_a_plural_sentence_has_a_form_for_each_category_the_browser_picks():
@@ -172,17 +172,17 @@ def test_a_report_built_in_german_has_german_headers_sheet_names_and_dates():
     row = CheckinRow("S1", "Keynote", at, "REG-1", "=Ada", "", at, "pin", "", True, False, False)
     tz = ZoneInfo("Europe/Paris")
     with i18n.speaking("de"):
-        data = report_writer.xlsx_bytes(
+        data = spreadsheet.xlsx_bytes(
             [
                 report_writer.checkins_sheet([row], tz, "Europe/Paris, UTC+02:00"),
                 report_writer.refused_sheet([], tz, ""),
             ]
         )
-        csv = report_writer.csv_file(report_writer.checkins_sheet([row], tz, "UTC+02:00"))
+        csv = spreadsheet.csv_file(report_writer.checkins_sheet([row], tz, "UTC+02:00"))
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == [
-        report_writer.sheet_title(german("Check-ins")),
-        report_writer.sheet_title(german("Refused attempts")),
+        spreadsheet.sheet_title(german("Check-ins")),
+        spreadsheet.sheet_title(german("Refused attempts")),
     ]
     header = [c.value for c in book.worksheets[0][1]]
     assert header[0] == german("Session id") and header[1] == german("Title")

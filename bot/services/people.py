@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain import badges
 from bot.domain import pins as pin_rules
-from bot.files.report_writer import csv_bytes
+from bot.files.spreadsheet import csv_bytes
 from bot.services.context import AppContext, Person, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_attendee
 from bot.storage import attendees

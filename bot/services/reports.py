@@ -1,4 +1,5 @@
-"""Organiser views and attendance reports: the rows come from `bot.storage`, the files from `bot.files.report_writer`.
+"""Organiser views and attendance reports: the rows come from `bot.storage`, the sheets from
+`bot.files.report_writer`, the files from `bot.files.spreadsheet`.
 
 Reports are built in a worker thread from rows streamed out of a read
 snapshot: openpyxl is CPU-bound, and building 100,000 rows on the event loop
@@ -16,7 +17,7 @@ from functools import partial
 from itertools import groupby
 from typing import TypeVar
 
-from bot.files import report_writer
+from bot.files import report_writer, spreadsheet
 from bot.files.report_writer import Visit
 from bot.services.context import AppContext, reads
 from bot.services.errors import OrganiserError, Problem, require_session
@@ -71,12 +72,12 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
 
 def _csv(make_sheet, tz, offsets: str, rows) -> tuple[bytes, int]:
     sheet = make_sheet(rows, tz, offsets)
-    return report_writer.csv_file(sheet), sheet.written
+    return spreadsheet.csv_file(sheet), sheet.written
 
 
 def _xlsx(make_sheet, tz, offsets: str, rows, refused) -> tuple[bytes, int]:
     sheet = make_sheet(rows, tz, offsets)
-    return report_writer.xlsx_bytes([sheet, report_writer.refused_sheet(refused, tz, offsets)]), sheet.written
+    return spreadsheet.xlsx_bytes([sheet, report_writer.refused_sheet(refused, tz, offsets)]), sheet.written
 
 
 async def _in_thread(build: Callable[..., T], *sources: AsyncIterator[list]) -> T:

@@ -42,8 +42,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-# The wording of the domain's codes for a cell. A PIN's is also what /setpin and
-# `attendance-admin setpin` say (`bot.chat_texts.problem_text`), so it is written once, here.
+# The domain's codes for a cell, worded; /setpin's refusals too (`bot.chat_texts.problem_text`).
 PIN_PROBLEMS = {
     PinProblem.EMPTY: N_("a PIN cannot be empty"),
     PinProblem.BAD_CHARACTERS: N_("PIN '{pin}' may contain only upper-case letters A-Z and digits 0-9"),
@@ -64,13 +63,6 @@ def pin_problem_text(problem: PinProblem, pin: str) -> str:
 def time_problem_text(error: EventTimeError) -> str:
     """Why a cell is not an event time, in the organiser's language."""
     return _(TIME_PROBLEMS[error.problem]).format(text=error.text)
-
-
-def _event_time(value: object, tz: ZoneInfo) -> datetime:
-    try:
-        return parse_event_time(value, tz)
-    except EventTimeError as error:
-        raise ValueError(time_problem_text(error)) from None
 
 
 class ImportFileError(Exception):
@@ -281,8 +273,11 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         text = _("session_id {value!r} may only contain letters, digits, '.', '_' and '-' (max 32)")
         raise ValueError(text.format(value=session_id))
     title = _required(cells, "title")
-    starts = _event_time(cells.get("starts_at") if cells.get("starts_at") not in (None, "") else "", tz)
-    ends = _event_time(cells.get("ends_at") if cells.get("ends_at") not in (None, "") else "", tz)
+    try:
+        starts = parse_event_time(cells.get("starts_at") if cells.get("starts_at") not in (None, "") else "", tz)
+        ends = parse_event_time(cells.get("ends_at") if cells.get("ends_at") not in (None, "") else "", tz)
+    except EventTimeError as error:
+        raise ValueError(time_problem_text(error)) from None
     if ends < starts:
         # Translators: keep ends_at and starts_at: they are column names.
         raise ValueError(_("ends_at is before starts_at"))

@@ -7,6 +7,7 @@ defaults and are never part of `repr()`, so they cannot reach a log by accident.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -53,6 +54,7 @@ SETTING_NAMES = (
     "WEB_PORT",
     "INIT_DATA_MAX_AGE_MINUTES",
     "RATE_LIMIT",
+    "TRUSTED_PROXIES",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -80,6 +82,8 @@ class Settings:
     web_port: int = 8080
     init_data_max_age: timedelta = timedelta(minutes=60)
     rate_limit: bool = True
+    # Peers whose X-Forwarded-For / X-Real-IP the web server believes: the reverse proxy's address.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def scanner_app_url(self) -> str | None:
@@ -194,6 +198,20 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
             "e.g. https://attendance.example.org (Telegram opens Mini Apps over https only)."
         )
 
+    proxies = tuple(p for p in re.split(r"[,\s]+", env.get("TRUSTED_PROXIES", "").strip()) if p)
+    if proxies == ("none",):
+        proxies = ()
+    elif not proxies:
+        proxies = ("127.0.0.1", "::1")
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"TRUSTED_PROXIES contains {proxy!r}: list your reverse proxy's IP addresses (or networks such as "
+                "10.0.0.0/8) separated by commas, or none; the default is 127.0.0.1,::1."
+            ) from None
+
     return Settings(
         bot_token=token,
         admin_ids=frozenset(admin_ids),
@@ -218,4 +236,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         web_port=_int(env, "WEB_PORT", 0) or _int(env, "WEBHOOK_PORT", 8443 if webhook_url else 8080),
         init_data_max_age=timedelta(minutes=_int(env, "INIT_DATA_MAX_AGE_MINUTES", 60)),
         rate_limit=_bool(env, "RATE_LIMIT", True),
+        trusted_proxies=proxies,
     )

@@ -18,8 +18,6 @@ import json
 import logging
 from urllib.parse import urlencode
 
-import tornado.web
-
 from bot import i18n
 from bot.domain.times import format_local, format_span
 from bot.services import dashboard, reports
@@ -27,6 +25,7 @@ from bot.services.context import AppContext
 from bot.services.dashboard import DashboardRefused
 from bot.services.errors import OrganiserError
 from bot.web import page_texts, pages
+from bot.web.security import WebHandler
 
 log = logging.getLogger(__name__)
 CONTENT_TYPES = {
@@ -35,7 +34,7 @@ CONTENT_TYPES = {
 }
 
 
-class DashboardHandler(tornado.web.RequestHandler):
+class DashboardHandler(WebHandler):
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
@@ -50,7 +49,7 @@ class DashboardHandler(tornado.web.RequestHandler):
         try:
             await dashboard.check_link(self.ctx, token)
         except DashboardRefused as refused:
-            log.warning("dashboard link refused (403) from %s: %s", self.request.remote_ip, refused)
+            log.warning("dashboard link refused (403) from %s: %s", self.client_ip, refused)
             self.set_status(403)
             w = page_texts.DASHBOARD_PAGE
             self.finish(

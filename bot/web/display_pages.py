@@ -42,6 +42,7 @@ from bot.services import displays
 from bot.services.context import AppContext
 from bot.services.displays import DisplayRefused
 from bot.web import page_texts, pages
+from bot.web.security import WebHandler
 
 log = logging.getLogger(__name__)
 TIMES = ("starts_at", "ends_at", "opens", "closes")
@@ -196,7 +197,7 @@ class SessionChanges:
             self.waiters.get(session_id.upper(), set()).discard(waiter)
 
 
-class DisplayEvents(tornado.web.RequestHandler):
+class DisplayEvents(WebHandler):
     """`/display/<token>/events`: the display's state, pushed as it changes."""
 
     def initialize(self, ctx: AppContext, states: RecentStates, changes: SessionChanges) -> None:
@@ -228,7 +229,7 @@ class DisplayEvents(tornado.web.RequestHandler):
         try:
             state = await displays.display_state(self.ctx, token)
         except DisplayRefused as refused:
-            log.warning("display link refused (403) from %s: %s", self.request.remote_ip, refused)
+            log.warning("display link refused (403) from %s: %s", self.client_ip, refused)
             self.set_status(403)
             self.finish(json.dumps({"error": "display link not valid"}))
             return
@@ -259,7 +260,7 @@ class DisplayEvents(tornado.web.RequestHandler):
             state = await self.states.get(token, seen)
 
 
-class DisplayHandler(tornado.web.RequestHandler):
+class DisplayHandler(WebHandler):
     def initialize(self, ctx: AppContext, states: RecentStates) -> None:
         self.ctx = ctx
         self.states = states
@@ -272,7 +273,7 @@ class DisplayHandler(tornado.web.RequestHandler):
         try:
             state = await self.states.get(token)
         except DisplayRefused as refused:
-            log.warning("display link refused (403) from %s: %s", self.request.remote_ip, refused)
+            log.warning("display link refused (403) from %s: %s", self.client_ip, refused)
             self.set_status(403)
             self.finish(refused_page() if part == "" else json.dumps({"error": "display link not valid"}))
             return

@@ -17,6 +17,7 @@ import tornado.template
 
 from bot import i18n
 from bot.web import page_texts
+from bot.web.security import PLAIN_STYLE
 
 
 @cache
@@ -31,12 +32,15 @@ def render(name: str, words: dict, **values: object) -> bytes:
 
 
 def plain_page(title: str, heading: str, text: str, font_size: int = 24) -> str:
-    """A page with nothing but a sentence (a refused link), in the current language."""
+    """A page with nothing but a sentence (a refused link), in the current language: in 24 px letters
+    (a screen across a room), or 20 px (`font_size` below 24). Its one style block is allowed by its
+    hash in the Content-Security-Policy (`bot.web.security`), which refuses a `style` attribute."""
     escape = tornado.escape.xhtml_escape
+    size = ' class="small"' if font_size < 24 else ""
     return (
         f'<!doctype html><html lang="{i18n.current()}"><meta charset="utf-8"><title>{escape(title)}</title>\n'
-        f'<body style="font: {font_size}px/1.4 system-ui, sans-serif; margin: 3em; max-width: 40em">\n'
-        f"<h1>{escape(heading)}</h1>\n<p>{escape(text)}</p></body></html>"
+        f"<style>{PLAIN_STYLE}</style>\n"
+        f"<body{size}>\n<h1>{escape(heading)}</h1>\n<p>{escape(text)}</p></body></html>"
     )
 
 

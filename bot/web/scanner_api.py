@@ -26,8 +26,6 @@ import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 
-import tornado.web
-
 from bot import i18n
 from bot.domain.rules import ActionRefusal, Direction, Reason, overridable, undo_deadline, undoable
 from bot.domain.times import format_local
@@ -37,6 +35,7 @@ from bot.services.context import AppContext, Person
 from bot.services.scanning import MINIAPP, DoorScan, ScanRefusal
 from bot.web import page_texts, pages
 from bot.web.init_data import InitDataRejected, MiniAppUser, validate
+from bot.web.security import WebHandler
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class PerUserLimit:
         return True
 
 
-class ScannerApi(tornado.web.RequestHandler):
+class ScannerApi(WebHandler):
     """One handler for every action: read and check the request, then call one service function."""
 
     def initialize(self, ctx: AppContext, limit: PerUserLimit) -> None:
@@ -101,7 +100,7 @@ class ScannerApi(tornado.web.RequestHandler):
             self._fail(400, str(problem))
             return
         except InitDataRejected as problem:
-            log.warning("Mini App request refused (401) from %s: %s", self.request.remote_ip, problem)
+            log.warning("Mini App request refused (401) from %s: %s", self.client_ip, problem)
             self._fail(401, "initData")
             return
         if not self.limit.allow(user.user_id):
@@ -276,9 +275,11 @@ def _log_id(body: dict) -> int:
     return value
 
 
-class ScannerPage(tornado.web.RequestHandler):
+class ScannerPage(WebHandler):
     """`/miniapp/scanner/`: the Mini App's page, its labels in the language its link asks for
     (`?lang=`), else the event language; the viewer's own language comes with the first answer."""
+
+    mini_app = True  # framed by Telegram Web, loads Telegram's script (`bot.web.security`)
 
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -288,5 +289,4 @@ class ScannerPage(tornado.web.RequestHandler):
         with i18n.speaking(language):
             page = pages.render("scanner.html", page_texts.scanner_words())
         self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Content-Type-Options", "nosniff")
         self.finish(page)

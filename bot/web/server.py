@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from importlib import resources
 from urllib.parse import urlparse
 
@@ -24,42 +23,43 @@ from bot.telegram.updates import UpdateProcessor, poll
 from bot.web.dashboard_pages import DashboardHandler
 from bot.web.display_pages import COALESCE, DisplayEvents, DisplayHandler, RecentStates, SessionChanges
 from bot.web.scanner_api import PerUserLimit, ScannerApi, ScannerPage
+from bot.web.security import NotFound, WebHandler, hide, parse_networks, peer_address, redact, redact_tornado_logs
 from bot.web.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
 log = logging.getLogger(__name__)
 STATIC = str(resources.files("bot.web") / "static")
 
 
-class StaticFiles(tornado.web.StaticFileHandler):
-    """The Mini App's own files: never cached stale after an upgrade, never framed by another site."""
+class StaticFiles(WebHandler, tornado.web.StaticFileHandler):
+    """The pages' own files: never cached stale after an upgrade; like every answer of the server
+    (`WebHandler`), never framed by another site and never sniffed as another type."""
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Content-Type-Options", "nosniff")
 
 
-# Display and dashboard links are credentials: the access log shows them as "…".
-SIGNED_PATH = re.compile(r"^/(display|dashboard)/[^/]+/")
 access_log = logging.getLogger("tornado.access")
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
-    """Tornado's access log line, without the signed part of a display or dashboard link."""
+    """Tornado's access log line, with the client's address (`WebHandler.client_ip`) and without the
+    signed part of a display or dashboard link (`security.redact`)."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    path = SIGNED_PATH.sub(r"/\1/…/", handler.request.path)
     access_log.log(
         level,
         "%d %s %s (%s) %.2fms",
         status,
         handler.request.method,
-        path,
-        handler.request.remote_ip,
+        redact(handler.request.path),
+        getattr(handler, "client_ip", None) or peer_address(handler.request),
         1000 * handler.request.request_time(),
     )
 
 
 def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) -> tornado.web.Application:
+    hide(settings.webhook_secret, settings.bot_token)
+    redact_tornado_logs()
     routes: list = []
     if settings.webhook_url:
         path = urlparse(settings.webhook_url).path or "/"
@@ -90,13 +90,20 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
             ),
             (r"/static/(.*)", StaticFiles, {"path": STATIC}),
         ]
-    return tornado.web.Application(routes, compress_response=True, log_function=log_request)
+    return tornado.web.Application(
+        routes,
+        compress_response=True,
+        log_function=log_request,
+        default_handler_class=NotFound,
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+    )
 
 
 async def serve(application: Application, processor: UpdateProcessor, settings: Settings, stop: asyncio.Event) -> None:
     """Listen, then receive updates (by webhook, or by polling while the server serves the Mini App) until `stop`."""
     ctx: AppContext = application.bot_data["ctx"]
-    server = HTTPServer(make_app(ctx, processor, settings), max_body_size=MAX_BODY, xheaders=True)
+    # No xheaders: the handlers believe X-Forwarded-For from TRUSTED_PROXIES only (`WebHandler.client_ip`).
+    server = HTTPServer(make_app(ctx, processor, settings), max_body_size=MAX_BODY)
     server.listen(settings.web_port, settings.web_listen)
     log.info("web server listening on %s:%s", settings.web_listen, settings.web_port)
     try:

@@ -11,16 +11,15 @@ import hmac
 import json
 import logging
 
-import tornado.web
-
 from bot.telegram.updates import UpdateProcessor
+from bot.web.security import WebHandler
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 ALLOWED_UPDATES = ["message", "callback_query", "edited_message"]
 
 
-class UpdateHandler(tornado.web.RequestHandler):
+class UpdateHandler(WebHandler):
     def initialize(self, processor: UpdateProcessor, secret: str) -> None:
         self.processor = processor
         self.secret = secret
@@ -28,7 +27,7 @@ class UpdateHandler(tornado.web.RequestHandler):
     async def post(self) -> None:
         given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            log.warning("webhook request without the right secret token from %s", self.request.remote_ip)
+            log.warning("webhook request without the right secret token from %s", self.client_ip)
             self.set_status(403)
             return
         try:

@@ -545,7 +545,7 @@ def undo_done(result) -> str:
     # Translators: {name} is the attendee's name, {session} the session's id and title, {inside} how many people
     # are in the room now.
     text = _("↩️ Undone: {name} is no longer checked in to {session}. Inside now: {inside}")
-    return text.format(name=result.attendee_name, session=session_label(result.session), inside=result.inside_now)
+    return text.format(name=result.attendee.name, session=session_label(result.session), inside=result.inside_now)
 
 
 # Translators: a button under a refused scan that lets the person in; keep it short.

@@ -10,63 +10,68 @@ from telegram.ext import ContextTypes
 
 from bot import chat_texts
 from bot.domain import badges
-from bot.domain.pins import DEEP_LINK_PREFIX
+from bot.domain.rules import Method
 from bot.files import qr
 from bot.handlers import scanner
-from bot.handlers.common import app_ctx, person, update_id
+from bot.handlers.common import app_ctx, person, request_key
 from bot.i18n import _
 from bot.services import attendance, messages, people
+from bot.services.checkin import CheckinOutcome, NotDone
 from bot.services.people import StartKind
+from bot.services.scanning import ScanRefusal
 
 log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/start`, with a deep link's payload if any: one use case decides what the payload is."""
     ctx = app_ctx(context)
     payload = context.args[0] if context.args else None
     message = update.effective_message
-    if payload and payload.lower().startswith(DEEP_LINK_PREFIX):
-        await _pin_from_display(update, context, payload[len(DEEP_LINK_PREFIX) :])
+    outcome = await attendance.start(ctx, person(update), payload, request_key(update))
+    if outcome.checkin is not None:
+        await message.reply_text(_checkin_reply(outcome.checkin, outcome.method, ctx))
         return
-    shortlink = bool(payload) and payload[:2].upper() == "SL"
-    if shortlink and await follow_shortlink(update, context, payload):
-        return
-    # Not a known shortlink: an invite token (older ones may start with "sl").
-    outcome = await people.start(ctx, person(update), payload)
-    if outcome.kind is StartKind.NOT_ON_LIST:
+    welcome = outcome.welcome
+    if welcome.kind is StartKind.NOT_ON_LIST:
         await message.reply_text(_(chat_texts.NOT_ON_LIST))
-    elif outcome.kind is StartKind.INVITE_UNKNOWN:
+    elif welcome.kind is StartKind.INVITE_UNKNOWN:
+        shortlink = bool(payload) and payload[:2].upper() == "SL"
         await message.reply_text(_(chat_texts.SHORTLINK_UNKNOWN) if shortlink else _(chat_texts.INVITE_UNKNOWN))
-    elif outcome.kind is StartKind.INVITE_TAKEN:
+    elif welcome.kind is StartKind.INVITE_TAKEN:
         await message.reply_text(_(chat_texts.INVITE_TAKEN))
     else:
-        await message.reply_text(chat_texts.welcome(outcome.attendee.name, outcome.kind is StartKind.LINKED))
+        await message.reply_text(chat_texts.welcome(welcome.attendee.name, welcome.kind is StartKind.LINKED))
 
 
-async def _pin_from_display(update: Update, context: ContextTypes.DEFAULT_TYPE, pin: str) -> None:
-    ctx = app_ctx(context)
-    outcome = await attendance.pin_from_link(ctx, person(update), pin, update_id(update))
-    if outcome.result is None:
-        await update.effective_message.reply_text(_(chat_texts.NOT_ON_LIST))
-    else:
-        await update.effective_message.reply_text(chat_texts.pin_reply(outcome.result, ctx.timezone))
+def _checkin_reply(outcome: CheckinOutcome, method: Method, ctx) -> str:
+    """The attendee's answer to a PIN or a shortlink."""
+    if outcome.not_done is NotDone.NOT_ON_LIST:
+        return _(chat_texts.NOT_ON_LIST)
+    if outcome.not_done is NotDone.UNKNOWN_SHORTLINK:
+        return _(chat_texts.SHORTLINK_UNKNOWN)
+    if method is Method.SHORTLINK:
+        return chat_texts.shortlink_reply(outcome, ctx.timezone)
+    return chat_texts.pin_reply(outcome.result, ctx.timezone)
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Plain text: a code typed at a door while scanning, else a PIN attempt if it looks like one."""
     ctx = app_ctx(context)
     message = update.effective_message
-    outcome = await messages.handle_text(ctx, person(update), message.text, update_id(update))
-    if outcome.scan_results is not None:
-        await scanner.reply_verdicts(update, context, outcome.scan_results)
+    try:
+        outcome = await messages.handle_text(ctx, person(update), message.text, request_key(update))
+    except ScanRefusal as refusal:  # the scanner's assignment changed a moment ago
+        await message.reply_text(chat_texts.scan_refusal(refusal.reason))
+        return
+    if outcome.scan is not None:
+        await scanner.reply_verdicts(update, context, outcome.scan.results)
     elif outcome.pin is None:
         if badges.looks_like_token(message.text):
             log.warning("refused a badge code typed by %s, who is not scanning", update.effective_user.id)
         await message.reply_text(_(chat_texts.NOT_UNDERSTOOD))
-    elif outcome.pin.result is None:
-        await message.reply_text(_(chat_texts.NOT_ON_LIST))
     else:
-        await message.reply_text(chat_texts.pin_reply(outcome.pin.result, ctx.timezone))
+        await message.reply_text(_checkin_reply(outcome.pin, Method.PIN, ctx))
 
 
 async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,17 +100,3 @@ async def badge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     png = await asyncio.to_thread(qr.qr_png, own.token, [own.name, own.attendee_id])
     await update.effective_message.reply_photo(png, caption=chat_texts.badge_caption(own.name))
-
-
-async def follow_shortlink(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> bool:
-    """`/start SL001` from an onsite QR code; False (and no reply) if there is no such shortlink."""
-    ctx = app_ctx(context)
-    outcome = await attendance.follow_shortlink(ctx, person(update), code, update_id(update))
-    if not outcome.known:
-        return False
-    if outcome.result is None:
-        text = _(chat_texts.NOT_ON_LIST)
-    else:
-        text = chat_texts.shortlink_reply(outcome, ctx.timezone)
-    await update.effective_message.reply_text(text)
-    return True

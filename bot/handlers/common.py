@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot import chat_texts
 from bot.i18n import _
 from bot.services import scanning
+from bot.services.checkin import RequestKey
 from bot.services.context import AppContext, Person
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,9 @@ def person(update: Update) -> Person:
     return Person(user.id, user.first_name or "", user.last_name or "", user.username)
 
 
-def update_id(update: Update) -> int | None:
-    return update.update_id if isinstance(update, Update) else None
+def request_key(update: Update) -> RequestKey:
+    """How the check-in pipeline knows this update again if it is handled twice (after a restart)."""
+    return RequestKey.chat(update.update_id if isinstance(update, Update) else None)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

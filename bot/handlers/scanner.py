@@ -12,10 +12,10 @@ from telegram.ext import ContextTypes
 from bot import chat_texts
 from bot.domain.rules import ActionRefusal, Method, overridable, undoable
 from bot.files import qr
-from bot.handlers.common import app_ctx, person, update_id
+from bot.handlers.common import app_ctx, person, request_key
 from bot.i18n import _
-from bot.services import scanning
-from bot.services.scanning import ScanRefusal
+from bot.services import checkin, scanning
+from bot.services.scanning import BadgeCodes, Override, ScanRefusal, Undo
 
 log = logging.getLogger(__name__)
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
@@ -84,11 +84,12 @@ async def image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(_(chat_texts.NO_CODE_FOUND))
         return
     try:
-        results = await scanning.scan_codes(ctx, person(update), codes, Method.SCAN, update_id(update))
+        request = BadgeCodes(tuple(codes), Method.SCAN)
+        outcome = await checkin.check_in(ctx, person(update), request, request_key(update))
     except ScanRefusal as refused:  # the assignment changed while the photo was being read
         await _refuse_photo(update, refused.reason)
         return
-    await reply_verdicts(update, context, results)
+    await reply_verdicts(update, context, outcome.results)
 
 
 async def _refuse_photo(update: Update, refusal: ActionRefusal) -> None:
@@ -133,7 +134,7 @@ async def override_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await _verdict_button(
         update,
         ActionRefusal.NOT_OVERRIDABLE,
-        lambda log_id: scanning.override(ctx, person(update), log_id, update_id(update)),
+        lambda log_id: checkin.check_in(ctx, person(update), Override(log_id), request_key(update)),
         lambda result: (chat_texts.scan_verdict(result, tz), _verdict_buttons(result)),
     )
 
@@ -144,7 +145,7 @@ async def undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _verdict_button(
         update,
         ActionRefusal.CANNOT_UNDO,
-        lambda log_id: scanning.undo(ctx, person(update), log_id),
+        lambda log_id: checkin.check_in(ctx, person(update), Undo(log_id), request_key(update)),
         lambda result: (chat_texts.undo_done(result), None),
     )
 
@@ -157,7 +158,7 @@ async def _verdict_button(update: Update, tampered: ActionRefusal, act, render) 
     try:
         if log_id is None:
             raise ScanRefusal(tampered)
-        result = await act(log_id)
+        result = (await act(log_id)).result
     except ScanRefusal as refusal:
         log.warning("refused %r by user %s: %s", query.data[:40], update.effective_user.id, refusal.reason)
         await query.answer(chat_texts.scan_refusal(refusal.reason), show_alert=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.rules import AclMode
-from bot.services import attendance
+from bot.services import checkin
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import OrganiserError, Problem, require_session
 from bot.storage import agenda, event_settings
@@ -31,7 +31,7 @@ def set_acl_mode(conn, ctx: AppContext, mode: str) -> AclMode:
 
 @reads
 def get_acl_mode(conn, ctx: AppContext) -> AclMode:
-    return attendance.acl_mode(conn)
+    return checkin.acl_mode(conn)
 
 
 @writes

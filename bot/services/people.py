@@ -72,7 +72,13 @@ class StartOutcome:
 
 @writes
 def start(conn: Conn, ctx: AppContext, person: Person, invite_token: str | None) -> StartOutcome:
-    """`/start`, optionally with an invite token from a personal link.
+    """`/start`, optionally with an invite token from a personal link (`welcome` as a use case;
+    the chat's `/start` goes through `attendance.start`, which also knows check-in payloads)."""
+    return welcome(conn, ctx, person, invite_token)
+
+
+def welcome(conn: Conn, ctx: AppContext, person: Person, invite_token: str | None) -> StartOutcome:
+    """Welcome someone, linking their account when they come with an invite token.
 
     An invite links one Telegram account only: a second account trying it is
     refused, and the organiser can unlink (`/unlink`) to let a new one in.

@@ -1,4 +1,5 @@
-"""Door staff (scanners): choosing a session, judging badge codes, override and undo.
+"""Door staff (scanners): choosing a session, and their requests for the one check-in pipeline
+(`bot.services.checkin`): badge codes in the chat, Mini App scans, Admit anyway and Undo.
 
 A scanner is a Telegram account (organisers name it by attendee id, @username
 or numeric id; see `bot.services.scanners.assign_scanner`). Permission is
@@ -23,14 +24,12 @@ from bot.domain.rules import (
     override_refusal,
     undo_refusal,
 )
-from bot.services.attendance import AttemptResult, judge_and_record, replayed_result, replayed_results
+from bot.services.checkin import Annulment, Asker, Planned, RequestKey
 from bot.services.context import AppContext, Person, reads, writes
 from bot.storage import agenda, attendance_log, attendees, scanner_assignments
-from bot.storage.records import AttendeeRow, LogEntry, SessionRow
-from bot.storage.scanner_assignments import ScannerRow
+from bot.storage.records import AttendeeRow, SessionRow
 from bot.storage.sql import Conn
 
-MINIAPP = "miniapp"  # the `source` of log rows written for the scanner Mini App
 # A session counts as running from this long before its start (doors open early).
 RUNNING_FROM = timedelta(minutes=30)
 
@@ -96,7 +95,7 @@ def scan_refusal(conn: Conn, ctx: AppContext, user_id: int) -> ActionRefusal | N
 
     Asked before a photo is downloaded and decoded, the costly part (up to 20 MB
     and the whole decoding chain): nobody but door staff gets that work done.
-    `scan_codes` asks again, because an assignment can change meanwhile.
+    The check-in asks again (`BadgeCodes`), because an assignment can change meanwhile.
     """
     row = scanner_assignments.get_scanner(conn, user_id)
     if row is None:
@@ -106,108 +105,78 @@ def scan_refusal(conn: Conn, ctx: AppContext, user_id: int) -> ActionRefusal | N
     return None
 
 
-@writes
-def scan_codes(
-    conn: Conn, ctx: AppContext, scanner: Person, codes: list[str], method: Method, update_id: int | None = None
-) -> list[AttemptResult]:
-    """Judge every code read from one photo (or typed at the door), in one trip to the database.
+class _DoorRequest:
+    """Door staff's methods: whoever sends it must be a scanner (checked on every request, so a
+    scanner removed a moment ago is refused at once)."""
 
-    Refused with `ScanRefusal` when the sender is not a scanner or has not
-    chosen a session; an empty `codes` only asks that question.
-    """
-    replay = replayed_results(conn, ctx, update_id)
-    if replay:
-        return replay
-    row = scanner_assignments.get_scanner(conn, scanner.user_id)
-    if row is None:
-        raise ScanRefusal(ActionRefusal.NOT_SCANNER)
-    return judge_codes(conn, ctx, scanner, row, codes, method, update_id)
+    def allowed(self, conn: Conn, ctx: AppContext, person: Person) -> Asker:
+        row = scanner_assignments.get_scanner(conn, person.user_id)
+        if row is None:
+            raise ScanRefusal(ActionRefusal.NOT_SCANNER)
+        return Asker(person, scanner=row)
+
+    def popup(self, conn: Conn) -> str:
+        return ""
 
 
 @dataclass(frozen=True)
-class DoorScan:
-    """One code from the scanner Mini App: read by the camera, or typed from a damaged badge."""
+class BadgeCodes(_DoorRequest):
+    """Every code read from one photo in the chat, or one typed there, for the session the
+    scanner chose with `/scan`. A typed text is a badge code or an attendee id (`manual`);
+    a photo's codes must be badge codes, anything else in a QR is `invalid_code`."""
+
+    codes: tuple[str, ...]
+    method: Method
+
+    def look_up(self, conn: Conn, ctx: AppContext, asker: Asker) -> list[Planned]:
+        row = asker.scanner
+        session = agenda.get_session(conn, row.current_session_id) if row.current_session_id else None
+        if session is None:
+            raise ScanRefusal(ActionRefusal.NO_SESSION_CHOSEN)
+        return [_door_attempt(conn, ctx, asker, session, code, self.method) for code in self.codes]
+
+
+@dataclass(frozen=True)
+class DoorScan(_DoorRequest):
+    """One code from the scanner Mini App: read by the camera, or typed from a damaged badge.
+
+    Unlike a photo in the chat, the session comes with every request (the page shows it), and
+    the scanner's chat choice (`/scan`) is left alone.
+    """
 
     session_id: str
     code: str
     typed: bool
-    request_id: str  # the page's id for this scan: a retried request is counted once
     scanned_at: datetime  # judged at this time (scans wait on the phone while it is offline)
 
-
-@writes
-def scan_at_door(conn: Conn, ctx: AppContext, scanner: Person, scan: DoorScan) -> AttemptResult:
-    """Judge one Mini App scan for a session the scanner names, in one trip to the database.
-
-    Unlike a photo in the chat, the session comes with every request (the page
-    shows it), and the scanner's chat choice (`/scan`) is left alone.
-    """
-    recorded = attendance_log.log_rows_for_request(conn, scanner.user_id, scan.request_id)
-    if recorded:
-        return replayed_result(conn, ctx, recorded[0])
-    row = scanner_assignments.get_scanner(conn, scanner.user_id)
-    if row is None:
-        raise ScanRefusal(ActionRefusal.NOT_SCANNER)
-    session = agenda.get_session(conn, scan.session_id)
-    if session is None:
-        raise ScanRefusal(ActionRefusal.UNKNOWN_SESSION)
-    if not row.may_scan(session.session_id):
-        raise ScanRefusal(ActionRefusal.SCANNER_NOT_PERMITTED)
-    method = Method.MANUAL if scan.typed else Method.SCAN
-    attendee, status = _resolve_code(conn, ctx, scan.code, allow_attendee_id=scan.typed)
-    attempt = Attempt(Direction.IN, method, scanner_permitted=True, code_status=status)
-    return judge_and_record(
-        conn,
-        ctx,
-        attempt,
-        attendee=attendee,
-        session=session,
-        actor_user_id=scanner.user_id,
-        scanner_user_id=scanner.user_id,
-        detail="" if attendee else scan.code[:64],
-        at=scan.scanned_at,
-        source=MINIAPP,
-        request_id=scan.request_id,
-    )
+    def look_up(self, conn: Conn, ctx: AppContext, asker: Asker) -> list[Planned]:
+        session = agenda.get_session(conn, self.session_id)
+        if session is None:
+            raise ScanRefusal(ActionRefusal.UNKNOWN_SESSION)
+        method = Method.MANUAL if self.typed else Method.SCAN
+        return [_door_attempt(conn, ctx, asker, session, self.code, method, at=self.scanned_at)]
 
 
-def judge_codes(
+def _door_attempt(
     conn: Conn,
     ctx: AppContext,
-    scanner: Person,
-    row: ScannerRow,
-    codes: list[str],
+    asker: Asker,
+    session: SessionRow,
+    code: str,
     method: Method,
-    update_id: int | None,
-) -> list[AttemptResult]:
-    """The step `scan_codes` and a typed door code share, inside their transaction.
+    at: datetime | None = None,
+) -> Planned:
+    """A badge code (or, typed, an attendee id) at a session's door.
 
-    A typed text is a badge code or an attendee id (`manual`); a photo's codes
-    must be badge codes, anything else in a QR is `invalid_code`.
+    A scanner who is not (or no longer) allowed at this session gets the engine's
+    `scanner_not_permitted` verdict, recorded like any refusal, from the chat and the Mini
+    App alike: the organiser's report shows the attempt, and the person at the door is told.
     """
-    session = agenda.get_session(conn, row.current_session_id) if row.current_session_id else None
-    if session is None:
-        raise ScanRefusal(ActionRefusal.NO_SESSION_CHOSEN)
-    permitted = row.may_scan(session.session_id)
-    results = []
-    for item, code in enumerate(codes):
-        attendee, status = _resolve_code(conn, ctx, code, allow_attendee_id=method is Method.MANUAL)
-        attempt = Attempt(Direction.IN, method, scanner_permitted=permitted, code_status=status)
-        results.append(
-            judge_and_record(
-                conn,
-                ctx,
-                attempt,
-                attendee=attendee,
-                session=session,
-                actor_user_id=scanner.user_id,
-                scanner_user_id=scanner.user_id,
-                update_id=update_id,
-                item=item,
-                detail="" if attendee else code[:64],
-            )
-        )
-    return results
+    attendee, status = _resolve_code(conn, ctx, code, allow_attendee_id=method is Method.MANUAL)
+    permitted = asker.scanner.may_scan(session.session_id)
+    attempt = Attempt(Direction.IN, method, scanner_permitted=permitted, code_status=status)
+    detail = "" if attendee else code[:64]
+    return Planned(attempt, attendee, session, scanner_user_id=asker.person.user_id, detail=detail, at=at)
 
 
 def _resolve_code(
@@ -229,98 +198,77 @@ def _resolve_code(
     return None, CodeStatus.INVALID
 
 
-@writes
-def override(
-    conn: Conn,
-    ctx: AppContext,
-    scanner: Person,
-    refused_log_id: int,
-    update_id: int | None = None,
-    source: str = "chat",
-) -> AttemptResult:
-    """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
-    replay = replayed_results(conn, ctx, update_id)
-    if replay:
-        return replay[0]
-    row = attendance_log.get_log_row(conn, refused_log_id)
-    if row is None:
-        raise ScanRefusal(ActionRefusal.NOT_OVERRIDABLE)
-    refusal = override_refusal(
-        Reason(row.reason),
-        Method(row.method),
-        row.scanner_user_id,
-        scanner.user_id,
-        attendance_log.is_referenced(conn, row.id),
-    )
-    _refuse_unless_permitted(conn, refusal, scanner, row.session_id)
-    attempt = Attempt(
-        Direction.IN, Method(row.method), override=True, scanner_permitted=True, code_status=CodeStatus.VALID
-    )
-    return judge_and_record(
-        conn,
-        ctx,
-        attempt,
-        attendee=attendees.get_attendee(conn, row.attendee_id),
-        session=agenda.get_session(conn, row.session_id),
-        actor_user_id=scanner.user_id,
-        scanner_user_id=scanner.user_id,
-        update_id=update_id,
-        ref_id=row.id,
-        source=source,
-    )
+class _AnswerToRow:
+    """Admit anyway and Undo answer a log row: anyone may ask, and the rule engine decides from
+    the row whether this person may (`override_refusal`, `undo_refusal`), then whether they are
+    still allowed at the row's session."""
+
+    def allowed(self, conn: Conn, ctx: AppContext, person: Person) -> Asker:
+        return Asker(person, scanner=scanner_assignments.get_scanner(conn, person.user_id))
+
+    def popup(self, conn: Conn) -> str:
+        return ""
 
 
 @dataclass(frozen=True)
-class UndoResult:
-    attendee_name: str
-    session: SessionRow
-    inside_now: int
+class Override(_AnswerToRow):
+    """Admit anyway: a new accepted IN row, marked as an override, naming the scanner."""
+
+    refused_log_id: int
+
+    def look_up(self, conn: Conn, ctx: AppContext, asker: Asker) -> list[Planned]:
+        row = attendance_log.get_log_row(conn, self.refused_log_id)
+        if row is None:
+            raise ScanRefusal(ActionRefusal.NOT_OVERRIDABLE)
+        refusal = override_refusal(
+            Reason(row.reason),
+            Method(row.method),
+            row.scanner_user_id,
+            asker.person.user_id,
+            attendance_log.is_referenced(conn, row.id),
+        )
+        _refuse_unless_permitted(refusal, asker, row.session_id)
+        attempt = Attempt(
+            Direction.IN, Method(row.method), override=True, scanner_permitted=True, code_status=CodeStatus.VALID
+        )
+        attendee = attendees.get_attendee(conn, row.attendee_id)
+        session = agenda.get_session(conn, row.session_id)
+        return [Planned(attempt, attendee, session, scanner_user_id=asker.person.user_id, ref_id=row.id)]
 
 
-@writes
-def undo(conn: Conn, ctx: AppContext, scanner: Person, log_id: int, source: str = "chat") -> UndoResult:
-    """Annul one of the scanner's own check-ins within the undo window: a new UNDO row."""
-    now = ctx.clock()
-    row = attendance_log.get_log_row(conn, log_id)
-    if row is None:
-        raise ScanRefusal(ActionRefusal.CANNOT_UNDO)
-    refusal = undo_refusal(
-        row.accepted,
-        Direction(row.direction),
-        Method(row.method),
-        row.scanner_user_id,
-        scanner.user_id,
-        now - row.at,
-        attendance_log.is_referenced(conn, row.id),
-    )
-    _refuse_unless_permitted(conn, refusal, scanner, row.session_id)
-    attendance_log.insert_log(
-        conn,
-        LogEntry(
-            at=now,
-            direction=Direction.UNDO,
-            method=row.method,
-            accepted=True,
-            reason=Reason.UNDONE,
-            attendee_id=row.attendee_id,
-            session_id=row.session_id,
-            actor_user_id=scanner.user_id,
-            scanner_user_id=scanner.user_id,
-            ref_id=row.id,
-            source=source,
-        ),
-    )
-    attendance_log.recompute_presence(conn, row.attendee_id, row.session_id)
-    ctx.attendance_changed(row.session_id)
-    attendee = attendees.get_attendee(conn, row.attendee_id)
-    session = agenda.get_session(conn, row.session_id)
-    return UndoResult(attendee.name, session, attendance_log.people_inside(conn, session.session_id))
+@dataclass(frozen=True)
+class Undo(_AnswerToRow):
+    """Annul one of the scanner's own check-ins within the engine's `UNDO_WINDOW`: a new UNDO row."""
+
+    log_id: int
+
+    def look_up(self, conn: Conn, ctx: AppContext, asker: Asker) -> list[Annulment]:
+        row = attendance_log.get_log_row(conn, self.log_id)
+        if row is None:
+            raise ScanRefusal(ActionRefusal.CANNOT_UNDO)
+        refusal = undo_refusal(
+            row.accepted,
+            Direction(row.direction),
+            Method(row.method),
+            row.scanner_user_id,
+            asker.person.user_id,
+            ctx.clock() - row.at,
+            attendance_log.is_referenced(conn, row.id),
+        )
+        _refuse_unless_permitted(refusal, asker, row.session_id)
+        return [Annulment(row)]
 
 
-def _refuse_unless_permitted(conn: Conn, refusal: ActionRefusal | None, scanner: Person, session_id: str) -> None:
+def _refuse_unless_permitted(refusal: ActionRefusal | None, asker: Asker, session_id: str) -> None:
     """Raise the rule engine's refusal, or refuse a scanner no longer allowed at this session."""
     if refusal is not None:
         raise ScanRefusal(refusal)
-    row = scanner_assignments.get_scanner(conn, scanner.user_id)
-    if row is None or not row.may_scan(session_id):
+    if asker.scanner is None or not asker.scanner.may_scan(session_id):
         raise ScanRefusal(ActionRefusal.SCANNER_NOT_PERMITTED)
+
+
+def miniapp_key(action: str, value: str | int) -> RequestKey:
+    """The Mini App's request key: a scan carries the page's own scan id; Admit anyway and Undo
+    are known by the row they answer (each row can be answered once), so a retried request
+    finds what the first one recorded. The colon keeps them apart from any page's scan id."""
+    return RequestKey.miniapp(str(value) if action == "scan" else f"{action}:{value}")

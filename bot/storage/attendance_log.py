@@ -77,20 +77,17 @@ def insert_log(conn: Conn, e: LogEntry) -> int:
     return cur.lastrowid
 
 
-def log_rows_for_request(conn: Conn, user_id: int, request_id: str) -> list[LogRow]:
-    rows = fetch_all(
-        conn,
-        "SELECT * FROM attendance_log WHERE actor_user_id = ? AND request_id = ? ORDER BY item",
-        (user_id, request_id),
-    )
-    return [log_record(r) for r in rows]
-
-
-def log_rows_for_update(conn: Conn, update_id: int) -> list[LogRow]:
-    return [
-        log_record(r)
-        for r in fetch_all(conn, "SELECT * FROM attendance_log WHERE update_id = ? ORDER BY item", (update_id,))
-    ]
+def log_rows_for_request(conn: Conn, user_id: int, update_id: int | None, request_id: str | None) -> list[LogRow]:
+    """The rows a request already wrote: by Telegram's `update_id` (the chat), else by the
+    sender's own `request_id` (the Mini App); none for a request that carries neither."""
+    if update_id is not None:
+        sql, args = "SELECT * FROM attendance_log WHERE update_id = ? ORDER BY item", (update_id,)
+    elif request_id is not None:
+        sql = "SELECT * FROM attendance_log WHERE actor_user_id = ? AND request_id = ? ORDER BY item"
+        args = (user_id, request_id)
+    else:
+        return []
+    return [log_record(r) for r in fetch_all(conn, sql, args)]
 
 
 def get_log_row(conn: Conn, log_id: int) -> LogRow | None:

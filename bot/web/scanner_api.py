@@ -29,10 +29,10 @@ from datetime import UTC, datetime, timedelta
 from bot import i18n
 from bot.domain.rules import ActionRefusal, Direction, Reason, overridable, undo_deadline, undoable
 from bot.domain.times import format_local
-from bot.services import scanning
-from bot.services.attendance import AttemptResult
+from bot.services import checkin, scanning
+from bot.services.checkin import AttemptResult
 from bot.services.context import AppContext, Person
-from bot.services.scanning import MINIAPP, DoorScan, ScanRefusal
+from bot.services.scanning import DoorScan, Override, ScanRefusal, Undo, miniapp_key
 from bot.web import page_texts, pages
 from bot.web.init_data import InitDataRejected, MiniAppUser, validate
 from bot.web.security import WebHandler
@@ -151,22 +151,24 @@ class ScannerApi(WebHandler):
             session_id=_text(body, "session_id", 32),
             code=_text(body, "code", MAX_CODE).strip(),
             typed=bool(body.get("typed", False)),
-            request_id=_request_id(body),
             scanned_at=self._scan_time(body, user),
         )
         if not scan.code:
             raise BadRequest("empty code")
-        return self._verdict(await scanning.scan_at_door(self.ctx, scanner, scan))
+        outcome = await checkin.check_in(self.ctx, scanner, scan, miniapp_key("scan", _request_id(body)))
+        return self._verdict(outcome.result)
 
     async def override(self, scanner: Person, user: MiniAppUser, body: dict) -> dict:
-        result = await scanning.override(self.ctx, scanner, _log_id(body), source=MINIAPP)
-        return self._verdict(result)
+        log_id = _log_id(body)
+        outcome = await checkin.check_in(self.ctx, scanner, Override(log_id), miniapp_key("override", log_id))
+        return self._verdict(outcome.result)
 
     async def undo(self, scanner: Person, user: MiniAppUser, body: dict) -> dict:
-        result = await scanning.undo(self.ctx, scanner, _log_id(body), source=MINIAPP)
+        log_id = _log_id(body)
+        result = (await checkin.check_in(self.ctx, scanner, Undo(log_id), miniapp_key("undo", log_id))).result
         return {
             "colour": "neutral",
-            "headline": page_texts.undone(result.attendee_name),
+            "headline": page_texts.undone(result.attendee.name),
             "session": result.session.session_id,
             "inside": result.inside_now,
             "capacity": result.session.capacity,

@@ -15,20 +15,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import load_settings
 from bot.domain import badges, pins
 from bot.domain.rules import UNDO_WINDOW, ActionRefusal, Method, Reason
-from bot.services import access, attendance, checkin, imports, messages, scanners, scanning, shortlinks
+from bot.services import access, attendance, checkin, messages, scanners, scanning, shortlinks
 from bot.services import badges as badge_service
 from bot.services import pins as pin_service
 from bot.services.attendance import PinEntry, ShortlinkTap
 from bot.services.checkin import NotDone, RequestKey
-from bot.services.context import Person, build_context
+from bot.services.context import Person
 from bot.services.people import StartKind
 from bot.services.scanning import BadgeCodes, DoorScan, Override, ScanRefusal, Undo, miniapp_key
 from bot.storage import agenda
-from bot.storage.db import Database
-from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
+from tests.service_event import sample_event
 
 NOW = datetime(2026, 5, 14, 8, 0, tzinfo=UTC)  # 10:00 in Paris
 ADA = Person(4242, "Ada", username="ada_l")  # REG-1: registered for S1 and S2
@@ -48,19 +46,11 @@ class Clock:
 
 @pytest.fixture
 async def ctx(tmp_path):
-    settings = load_settings(
-        {"DATABASE_PATH": str(tmp_path / "event.db"), "EVENT_TIMEZONE": "Europe/Paris", "ADMIN_IDS": "1"},
-        require_token=False,
-    )
-    db = await Database(settings.database_path).open()
-    context = await build_context(settings, db, clock=Clock())
-    context.bot_username = "event_bot"  # shortlinks are deep links to the bot
-    files = [("s.csv", SESSIONS_CSV), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)]
-    assert all(r.ok for r in await imports.import_files(context, [(n, c.encode()) for n, c in files]))
-    await scanners.assign_scanner(context, str(DORA.user_id), ["all"])
-    await scanners.assign_scanner(context, str(OTTO.user_id), ["S1"])
-    yield context
-    await db.close()
+    async with sample_event(tmp_path, clock=Clock()) as context:
+        context.bot_username = "event_bot"  # shortlinks are deep links to the bot
+        await scanners.assign_scanner(context, str(DORA.user_id), ["all"])
+        await scanners.assign_scanner(context, str(OTTO.user_id), ["S1"])
+        yield context
 
 
 _updates = iter(range(1000, 10**6))

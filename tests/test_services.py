@@ -15,39 +15,22 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import load_settings
 from bot.domain import badges as badge_codes
 from bot.domain.pins import PinProblem
 from bot.domain.rules import AclMode
 from bot.services import access, backup, badges, imports, people, pins, reports, scanners, shortlinks
-from bot.services.context import BotUsernameUnknown, Person, build_context, reads
+from bot.services.context import BotUsernameUnknown, Person, reads
 from bot.services.errors import OrganiserError, Problem
 from bot.storage import attendees as attendee_rows
-from bot.storage.db import Database
-from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
+from tests.service_event import sample_event
 
 NOW = datetime(2026, 5, 14, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def ctx(tmp_path):
-    settings = load_settings(
-        {"DATABASE_PATH": str(tmp_path / "event.db"), "EVENT_TIMEZONE": "Europe/Paris", "ADMIN_IDS": "1"},
-        require_token=False,
-    )
-    db = await Database(settings.database_path).open()
-    context = await build_context(settings, db, clock=lambda: NOW)
-    reports_ = await imports.import_files(
-        context,
-        [
-            ("registrations.csv", REGISTRATIONS_CSV.encode()),
-            ("attendees.csv", ATTENDEES_CSV.encode()),
-            ("sessions.csv", SESSIONS_CSV.encode()),
-        ],
-    )
-    assert [(r.kind, r.ok) for r in reports_] == [("sessions", True), ("attendees", True), ("registrations", True)]
-    yield context
-    await db.close()
+    async with sample_event(tmp_path, clock=lambda: NOW) as context:
+        yield context
 
 
 async def refused(problem: Problem, call) -> OrganiserError:

@@ -33,11 +33,10 @@ import time
 from pathlib import Path
 
 import tornado.web
-from tornado.httpserver import HTTPServer
 
 from bot.services import displays
-from bot.web.server import make_app
-from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.harness import ORGANISER, BotHarness, User
+from tests.web import serve
 
 DISPLAYS = 200
 ROOMS = 40  # five screens a room (a projector and door screens), all on their room's link
@@ -157,49 +156,45 @@ def _handler_argument(app: tornado.web.Application, name: str):
 async def _measure() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         h = await _event(Path(tmp))
-        port = free_port()
-        app = make_app(h.ctx, h.processor, h.settings)
-        changes, states = _handler_argument(app, "changes"), _handler_argument(app, "states")
-        server = HTTPServer(app)
-        server.listen(port, "127.0.0.1")
-        rates: dict[str, list[float]] = {"without": [], "with": []}
-        cpu_ms: dict[str, list[float]] = {"without": [], "with": []}
-        work: list[tuple[int, int, float]] = []  # per burst with displays: wake-ups, states, screens' CPU s
-        committed: list[tuple[float, int]] = []
-        pushes: list[tuple[int, float, int]] | None = None
-        screens: Screens | None = None
-        done = 0  # check-ins so far (all to the keynote, all by new people)
         try:
-            paths = [
-                (await displays.display_link(h.ctx, f"S{n}")).url.split("example.org", 1)[1]
-                for n in range(1, ROOMS + 1)
-            ]
-            for n, kind in enumerate(ORDER):
-                if kind == "with" and screens is None:
-                    screens = await Screens(port, paths).open()
-                    if pushes is None:  # the first time: the paced check-ins and their delays
-                        started = time.perf_counter()
-                        for i in range(PACED):
-                            await asyncio.sleep(max(0.0, started + i / PACE - time.perf_counter()))
-                            await h.deliver(h._message(User(200_000 + i, f"P{i}"), text="KEY1IN"))
-                            done += 1
-                            committed.append((time.time(), done))
-                elif kind == "without" and screens is not None:
+            async with serve(h) as app:
+                changes, states = _handler_argument(app, "changes"), _handler_argument(app, "states")
+                rates: dict[str, list[float]] = {"without": [], "with": []}
+                cpu_ms: dict[str, list[float]] = {"without": [], "with": []}
+                work: list[tuple[int, int, float]] = []  # per burst with displays: wake-ups, states, screens' CPU s
+                committed: list[tuple[float, int]] = []
+                pushes: list[tuple[int, float, int]] | None = None
+                screens: Screens | None = None
+                done = 0  # check-ins so far (all to the keynote, all by new people)
+                paths = [
+                    (await displays.display_link(h.ctx, f"S{n}")).url.split("example.org", 1)[1]
+                    for n in range(1, ROOMS + 1)
+                ]
+                for n, kind in enumerate(ORDER):
+                    if kind == "with" and screens is None:
+                        screens = await Screens(h.port, paths).open()
+                        if pushes is None:  # the first time: the paced check-ins and their delays
+                            started = time.perf_counter()
+                            for i in range(PACED):
+                                await asyncio.sleep(max(0.0, started + i / PACE - time.perf_counter()))
+                                await h.deliver(h._message(User(200_000 + i, f"P{i}"), text="KEY1IN"))
+                                done += 1
+                                committed.append((time.time(), done))
+                    elif kind == "without" and screens is not None:
+                        seen = await screens.close()
+                        pushes = seen if pushes is None else pushes
+                        screens = None
+                    before = (changes.wakeups, states.computed)
+                    rate, cpu, client = await _burst(h, 1_000_000 * (n + 1), BURST, screens)
+                    rates[kind].append(rate)
+                    cpu_ms[kind].append(cpu)
+                    done += BURST
+                    if kind == "with":
+                        work.append((changes.wakeups - before[0], states.computed - before[1], client))
+                if screens is not None:
                     seen = await screens.close()
                     pushes = seen if pushes is None else pushes
-                    screens = None
-                before = (changes.wakeups, states.computed)
-                rate, cpu, client = await _burst(h, 1_000_000 * (n + 1), BURST, screens)
-                rates[kind].append(rate)
-                cpu_ms[kind].append(cpu)
-                done += BURST
-                if kind == "with":
-                    work.append((changes.wakeups - before[0], states.computed - before[1], client))
-            if screens is not None:
-                seen = await screens.close()
-                pushes = seen if pushes is None else pushes
         finally:
-            server.stop()
             await h.stop()
     by_screen: dict[int, list[tuple[float, int]]] = {}
     for screen, at, count in pushes:

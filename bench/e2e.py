@@ -1,5 +1,5 @@
 """End-to-end figures: the real bot process (`python -m bot`) talking HTTP to the
-local Bot API emulator (`tests/emulator.py`), as it would talk to Telegram.
+local Bot API emulator (`rehearsal/emulator.py`), as it would talk to Telegram.
 
 1. Overhead: PIN check-ins per second through the bot process, next to a bare
    python-telegram-bot echo bot (`bench/echo_bot.py`) answering the same
@@ -21,8 +21,6 @@ local Bot API emulator (`tests/emulator.py`), as it would talk to Telegram.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,10 +29,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rehearsal.bot_process import BotProcess, bot_environment, query
+from rehearsal.emulator import BotApiEmulator
 from tests.agenda import running_now, shifted_agenda
 from tests.conftest import SESSIONS_CSV
-from tests.emulator import BotApiEmulator
-from tests.test_e2e import ADMIN, TOKEN, BotProcess, bot_env, query
 
 PIN = "KEY1IN"  # S1's IN PIN in SESSIONS_CSV; no access control, no capacity
 USER_BASE = 5_000_000  # attendees' Telegram ids: USER_BASE + i
@@ -46,6 +44,21 @@ OFFER_RATE = 5000 / 60  # check-ins offered per second during the rush
 FLOOD_LIMIT = 30  # messages/s the emulator allows, as Telegram does
 ATTEMPTS = 3  # a figure that failed is run again (the code may have changed under a running benchmark)
 RETRY_PAUSE = 20.0
+TOKEN = "123456:AAE_bench_token_xxxxxxxxxxxxxxxxxxx"  # the shape of a BotFather token; never a real one
+ADMIN = 111
+
+
+def bot_env(workdir: Path, api_url: str, **settings: str) -> dict[str, str]:
+    """The bot's settings for a figure: one organiser, the event in Paris time, a database in `workdir`."""
+    defaults = {
+        "HOME": str(workdir),
+        "BOT_TOKEN": TOKEN,
+        "ADMIN_IDS": str(ADMIN),
+        "DATABASE_PATH": str(workdir / "event.db"),
+        "TELEGRAM_API_URL": api_url,
+        "EVENT_TIMEZONE": "Europe/Paris",
+    }
+    return bot_environment(**{**defaults, **settings})
 
 
 class Emulator(BotApiEmulator):
@@ -90,35 +103,11 @@ class Emulator(BotApiEmulator):
 
 
 class Process(BotProcess):
-    """`python -m <module>` with the end-to-end tests' explicit environment."""
-
-    def __init__(self, env: dict[str, str], workdir: Path, module: str = "bot") -> None:
-        super().__init__(env, workdir)
-        self.module = module
-        self.spawned_at = 0.0
-
-    def start(self) -> Process:
-        with open(self.log_path, "ab") as log:
-            self.spawned_at = time.time()
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", self.module],
-                cwd=self.workdir,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return self
+    """The bot (or the echo bot) as the launcher starts it, with its CPU time and memory read from /proc."""
 
     def terminate(self) -> None:
         """SIGTERM, then SIGKILL if it does not stop within 15 s."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.cleanup()
+        self.cleanup(grace=15)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (all its threads)."""
@@ -160,18 +149,8 @@ class MemorySampler:
 
 
 def _wait(api: Emulator, predicate, timeout: float, what: str, process: Process, interval: float = 0.01):
-    """`api.wait_for`, failing early with the process's log when the process died."""
-
-    def check():
-        if process.proc.poll() is not None:
-            raise RuntimeError(
-                f"{process.module} exited with {process.proc.returncode} while waiting for {what}\n{process.problems()}"
-            )
-        return predicate()
-
-    return api.wait_for(
-        check, timeout=timeout, interval=interval, message=lambda: f"waiting for {what}\n{process.problems()}"
-    )
+    """`predicate()` once truthy, failing early with the process's log when the process died."""
+    return process.wait_for(predicate, timeout, what, interval=interval)
 
 
 def _started(api: Emulator, process: Process) -> float:
@@ -224,7 +203,7 @@ def _burst(api: Emulator, process: Process, n: int, per_reply_timeout: float) ->
 
 def echo_bot(n: int, workdir: Path) -> dict:
     with Emulator(TOKEN) as api:
-        echo = Process(bot_env(workdir, api.base_url), workdir, "bench.echo_bot")
+        echo = Process(bot_env(workdir, api.base_url), workdir, module="bench.echo_bot")
         try:
             echo.start()
             startup = _started(api, echo)

@@ -23,14 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tornado.httpserver import HTTPServer
-
 from bot.domain import badges
-from bot.web.server import make_app
 from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.harness import ORGANISER, BotHarness, User
 from tests.images import badge_photo
 from tests.miniapp import init_data_for
+from tests.web import serve
 
 DOORS = 128  # the API allows one user 20 requests a second: enough doors that none is held back
 BURST = 2000
@@ -123,26 +121,23 @@ def _p(values: list[float], q: float) -> float:
 async def _measure() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         h = await _event(Path(tmp))
-        port = free_port()
-        server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
-        server.listen(port, "127.0.0.1")
         try:
-            burst = await _client(port, "burst", _bodies(h, 0, BURST, range(DOORS), "b"))
-            paced = await _client(
-                port, str(PACE_PER_SECOND), _bodies(h, BURST, PACED, range(DOORS, DOORS + PACED_DOORS), "p")
-            )
-            photo_ms = []
-            door = User(900_000, "Door0", "door_0")
-            await h.send(door, "/scan S1")
-            for n in range(BURST + PACED, BURST + PACED + PHOTOS):
-                photo = badge_photo(badges.make_token(h.ctx.badge_secret, f"REG-{n:05d}", 1), seed=n)
-                started = time.perf_counter()
-                calls = await h.send_photo(door, photo)
-                photo_ms.append(time.perf_counter() - started)
-                assert "GREEN" in calls[-1].text, calls[-1].text
-            recorded = (await h.rows("SELECT COUNT(*) FROM attendance_log WHERE accepted = 1"))[0][0]
+            async with serve(h):
+                burst = await _client(h.port, "burst", _bodies(h, 0, BURST, range(DOORS), "b"))
+                paced = await _client(
+                    h.port, str(PACE_PER_SECOND), _bodies(h, BURST, PACED, range(DOORS, DOORS + PACED_DOORS), "p")
+                )
+                photo_ms = []
+                door = User(900_000, "Door0", "door_0")
+                await h.send(door, "/scan S1")
+                for n in range(BURST + PACED, BURST + PACED + PHOTOS):
+                    photo = badge_photo(badges.make_token(h.ctx.badge_secret, f"REG-{n:05d}", 1), seed=n)
+                    started = time.perf_counter()
+                    calls = await h.send_photo(door, photo)
+                    photo_ms.append(time.perf_counter() - started)
+                    assert "GREEN" in calls[-1].text, calls[-1].text
+                recorded = (await h.rows("SELECT COUNT(*) FROM attendance_log WHERE accepted = 1"))[0][0]
         finally:
-            server.stop()
             await h.stop()
     assert set(burst["statuses"]) == {200} and set(paced["statuses"]) == {200}, (
         set(burst["statuses"]),

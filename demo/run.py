@@ -9,19 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demo import event
-from demo.stage import (
-    BOT_USERNAME,
-    EVENT_TIMEZONE,
-    TOKEN,
-    BotProcess,
-    DemoError,
-    Stage,
-    Transcript,
-    bot_environment,
-    human_size,
-)
-from tests.emulator import BotApiEmulator
-from tests.harness import free_port
+from demo.stage import BOT_USERNAME, EVENT_TIMEZONE, TOKEN, DemoError, Stage, Transcript, bot_environment, human_size
+from rehearsal.bot_process import BotDidNotStart, BotDidNotStop, BotProcess, free_port
+from rehearsal.emulator import BotApiEmulator
 
 MARKER = ".demo-output"  # marks a directory the demo may wipe and refill
 STARTUP_TIMEOUT = 30.0
@@ -101,12 +91,17 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
             f"Bot API emulator on {api_url}; bot @{BOT_USERNAME} in {EVENT_TIMEZONE} time; "
             f"files in {_shown(output_dir)}/"
         )
-        bot.start()
-        _wait_until_polling(api, bot)
+        try:
+            bot.start(api, timeout=STARTUP_TIMEOUT)
+        except BotDidNotStart as problem:
+            raise DemoError(f"the bot did not start: {problem}") from None
         stage = Stage(api, bot, transcript, output_dir, web_root=f"http://127.0.0.1:{web_port}")
         played = event.play(stage)
         result.pins = played.pins
-        result.bot_exit_code = bot.stop()
+        try:
+            result.bot_exit_code = bot.stop()
+        except BotDidNotStop as problem:
+            raise DemoError(str(problem)) from None
         if result.bot_exit_code != 0:
             raise DemoError(f"the bot exited with code {result.bot_exit_code} after SIGTERM (expected 0)")
         errors = bot.errors()
@@ -136,25 +131,13 @@ def run_demo(output_dir: Path, quiet: bool = False) -> DemoResult:
     return result
 
 
-def _wait_until_polling(api: BotApiEmulator, bot: BotProcess) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while api.get_updates_calls == 0:
-        if bot.exit_code is not None:
-            raise DemoError(
-                f"the bot exited with code {bot.exit_code} at start:\n" + "\n".join(bot.log.strip().splitlines()[-15:])
-            )
-        if time.monotonic() >= deadline:
-            raise DemoError(f"the bot did not start polling within {STARTUP_TIMEOUT:.0f} s")
-        time.sleep(0.02)
-
-
 def _summary(transcript: Transcript, result: DemoResult, bot: BotProcess | None) -> None:
     transcript.write()
     transcript.write("─" * 80)
     if not result.ok:
         transcript.write(f"✗ The rehearsal stopped after {result.steps} step(s), {result.seconds:.1f} s:")
         transcript.write(f"  {result.error}")
-        problems = bot.problems(limit=15) if bot else []
+        problems = bot.problem_lines(limit=15) if bot else []
         if problems:
             transcript.write("  Warnings and errors in the bot's log:")
             for line in problems:

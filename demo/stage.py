@@ -9,27 +9,21 @@ someone holding a phone would.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import SETTING_NAMES
-from tests.emulator import BotApiEmulator, Sent
+from rehearsal import bot_process
+from rehearsal.bot_process import BotProcess
+from rehearsal.emulator import BotApiEmulator, Sent
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:AAE_demo_token_xxxxxxxxxxxxxxxxxxxx"  # the shape of a BotFather token; never a real one
 BOT_USERNAME = "opendatadays_bot"
 EVENT_TIMEZONE = "Europe/Paris"
 EVENT_NAME = "Open Data Days 2026"
 PUBLIC_URL = "https://opendatadays.example.org"
-# Passed through from the demo's own environment; nothing else is (no proxies, no stray settings).
-PASS_THROUGH = ("PATH", "HOME", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 
 
 class DemoError(Exception):
@@ -71,13 +65,7 @@ class Transcript:
 def bot_environment(api_url: str, admin_id: int, database_path: Path, web_port: int) -> dict[str, str]:
     """The bot's whole environment: every setting explicit, the event in Paris time, the web
     server on 127.0.0.1 (PUBLIC_URL is where a real proxy would be; the browser is pointed here)."""
-    env = {name: os.environ[name] for name in PASS_THROUGH if name in os.environ}
-    env.update({name: "" for name in SETTING_NAMES})
-    env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        LANG="C.UTF-8",
+    return bot_process.bot_environment(
         BOT_TOKEN=TOKEN,
         ADMIN_IDS=str(admin_id),
         DATABASE_PATH=str(database_path),
@@ -93,73 +81,6 @@ def bot_environment(api_url: str, admin_id: int, database_path: Path, web_port: 
         PIN_ATTEMPT_LIMIT="5",
         PIN_ATTEMPT_WINDOW_MINUTES="10",
     )
-    return env
-
-
-class BotProcess:
-    """`python -m bot` as its own process; stdout and stderr go to `log_path`."""
-
-    def __init__(self, env: dict[str, str], workdir: Path, log_path: Path) -> None:
-        self.env, self.workdir, self.log_path = env, workdir, log_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
-                cwd=self.workdir,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    @property
-    def exit_code(self) -> int | None:
-        return self.proc.poll() if self.proc else None
-
-    def stop(self, timeout: float = 15) -> int:
-        """SIGTERM, as systemd or Docker would send; the exit code (killed if it does not stop)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            raise DemoError(f"the bot did not stop within {timeout:.0f} s of SIGTERM and was killed") from None
-
-    def cleanup(self) -> None:
-        """Whatever happened, leave no bot process behind: SIGTERM, then SIGKILL if it lingers."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace") if self.log_path.exists() else ""
-
-    def problems(self, limit: int = 30) -> list[str]:
-        """Error and warning lines of the log, and traceback lines."""
-        lines = [
-            line
-            for line in self.log.splitlines()
-            if any(mark in line for mark in (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", "Error:"))
-            and "PTBUserWarning" not in line
-        ]
-        return lines[-limit:]
-
-    def errors(self) -> list[str]:
-        return [line for line in self.problems(limit=1000) if " WARNING " not in line]
 
 
 def human_size(size: int) -> str:

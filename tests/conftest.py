@@ -1,6 +1,88 @@
+"""Shared fixtures, and the markers every test gets without asking (pyproject.toml lists them).
+
+* `browser`: drives headless Chromium: uses the `browser` fixture, or is marked
+  `requires_chromium` (tests/browser.py).
+* `e2e`: runs the bot, or the demo, as a process: its module uses
+  rehearsal.bot_process (BotProcess, run_to_exit) or the demo package.
+* `slow`: anything else that takes more than about a second: listed in SLOW below
+  (measured with `pytest --durations=40`; the end of a run names unmarked tests
+  slower than that).
+
+`make test` runs everything; `make test-fast` leaves these three out.
+"""
+
+import inspect
+import sys
+
 import pytest
 
+from rehearsal import bot_process
 from tests.harness import ORGANISER, BotHarness
+
+# module::test of the tests that take more than about a second without a browser or a process.
+SLOW = {
+    "test_hostile_input.py::test_random_updates_from_anyone_never_crash_leak_or_corrupt",
+    "test_hostile_input.py::test_organiser_xlsx_with_too_many_rows_is_refused",
+    "test_flood_control.py::test_check_in_then_check_out_stay_in_order_per_user_under_429s",
+    "test_flood_control.py::test_burst_of_pin_check_ins_survives_repeated_429s",
+    "test_flood_control.py::test_scan_reply_failing_with_400_keeps_the_scan",
+    "test_flood_control.py::test_redelivered_update_while_its_reply_waits_out_a_429_is_handled_once",
+    "test_printables.py::test_batches_over_worker_processes_give_the_sequential_results",
+    "test_reports.py::test_session_summary",
+    "test_scanner_api.py::test_the_log_rows_equal_those_of_the_same_scans_sent_as_photos",
+    "test_qr.py::test_a_big_photo_is_shrunk_before_decoding_and_still_reads",
+}
+SLOW_SECONDS = 1.5  # an unmarked test slower than this is named at the end of the run
+LAUNCHERS = (bot_process, bot_process.BotProcess, bot_process.run_to_exit)
+
+
+def _starts_processes(module) -> bool:
+    """Whether a test module imported the bot launcher, or anything of the demo (which starts the bot)."""
+    for value in vars(module).values():
+        if any(value is launcher for launcher in LAUNCHERS):
+            return True
+        origin = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+        if isinstance(origin, str) and (origin == "demo" or origin.startswith("demo.")):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    requires_chromium = getattr(sys.modules.get("tests.browser"), "requires_chromium", None)
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) or (
+            requires_chromium is not None and requires_chromium.mark in item.iter_markers("skipif")
+        ):
+            item.add_marker(pytest.mark.browser)
+        module = getattr(item, "module", None)
+        if module is not None and _starts_processes(module):
+            item.add_marker(pytest.mark.e2e)
+        if f"{item.path.name}::{getattr(item, 'originalname', item.name)}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
+_unmarked_slow: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if (
+        report.when == "call"
+        and report.duration > SLOW_SECONDS
+        and not {"slow", "e2e", "browser"} & set(report.keywords)
+    ):
+        _unmarked_slow.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _unmarked_slow:
+        terminalreporter.section("slow tests without a marker")
+        terminalreporter.write_line(
+            f"These took more than {SLOW_SECONDS} s: add them to SLOW in tests/conftest.py "
+            "(or they run the bot or a browser, and should say so):"
+        )
+        for duration, nodeid in sorted(_unmarked_slow, reverse=True):
+            terminalreporter.write_line(f"  {duration:.1f} s  {nodeid}")
+
 
 SESSIONS_CSV = """session_id,title,starts_at,ends_at,room,capacity,access_control,targets,pin_in,pin_out
 S1,Opening keynote,2026-05-14 09:00,2026-05-14 10:00,Main hall,,no,,KEY1IN,KEY1OUT

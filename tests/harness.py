@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,16 +14,10 @@ from bot.services.context import build_context
 from bot.storage.db import Database
 from bot.telegram.application import build_application
 from bot.telegram.updates import UpdateProcessor
+from rehearsal.bot_process import free_port as free_port  # where tests start their servers
 from tests.fakebot import TOKEN, Call, FakeBotAPI
 
 ADMIN = 111
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _update_ids = itertools.count(1)

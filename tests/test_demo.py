@@ -14,7 +14,7 @@ import pytest
 from demo import run_demo
 from demo.run import prepare
 from demo.stage import DemoError, Person, Stage, Transcript
-from tests.emulator import BotApiEmulator
+from rehearsal.emulator import BotApiEmulator
 
 PARIS = ZoneInfo("Europe/Paris")
 DORA = "@door_dora"

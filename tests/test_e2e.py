@@ -8,10 +8,8 @@ that a check-in survives `kill -9` at any moment, counted exactly once.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,12 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.config import SETTING_NAMES
+from rehearsal.bot_process import REPO_ROOT, BotProcess, bot_environment, query, run_to_exit
+from rehearsal.emulator import BotApiEmulator
 from tests.agenda import running_now, shifted_agenda
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
-from tests.emulator import BotApiEmulator
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:AAE_e2e_token_xxxxxxxxxxxxxxxxxxxx"
 ADMIN = 111
 
@@ -38,15 +35,8 @@ def todays_agenda() -> str:
 
 
 def bot_env(tmp_path: Path, api_url: str | None, **settings: str) -> dict[str, str]:
-    env = {name: "" for name in SETTING_NAMES}
-    env.update(
-        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
-        PYTHONPATH=str(REPO_ROOT),
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        HOME=str(tmp_path),
-        LANG="C.UTF-8",
-    )
+    """The tests' settings: HOME in tmp_path; with `api_url`, a token, one organiser and a database."""
+    env = {"HOME": str(tmp_path)}
     if api_url is not None:
         env.update(
             BOT_TOKEN=TOKEN,
@@ -55,62 +45,7 @@ def bot_env(tmp_path: Path, api_url: str | None, **settings: str) -> dict[str, s
             TELEGRAM_API_URL=api_url,
             EVENT_TIMEZONE="Europe/Paris",
         )
-    env.update(settings)
-    return env
-
-
-class BotProcess:
-    """`python -m bot` in tmp_path; its output (all runs) goes to bot.log."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env, self.workdir = env, workdir
-        self.log_path = workdir / "bot.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> BotProcess:
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
-                cwd=self.workdir,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self, timeout: float = 10) -> int:
-        """SIGTERM, as systemd or Docker would send; return the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
-
-    def cleanup(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace") if self.log_path.exists() else ""
-
-    def problems(self) -> str:
-        """Warnings, errors and exception lines of the log: enough to see why a test failed."""
-        lines = [
-            line
-            for line in self.log.splitlines()
-            if (" WARNING " in line or " ERROR " in line or " CRITICAL " in line or "Error:" in line)
-            and "PTBUserWarning" not in line
-        ]
-        return "\n".join(lines[-60:]) or "(no warnings or errors in the bot log)"
-
-
-def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        return [tuple(row) for row in conn.execute(sql, params)]
+    return bot_environment(**{**env, **settings})
 
 
 def import_files(api: BotApiEmulator, bot: BotProcess, files: list[tuple[str, str]]) -> list[str]:
@@ -170,7 +105,7 @@ def test_emulator_follows_telegram_get_updates_and_flood_rules():
 
 def test_emulator_runs_as_a_process_with_a_control_api(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulator", "--port", "0"],
+        [sys.executable, "-m", "rehearsal.emulator", "--port", "0"],
         cwd=REPO_ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -256,15 +191,7 @@ def test_bot_process_imports_checks_in_and_stops_cleanly(tmp_path):
 
 
 def test_without_a_token_the_bot_explains_botfather_and_exits_2(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path, None),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_to_exit(bot_env(tmp_path, None), tmp_path)
     assert result.returncode == 2, (result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "BotFather" in lines[0], result.stderr
@@ -275,15 +202,7 @@ def test_the_dotenv_of_the_working_directory_is_read(tmp_path):
     env = bot_env(tmp_path, None, TELEGRAM_API_URL="http://127.0.0.1:9")  # never the real Telegram
     del env["BOT_TOKEN"]
     (tmp_path / ".env").write_text("BOT_TOKEN=not-a-token\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_to_exit(env, tmp_path)
     assert result.returncode == 2 and "does not look like a BotFather token" in result.stderr, result.stderr
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.emulator import BotApiEmulator
-from tests.harness import free_port
-from tests.test_e2e import TOKEN, BotProcess, bot_env
+from rehearsal.bot_process import BotProcess, free_port, run_to_exit
+from rehearsal.emulator import BotApiEmulator
+from tests.test_e2e import TOKEN, bot_env
 
 WRONG_TOKEN = "654321:AAE_not_the_token_xxxxxxxxxxxxxxxxx"  # well-formed, unknown to the emulator
 WEBHOOK_SECRET = "s3cret-token-for-tests_0123456789"
@@ -27,11 +26,7 @@ ADMIN_WARNING = (
 
 
 def start_bot(tmp_path: Path, api_url: str, *args: str, **settings: str) -> subprocess.CompletedProcess:
-    env = bot_env(tmp_path, api_url, RATE_LIMIT="false", **settings)
-    command = [sys.executable, *args] if args else [sys.executable, "-m", "bot"]
-    return subprocess.run(
-        command, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20
-    )
+    return run_to_exit(bot_env(tmp_path, api_url, RATE_LIMIT="false", **settings), tmp_path, *args, timeout=20)
 
 
 def refusal(result: subprocess.CompletedProcess, *tokens: str) -> str:

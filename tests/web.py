@@ -1,4 +1,5 @@
-"""The sample event served over real HTTP, today, for tests of the web pages."""
+"""The bot's web server over real HTTP for a harness (`serve`), and the sample event served
+that way, today (`served_event`), for tests of the web pages and the benchmarks."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import tornado.web
 from tornado.httpserver import HTTPServer
 
 from bot.web.server import make_app
@@ -16,6 +18,20 @@ from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, free_port
 
 PUBLIC_URL = "https://attendance.example.org"
+
+
+@asynccontextmanager
+async def serve(h: BotHarness, xheaders: bool = False) -> AsyncIterator[tornado.web.Application]:
+    """The bot's web application for `h` on 127.0.0.1 (`h.port`, `h.root`) until the block ends."""
+    app = make_app(h.ctx, h.processor, h.settings)
+    port = free_port()
+    server = HTTPServer(app, xheaders=xheaders)
+    server.listen(port, "127.0.0.1")
+    h.port, h.root = port, f"http://127.0.0.1:{port}"
+    try:
+        yield app
+    finally:
+        server.stop()
 
 
 @asynccontextmanager
@@ -28,14 +44,12 @@ async def served_event(tmp_path: Path) -> AsyncIterator[BotHarness]:
     agenda = shifted_agenda(SESSIONS_CSV, running_now("Europe/Paris"))
     for name, content in (("s.csv", agenda), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
         await h.send_document(ORGANISER, content.encode(), name)
-    port = free_port()
-    server = HTTPServer(make_app(h.ctx, h.processor, h.settings))
-    server.listen(port, "127.0.0.1")
-    h.root = f"http://127.0.0.1:{port}"
-    h.http = httpx.AsyncClient(timeout=20)
     try:
-        yield h
+        async with serve(h):
+            h.http = httpx.AsyncClient(timeout=20)
+            try:
+                yield h
+            finally:
+                await h.http.aclose()
     finally:
-        await h.http.aclose()
-        server.stop()
         await h.stop()

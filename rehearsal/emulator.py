@@ -16,7 +16,7 @@ on every call. `timeout` long-polls, and a newer `getUpdates` call ends a
 waiting one with 409 Conflict, as Telegram does.
 
 Only the standard library is used: `ThreadingHTTPServer` in a background
-thread, `email` to parse multipart bodies. `python -m tests.emulator --port 8081`
+thread, `email` to parse multipart bodies. `python -m rehearsal.emulator --port 8081`
 runs it as a process with a small control API for demos (see `serve`).
 """
 

@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 # the rest also the test tools. Either is installed again when pyproject.toml changes.
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
-FAST   := not browser and not e2e and not slow
+FAST   := not browser and not e2e and not slow and not bot
 
 .PHONY: run test test-fast bench demo translations system-deps system-deps-test clean
 

@@ -7,8 +7,14 @@
 * `slow`: anything else that takes more than about a second: listed in SLOW below
   (measured with `pytest --durations=40`; the end of a run names unmarked tests
   slower than that).
+* `bot`: drives the real python-telegram-bot Application through the fake Bot API
+  (tests/harness.py), or the web server over HTTP (tests/web.py): uses the
+  `harness` fixture, or its module uses either helper.
 
-`make test` runs everything; `make test-fast` leaves these three out.
+`make test` runs everything; `make test-fast` runs the fast layer alone, the tests
+with none of these four markers: the rule engine, the use cases called directly
+(tests/test_checkin.py, tests/test_services.py), the domain, the file renderers,
+the wording and the layout's rules.
 """
 
 import inspect
@@ -47,6 +53,15 @@ def _starts_processes(module) -> bool:
     return False
 
 
+def _drives_the_bot(module) -> bool:
+    """Whether a test module uses the bot harness or the web-server helpers."""
+    for value in vars(module).values():
+        origin = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+        if origin in ("tests.harness", "tests.web"):
+            return True
+    return False
+
+
 def pytest_collection_modifyitems(config, items):
     requires_chromium = getattr(sys.modules.get("tests.browser"), "requires_chromium", None)
     for item in items:
@@ -57,6 +72,8 @@ def pytest_collection_modifyitems(config, items):
         module = getattr(item, "module", None)
         if module is not None and _starts_processes(module):
             item.add_marker(pytest.mark.e2e)
+        if "harness" in getattr(item, "fixturenames", ()) or (module is not None and _drives_the_bot(module)):
+            item.add_marker(pytest.mark.bot)
         if f"{item.path.name}::{getattr(item, 'originalname', item.name)}" in SLOW:
             item.add_marker(pytest.mark.slow)
 

@@ -13,14 +13,13 @@ import logging
 
 import httpx
 import pytest
-from tornado.httpserver import HTTPServer
 
 from bot.domain import badges
-from bot.web.server import make_app
 from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.harness import ORGANISER, BotHarness, User
 from tests.images import badge_photo
 from tests.miniapp import init_data_for
+from tests.web import serve
 
 DORA = User(700, "Dora", "dora_door")
 ADA = User(501, "Ada", "ada_l")
@@ -41,14 +40,9 @@ async def event_for_api(tmp_path):
         await h.send_document(ORGANISER, content.encode(), name)
     await h.send(DORA, "/start")
     await h.send(ORGANISER, "/scanner @dora_door S1 S2")
-    port = free_port()
-    server = HTTPServer(make_app(h.ctx, h.processor, h.settings), xheaders=True)
-    server.listen(port, "127.0.0.1")
-    h.api_root = f"http://127.0.0.1:{port}/api/scanner"
-    h.http = httpx.AsyncClient(timeout=10)
-    yield h
-    await h.http.aclose()
-    server.stop()
+    async with serve(h), httpx.AsyncClient(timeout=10) as h.http:
+        h.api_root = f"{h.root}/api/scanner"
+        yield h
     await h.stop()
 
 

@@ -14,16 +14,15 @@ from datetime import UTC, datetime
 
 import pytest
 from selenium.webdriver.common.by import By
-from tornado.httpserver import HTTPServer
 
 from bot.domain import badges
-from bot.web.server import make_app
 from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in, until
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.harness import ORGANISER, BotHarness, User
 from tests.miniapp import init_data_for
+from tests.web import serve
 
 pytestmark = requires_chromium
 DORA = User(700, "Dora", "dora_door")
@@ -39,12 +38,9 @@ async def door(tmp_path):
         await h.send_document(ORGANISER, content.encode(), name)
     await h.send(DORA, "/start")
     await h.send(ORGANISER, "/scanner @dora_door S1 S2")
-    port = free_port()
-    server = HTTPServer(make_app(h.ctx, h.processor, h.settings), xheaders=True)
-    server.listen(port, "127.0.0.1")
-    h.page = f"http://127.0.0.1:{port}/miniapp/scanner/"
-    yield h
-    server.stop()
+    async with serve(h):
+        h.page = f"{h.root}/miniapp/scanner/"
+        yield h
     await h.stop()
 
 

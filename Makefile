@@ -44,8 +44,8 @@ test: system-deps-test $(STAMP_TEST)
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
-# While you work: the suite without the browser, bot-process and slow tests (markers in
-# tests/conftest.py), in under half a minute. `make test` before you push.
+# While you work: the fast layer alone (rules, use cases called directly, domain, files, wording), without
+# the tests marked bot, browser, e2e or slow (tests/conftest.py), in under half a minute. `make test` before you push.
 test-fast: system-deps $(STAMP_TEST)
 	$(PY) -m pytest -q -m "$(FAST)"
 

@@ -119,6 +119,13 @@ async def cmd_invites(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("attendees", "look attendees up: id, name, groups, Telegram linked or not (all, or those matching TEXT)")
+async def cmd_attendees(ctx: AppContext, args) -> int:
+    lines = await people.list_attendees(ctx, args.text)
+    print(cli_texts.attendee_lines(lines) if lines else cli_texts.NO_ATTENDEES_YET)
+    return 0 if lines else 1
+
+
 @command("unlink", "detach an attendee's Telegram account so their invite works again")
 async def cmd_unlink(ctx: AppContext, args) -> int:
     print(cli_texts.unlinked(await people.unlink(ctx, args.attendee)))
@@ -268,6 +275,7 @@ ARGUMENTS = {
     "display-link": lambda p: (p.add_argument("session"), p.add_argument("--revoke", action="store_true")),
     "dashboard-link": lambda p: p.add_argument("--revoke", action="store_true"),
     "invites": lambda p: p.add_argument("-o", "--output", metavar="FILE"),
+    "attendees": lambda p: p.add_argument("text", nargs="?", metavar="TEXT"),
     "unlink": lambda p: p.add_argument("attendee"),
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),
     "access": lambda p: (p.add_argument("session"), p.add_argument("state", choices=["on", "off"])),

@@ -33,6 +33,7 @@ CLI = Syntax(
         f"e.g. {PROGRAM} shortlink SL001 S12 Welcome to the workshop!"
     ),
     attendee=f"{PROGRAM} attendee",
+    find_attendee=f"{PROGRAM} attendees TEXT",
 )
 
 GENPINS_CONFIRM = CHAT_GENPINS_CONFIRM + " Run again with --yes to confirm."
@@ -100,4 +101,20 @@ def new_event_database(path: Path, zone: str) -> str:
     return (
         f"New event database at {path}, time zone {zone} (set EVENT_TIMEZONE before the first import to choose "
         f"another, or change it later with {PROGRAM} timezone)."
+    )
+
+
+NO_ATTENDEES_YET = f"No attendees yet: import an attendees file first ({PROGRAM} import attendees.csv)."
+
+
+def attendee_lines(lines) -> str:
+    """One attendee a line: id, name, groups, and whether the bot knows their Telegram account."""
+
+    def telegram(line) -> str:
+        given = "" if not line.telegram else f" (file: {'' if line.telegram.isdigit() else '@'}{line.telegram})"
+        return f"Telegram linked{given}" if line.linked else f"Telegram not linked{given}"
+
+    return "\n".join(
+        f"{line.attendee_id}  {line.name}  ·  groups: {', '.join(line.groups) or '—'}  ·  {telegram(line)}"
+        for line in lines
     )

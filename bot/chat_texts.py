@@ -51,6 +51,7 @@ class Syntax:
     display_usage: str
     shortlink_usage: str
     attendee: str
+    find_attendee: str  # how to look attendees up by name, id or @username
 
 
 # Command names stay as they are in every language: they are what the organiser types.
@@ -85,6 +86,8 @@ CHAT = Syntax(
         "e.g. /shortlink SL001 S12 Welcome to the workshop!"
     ),
     attendee="/attendee",
+    # Translators: keep /attendee; <name> is what the organiser types after it.
+    find_attendee=N_("/attendee <name>"),
 )
 
 
@@ -530,11 +533,14 @@ def scan_verdict(result, tz: ZoneInfo) -> str:
     if result.override:
         # Translators: {verdict} is a scan's verdict, e.g. "🔴 RED — session full", that the scanner overrode.
         head = _("{verdict} (admitted anyway)").format(verdict=head)
-    # Translators: {registered} and {targeted} are "yes", "no" or "—" (unknown).
-    facts = _("Registered: {registered} · Targeted: {targeted}").format(
-        registered=_yes_no(result.registered), targeted=_yes_no(result.targeted)
-    )
-    lines = [head, _who(result), session_label(result.session), facts]
+    lines = [head, _who(result), session_label(result.session)]
+    if result.session is None or result.session.access_control:
+        # Registration decides who comes in only where access control is on: elsewhere the line is left out.
+        # Translators: {registered} and {targeted} are "yes", "no" or "—" (unknown).
+        facts = _("Registered: {registered} · Targeted: {targeted}").format(
+            registered=_yes_no(result.registered), targeted=_yes_no(result.targeted)
+        )
+        lines.append(facts)
     capacity = _capacity_line(result)
     if capacity:
         lines.append(capacity)
@@ -869,7 +875,8 @@ PROBLEMS = {
     # Translators: {session_id!r} is what the organiser typed, in quotes; {pins} is the command that lists sessions.
     Problem.UNKNOWN_SESSION: N_("There is no session {session_id!r}. {pins} lists the sessions."),
     # Translators: {attendee_id!r} is what the organiser typed, in quotes.
-    Problem.UNKNOWN_ATTENDEE: N_("There is no attendee {attendee_id!r}."),
+    # Translators: {find_attendee} is the command that looks attendees up, e.g. "/attendee <name>".
+    Problem.UNKNOWN_ATTENDEE: N_("There is no attendee {attendee_id!r}. {find_attendee} finds attendees by name."),
     Problem.NOTHING_TO_UNLINK: N_("{attendee_id} has no Telegram account linked."),
     # Translators: {genpins_new} and {genpins_all} are commands (/genpins new, /genpins all).
     Problem.GENPINS_WHICH: N_(
@@ -931,6 +938,11 @@ PROBLEMS = {
     Problem.WINDOW_VALUE: N_("{value!r} is not a number of minutes (0 to 10080). {window_usage}"),
     # Translators: {name!r} is what the organiser typed, in quotes; keep the example zone names.
     Problem.UNKNOWN_TIMEZONE: N_("{name!r} is not an IANA time zone name such as Europe/Paris or America/New_York."),
+    # Translators: keep PUBLIC_URL and .env: the person running the server types them.
+    Problem.NO_PUBLIC_URL: N_(
+        "Room displays and the dashboard are web pages of the bot's web server: set PUBLIC_URL in .env to its "
+        "https address (README: the scanner Mini App) and restart the bot, then ask again."
+    ),
 }
 
 

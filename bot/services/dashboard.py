@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.domain import signed_links
 from bot.files import charts
 from bot.services.context import AppContext, reads, writes
-from bot.services.errors import require_session
+from bot.services.errors import require_public_url, require_session
 from bot.storage import event_settings, live_counts
 from bot.storage.live_counts import RecentRefusal, SessionLine
 from bot.storage.sql import Conn
@@ -47,13 +47,13 @@ class Dashboard:
 def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False, language: str | None = None) -> DashboardLink:
     """A signed link, valid 12 hours; `language` (the organiser's, when not the event's) opens
     the page in it (`?lang=`: not signed, as any holder of the link may read it in any language)."""
+    root = require_public_url(ctx.settings)
     secret = event_settings.get_setting(conn, SECRET_KEY)
     if secret is None or revoke:
         secret = secrets.token_hex(16)
         event_settings.set_setting(conn, SECRET_KEY, secret)
     expires_at = ctx.clock() + VALID_FOR
     expires = int(expires_at.timestamp())
-    root = ctx.settings.public_url or ""
     query = f"?lang={language}" if language and language != ctx.event_language else ""
     token = signed_links.make(signed_links.DASHBOARD, secret, expires)
     return DashboardLink(f"{root}/dashboard/{token}/{query}", expires_at)

@@ -20,7 +20,7 @@ from bot.domain import signed_links
 from bot.domain.rules import Direction
 from bot.domain.times import format_local, format_span
 from bot.services.context import AppContext, reads, writes
-from bot.services.errors import require_session
+from bot.services.errors import require_public_url, require_session
 from bot.services.event import session_window, stored_window_settings
 from bot.storage import agenda, live_counts, shortlink_codes
 from bot.storage.sql import Conn
@@ -74,6 +74,7 @@ def session_of(token: str) -> str | None:
 def display_link(conn: Conn, ctx: AppContext, session_id: str, revoke: bool = False) -> DisplayLink:
     """A signed link to the session's display, valid until the end of the session's day
     (event time); `revoke` first ends every earlier link of the session."""
+    root = require_public_url(ctx.settings)
     session = require_session(conn, session_id)
     secret = agenda.display_secret(conn, session.session_id)
     if secret is None or revoke:
@@ -84,7 +85,6 @@ def display_link(conn: Conn, ctx: AppContext, session_id: str, revoke: bool = Fa
     )
     expires = int(day_end.timestamp())
     token = signed_links.make(signed_links.DISPLAY, secret, expires, session.session_id)
-    root = ctx.settings.public_url or ""
     return DisplayLink(session.session_id, f"{root}/display/{token}/", day_end)
 
 

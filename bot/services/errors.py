@@ -43,6 +43,7 @@ class Problem(StrEnum):
     WINDOW_VALUE = "window_value"  # value
     ROTATION_VALUE = "rotation_value"  # value
     UNKNOWN_TIMEZONE = "unknown_timezone"  # name
+    NO_PUBLIC_URL = "no_public_url"  # a display or dashboard link asked for without a web address
 
 
 class OrganiserError(Exception):
@@ -66,3 +67,10 @@ def require_attendee(conn: Conn, attendee_id: str) -> AttendeeRow:
     if attendee is None:
         raise OrganiserError(Problem.UNKNOWN_ATTENDEE, attendee_id=attendee_id)
     return attendee
+
+
+def require_public_url(settings) -> str:
+    """The web server's public address, which every page link starts with (PUBLIC_URL)."""
+    if not settings.public_url:
+        raise OrganiserError(Problem.NO_PUBLIC_URL)
+    return settings.public_url

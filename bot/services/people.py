@@ -117,7 +117,33 @@ def own_badge(conn: Conn, ctx: AppContext, person: Person) -> OwnBadge | None:
     )
 
 
-# ---------------------------------------------------------------- organisers: invites
+# ---------------------------------------------------------------- organisers: finding attendees and invites
+
+
+@dataclass(frozen=True)
+class AttendeeLine:
+    attendee_id: str
+    name: str
+    groups: tuple[str, ...]
+    linked: bool  # their Telegram account is known (linked, or they wrote to the bot)
+    telegram: str | None  # what the attendees file gave: a username (without @) or a numeric id
+
+
+@reads
+def list_attendees(conn, ctx: AppContext, text: str | None = None) -> list[AttendeeLine]:
+    """Attendees whose id, @username or name matches `text` (refused when none does), or everyone."""
+    if text is not None and not text.strip():
+        raise OrganiserError(Problem.EMPTY_QUERY)
+    found = attendees.find_attendees(conn, text, limit=-1) if text else attendees.all_attendees(conn)
+    if text and not found:
+        raise OrganiserError(Problem.NO_MATCH, query=text)
+    groups = attendees.groups_by_attendee(conn)
+    return [
+        AttendeeLine(
+            a.attendee_id, a.name, tuple(groups.get(a.attendee_id, ())), a.telegram_user_id is not None, a.telegram_hint
+        )
+        for a in found
+    ]
 
 
 @reads

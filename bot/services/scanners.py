@@ -21,8 +21,9 @@ class ScannerLine:
 def _resolve_person(conn, who: str) -> tuple[int, str]:
     """A Telegram user id from a numeric id, an @username or an attendee id.
 
-    @usernames and attendee ids must belong to someone who has already written
-    to the bot, because only then does Telegram tell us their numeric id.
+    @usernames must belong to someone who has already written to the bot, because only then
+    does Telegram tell us their numeric id; so must an attendee id, unless the attendees file
+    gave that attendee's numeric Telegram id.
     """
     who = who.strip()
     if who.isdigit():
@@ -35,9 +36,16 @@ def _resolve_person(conn, who: str) -> tuple[int, str]:
     attendee = attendees.get_attendee(conn, who)
     if attendee is None:
         raise OrganiserError(Problem.WHO_UNKNOWN, who=who)
-    if attendee.telegram_user_id is None:
+    label = f"{attendee.name} ({attendee.attendee_id})"
+    if attendee.telegram_user_id is not None:
+        return attendee.telegram_user_id, label
+    # Not linked yet, but the attendees file may name their account: a numeric id is theirs for
+    # good; an @username is known once that account has written to the bot.
+    hint = attendee.telegram_hint or ""
+    user_id = int(hint) if hint.isdigit() else attendees.user_id_for_username(conn, hint) if hint else None
+    if user_id is None:
         raise OrganiserError(Problem.ATTENDEE_NOT_LINKED, attendee_id=attendee.attendee_id, name=attendee.name)
-    return attendee.telegram_user_id, f"{attendee.name} ({attendee.attendee_id})"
+    return user_id, label
 
 
 @writes

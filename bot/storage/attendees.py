@@ -30,9 +30,17 @@ def user_id_for_username(conn: Conn, username: str) -> int | None:
 
 
 def telegram_user_label(conn: Conn, user_id: int) -> str:
+    """How to name a Telegram account: their profile name (and @username) once they have written
+    to the bot, else the attendee an import names by this numeric id, else the bare id."""
     row = fetch_one(conn, "SELECT username, first_name, last_name FROM telegram_users WHERE user_id = ?", (user_id,))
     if row is None:
-        return str(user_id)
+        attendee = fetch_one(
+            conn,
+            "SELECT attendee_id, name FROM attendees WHERE telegram_user_id = ? OR telegram_hint = ? "
+            "ORDER BY telegram_user_id IS NULL LIMIT 1",
+            (user_id, str(user_id)),
+        )
+        return f"{attendee['name']} ({attendee['attendee_id']})" if attendee else str(user_id)
     # Name first: a label starting with '@' would be escaped in spreadsheets.
     name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or str(user_id)
     return f"{name} (@{row['username']})" if row["username"] else name
@@ -67,7 +75,7 @@ def unlinked_attendee_for_hint(conn: Conn, user_id: int, username: str | None) -
 
 
 def find_attendees(conn: Conn, query: str, limit: int = 10) -> list[AttendeeRow]:
-    """By id, @handle (imported or Telegram), or part of the name."""
+    """By id, @handle (imported or Telegram), or part of the name; `limit` -1 for all of them."""
     q = query.strip()
     exact = get_attendee(conn, q)
     if exact:
@@ -141,6 +149,14 @@ def set_groups(conn: Conn, attendee_id: str, groups: Iterable[str]) -> None:
         "INSERT OR IGNORE INTO attendee_groups (attendee_id, group_name) VALUES (?, ?)",
         [(attendee_id, g) for g in groups],
     )
+
+
+def groups_by_attendee(conn: Conn) -> dict[str, list[str]]:
+    """Every attendee's groups, in one statement (for lists of many attendees)."""
+    groups: dict[str, list[str]] = {}
+    for row in fetch_all(conn, "SELECT attendee_id, group_name FROM attendee_groups ORDER BY attendee_id, group_name"):
+        groups.setdefault(row[0], []).append(row[1])
+    return groups
 
 
 def attendee_groups(conn: Conn, attendee_id: str) -> list[str]:

@@ -85,9 +85,15 @@ requires_chromium = pytest.mark.skipif(
 
 @contextmanager
 def open_browser(
-    width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, telegram_stand_in: str | None = None
+    width: int = DEFAULT_WIDTH,
+    height: int = DEFAULT_HEIGHT,
+    telegram_stand_in: str | None = None,
+    timezone: str | None = None,
 ) -> Iterator[WebDriver]:
     """A fresh headless Chromium with a viewport of ``width`` × ``height``, quit on exit.
+
+    ``timezone`` (an IANA name) is the zone the browser believes it is in, so a test can show that a
+    page writes times in the event's zone whatever the viewer's computer says.
 
     ``telegram_stand_in`` is JavaScript run in every document before the page's own scripts (see
     :func:`telegram_stand_in`), so a Mini App finds ``window.Telegram.WebApp`` as it would in Telegram.
@@ -113,6 +119,8 @@ def open_browser(
                 "Emulation.setDeviceMetricsOverride",
                 {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
             )
+            if timezone is not None:
+                driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": timezone})
             if telegram_stand_in is not None:
                 driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": telegram_stand_in})
             yield driver

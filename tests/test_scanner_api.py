@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -94,10 +95,31 @@ async def test_green_then_the_same_request_again_is_counted_once(door):
     again = await call(door, "scan", scan("S1", code(door, "REG-1"), "a1"))
     assert again.json()["log_id"] == verdict["log_id"] and again.json()["replayed"] is True
     other = await call(door, "scan", scan("S1", code(door, "REG-1"), "a2"))
-    assert other.json()["colour"] == "yellow" and other.json()["headline"] == "Already checked in"
+    assert other.json()["colour"] == "yellow" and other.json()["headline"] == "Already checked in since 10:00"
     assert await door.rows("SELECT source, request_id, method, scanner_user_id FROM attendance_log") == [
         ("miniapp", "a1", "scan", DORA.id)
     ]
+
+
+async def test_the_card_shows_registration_only_where_access_control_asks_for_it(door):
+    # S1 is open to everyone: Cleo is not registered for it, and that is nothing to worry the door about.
+    open_door = (await call(door, "scan", scan("S1", code(door, "REG-3"), "o1"))).json()
+    assert (open_door["colour"], open_door["access_control"]) == ("green", False)
+    guarded = (await call(door, "scan", scan("S2", code(door, "REG-1"), "o2"))).json()
+    assert (guarded["colour"], guarded["access_control"], guarded["registered"], guarded["targeted"]) == (
+        "green",
+        True,
+        True,
+        True,
+    )
+
+
+async def test_already_checked_in_says_since_when_in_the_events_zone(door):
+    await call(door, "scan", scan("S1", code(door, "REG-1"), "e1"))  # 08:00 UTC: 10:00 in Paris
+    door.clock.now += timedelta(minutes=7)
+    yellow = (await call(door, "scan", scan("S1", code(door, "REG-1"), "e2"))).json()
+    assert (yellow["colour"], yellow["headline"]) == ("yellow", "Already checked in since 10:00")
+    assert yellow["earlier_at"] == "2026-05-14T08:00:00+00:00"
 
 
 async def test_red_admit_anyway_then_undo(door):

@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -59,6 +60,7 @@ async def card(driver) -> dict:
         """return {colour: document.getElementById('card').className,
                    headline: document.getElementById('headline').innerText,
                    who: document.getElementById('who').innerText,
+                   facts: document.getElementById('facts').innerText,
                    count: document.getElementById('count').innerText,
                    admit: !document.getElementById('admit').hidden,
                    undo: !document.getElementById('undo').hidden};""",
@@ -94,6 +96,7 @@ async def test_green_red_admit_anyway_and_undo_on_screen(door, tmp_path):
         await until(driver, "document.getElementById('card').classList.contains('green')")
         shown = await card(driver)
         assert shown["headline"] == "Checked in" and shown["who"] == "Ada Lovelace (REG-1)" and shown["undo"]
+        assert shown["facts"] == ""  # S1 is open to everyone: registration is nothing to look at
         assert await in_browser(driver.execute_script, "return window.__tg.scanOpen;")  # kept open
         assert ["notificationOccurred", "success"] in await in_browser(
             driver.execute_script, "return window.__tg.haptics;"
@@ -112,6 +115,7 @@ async def test_green_red_admit_anyway_and_undo_on_screen(door, tmp_path):
         shown = await card(driver)
         assert shown["headline"] == "Not registered for this session" and shown["admit"] and not shown["undo"]
         assert shown["who"] == "Bob Builder (REG-2)" and shown["count"] == "Inside: 0 / 2"
+        assert shown["facts"] == "Registered: no · Targeted: no"  # S2 has access control
         save_screenshot(driver, tmp_path, "3-red")
 
         await click(driver, "admit")
@@ -164,3 +168,19 @@ async def test_an_offline_burst_waits_in_order_and_is_sent_once_when_back(door, 
     stored = [datetime.fromisoformat(r[4]) for r in rows]
     read = [datetime.fromtimestamp(item["scanned_at"] / 1000, UTC) for item in waiting]
     assert all(abs((s - r).total_seconds()) < 0.01 for s, r in zip(stored, read, strict=True))
+
+
+async def test_already_checked_in_says_since_when_in_the_events_zone_not_the_phones(door, tmp_path):
+    stand_in = telegram_stand_in(init_data_for(DORA.id, TOKEN, "Dora", int(time.time()), username="dora_door"))
+    with open_browser(telegram_stand_in=stand_in, timezone="America/New_York") as driver:
+        await open_page(door, driver)
+        await in_browser(lambda: driver.find_elements(By.CSS_SELECTOR, "#sessions button")[0].click())
+        for colour in ("green", "yellow"):  # a damaged badge's id typed twice
+            await in_browser(lambda: driver.find_element(By.ID, "code").send_keys("REG-1"))
+            await in_browser(lambda: driver.find_element(By.CSS_SELECTOR, "#typed button").click())
+            await until(driver, f"document.getElementById('card').classList.contains('{colour}')")
+        shown = await card(driver)
+        save_screenshot(driver, tmp_path, "yellow")
+    [(at,)] = await door.rows("SELECT at FROM attendance_log WHERE reason = 'ok'")
+    since = datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
+    assert shown["headline"] == f"Already checked in since {since:%H:%M}"

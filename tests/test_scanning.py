@@ -39,11 +39,20 @@ async def test_green_from_rotated_blurred_jpeg_photo(door):
     photo = badge_photo(token(door, "REG-1"), seed=3, rotate=25, blur=1.2, jpeg_quality=55)
     calls = await door.send_photo(DOOR, photo)
     assert "🟢 GREEN" in calls[-1].text and "Ada Lovelace (REG-1)" in calls[-1].text
-    assert "Registered: yes" in calls[-1].text
+    assert "Registered" not in calls[-1].text and "Targeted" not in calls[-1].text  # S1 is open to everyone
     assert calls[-1].buttons[0][0] == "Undo"
     assert await door.rows("SELECT attendee_id, session_id, method, scanner_user_id, accepted FROM attendance_log") == [
         ("REG-1", "S1", "scan", DOOR.id, 1)
     ]
+
+
+async def test_registration_is_shown_where_access_control_asks_for_it(door):
+    await door.send(DOOR, "/scan S2")
+    calls = await door.send(DOOR, "REG-1")  # registered for the workshop and in its track
+    assert "🟢 GREEN" in calls[-1].text and "Registered: yes · Targeted: yes" in calls[-1].text
+    calls = await door.send(DOOR, "REG-1")
+    assert calls[-1].text.startswith("🟡 Already checked in since 10:00")
+    assert "Registered: yes · Targeted: yes" in calls[-1].text
 
 
 async def test_two_badges_in_one_photo_sent_as_a_file(door):

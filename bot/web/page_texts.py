@@ -56,6 +56,8 @@ VERDICTS = {
     Reason.REVOKED: N_("Revoked badge: a newer one was issued"),
     Reason.SCANNER_NOT_PERMITTED: N_("You may not scan for this session"),
 }
+# Translators: the door scanner's yellow card; {earlier} is the time of day of the first check-in, e.g. 09:12.
+ALREADY_SINCE = N_("Already checked in since {earlier}")
 # Translators: the big word on the door scanner's card after door staff let someone in despite a refusal.
 ADMITTED_ANYWAY = N_("Admitted anyway")
 
@@ -85,7 +87,10 @@ ERRORS = {
 }
 
 
-def verdict(reason: Reason, window_at: str) -> str:
+def verdict(reason: Reason, window_at: str, earlier: str = "") -> str:
+    """The card's headline; "already checked in" says since when, when the time is known."""
+    if reason is Reason.ALREADY_CHECKED_IN and earlier:
+        return _(ALREADY_SINCE).format(earlier=earlier)
     return _(VERDICTS[reason]).format(window_at=window_at)
 
 
@@ -128,6 +133,7 @@ SCANNER_PAGE = {
     # Translators: shown in Telegram's QR scanner window; {session} is a session id such as S12.
     "popup": N_("Badges for {session}"),
     "refused": N_("Refused."),
+    # Shown only for sessions with access control, where registration decides who comes in.
     "registered_yes": N_("Registered: yes"),
     "registered_no": N_("Registered: no"),
     # Translators: whether the session was aimed at this attendee's group.

@@ -210,8 +210,12 @@ class ScannerApi(WebHandler):
     def _verdict(self, result: AttemptResult) -> dict:
         reason = result.verdict.reason
         tz = self.ctx.timezone
-        window_at = result.verdict.window_at
-        headline = page_texts.verdict(reason, format_local(window_at, tz, False) if window_at else "")
+        window_at, earlier_at = result.verdict.window_at, result.verdict.earlier_at
+        headline = page_texts.verdict(
+            reason,
+            format_local(window_at, tz, False) if window_at else "",
+            format_local(earlier_at, tz, False) if earlier_at else "",
+        )
         if result.override and result.verdict.accepted:
             headline = i18n._(page_texts.ADMITTED_ANYWAY)
         accepted = result.verdict.accepted
@@ -225,8 +229,11 @@ class ScannerApi(WebHandler):
             "headline": headline,
             "name": attendee.name if attendee else None,
             "attendee_id": attendee.attendee_id if attendee else None,
+            # Registration matters at a session with access control only: elsewhere the card leaves it out.
+            "access_control": session.access_control if session else None,
             "registered": result.registered,
             "targeted": result.targeted,
+            "earlier_at": earlier_at.astimezone(UTC).isoformat() if earlier_at else None,
             "session": session.session_id if session else None,
             "inside": result.inside_now,
             "capacity": session.capacity if session else None,

@@ -211,7 +211,8 @@ function setCard(v) {
   $("headline").textContent = v ? v.headline : say("ready");
   $("who").textContent = v && v.name ? `${v.name} (${v.attendee_id})` : "";
   const facts = [];
-  if (v && v.registered !== undefined && v.registered !== null) {
+  // Registered / targeted only where access control decides who comes in; elsewhere they would only alarm.
+  if (v && v.access_control && v.registered !== undefined && v.registered !== null) {
     facts.push(say(v.registered ? "registered_yes" : "registered_no"), say(v.targeted ? "targeted_yes" : "targeted_no"));
   }
   $("facts").textContent = facts.join(" · ");

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -101,3 +102,28 @@ async def test_the_dashboard_in_a_browser(office, tmp_path):
         save_screenshot(driver, tmp_path, "dashboard")
     download = await office.http.get(href)
     assert load_workbook(io.BytesIO(download.content)).sheetnames == ["Check-ins", "Refused attempts"]
+
+
+async def test_the_updated_clock_is_in_the_events_zone_over_http(office):
+    data = (await office.http.get(await dashboard_url(office) + "data")).json()
+    now = office.ctx.clock().astimezone(ZoneInfo("Europe/Paris"))
+    assert data["updated"] in {f"{now:%H:%M:%S}", f"{now - timedelta(seconds=1):%H:%M:%S}"}
+
+
+@requires_chromium
+async def test_every_time_on_the_dashboard_is_in_the_events_zone_not_the_browsers(office, tmp_path):
+    """A browser in New York shows an event in Paris: the page's clock says Paris time."""
+    url = await dashboard_url(office)
+    with open_browser(width=1280, height=1000, timezone="America/New_York") as driver:
+        await asyncio.to_thread(driver.get, url)
+        await until(driver, "document.getElementById('updated').textContent.startsWith('updated ')")
+        browser_zone = await asyncio.to_thread(
+            driver.execute_script, "return Intl.DateTimeFormat().resolvedOptions().timeZone;"
+        )
+        updated = await asyncio.to_thread(lambda: driver.find_element(By.ID, "updated").text)
+        save_screenshot(driver, tmp_path, "dashboard-new-york")
+    paris = datetime.now(ZoneInfo("Europe/Paris"))
+    assert browser_zone == "America/New_York"
+    shown = datetime.strptime(updated.removeprefix("updated "), "%H:%M:%S")
+    shown = paris.replace(hour=shown.hour, minute=shown.minute, second=shown.second)
+    assert abs((paris - shown).total_seconds()) < 60, (updated, paris)

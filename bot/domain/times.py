@@ -71,6 +71,11 @@ def format_local(moment: datetime, tz: ZoneInfo, with_date: bool = True) -> str:
     return f"{format_skeleton('MMMEd', shown, locale=locale)}, {time}"
 
 
+def format_clock(moment: datetime, tz: ZoneInfo) -> str:
+    """The time of day to the second in the event's zone ("10:02:07"), as a page's live clock shows it."""
+    return format_skeleton("Hms", moment.astimezone(tz), locale=i18n.babel_locale())
+
+
 def format_span(starts: datetime, ends: datetime, tz: ZoneInfo) -> str:
     """ "Thu 11 Jun, 09:00–09:45" (the end's date too when it is another day)."""
     same_day = starts.astimezone(tz).date() == ends.astimezone(tz).date()

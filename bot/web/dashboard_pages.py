@@ -19,7 +19,7 @@ import logging
 from urllib.parse import urlencode
 
 from bot import i18n
-from bot.domain.times import format_local, format_span
+from bot.domain.times import format_clock, format_local, format_span
 from bot.services import dashboard, reports
 from bot.services.context import AppContext
 from bot.services.dashboard import DashboardRefused
@@ -80,6 +80,8 @@ class DashboardHandler(WebHandler):
         self.finish(
             json.dumps(
                 {
+                    # The page's clock: the event's time, whatever zone the organiser's computer is in.
+                    "updated": format_clock(self.ctx.clock(), tz),
                     "sessions": [
                         {
                             "id": s.session_id,

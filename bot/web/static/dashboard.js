@@ -60,7 +60,8 @@ async function refresh() {
       refusals.append(row);
     }
     if (chosen) $("chart").src = `chart/${encodeURIComponent(chosen)}.svg?t=${Date.now()}${also}`;
-    $("updated").textContent = say("updated", { time: new Date().toLocaleTimeString(document.documentElement.lang, { hourCycle: "h23" }) });
+    // Every time on the page comes from the server, in the event's zone, not the browser's.
+    $("updated").textContent = say("updated", { time: data.updated });
   } catch (e) {
     $("updated").textContent = words.connection_lost;
   }

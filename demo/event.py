@@ -44,18 +44,35 @@ FARID = Person(700000016, "Farid Haddad", "attendee", "Farid", "farid_h")
 PIN_LINE = re.compile(r"^• (\S+) .*: ([A-Z0-9]+|—) / ([A-Z0-9]+|—)$")
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A session of the agenda as the bot was given it (moved to today)."""
+
+    session_id: str
+    title: str
+    room: str
+    starts: str  # HH:MM, event time
+    ends: str
+
+    @property
+    def heading(self) -> str:
+        """`Main hall · S1 Opening keynote 11:41–12:26`: for a scene's heading."""
+        return f"{self.room} · {self.session_id} {self.title.split(':')[0]} {self.starts}–{self.ends}"
+
+
 @dataclass
 class Played:
     """What the organiser ended up with."""
 
     pins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    agenda: dict[str, Slot] = field(default_factory=dict)
 
 
 def play(stage: Stage) -> Played:
     played = Played()
     before_the_event(stage, played)
     opening_keynote(stage, played)
-    workshop_door(stage)
+    workshop_door(stage, played)
     mentoring(stage, played)
     organiser_wrap_up(stage)
     mini_app_door(stage)
@@ -64,16 +81,20 @@ def play(stage: Stage) -> Played:
 
 
 def before_the_event(stage: Stage, played: Played) -> None:
-    stage.scene("The week before · Olga, the organiser, sets up the event")
+    stage.scene("Set-up, which a real event does the week before · Olga, the organiser")
     stage.narrate(
         "Olga's Telegram id is in ADMIN_IDS. She opens the bot and sends the agenda, the participant "
         "list and the registrations exported from her spreadsheet (demo/samples/)."
     )
     stage.say(ORGANISER, "/help", expect="Organisers")
     agenda = todays_agenda(stage)
+    played.agenda = read_agenda(agenda)
+    keynote = played.agenda["S1"]
     stage.narrate(
         f"The sample agenda is dated {SAMPLE_DAY}; the rehearsal moves it to today, its keynote starting a "
-        "quarter of an hour ago, because the bot takes check-ins only around each session's own times."
+        f"quarter of an hour ago ({keynote.starts}), because the bot takes check-ins only around each "
+        "session's own times. Every time below is today's clock: a heading's first time is when its scene "
+        "begins."
     )
     for path in (agenda, SAMPLES / "attendees.csv", SAMPLES / "registrations.csv"):
         stage.upload(ORGANISER, path, expect="imported")
@@ -114,11 +135,7 @@ def before_the_event(stage: Stage, played: Played) -> None:
 
 def opening_keynote(stage: Stage, played: Played) -> None:
     pin_in, pin_out = played.pins["S1"]
-    stage.scene(f"09:00 · Main hall · S1 Opening keynote · PINs on the slide: {pin_in} / {pin_out}")
-    stage.narrate(
-        "The bot records the real clock time, so the times in its answers and in the reports are "
-        "today's, not the agenda's."
-    )
+    stage.scene(f"{played.agenda['S1'].heading} · PINs on the slide: {pin_in} / {pin_out}")
     stage.say(AMARA, "/start", expect="Amara Okafor")
     stage.say(AMARA, pin_in, expect="Checked in")
 
@@ -141,8 +158,9 @@ def opening_keynote(stage: Stage, played: Played) -> None:
     stage.say(AMARA, pin_out, expect="Checked out")
 
 
-def workshop_door(stage: Stage) -> None:
-    stage.scene("10:00 · Room B · S2 Workshop · registered participants only · Dora at the door")
+def workshop_door(stage: Stage, played: Played) -> None:
+    stage.scene(f"{played.agenda['S2'].heading} · registered participants only · Dora at the door")
+    stage.narrate("The doors opened two hours early: Dora scans as people arrive for the workshop.")
     stage.say(SCANNER, "/scan S2", expect="Scanning for S2")
 
     stage.narrate("Daniel shows the badge the bot sends him; Dora photographs his phone's screen.")
@@ -171,7 +189,7 @@ def workshop_door(stage: Stage) -> None:
 
 def mentoring(stage: Stage, played: Played) -> None:
     pin_in, _ = played.pins["S3"]
-    stage.scene(f"10:00 · Room D · S3 Speed mentoring · 2 places · PIN {pin_in}")
+    stage.scene(f"{played.agenda['S3'].heading} · 2 places · PIN {pin_in}")
     stage.say(BEN, pin_in, expect="Checked in")
     stage.narrate("Elena's numeric Telegram id was in the participant list, so the bot knows her at once.")
     stage.say(ELENA, "/start", expect="Elena Rossi")
@@ -188,7 +206,7 @@ def mentoring(stage: Stage, played: Played) -> None:
 
 
 def organiser_wrap_up(stage: Stage) -> None:
-    stage.scene("11:30 · Olga checks the numbers and downloads the reports")
+    stage.scene("Olga checks the numbers and downloads the reports")
     summary = stage.say(ORGANISER, "/session S2", expect="Checked in: 3")
     stage.save(stage.follow_up(ORGANISER, summary, "sendPhoto"), "session_chart", name="session-S2-chart.png")
     stage.save(stage.say(ORGANISER, "/report checkins", kind="document"), "checkins_report")
@@ -198,7 +216,7 @@ def organiser_wrap_up(stage: Stage) -> None:
 def mini_app_door(stage: Stage) -> None:
     """Dora scans continuously with the Mini App, in a real headless Chromium with a stand-in for
     Telegram's app around it (the same one the browser tests use); screenshots go to demo-output/."""
-    stage.scene("11:40 · Main hall · Dora helps at the keynote door with the scanner Mini App")
+    stage.scene("Main hall · Dora helps at the keynote door with the scanner Mini App")
     if not chromium_available():
         stage.narrate(
             "Chromium is not installed here, so this scene is skipped (to see it: sudo apt-get install chromium "
@@ -246,7 +264,7 @@ def mini_app_door(stage: Stage) -> None:
 
 def screens(stage: Stage) -> None:
     """The keynote's room display and the organiser dashboard, opened from their signed links."""
-    stage.scene("11:45 · The keynote's screen and Olga's dashboard")
+    stage.scene("The keynote's screen and Olga's dashboard")
     display = _link(stage.say(ORGANISER, "/display S1", expect="Room display for S1").text)
     board = _link(stage.say(ORGANISER, "/dashboard", expect="Live dashboard").text)
     if not chromium_available():
@@ -292,6 +310,17 @@ def todays_agenda(stage: Stage) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(moved, "utf-8")
     return path
+
+
+def read_agenda(path: Path) -> dict[str, Slot]:
+    """The sessions file as uploaded, by session id: the one source of the headings' session times."""
+    with path.open(encoding="utf-8") as rows:
+        return {
+            row["session_id"]: Slot(
+                row["session_id"], row["title"], row["room"], row["starts_at"][-5:], row["ends_at"][-5:]
+            )
+            for row in csv.DictReader(rows)
+        }
 
 
 def parse_pins(text: str) -> dict[str, tuple[str, str]]:

@@ -13,7 +13,9 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rehearsal import bot_process
 from rehearsal.bot_process import BotProcess
@@ -109,6 +111,9 @@ class Stage:
     # ---------------------------------------------------------------- narration
 
     def scene(self, title: str) -> None:
+        """A heading, with the time the scene begins by the clock the bot records check-ins with (the
+        event's wall clock), so it agrees with the times in the bot's answers."""
+        title = f"{datetime.now(ZoneInfo(EVENT_TIMEZONE)):%H:%M} · {title}"
         self.transcript.write()
         self.transcript.write(f"── {title} " + "─" * max(3, 76 - len(title)))
 

@@ -3,6 +3,8 @@ and the organiser's reports read back to check they tell the same story."""
 
 from __future__ import annotations
 
+import csv
+import re
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from demo.run import prepare
 from demo.stage import DemoError, Person, Stage, Transcript
 from rehearsal.emulator import BotApiEmulator
 
+ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
 DORA = "@door_dora"
 # (session, attendee) -> (method, scanned by Dora, registered, override): what the script plays.
@@ -41,6 +44,72 @@ def read_sheet(path: Path, title: str) -> list[dict[str, object]]:
     header = [h.split(" (Europe/Paris")[0] for h in rows[0]]
     # Write-only XLSX stores no empty cells, so a row may end early: pad it.
     return [dict(zip(header, tuple(row) + (None,) * (len(header) - len(row)), strict=True)) for row in rows[1:]]
+
+
+HEADING = re.compile(r"^── (?:(\d\d:\d\d) · )?(.*?) ─+$")
+SLOT = re.compile(r"\b(S\d+) [^·]*?(\d\d:\d\d)–(\d\d:\d\d)")
+# The moment a check-in or check-out was recorded, as the bot's replies show it (the real clock):
+# the answer to the attempt itself, and lists of earlier ones (/session's last check-ins, /myattendance).
+RECORDED_NOW = re.compile(r"Checked (?:in to|out of) .* at (\d\d:\d\d)\.")
+RECORDED_BEFORE = (
+    re.compile(r"^\s+• (\d\d:\d\d) "),
+    re.compile(r", (\d\d:\d\d) — (?:in|out) "),
+    re.compile(r"Already checked in since (\d\d:\d\d)"),  # the Mini App's card
+)
+
+
+def transcript_disagreements(transcript: str, agenda: dict[str, tuple[str, str]], end: str) -> list[str]:
+    """Where the transcript's scene headings disagree with the bot's replies: each heading gives the
+    time its scene began, so every check-in the bot answers in the scene was recorded between that time
+    and the next heading's (or `end`), and every one it lists, between the first heading and then; a
+    session's times in a heading are those of the agenda the bot imported."""
+    scenes: list[tuple[str | None, str, list[str]]] = []
+    for line in transcript.splitlines():
+        heading = HEADING.match(line)
+        if heading:
+            scenes.append((heading.group(1), heading.group(2), []))
+        elif scenes:
+            scenes[-1][2].append(line)
+    problems = []
+    for number, (begun, title, lines) in enumerate(scenes):
+        if begun is None:
+            problems.append(f"{title!r}: no time in the heading")
+            continue
+        until = next((later for later, _, _ in scenes[number + 1 :] if later), end)
+        for slot in SLOT.finditer(title):
+            if agenda.get(slot.group(1)) != (slot.group(2), slot.group(3)):
+                problems.append(f"{begun} {title!r}: the agenda has {slot.group(1)} at {agenda.get(slot.group(1))}")
+        first = scenes[0][0] or begun
+        for line in lines:
+            recorded = [(at, begun) for at in RECORDED_NOW.findall(line)]
+            recorded += [(at, first) for pattern in RECORDED_BEFORE for at in pattern.findall(line)]
+            for at, earliest in recorded:
+                if not earliest <= at <= until:
+                    problems.append(f"{begun} {title!r}: a reply says {at}: {line.strip()}")
+    return problems
+
+
+def readme_demo_files() -> list[str]:
+    """The names in the first column of the README's table of what the demo writes."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Try it without Telegram", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])]
+
+
+def listed(path: str, name: str) -> bool:
+    """Whether a file the demo wrote (relative, with /) is the README's `name`: a folder (`photos/`),
+    or a file name whose `<placeholders>` stand for any text."""
+    if name.endswith("/"):
+        return path.startswith(name)
+    pattern = "[^/]+".join(re.escape(part) for part in re.split(r"<[^>]+>", name))
+    return re.fullmatch(pattern, path) is not None
+
+
+def uploaded_agenda(output_dir: Path) -> dict[str, tuple[str, str]]:
+    """{session: (start, end)} of the agenda the demo sent the bot (the sample moved to today)."""
+    with (output_dir / "uploads" / "sessions.csv").open(encoding="utf-8") as rows:
+        return {r["session_id"]: (r["starts_at"][-5:], r["ends_at"][-5:]) for r in csv.DictReader(rows)}
 
 
 def local_now() -> datetime:
@@ -111,15 +180,25 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         assert line in transcript
     assert "Traceback" not in result.files["bot_log"].read_text("utf-8")
 
+    # The scene headings tell the same times as the bot: the real clock, and the agenda moved to today.
+    agenda = uploaded_agenda(result.output_dir)
+    assert transcript_disagreements(transcript, agenda, after.strftime("%H:%M")) == []
+    assert "{}–{} · Room B".format(*agenda["S2"]) in transcript  # the bot's own /session S2
+    # Every file the demo wrote is in the README's table, and the table names nothing it did not write.
+    written = sorted(p.relative_to(result.output_dir).as_posix() for p in result.output_dir.rglob("*") if p.is_file())
+    names = readme_demo_files()
+    assert [path for path in written if not any(listed(path, name) for name in names)] == []
+
     from tests.browser import chromium_available
 
     if chromium_available():  # the door scene in the scanner Mini App, in headless Chromium
         assert "    page ▸ Checked in · Ines Silva" in transcript
-        assert "    page ▸ Already checked in · Daniel Kim" in transcript
+        assert re.search(r"^    page ▸ Already checked in since \d\d:\d\d · Daniel Kim$", transcript, re.M)
         shots = sorted(p.name for p in (result.output_dir / "miniapp").iterdir())
         assert shots == ["1-sessions.png", "2-daniel.png", "3-ines.png", "4-daniel.png"]
         screens = sorted(p.name for p in (result.output_dir / "screens").iterdir())
         assert screens == ["dashboard.png", "keynote-display-de.png", "keynote-display.png"]
+        assert [name for name in names if not any(listed(path, name) for path in written)] == []
     else:
         assert "Chromium is not installed here, so this scene is skipped" in transcript
 

@@ -846,8 +846,8 @@ def badges_caption(count: int, fmt: str) -> str:
     if fmt == "pdf":
         # Translators: keep 'fit to page' as your print dialogs name it.
         text = ngettext(
-            "{count} badge, six per A4 page with cut marks: print at 100 % (not 'fit to page').",
-            "{count} badges, six per A4 page with cut marks: print at 100 % (not 'fit to page').",
+            "{count} badge, five per A4 page with cut marks: print at 100 % (not 'fit to page').",
+            "{count} badges, five per A4 page with cut marks: print at 100 % (not 'fit to page').",
             count,
         )
     else:

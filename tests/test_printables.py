@@ -179,8 +179,8 @@ def test_a_very_long_name_and_id_stay_inside_the_badge_and_out_of_the_quiet_zone
     assert 1 <= len(names) <= 2, names
 
 
-def test_badges_pdf_has_six_badges_a_page_at_a4():
-    badges = [(f"B1:REG-{n:04}:1:ABCDEFGHIJKLMNOP", name, f"REG-{n:04}") for n, name in enumerate(NAMES * 2)][:7]
+def test_badges_pdf_has_five_badges_a_page_at_a4():
+    badges = [(f"B1:REG-{n:04}:1:ABCDEFGHIJKLMNOP", name, f"REG-{n:04}") for n, name in enumerate(NAMES * 2)][:6]
     pdf = badges_pdf(badges, EVENT)
     assert pdf.startswith(b"%PDF")
     parser = PdfParser.PdfParser(buf=pdf)
@@ -188,6 +188,52 @@ def test_badges_pdf_has_six_badges_a_page_at_a4():
     for page in parser.pages:
         width, height = (float(value) for value in parser.read_indirect(page)[b"MediaBox"][2:])
         assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297), "A4 at true size"
+
+
+MM = 300 / 25.4  # pixels a millimetre at 300 DPI
+
+
+def _flat_badge(value: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", BADGE_SIZE, value).save(out, format="PNG", dpi=(300, 300))
+    return out.getvalue()
+
+
+def test_the_badge_sheet_keeps_a_printable_margin_gaps_to_cut_and_marks_off_the_badges():
+    from bot.files.printables import SHEET_SLOTS, _sheet
+
+    assert len(SHEET_SLOTS) == 5, "five 4 × 3 in badges fit an A4 page with 5 mm margins, no more"
+    width, height = PAGE_SIZE
+    for left, top, right, bottom in SHEET_SLOTS:
+        assert sorted((right - left, bottom - top)) == [900, 1200], "true size, upright or turned"
+        assert min(left, top, width - right, height - bottom) >= 5 * MM, "inside what office printers print"
+    for n, a in enumerate(SHEET_SLOTS):
+        for b in SHEET_SLOTS[n + 1 :]:
+            apart = max(b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3])
+            assert apart >= 5 * MM, "a gap to cut on each side"
+    full = _sheet([_flat_badge(0)] * 5, 1, 1, EVENT).convert("L")
+    for slot in SHEET_SLOTS:
+        assert full.crop(slot).getextrema() == (0, 0), "each badge where its slot is"
+    blank = _sheet([_flat_badge(255)] * 5, 1, 1, EVENT).convert("L")
+    for slot in SHEET_SLOTS:
+        assert blank.crop(slot).getextrema() == (255, 255), "no mark crosses a badge"
+    inner = (round(5 * MM), round(5 * MM), width - round(5 * MM), height - round(5 * MM))
+    ink = blank.point(lambda v: 255 - v)
+    assert ink.getbbox() and ink.crop(inner).getbbox() and ink.getbbox() == _offset(ink.crop(inner).getbbox(), inner)
+    # A cut mark in line with every edge of every badge, in the margin.
+    for left, top, right, bottom in SHEET_SLOTS:
+        for x in (left, right - 1):
+            assert _dark(blank, (x - 2, 0, x + 3, top)) or _dark(blank, (x - 2, bottom, x + 3, height)), (x, top)
+        for y in (top, bottom - 1):
+            assert _dark(blank, (0, y - 2, left, y + 3)) or _dark(blank, (right, y - 2, width, y + 3)), (y, left)
+
+
+def _offset(box, origin):
+    return (box[0] + origin[0], box[1] + origin[1], box[2] + origin[0], box[3] + origin[1])
+
+
+def _dark(image: Image.Image, box) -> bool:
+    return image.crop(box).getextrema()[0] < 128
 
 
 def test_an_empty_badge_list_still_makes_a_valid_pdf():

@@ -2,8 +2,10 @@
 
 * `badge_png`: a 4 × 3 inch name badge (the common badge-holder size) with the
   event, the attendee's name, their id and their badge QR code.
-* `badges_pdf`: badges six to an A4 page (2 × 3 at true size) with cut marks,
-  for an office printer and a guillotine.
+* `badges_pdf`: badges five to an A4 page at true size, 5 mm apart, inside
+  margins every office printer prints (13.5 mm at the sides, 29 mm top and
+  bottom), with cut marks in the margins only: three upright badges in the left
+  column, two turned a quarter in the right (`SHEET_SLOTS` says why six do not fit).
 * `poster_png`: an A4 poster with a session's onsite check-in QR code.
 * `badge_pngs`, `poster_pngs`: the same for whole batches, over worker processes.
 
@@ -42,7 +44,32 @@ QUIET_ZONE = 4
 BADGE_SIZE = (4 * DPI, 3 * DPI)
 PAGE_SIZE = (2480, 3508)
 """A4 (210 × 297 mm) at 300 DPI."""
-BADGES_ACROSS, BADGES_DOWN = 2, 3
+
+
+def _sheet_slots(gap: int = 60) -> tuple[tuple[int, int, int, int], ...]:
+    """Where badges go on an A4 page: (left, top, right, bottom) in pixels, in printing order.
+
+    Most office printers leave 4–5 mm unprinted at every edge, and badges cut apart need a
+    gap: 5 mm margins at least and a 5 mm gap (60 px). Two 4-inch badges side by side need
+    2 × 101.6 + 2 × 5 = 213.2 mm > 210 mm, so at most one badge of 101.6 mm fits across
+    beside one turned a quarter (76.2 mm): 101.6 + 5 + 76.2 = 182.8 mm. The left column
+    holds three upright badges (3 × 76.2 + 2 × 5 = 238.6 mm of 297), the right one two
+    turned badges (2 × 101.6 + 5 = 208.2 mm): five a page, where a grid of one orientation
+    holds four (2 × 2 turned) or three (1 × 3 upright). A sixth does not fit: no two upright
+    badges fit side by side, four upright need 4 × 76.2 + 3 × 5 = 319.8 mm of the 287 mm between
+    the top and bottom margins, and three turned need 314.8 mm. The columns are centred: margins of
+    13.5 mm left and right, 29.1 mm top and bottom.
+    """
+    width, height = BADGE_SIZE  # upright: 1200 × 900; turned: 900 × 1200
+    left = (PAGE_SIZE[0] - (width + gap + height)) // 2
+    top = (PAGE_SIZE[1] - (3 * height + 2 * gap)) // 2
+    upright = [(left, top + n * (height + gap), left + width, top + n * (height + gap) + height) for n in range(3)]
+    x = left + width + gap
+    turned = [(x, top + n * (width + gap), x + height, top + n * (width + gap) + width) for n in range(2)]
+    return tuple(upright + turned)
+
+
+SHEET_SLOTS = _sheet_slots()
 
 # Translators: printed large at the foot of an A4 check-in poster, under its QR code; one line if possible.
 SCAN_HINT = N_("Scan with your phone camera to check in")
@@ -115,7 +142,7 @@ def _badge_job(job: tuple[str, str, str, str]) -> bytes:
 
 
 def badges_pdf(badges: Sequence[tuple[str, str, str]], event_name: str, parallel: bool | None = None) -> bytes:
-    """A4 PDF of (token, name, attendee id) badges, six a page at true size, with cut marks.
+    """A4 PDF of (token, name, attendee id) badges, five a page at true size, with cut marks.
 
     Pages are bilevel images (CCITT G4 inside the PDF): lossless, so QR modules
     stay crisp where JPEG would blur them, and a few hundred KB a page. The
@@ -128,7 +155,7 @@ def badges_pdf(badges: Sequence[tuple[str, str, str]], event_name: str, parallel
 def badge_sheets_pdf(pngs: Sequence[bytes], event_name: str) -> bytes:
     """The PDF of `badges_pdf` from badges already drawn by `badge_pngs` (a ZIP of the same badges
     often goes with it, and drawing 2,000 badges twice would double the wait)."""
-    per_page = BADGES_ACROSS * BADGES_DOWN
+    per_page = len(SHEET_SLOTS)
     chunks = [pngs[start : start + per_page] for start in range(0, len(pngs), per_page)] or [[]]
     pages = [_sheet(chunk, number, len(chunks), event_name) for number, chunk in enumerate(chunks, 1)]
     out = io.BytesIO()
@@ -137,41 +164,36 @@ def badge_sheets_pdf(pngs: Sequence[bytes], event_name: str) -> bytes:
 
 
 def _sheet(pngs: Sequence[bytes], number: int, count: int, event_name: str) -> Image.Image:
-    """One page: badges edge to edge in a centred grid, so one cut separates two badges,
-    and cut marks at every badge corner (outside the grid: ticks in the margin; inside:
-    small crosses that the cut goes through)."""
+    """One page: the badges in `SHEET_SLOTS` (the right-hand ones turned a quarter), and a
+    cut mark in line with every badge edge, in the margins only, so no mark crosses a badge."""
     page = Image.new("L", PAGE_SIZE, WHITE)
     draw = ImageDraw.Draw(page)
-    badge_width, badge_height = BADGE_SIZE
-    left = (PAGE_SIZE[0] - BADGES_ACROSS * badge_width) // 2
-    top = (PAGE_SIZE[1] - BADGES_DOWN * badge_height) // 2
-    for index, png in enumerate(pngs):
-        row, column = divmod(index, BADGES_ACROSS)
-        page.paste(Image.open(io.BytesIO(png)), (left + column * badge_width, top + row * badge_height))
+    for png, (left, top, right, bottom) in zip(pngs, SHEET_SLOTS, strict=False):
+        badge = Image.open(io.BytesIO(png))
+        if (right - left, bottom - top) != badge.size:
+            badge = badge.rotate(90, expand=True)
+        page.paste(badge, (left, top))
 
-    xs = [left + column * badge_width for column in range(BADGES_ACROSS + 1)]
-    ys = [top + row * badge_height for row in range(BADGES_DOWN + 1)]
-    right, bottom = xs[-1], ys[-1]
-    gap, tick, arm = 10, 70, 22
-    for x in xs:
-        draw.line((x, top - gap - tick, x, top - gap), fill=BLACK, width=2)
-        draw.line((x, bottom + gap, x, bottom + gap + tick), fill=BLACK, width=2)
-    for y in ys:
-        draw.line((max(0, left - gap - tick), y, left - gap, y), fill=BLACK, width=2)
-        draw.line((right + gap, y, min(PAGE_SIZE[0], right + gap + tick), y), fill=BLACK, width=2)
-    for x in xs[1:-1]:
-        for y in ys:
-            draw.line((x, y - arm, x, y + arm), fill=BLACK, width=2)
-    for y in ys[1:-1]:
-        for x in xs:
-            draw.line((x - arm, y, x + arm, y), fill=BLACK, width=2)
+    off, tick = 12, 70  # 1 mm clear of the badge edge, 6 mm long
+    top_edge = min(slot[1] for slot in SHEET_SLOTS)
+    bottom_edge = max(slot[3] for slot in SHEET_SLOTS)
+    for left, top, right, bottom in SHEET_SLOTS:
+        for x in (left, right):  # vertical cuts run the page's whole height, through gaps only
+            draw.line((x, top_edge - off - tick, x, top_edge - off), fill=BLACK, width=2)
+            draw.line((x, bottom_edge + off, x, bottom_edge + off + tick), fill=BLACK, width=2)
+        outside_left = left == min(slot[0] for slot in SHEET_SLOTS)
+        for y in (top, bottom):  # then each column's strip is cut across, marked on its outer side
+            if outside_left:
+                draw.line((left - off - tick, y, left - off, y), fill=BLACK, width=2)
+            else:
+                draw.line((right + off, y, right + off + tick, y), fill=BLACK, width=2)
 
     # Translators: the foot of an A4 page of badges; {event} is the event's name, {number} and {count} pages.
     footer = _("{event} · badges, page {number} of {count} · print at 100 % (actual size), cut along the marks").format(
         event=event_name, number=number, count=count
     )
-    font, lines = fit_lines(footer, PAGE_SIZE[0] - 2 * 150, 1, largest=32, smallest=20)
-    font.draw(draw, (PAGE_SIZE[0] // 2, bottom + gap + tick + 60), lines[0], fill=DARK_GREY, anchor="ma")
+    font, lines = fit_lines(footer, PAGE_SIZE[0] - 2 * SHEET_SLOTS[0][0], 1, largest=32, smallest=20)
+    font.draw(draw, (PAGE_SIZE[0] // 2, bottom_edge + off + tick + 40), lines[0], fill=DARK_GREY, anchor="ma")
     return page.point(lambda value: 0 if value < 128 else 255).convert("1", dither=Image.Dither.NONE)
 
 

@@ -49,7 +49,7 @@ BADGE_FORMATS = ("zip", "pdf")
 
 async def print_badges(ctx: AppContext, fmt: str = "zip") -> tuple[bytes, int]:
     """Every attendee's badge for the printer, and how many: `zip` holds one PNG each
-    (4 × 3 in at 300 DPI, for badge printers), `pdf` the same badges six to an A4 page
+    (4 × 3 in at 300 DPI, for badge printers), `pdf` the same badges five to an A4 page
     with cut marks (for an office printer and a guillotine)."""
     fmt = fmt.lower()
     if fmt not in BADGE_FORMATS:

@@ -7,16 +7,23 @@ Problems are worded (`_()`) when found, in the language of the organiser who
 sent the file: parsing runs in their update's context (`asyncio.to_thread`
 carries it). Column names and what the file holds stay as they are.
 This module only reads and checks; writing happens in one transaction in
-`bot.services.imports.import_file`.
+`bot.services.imports.import_file`, whose checks against the database run over
+every row together with these: the organiser gets every problem in one answer,
+in row order (`worded`).
+
+Nothing a file holds is dropped silently (`bot.files.sheet_grid`): a CSV row
+with more fields than the header row, or fewer than it has named columns, is a
+problem, and so is a value to the right of the header's last named column, or a
+known column named twice; empty cells there (Excel's trailing `;;`) are harmless.
+A list cell (`groups`, `targets`) separates names with `;` or `,`: in a
+`;`-separated file write `workshop,speakers` or quote the cell
+(`"workshop;speakers"`), so a group name holds neither character.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -24,9 +31,10 @@ from zoneinfo import ZoneInfo
 from bot.domain import badges, pins
 from bot.domain.pins import PinProblem
 from bot.domain.times import EventTimeError, TimeProblem, parse_event_time
+from bot.files.sheet_grid import MAX_ROWS, ImportFileError, duplicate_columns, header_width, read_grid, shape_problem
+from bot.files.sheet_grid import text as _text
 from bot.i18n import N_, _
 
-MAX_ROWS = 50_000
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 TELEGRAM_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|\d{1,20})$")
 _YES = {"yes", "y", "true", "1", "on", "x"}
@@ -35,7 +43,10 @@ _NO = {"no", "n", "false", "0", "off", ""}
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sessions": (
         ("session_id", "title", "starts_at", "ends_at"),
-        ("room", "capacity", "access_control", "targets", "pin_in", "pin_out"),
+        (
+            *("room", "capacity", "access_control", "targets", "pin_in", "pin_out"),
+            *("checkin_opens", "checkin_closes", "pin_rotation_seconds"),
+        ),
     ),
     "attendees": (("attendee_id", "name"), ("email", "groups", "telegram")),
     "registrations": (("attendee_id", "session_id"), ()),
@@ -63,10 +74,6 @@ def pin_problem_text(problem: PinProblem, pin: str) -> str:
 def time_problem_text(error: EventTimeError) -> str:
     """Why a cell is not an event time, in the organiser's language."""
     return _(TIME_PROBLEMS[error.problem]).format(text=error.text)
-
-
-class ImportFileError(Exception):
-    """The file cannot be read at all (not CSV/XLSX, no header, unknown kind)."""
 
 
 @dataclass(frozen=True)
@@ -112,87 +119,21 @@ class RegistrationRecord:
 class ParsedFile:
     kind: str
     records: list = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong), worded
 
 
 def _header_key(cell: object) -> str:
     return re.sub(r"[\s-]+", "_", str(cell or "").strip().lower())
 
 
-def _read_rows(data: bytes, filename: str) -> list[list[object]]:
-    """At most MAX_ROWS + 2 rows (header, limit, one more to notice the excess),
-    so a small file that unpacks to millions of rows is refused cheaply."""
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        _refuse_zip_bomb(data, filename)
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                return [list(r) for r in itertools.islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)]
-            finally:
-                workbook.close()
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file (zip, XML, missing parts)
-            raise ImportFileError(_unreadable_xlsx(filename)) from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Translators: {filename} is the name of the file the organiser sent.
-        text = _("{filename} is not UTF-8 text: save it as CSV UTF-8 or XLSX.")
-        raise ImportFileError(text.format(filename=filename)) from None
-    if "\x00" in text:
-        # Translators: {filename} is the name of the file the organiser sent.
-        raise ImportFileError(_("{filename} is not a CSV or XLSX file.").format(filename=filename))
-    first_line = text.split("\n", 1)[0]
-    delimiter = max([",", ";", "\t"], key=first_line.count)
-    try:
-        return list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), MAX_ROWS + 2))
-    except csv.Error as exc:
-        # Translators: {filename} is the name of the file the organiser sent; {error} is the CSV reader's own
-        # explanation (in English).
-        text = _("{filename} is not a readable CSV file ({error}).")
-        raise ImportFileError(text.format(filename=filename, error=exc)) from None
-
-
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-
-
-def _unreadable_xlsx(filename: str) -> str:
-    # Translators: {filename} is the name of the file the organiser sent.
-    text = _(
-        "{filename} is not a readable XLSX file: open it in a spreadsheet program and save it again as XLSX or CSV."
-    )
-    return text.format(filename=filename)
-
-
-def _refuse_zip_bomb(data: bytes, filename: str) -> None:
-    """openpyxl reads the whole shared-strings part on opening, before any row:
-    a small upload that unpacks to gigabytes must be refused unopened."""
-    try:
-        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise ImportFileError(_unreadable_xlsx(filename)) from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        # Translators: {filename} is the name of the file the organiser sent; {size} a number of megabytes.
-        text = _("{filename} unpacks to more than {size} MB; split it or save it as CSV.")
-        raise ImportFileError(text.format(filename=filename, size=MAX_UNPACKED_BYTES // 2**20))
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _split(value: object) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(p.strip() for p in _text(value).split(";") if p.strip()))
+    """A list cell (groups, targets): names separated by ';' or ','."""
+    return tuple(dict.fromkeys(p.strip() for p in re.split(r"[;,]", _text(value)) if p.strip()))
 
 
 def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
-    rows = _read_rows(data, filename)
+    grid = read_grid(data, filename)
+    rows = grid.rows
     while rows and not any(_text(c) for c in rows[-1]):
         rows.pop()
     if not rows:
@@ -209,21 +150,31 @@ def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
             "registrations need attendee_id, session_id."
         )
         raise ImportFileError(text.format(filename=filename))
+    if len(rows) == 1:
+        # Translators: {filename} is the name of the file the organiser sent.
+        text = _("{filename} has only a header row: add one row per session, attendee or registration below it.")
+        raise ImportFileError(text.format(filename=filename))
     if len(rows) - 1 > MAX_ROWS:
         # Translators: {filename} is the name of the file the organiser sent.
         raise ImportFileError(_("{filename} has more than {count} rows.").format(filename=filename, count=MAX_ROWS))
     parsed = ParsedFile(kind)
+    parsed.problems += [(1, problem) for problem in duplicate_columns(header, set(itertools.chain(*KINDS[kind])))]
+    width = header_width(header)
     index = {name: header.index(name) for name in set(header) if name}
     parse_row = {"sessions": _session_row, "attendees": _attendee_row, "registrations": _registration_row}[kind]
     seen: dict[str, int] = {}
     for number, raw in enumerate(rows[1:], start=2):
         if not any(_text(c) for c in raw):
+            continue  # a blank row
+        shape = shape_problem(grid, number, raw, width)
+        if shape is not None:
+            parsed.problems.append((number, shape))  # its cells are not in their columns: read none of them
             continue
         cells = {name: (raw[i] if i < len(raw) else None) for name, i in index.items()}
         try:
             record = parse_row(number, cells, tz)
         except ValueError as exc:
-            parsed.errors.append(row_problem(number, str(exc)))
+            parsed.problems.append((number, str(exc)))
             continue
         key = {
             "sessions": lambda r: r.session_id,
@@ -235,13 +186,18 @@ def parse_file(data: bytes, filename: str, tz: ZoneInfo) -> ParsedFile:
                 continue  # the same registration twice is harmless
             # Translators: {id!r} is the id (in quotes) found twice in the file; {first} is a row number.
             text = _("duplicate id {id!r} (first on row {first})").format(id=key.split(chr(0))[0], first=seen[key])
-            parsed.errors.append(row_problem(number, text))
+            parsed.problems.append((number, text))
             continue
         seen[key] = number
         parsed.records.append(record)
     if kind == "sessions":
         _check_pins_within_file(parsed)
     return parsed
+
+
+def worded(problems: list[tuple[int, str]]) -> list[str]:
+    """A file's problems, found by the file's checks and the database's, in row order: "Row 3: ..."."""
+    return [row_problem(row, problem) for row, problem in sorted(problems, key=lambda p: p[0])]
 
 
 def row_problem(row: int, problem: str) -> str:
@@ -393,6 +349,6 @@ def _check_pins_within_file(parsed: ParsedFile) -> None:
             if pin in owner:
                 # Translators: {pin} is a PIN; {other} the number of another row of the file.
                 text = _("PIN {pin} is also used on row {other}").format(pin=pin, other=owner[pin])
-                parsed.errors.append(row_problem(record.row, text))
+                parsed.problems.append((record.row, text))
             else:
                 owner[pin] = record.row

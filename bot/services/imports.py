@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from bot.domain import pins as pin_rules
 from bot.domain.rules import Direction, attendance_window
 from bot.files import sheet_reader
-from bot.files.sheet_reader import AttendeeRecord, RegistrationRecord, SessionRecord, row_problem
+from bot.files.sheet_reader import AttendeeRecord, RegistrationRecord, SessionRecord
 from bot.i18n import _
 from bot.services import event
 from bot.services.context import AppContext, writes
@@ -34,7 +34,8 @@ class ImportReport:
 
 
 async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportReport:
-    """Import one sessions, attendees or registrations file: all rows or none."""
+    """Import one sessions, attendees or registrations file: all rows or none. Every
+    problem is reported at once, in row order: the file's own and the database's."""
     # Times in the file are read in the event's zone, as the database keeps it now.
     zone = await event.refresh_timezone(ctx)
     try:
@@ -42,30 +43,25 @@ async def import_file(ctx: AppContext, data: bytes, filename: str) -> ImportRepo
         parsed = await asyncio.to_thread(sheet_reader.parse_file, data, filename, zone)
     except sheet_reader.ImportFileError as exc:
         return ImportReport(filename, None, 0, [str(exc)])
-    if parsed.errors:
-        return ImportReport(filename, parsed.kind, 0, parsed.errors)
-    writer = {"sessions": _import_sessions, "attendees": _import_attendees, "registrations": _import_registrations}[
-        parsed.kind
-    ]
-    try:
-        await _write_all_or_nothing(ctx, writer, parsed.records)
-    except _Rollback as rollback:
-        return ImportReport(filename, parsed.kind, 0, rollback.errors)
+    problems = await _check_and_write(ctx, parsed)
+    if problems:
+        return ImportReport(filename, parsed.kind, 0, sheet_reader.worded(problems))
     return ImportReport(filename, parsed.kind, len(parsed.records), [])
 
 
 @writes
-def _write_all_or_nothing(conn: Conn, ctx: AppContext, writer, records: list) -> None:
-    errors = writer(conn, ctx, records)
-    if errors:
-        raise _Rollback(errors)
-
-
-class _Rollback(Exception):
-    """Leaves the transaction block so that nothing of a bad file is kept."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
+def _check_and_write(conn: Conn, ctx: AppContext, parsed: sheet_reader.ParsedFile) -> list[tuple[int, str]]:
+    """The checks against the database run over every good row even when other rows are bad,
+    so that the organiser fixes everything at once; then nothing is written if anything is wrong."""
+    check, write = {
+        "sessions": (_check_sessions, _write_sessions),
+        "attendees": (lambda conn, records: [], _write_attendees),
+        "registrations": (_check_registrations, _write_registrations),
+    }[parsed.kind]
+    problems = parsed.problems + check(conn, parsed.records)
+    if not problems:
+        write(conn, ctx, parsed.records)
+    return problems
 
 
 async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[ImportReport]:
@@ -81,22 +77,19 @@ async def import_files(ctx: AppContext, files: list[tuple[str, bytes]]) -> list[
     return [await import_file(ctx, data, name) for name, data in sorted(files, key=order)]
 
 
-def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> list[str]:
-    errors = []
-    current = agenda.all_pins(conn)
-    owner = {pin: sid for sid, by_dir in current.items() for pin in by_dir.values()}
+def _check_sessions(conn: Conn, records: list[SessionRecord]) -> list[tuple[int, str]]:
+    problems = []
+    owner = {pin: sid for sid, by_dir in agenda.all_pins(conn).items() for pin in by_dir.values()}
     for r in records:
         for pin in (r.pin_in, r.pin_out):
             if pin and owner.get(pin, r.session_id.upper()) != r.session_id.upper():
-                errors.append(
-                    row_problem(
-                        r.row,
-                        _("PIN {pin} is already used by session {session_id}").format(pin=pin, session_id=owner[pin]),
-                    )
-                )
-    errors += _never_open(conn, records)
-    if errors:
-        return errors
+                used = _("PIN {pin} is already used by session {session_id}")
+                problems.append((r.row, used.format(pin=pin, session_id=owner[pin])))
+    return problems + _never_open(conn, records)
+
+
+def _write_sessions(conn: Conn, ctx: AppContext, records: list[SessionRecord]) -> None:
+    current = agenda.all_pins(conn)
     for r in records:
         agenda.upsert_session(
             conn,
@@ -144,10 +137,9 @@ def _import_sessions(conn, ctx: AppContext, records: list[SessionRecord]) -> lis
         for direction, pin in (("IN", r.pin_in), ("OUT", r.pin_out)):
             if pin:
                 agenda.replace_pin(conn, r.session_id, direction, pin)
-    return []
 
 
-def _never_open(conn: Conn, records: list[SessionRecord]) -> list[str]:
+def _never_open(conn: Conn, records: list[SessionRecord]) -> list[tuple[int, str]]:
     """Rows whose check-in window would be empty: one end given in the file, the other the
     event's default (or kept from before), and they cross. Nobody could ever check in."""
     defaults = stored_window_settings(conn)
@@ -165,11 +157,11 @@ def _never_open(conn: Conn, records: list[SessionRecord]) -> list[str]:
             )
             opens = f"{window.opens.astimezone(local):%Y-%m-%d %H:%M}"
             closes = f"{window.closes.astimezone(local):%H:%M}"
-            errors.append(row_problem(r.row, never_open.format(opens=opens, closes=closes)))
+            errors.append((r.row, never_open.format(opens=opens, closes=closes)))
     return errors
 
 
-def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> list[str]:
+def _write_attendees(conn: Conn, ctx: AppContext, records: list[AttendeeRecord]) -> None:
     now = ctx.clock()
     for r in records:
         existing = attendees.get_attendee(conn, r.attendee_id)
@@ -184,22 +176,22 @@ def _import_attendees(conn, ctx: AppContext, records: list[AttendeeRecord]) -> l
         )
         if r.groups is not None:
             attendees.set_groups(conn, r.attendee_id, r.groups)
-    return []
 
 
-def _import_registrations(conn, ctx: AppContext, records: list[RegistrationRecord]) -> list[str]:
+def _check_registrations(conn: Conn, records: list[RegistrationRecord]) -> list[tuple[int, str]]:
     attendees = agenda.existing_ids(conn, "attendees", {r.attendee_id for r in records})
     sessions = agenda.existing_ids(conn, "sessions", {r.session_id for r in records})
-    errors = []
+    problems = []
     for r in records:
         if r.attendee_id.upper() not in attendees:
             unknown = _("unknown attendee '{attendee_id}' (import attendees first)")
-            errors.append(row_problem(r.row, unknown.format(attendee_id=r.attendee_id)))
+            problems.append((r.row, unknown.format(attendee_id=r.attendee_id)))
         if r.session_id.upper() not in sessions:
             unknown = _("unknown session '{session_id}' (import sessions first)")
-            errors.append(row_problem(r.row, unknown.format(session_id=r.session_id)))
-    if errors:
-        return errors
+            problems.append((r.row, unknown.format(session_id=r.session_id)))
+    return problems
+
+
+def _write_registrations(conn: Conn, ctx: AppContext, records: list[RegistrationRecord]) -> None:
     for r in records:
         agenda.add_registration(conn, r.attendee_id, r.session_id)
-    return []

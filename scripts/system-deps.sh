@@ -6,8 +6,8 @@
 #
 # The bot needs the zbar library (pyzbar) and the fonts badges and posters are
 # drawn with (bot/files/fonts.py): fonts-dejavu-core for Latin with diacritics,
-# Greek and Cyrillic (3 MB), fonts-droid-fallback for Chinese, Japanese and
-# Korean (7 MB). The browser tests (tests/browser.py) and the demo's Mini App
+# Greek and Cyrillic (3 MB), fonts-droid-fallback for Chinese and Japanese
+# (7 MB), fonts-nanum for Korean. The browser tests (tests/browser.py) and the demo's Mini App
 # scene also need Debian's chromium and chromium-driver, so no browser is ever
 # downloaded at run time; the bot does not, so `run` never installs them.
 # Installed with apt when we are root (one apt-get install; apt-get update once
@@ -29,6 +29,9 @@ fi
 if [ ! -f $fonts/truetype/droid/DroidSansFallbackFull.ttf ] && [ ! -f $fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
     && [ ! -f $fonts/truetype/wqy/wqy-zenhei.ttc ]; then
     missing="$missing fonts-droid-fallback"
+fi
+if [ ! -f $fonts/truetype/nanum/NanumGothic.ttf ] && [ ! -f $fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+    missing="$missing fonts-nanum"  # Korean: Droid's fallback font has no Hangul syllables
 fi
 missing="${missing# }"
 # The same paths tests/browser.py drives.

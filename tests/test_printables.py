@@ -15,7 +15,7 @@ from bot.files.fonts import FallbackFont, FontsMissing, codepoints, fit_lines, f
 from bot.files.printables import BADGE_SIZE, PAGE_SIZE, badge_png, badge_pngs, badges_pdf, poster_png, poster_pngs
 from bot.files.qr import build_qr, decode_qr, qr_png
 
-NAMES = ["Zoë Łukasiewicz-Ørsted", "Αλέξανδρος Παπαδόπουλος", "Анна Петрова", "王小明"]
+NAMES = ["Zoë Łukasiewicz-Ørsted", "Αλέξανδρος Παπαδόπουλος", "Анна Петрова", "王小明", "김민준 박서연"]
 TOKEN = "B1:REG-0042:1:ABCDEFGHIJKLMNOP"
 LINK = "https://t.me/attendance_bot?start=SL001"
 EVENT = "Open Data Days 2026"
@@ -254,6 +254,15 @@ def test_a_poster_is_a4_at_300_dpi_and_its_code_reads_back(drawn):
     assert drawn.text.count("Opening keynote") == 1, "the title once"
     for text in ("Main hall", "Thu 11 Jun 09:30–10:30", EVENT, "Scan with your phone camera to check in"):
         assert text in drawn.text
+    _assert_text_inside(drawn, PAGE_SIZE, area, margin=100)
+
+
+def test_a_poster_says_what_to_send_in_telegram_when_the_camera_does_not_open_the_link(drawn):
+    image = _image(poster_png(LINK, "Opening keynote", "", "Thu 11 Jun 09:30–10:30", EVENT, "attendance_bot", "SL001"))
+    said = " ".join(text for text, _, _ in drawn.calls)
+    assert "Telegram" in said and "@attendance_bot" in said and "/start SL001" in said, said
+    area = _quiet_zone(image, LINK)
+    assert area[2] - area[0] >= 0.55 * image.width, "the code is still large enough to scan across a corridor"
     _assert_text_inside(drawn, PAGE_SIZE, area, margin=100)
 
 

@@ -89,3 +89,17 @@ async def test_qr_zip_decodes_to_each_deep_link(event):
     calls = await event.send(ORGANISER, "/shortlinkqr SL002")
     with zipfile.ZipFile(io.BytesIO(calls[-1].file()[1])) as z:
         assert z.namelist() == ["SL002.png"]
+
+
+async def test_each_poster_says_what_to_send_when_the_camera_does_not_open_the_link(event, monkeypatch):
+    from bot.files import printables
+
+    jobs = []
+    real = printables.poster_pngs
+    monkeypatch.setattr(
+        printables, "poster_pngs", lambda batch, parallel=None: jobs.extend(batch) or real(batch, False)
+    )
+    await event.send(ORGANISER, "/shortlink SL001 S1")
+    await event.send(ORGANISER, "/shortlinkqr")
+    [(link, _title, _room, _when, _event, bot, code)] = jobs
+    assert (link, bot, code) == ("https://t.me/attendance_test_bot?start=SL001", "attendance_test_bot", "SL001")

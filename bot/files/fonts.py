@@ -9,7 +9,8 @@ draws each run with its own font on a shared baseline.
 
 The fonts come from Debian packages that `scripts/system-deps.sh` installs:
 `fonts-dejavu-core` (Latin with diacritics, Greek, Cyrillic, also Hebrew and
-Arabic letters) and `fonts-droid-fallback` (Chinese, Japanese, Korean). Noto
+Arabic letters), `fonts-droid-fallback` (Chinese, Japanese) and `fonts-nanum`
+(Korean: Droid's fallback font has no Hangul syllables). Noto
 and WenQuanYi are used instead when they are what is installed. With neither
 kind present, `FontsMissing` names the packages to install: there is no
 silent fallback to boxes.
@@ -32,7 +33,7 @@ from functools import cache
 from fontTools.ttLib import TTFont
 from PIL import ImageDraw, ImageFont
 
-PACKAGES = ("fonts-dejavu-core", "fonts-droid-fallback")
+PACKAGES = ("fonts-dejavu-core", "fonts-droid-fallback", "fonts-nanum")
 """What `scripts/system-deps.sh` installs; named in `FontsMissing`."""
 
 
@@ -74,6 +75,21 @@ _CJK = {
 }
 
 
+# Droid's fallback font has no Hangul syllables: Korean names need a font of their own.
+_KOREAN = {
+    False: (
+        FontFile(f"{_DEBIAN}/truetype/nanum/NanumGothic.ttf"),
+        FontFile(f"{_DEBIAN}/opentype/noto/NotoSansCJK-Regular.ttc"),
+    ),
+    True: (
+        FontFile(f"{_DEBIAN}/truetype/nanum/NanumGothicBold.ttf", bold=True),
+        FontFile(f"{_DEBIAN}/opentype/noto/NotoSansCJK-Bold.ttc", bold=True),
+        FontFile(f"{_DEBIAN}/truetype/nanum/NanumGothic.ttf"),
+        FontFile(f"{_DEBIAN}/opentype/noto/NotoSansCJK-Regular.ttc"),
+    ),
+}
+
+
 class FontsMissing(RuntimeError):
     """The fonts for some script are not installed; the message says which packages to install."""
 
@@ -82,7 +98,12 @@ class FontsMissing(RuntimeError):
 def font_chain(bold: bool = False) -> tuple[FontFile, ...]:
     """The fonts tried for each character, in order: Latin/Greek/Cyrillic first, then CJK."""
     chain = []
-    for group, what in ((_LATIN_GREEK_CYRILLIC, "Latin, Greek and Cyrillic"), (_CJK, "Chinese, Japanese and Korean")):
+    groups = (
+        (_LATIN_GREEK_CYRILLIC, "Latin, Greek and Cyrillic"),
+        (_CJK, "Chinese and Japanese"),
+        (_KOREAN, "Korean"),
+    )
+    for group, what in groups:
         found = next((font for font in group[bold] if os.path.isfile(font.path)), None)
         if found is None:
             raise FontsMissing(

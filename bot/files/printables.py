@@ -73,6 +73,10 @@ SHEET_SLOTS = _sheet_slots()
 
 # Translators: printed large at the foot of an A4 check-in poster, under its QR code; one line if possible.
 SCAN_HINT = N_("Scan with your phone camera to check in")
+# Translators: printed on a check-in poster under "Scan with your phone camera to check in", for people whose camera
+# app does not open links; {bot} is the bot's Telegram username (e.g. event_bot, after the @), {code} the
+# poster's code (e.g. SL001); keep "@{bot}" and "/start {code}" exactly as they are.
+NO_CAMERA_HINT = N_("Needs Telegram. Camera does not open the link? Open Telegram, find @{bot} and send: /start {code}")
 # Translators: printed small on a badge beside its QR code (two short lines at most).
 BADGE_HINT = N_("Show this code at the door")
 
@@ -200,14 +204,20 @@ def _sheet(pngs: Sequence[bytes], number: int, count: int, event_name: str) -> I
 # ---------------------------------------------------------------- posters
 
 
-def poster_png(link: str, title: str, room: str, time_window: str, event_name: str) -> bytes:
-    """PNG of an A4 check-in poster at 300 DPI (2480 × 3508 px, DPI stored in the file)."""
+def poster_png(
+    link: str, title: str, room: str, time_window: str, event_name: str, bot_username: str = "", code: str = ""
+) -> bytes:
+    """PNG of an A4 check-in poster at 300 DPI (2480 × 3508 px, DPI stored in the file); with the
+    bot's username and the poster's code, it also says what to send for a camera that opens no links."""
     # Black and white: an A4 page at 300 DPI in grayscale is ~100 KB, bilevel ~20 KB, and a ZIP of
     # every poster must stay under Telegram's 50 MB upload limit. At 300 DPI the text stays smooth on paper.
-    return _png(_poster_image(link, title, room, time_window, event_name).convert("1", dither=Image.Dither.NONE), 6)
+    image = _poster_image(link, title, room, time_window, event_name, bot_username, code)
+    return _png(image.convert("1", dither=Image.Dither.NONE), 6)
 
 
-def _poster_image(link: str, title: str, room: str, time_window: str, event_name: str) -> Image.Image:
+def _poster_image(
+    link: str, title: str, room: str, time_window: str, event_name: str, bot_username: str, code: str
+) -> Image.Image:
     """Text stacked from the top (event, session title, room, time), the scan instruction
     at the bottom, and the QR code as large as the space between allows: at A4 it is
     ~15 cm across, readable from a few metres down a corridor."""
@@ -234,11 +244,12 @@ def _poster_image(link: str, title: str, room: str, time_window: str, event_name
             y += pitch
         y += gap_after
 
-    font, lines = fit_lines(_(SCAN_HINT), text_width, 1, largest=110, smallest=60, bold=True)
-    pitch = int(font.size * 1.2)
-    hint_top = height - margin - pitch * len(lines)
-    for number, line in enumerate(lines):
-        font.draw(draw, (width // 2, hint_top + number * pitch), line, fill=BLACK, anchor="ma")
+    # From the bottom up: what to send in Telegram (when the poster knows), then the scan instruction.
+    hint_top = height - margin
+    if bot_username and code:
+        text = _(NO_CAMERA_HINT).format(bot=bot_username, code=code)
+        hint_top = _stack_up(draw, text, hint_top, text_width, 3, 72, 44, False, DARK_GREY) - 40
+    hint_top = _stack_up(draw, _(SCAN_HINT), hint_top, text_width, 1, 110, 60, True, BLACK)
 
     matrix = build_qr(link).get_matrix()
     modules = len(matrix) + 2 * QUIET_ZONE
@@ -248,12 +259,22 @@ def _poster_image(link: str, title: str, room: str, time_window: str, event_name
     return poster
 
 
-def poster_pngs(jobs: Sequence[tuple[str, str, str, str, str]], parallel: bool | None = None) -> list[bytes]:
-    """`poster_png` for many (link, title, room, time window, event name) jobs, in order."""
+def _stack_up(draw, text, bottom, width, max_lines, largest, smallest, bold, fill) -> int:
+    """Draw `text` centred, its last line ending at `bottom`; return where its first line starts."""
+    font, lines = fit_lines(text, width, max_lines, largest, smallest, bold)
+    pitch = int(font.size * 1.2)
+    top = bottom - pitch * len(lines)
+    for number, line in enumerate(lines):
+        font.draw(draw, (PAGE_SIZE[0] // 2, top + number * pitch), line, fill=fill, anchor="ma")
+    return top
+
+
+def poster_pngs(jobs: Sequence[tuple[str, ...]], parallel: bool | None = None) -> list[bytes]:
+    """`poster_png` for many (link, title, room, time window, event name[, bot username, code]) jobs, in order."""
     return _batch(_poster_job, jobs, parallel)
 
 
-def _poster_job(job: tuple[str, str, str, str, str]) -> bytes:
+def _poster_job(job: tuple[str, ...]) -> bytes:
     return poster_png(*job)
 
 

@@ -87,6 +87,8 @@ async def shortlink_qr_zip(
                 line.session.room,
                 format_span(line.session.starts_at, line.session.ends_at, ctx.timezone),
                 ctx.event_name,
+                ctx.bot_username or "",  # for "find @bot and send /start CODE" under the QR code
+                line.code,
             )
             for line in lines
         ]

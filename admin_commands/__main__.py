@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from admin_commands import cli_texts
+from admin_commands import cli_texts, output
 from admin_commands.cli_texts import CLI
 from bot import chat_texts
 from bot.config import ConfigError, load_settings
@@ -35,6 +35,8 @@ from bot.services import (
 )
 from bot.services.context import AppContext, BotUsernameUnknown, StartupRefused, build_context
 from bot.services.errors import OrganiserError
+from bot.storage import database_file
+from bot.storage.database_file import DatabaseUnusable
 from bot.storage.db import Database
 
 COMMANDS = {}
@@ -49,10 +51,14 @@ def command(name: str, help_text: str):
     return register
 
 
-def _write_or_print(data: bytes, path: str | None, what: str) -> None:
-    if path:
-        Path(path).write_bytes(data)
-        print(cli_texts.wrote(what, path))
+def _write(ctx: AppContext, args, data: bytes, line, default_name: str | None = None) -> Path:
+    """Every output file, through one rule (admin_commands/output.py)."""
+    return output.write(output.wanted(args), data, ctx.settings.database_path, line, default_name)
+
+
+def _write_or_print(ctx: AppContext, args, data: bytes, what: str) -> None:
+    if args.output:
+        _write(ctx, args, data, lambda path: cli_texts.wrote(what, path))
     else:
         sys.stdout.write(data.decode("utf-8-sig"))
 
@@ -115,7 +121,7 @@ async def cmd_dashboard_link(ctx: AppContext, args) -> int:
 
 @command("invites", "CSV of every attendee's personal invite link")
 async def cmd_invites(ctx: AppContext, args) -> int:
-    _write_or_print(await people.invites_csv(ctx), args.output, cli_texts.INVITE_LINKS)
+    _write_or_print(ctx, args, await people.invites_csv(ctx), cli_texts.INVITE_LINKS)
     return 0
 
 
@@ -199,9 +205,8 @@ async def cmd_reissue_badge(ctx: AppContext, args) -> int:
 
 @command("badges", "every attendee's badge to print: a ZIP of PNGs, or A4 sheets if the output ends in .pdf")
 async def cmd_badges(ctx: AppContext, args) -> int:
-    data, count = await badges.print_badges(ctx, "pdf" if args.output.lower().endswith(".pdf") else "zip")
-    Path(args.output).write_bytes(data)
-    print(cli_texts.wrote_badges(count, args.output))
+    data, count = await badges.print_badges(ctx, output.format_of(output.wanted(args)))
+    _write(ctx, args, data, lambda path: cli_texts.wrote_badges(count, path))
     return 0
 
 
@@ -228,31 +233,28 @@ async def cmd_shortlinks(ctx: AppContext, args) -> int:
 @command("shortlink-qr", "ZIP of print-ready shortlink QR PNGs (all, or the codes given)")
 async def cmd_shortlink_qr(ctx: AppContext, args) -> int:
     data, count = await shortlinks.shortlink_qr_zip(ctx, args.codes or None)
-    Path(args.output).write_bytes(data)
-    print(cli_texts.wrote_shortlink_qr(count, args.output))
+    _write(ctx, args, data, lambda path: cli_texts.wrote_shortlink_qr(count, path))
     return 0
 
 
 @command("backup", "copy the database to FILE with SQLite's online backup (safe while the bot runs)")
 async def cmd_backup(ctx: AppContext, args) -> int:
-    pages = await backup.backup(ctx, args.file)
-    print(cli_texts.backed_up(pages, args.file))
+    data, pages = await backup.backup_copy(ctx)
+    _write(ctx, args, data, lambda path: cli_texts.backed_up(pages, path))
     return 0
 
 
 @command("report", "write the check-in or check-out report (XLSX, or CSV with --csv)")
 async def cmd_report(ctx: AppContext, args) -> int:
-    report = await reports.build_report(ctx, args.kind, "csv" if args.csv else "xlsx")
-    target = Path(args.output)
-    if target.is_dir():  # a directory gets the report's own file name
-        target = target / report.filename
-    target.write_bytes(report.data)
-    print(cli_texts.wrote_report(target, report.rows))
+    report = await reports.build_report(ctx, args.kind, output.format_of(output.wanted(args)))
+    _write(ctx, args, report.data, lambda path: cli_texts.wrote_report(path, report.rows), report.filename)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=cli_texts.PROGRAM, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=cli_texts.PROGRAM, description=__doc__.splitlines()[0], epilog=cli_texts.OUTPUT_RULE
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -311,6 +313,16 @@ async def run(argv: list[str]) -> int:
         if missing:  # before the database is opened: a typo must not create an event
             print(cli_texts.no_such_file(missing[0]), file=sys.stderr)
             return 1
+    try:
+        if output.wanted(args):  # before any work: a wrong name is refused at once
+            output.check(output.wanted(args), settings.database_path)
+        database_file.check(settings.database_path)  # only looks: creates nothing
+    except output.OutputRefused as refused:
+        print(refused, file=sys.stderr)
+        return 2
+    except DatabaseUnusable as unusable:
+        print(cli_texts.database_unusable(unusable), file=sys.stderr)
+        return 2
     new_event = not settings.database_path.exists()
     if new_event and args.command not in CREATES_AN_EVENT:
         # Reading an event that is not there is a mistake (wrong directory, no DATABASE_PATH),
@@ -335,6 +347,9 @@ async def run(argv: list[str]) -> int:
         except BotUsernameUnknown:
             print(chat_texts.BOT_USERNAME_UNKNOWN, file=sys.stderr)
             return 1
+        except output.OutputRefused as refused:
+            print(refused, file=sys.stderr)
+            return 2
     finally:
         await db.close()
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bot.chat_texts import GENPINS_CONFIRM as CHAT_GENPINS_CONFIRM
 from bot.chat_texts import Syntax
+from bot.storage.database_file import DatabaseUnusable
+from bot.telegram.startup_texts import database_unusable as startup_database_unusable
 
 PROGRAM = "attendance-admin"
 
@@ -74,6 +76,37 @@ def shortlink_removed(code: str) -> str:
 
 def cannot_start(error: Exception) -> str:
     return f"Cannot start: {error}"
+
+
+def database_unusable(problem: DatabaseUnusable) -> str:
+    """The bot's own sentence: both say it the same way."""
+    return cannot_start(startup_database_unusable(problem))
+
+
+# Output files (admin_commands/output.py): one rule for every -o and for backup FILE.
+OUTPUT_RULE = (
+    "Output files (-o FILE, backup FILE): a directory that does not exist yet is created; a directory given "
+    "as FILE gets the command's own file name; the name must end in an extension the command writes "
+    "(badges: .zip or .pdf, shortlink-qr: .zip, invites: .csv, report: .xlsx or .csv, backup: .db)."
+)
+
+
+def wrong_extension(name: str, command: str, extensions: tuple[str, ...]) -> str:
+    example = Path(name).with_suffix(extensions[0]).name if Path(name).name else f"file{extensions[0]}"
+    kinds = " or ".join(filter(None, (", ".join(extensions[:-1]), extensions[-1])))
+    return f"Cannot write {name}: {PROGRAM} {command} writes {kinds} files. Name the output e.g. {example}."
+
+
+def not_a_directory(name: str, parent: Path) -> str:
+    return f"Cannot write {name}: {parent} is a file, not a directory. Choose another output name."
+
+
+def output_is_the_database(name: str) -> str:
+    return f"Cannot write {name}: that is the event database itself. Back it up to another file."
+
+
+def cannot_write(path: Path, reason: str) -> str:
+    return f"Cannot write {path}: {reason}. Choose another output name, or let this user write there."
 
 
 def timezone_now(zone: str) -> str:

@@ -1,11 +1,17 @@
 """`python -m bot`: run the attendance bot (polling, or webhook when WEBHOOK_URL is set; a web server when
 webhook mode or PUBLIC_URL (the scanner Mini App) needs one).
 
-A start that cannot succeed (a refused token, an unreachable Bot API server, a
-webhook Telegram refuses, a `StartupRefused` from the event database) ends with
+A start that cannot succeed (a DATABASE_PATH that cannot hold the database, a
+refused token, an unreachable Bot API server, a webhook Telegram refuses, a
+`StartupRefused` from the event database) ends with
 one line on stderr saying what to fix, and exit code 2, like a bad setting:
 whoever runs `make run` needs the fix, not a traceback. The sentences live in
 `bot.telegram.startup_texts`.
+
+Nothing is created before Telegram has answered getMe: a start refused for the
+token or the network leaves no database file behind, and pins no time zone. An
+existing event database is opened first, so its own refusals (another
+EVENT_TIMEZONE) come before any network call.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from telegram.ext import Application
 from bot.config import ConfigError, Settings, load_settings
 from bot.services import scanning
 from bot.services.context import StartupRefused, build_context, remember_bot_username
+from bot.storage import database_file
+from bot.storage.database_file import DatabaseUnusable
 from bot.storage.db import Database
 from bot.telegram import startup_texts as texts
-from bot.telegram.application import build_application
+from bot.telegram.application import application_for, attach_event
 from bot.telegram.menus import publish_commands
 from bot.telegram.request import RetryingRequest
 from bot.telegram.updates import UpdateProcessor, poll
@@ -81,11 +89,21 @@ async def _first_contact(application: Application, settings: Settings) -> None:
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
-    db = await Database(settings.database_path).open()
+    database_file.check(settings.database_path)  # only looks: creates nothing
+    db = Database(settings.database_path)
     try:
-        ctx = await build_context(settings, db)
-        application = build_application(ctx)
-        await _first_contact(application, settings)
+        application = application_for(settings)
+        if settings.database_path.exists():  # an existing event refuses a wrong start before any network call
+            ctx = await build_context(settings, await db.open())
+            await _first_contact(application, settings)
+        else:  # a new event is created only once Telegram has answered
+            await _first_contact(application, settings)
+            try:
+                ctx = await build_context(settings, await db.open())
+            except BaseException:
+                await application.shutdown()
+                raise
+        attach_event(application, ctx)
         async with application:
             await remember_bot_username(ctx, application.bot.username)
             await publish_commands(application, ctx, await scanning.scanner_ids(ctx))
@@ -133,6 +151,9 @@ def main() -> None:
         asyncio.run(runner())
     except StartupRefused as exc:
         print(f"Cannot start: {texts.one_line(str(exc), settings.bot_token, limit=None)}", file=sys.stderr)
+        sys.exit(EXIT_CANNOT_START)
+    except DatabaseUnusable as exc:
+        print(f"Cannot start: {texts.database_unusable(exc)}", file=sys.stderr)
         sys.exit(EXIT_CANNOT_START)
 
 

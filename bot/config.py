@@ -28,6 +28,11 @@ TOKEN_HELP = (
     "then put BOT_TOKEN=<the token> in .env (see .env.example) or the environment."
 )
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+TOKEN_SHAPE = (
+    "BOT_TOKEN does not look like a BotFather token: it must be digits, a colon, then 20 or more letters, "
+    "digits, _ or - (no spaces or quotes). Copy it again from @BotFather (/mybots → API Token)."
+)
+MAX_PORT = 65535
 # Every setting `load_settings` reads. Child processes started by the tests and the
 # demo set each of them (empty = the default), because `load_dotenv()` never overrides
 # a variable that is already set: that keeps a developer's .env out of them.
@@ -56,6 +61,7 @@ SETTING_NAMES = (
     "RATE_LIMIT",
     "TRUSTED_PROXIES",
 )
+SECRETS = ("BOT_TOKEN", "BADGE_SECRET", "WEBHOOK_SECRET")  # never printed
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -111,7 +117,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a yes/no value: use true or false.")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -121,7 +127,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
         raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}.")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value} is out of range: use a number from {minimum} to {maximum}.")
     return value
+
+
+def _unquoted(env: Mapping[str, str]) -> None:
+    """A value inside quotes reached us with its quotes (a .env file strips them; systemd's
+    EnvironmentFile, docker --env-file and a shell's export of '"x"' may not): say so, once."""
+    for name in SETTING_NAMES:
+        raw = env.get(name, "").strip()
+        if name != "EVENT_NAME" and len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            shown = name if name in SECRETS else f"{name}={raw}"
+            raise ConfigError(f"{shown} is written in quotes that reached the bot: remove them.")
 
 
 def zone_named(name: str, setting: str = "The time zone") -> ZoneInfo:
@@ -135,12 +153,13 @@ def zone_named(name: str, setting: str = "The time zone") -> ZoneInfo:
 def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Settings:
     """Read and check every setting. `require_token=False` serves the command line."""
     env = os.environ if env is None else env
+    _unquoted(env)
 
     token = env.get("BOT_TOKEN", "").strip() or None
     if require_token and not token:
         raise ConfigError(TOKEN_HELP)
     if token and not _TOKEN_RE.match(token):
-        raise ConfigError("BOT_TOKEN does not look like a BotFather token (digits, a colon, then letters).")
+        raise ConfigError(TOKEN_SHAPE)
 
     admin_ids: set[int] = set()
     for part in re.split(r"[,\s]+", env.get("ADMIN_IDS", "").strip()):
@@ -182,8 +201,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
     webhook_url = env.get("WEBHOOK_URL", "").strip() or None
     webhook_secret = env.get("WEBHOOK_SECRET", "").strip() or None
     if webhook_url:
-        if not webhook_url.startswith("https://") and not webhook_url.startswith("http://"):
-            raise ConfigError("WEBHOOK_URL must start with https://.")
+        if not re.match(r"^https://[^\s/]+", webhook_url):
+            raise ConfigError(
+                f"WEBHOOK_URL={webhook_url!r} must be an https:// address (Telegram sends webhooks over https only), "
+                "or leave it empty to poll instead."
+            )
         if not webhook_secret or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
             raise ConfigError(
                 "WEBHOOK_URL is set, so WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -."
@@ -215,7 +237,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
     return Settings(
         bot_token=token,
         admin_ids=frozenset(admin_ids),
-        database_path=Path(env.get("DATABASE_PATH", "").strip() or "attendance.db"),
+        database_path=Path(env.get("DATABASE_PATH", "").strip() or "attendance.db").expanduser(),
         badge_secret=secret,
         event_timezone=tz,
         event_name=event_name,
@@ -233,7 +255,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         web_listen=env.get("WEB_LISTEN", "").strip()
         or env.get("WEBHOOK_LISTEN", "").strip()
         or ("0.0.0.0" if webhook_url else "127.0.0.1"),
-        web_port=_int(env, "WEB_PORT", 0) or _int(env, "WEBHOOK_PORT", 8443 if webhook_url else 8080),
+        web_port=_int(env, "WEB_PORT", 0, maximum=MAX_PORT)
+        or _int(env, "WEBHOOK_PORT", 8443 if webhook_url else 8080, maximum=MAX_PORT),
         init_data_max_age=timedelta(minutes=_int(env, "INIT_DATA_MAX_AGE_MINUTES", 60)),
         rate_limit=_bool(env, "RATE_LIMIT", True),
         trusted_proxies=proxies,

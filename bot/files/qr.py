@@ -18,6 +18,8 @@ import io
 import math
 import multiprocessing
 import os
+import stat
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -319,13 +321,17 @@ def zip_bytes(files: Sequence[tuple[str, bytes]]) -> bytes:
     """A ZIP of (name, content) pairs. PNGs are stored as they are (they are
     compressed already; deflating them again only costs time), anything else
     is deflated. A repeated name gets a " (2)" suffix, since archive tools
-    handle duplicate entries badly."""
+    handle duplicate entries badly. Members unpack as ordinary files (rw-r--r--);
+    `writestr` given a bare name would make them owner-only (rw-------)."""
     out = io.BytesIO()
     seen: set[str] = set()
+    now = time.localtime()[:6]
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files:
-            method = zipfile.ZIP_STORED if name.lower().endswith(".png") else zipfile.ZIP_DEFLATED
-            archive.writestr(_unique_name(name, seen), content, compress_type=method)
+            member = zipfile.ZipInfo(_unique_name(name, seen), date_time=now)
+            member.compress_type = zipfile.ZIP_STORED if name.lower().endswith(".png") else zipfile.ZIP_DEFLATED
+            member.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(member, content)
     return out.getvalue()
 
 

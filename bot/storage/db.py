@@ -126,6 +126,12 @@ class Database:
         async with self.lock:
             return await asyncio.to_thread(_backup, self.path, str(path))
 
+    async def backup_bytes(self) -> tuple[bytes, int]:
+        """The same copy as `backup_to`, as the bytes of a database file, and its page count:
+        the caller writes the file like any other it writes."""
+        async with self.lock:
+            return await asyncio.to_thread(_backup_bytes, self.path)
+
 
 def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     # check_same_thread=False: the connection is created and used only in the
@@ -209,6 +215,16 @@ def _backup(source_path: str, target_path: str) -> int:
     try:
         source.backup(target)
         return target.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
+
+
+def _backup_bytes(source_path: str) -> tuple[bytes, int]:
+    source, target = sqlite3.connect(source_path), sqlite3.connect(":memory:")
+    try:
+        source.backup(target)
+        return target.serialize(), target.execute("PRAGMA page_count").fetchone()[0]
     finally:
         target.close()
         source.close()

@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.config import Settings
 from bot.handlers import attendee, common, language, scanner
 from bot.handlers import organiser as admin
 from bot.i18n import N_
@@ -82,20 +83,34 @@ ADMIN_HANDLERS = {c.name: c.handler for c in COMMANDS if c.audience == menus.ORG
 def build_application(
     ctx: AppContext, request: BaseRequest | None = None, get_updates_request: BaseRequest | None = None
 ) -> Application:
-    builder = ApplicationBuilder().token(ctx.settings.bot_token).updater(None)
-    if ctx.settings.base_url:
-        builder = builder.base_url(ctx.settings.base_url).base_file_url(ctx.settings.base_file_url)
+    application = application_for(ctx.settings, request, get_updates_request)
+    attach_event(application, ctx)
+    return application
+
+
+def application_for(
+    settings: Settings, request: BaseRequest | None = None, get_updates_request: BaseRequest | None = None
+) -> Application:
+    """The Application with its handlers, before it knows the event: `bot.__main__` asks Telegram
+    who it is (getMe) before it creates or migrates the event database, then `attach_event`."""
+    builder = ApplicationBuilder().token(settings.bot_token).updater(None)
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     else:
         builder = builder.request(RetryingRequest(connection_pool_size=IN_FLIGHT))
-    if ctx.settings.rate_limit:
+    if settings.rate_limit:
         # Flood limits (429 + retry_after) delay a reply; they never drop it.
         builder = builder.rate_limiter(SlidingWindowRateLimiter())
     application = builder.build()
-    application.bot_data["ctx"] = ctx
     add_handlers(application)
     return application
+
+
+def attach_event(application: Application, ctx: AppContext) -> None:
+    """What every handler reads the event from; set before any update is handled."""
+    application.bot_data["ctx"] = ctx
 
 
 def add_handlers(application: Application) -> None:

@@ -7,6 +7,8 @@ exception, a URL) goes through `one_line`, so the bot token cannot reach the ter
 
 from __future__ import annotations
 
+from bot.storage.database_file import DatabaseUnusable, Problem
+
 TELEGRAM_API_ROOT = "https://api.telegram.org"
 MAX_REASON = 200
 
@@ -63,4 +65,34 @@ def webhook_refused(webhook_url: str, reason: str) -> str:
 
 
 def cannot_listen(listen: str, port: int, reason: str) -> str:
-    return f"cannot listen for the webhook on {listen}:{port}: {reason}. Change WEB_LISTEN or WEB_PORT."
+    return f"cannot listen on {listen}:{port} for the web server: {reason}. Change WEB_LISTEN or WEB_PORT."
+
+
+def database_unusable(problem: DatabaseUnusable) -> str:
+    """DATABASE_PATH cannot hold the event's database (`bot.storage.database_file.check`); the bot and
+    the command line both say it this way."""
+    path, culprit, directory = problem.path, problem.culprit, problem.directory
+    setting = f"DATABASE_PATH={path}"
+    match problem.problem:
+        case Problem.NO_DIRECTORY:
+            return (
+                f"{setting}: the directory {culprit} does not exist. Create it (mkdir -p {culprit}) "
+                "or set DATABASE_PATH to a file in an existing directory."
+            )
+        case Problem.NOT_A_DIRECTORY:
+            return f"{setting}: {culprit} is a file, not a directory. Set DATABASE_PATH to a file in a directory."
+        case Problem.IS_A_DIRECTORY:
+            return (
+                f"{setting} is a directory, not a database file. Set DATABASE_PATH to a file in it, "
+                f"e.g. DATABASE_PATH={path / 'attendance.db'}."
+            )
+        case Problem.NOT_SQLITE:
+            return (
+                f"{setting} is not an SQLite database ({problem.reason}). Set DATABASE_PATH to the event's "
+                "database (or restore it from a backup), or to a new file name to start a new event."
+            )
+        case _:
+            return (
+                f"{setting}: {culprit} cannot be written by this user. Let the user running the bot write to "
+                f"{directory} and to {path.name} in it (SQLite also writes {path.name}-wal and {path.name}-shm there)."
+            )

@@ -7,6 +7,7 @@ choose, and fail if a reply comes in another language or from another template.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import string
 
@@ -182,6 +183,7 @@ async def test_menus_are_published_in_every_language(event):
 
 
 async def test_the_dashboard_link_opens_in_the_organisers_language(event):
+    event.ctx.settings = dataclasses.replace(event.ctx.settings, public_url="https://attendance.example.org")
     olga = User(ORGANISER.id, ORGANISER.first_name, ORGANISER.username, language_code="fr")
     reply = await event.reply_text(olga, "/dashboard")
     assert made_from(reply, "fr", "Valid until {when}."), reply

@@ -59,6 +59,9 @@ class AppContext:
     # Told the id of a session whose attendance just changed (room displays push on it). Called
     # from the database thread, before the change commits: it must only schedule work.
     attendance_changed: Callable[[str], None] = field(default=lambda session_id: None, repr=False)
+    # Told that messages were queued in the outbox (the sender wakes on it). Called from the
+    # database thread, before the queueing commits: it must only schedule work.
+    outbox_changed: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_ids

@@ -9,19 +9,38 @@ which sees them as answers, not failures.
 At start-up the first call (`getMe`) is tried fewer times and quietly
 (`first_contact`): a person starting the bot against an unreachable server
 gets one line within seconds (see `bot.__main__`), not a minute of retries.
+
+A message the bot sends on its own initiative (the outbox, `bot.telegram.outbox`)
+is sent with `SPEAKING_FIRST` set: it must reach each recipient once and never
+twice, so it is tried again only after a failure that proves Telegram did not
+get it (no connection could be made, or Telegram answered 5xx). A request that
+may have arrived (the connection broke, or the answer timed out, after it was
+sent) raises `FateUnknown` instead of being sent again. The same variable tells
+the rate limiter to let replies go first (`bot.telegram.rate_limit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
+SPEAKING_FIRST: contextvars.ContextVar[bool] = contextvars.ContextVar("speaking_first", default=False)
+# httpx failures that happen before a request is on its way: Telegram cannot have got it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class FateUnknown(NetworkError):
+    """The request may or may not have reached Telegram (raised for the outbox only)."""
+
+
 ATTEMPTS = 5
 STARTUP_ATTEMPTS = 3  # 1.5 s of back-off before start-up gives up
 FIRST_DELAY = 0.5
@@ -75,6 +94,8 @@ class RetryingRequest(HTTPXRequest):
                         url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
                     )
             except NetworkError as exc:  # TimedOut is a NetworkError too
+                if SPEAKING_FIRST.get() and not isinstance(exc.__cause__, NOT_SENT):
+                    raise FateUnknown(f"no answer to {method} {type(exc.__cause__ or exc).__name__}") from exc
                 if attempt == attempts:
                     raise
                 log.log(

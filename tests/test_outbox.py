@@ -14,7 +14,7 @@ import pytest
 from telegram.error import NetworkError
 
 from bot.storage import outbox
-from bot.telegram.outbox import OutboxSender
+from bot.telegram.outbox import CONCURRENCY, OutboxSender
 from bot.telegram.rate_limit import SlidingWindowRateLimiter
 from bot.telegram.request import SPEAKING_FIRST, FateUnknown, RetryingRequest
 from tests.harness import BotHarness
@@ -105,6 +105,67 @@ async def test_a_message_in_flight_when_the_bot_died_is_unknown_and_never_sent_a
     assert [c.chat_id for c in bot.api.sent("sendMessage")] == [402]
 
 
+async def test_a_broadcast_whose_last_messages_were_in_flight_ends_at_the_next_start(bot, caplog):
+    caplog.set_level("INFO")
+    broadcast = await queue(bot, [411, 412])
+    for outbox_id in await bot.db.read(outbox.due, bot.clock(), 10):
+        await bot.db.write(outbox.claim, outbox_id)  # both in flight, then kill -9
+    stop = asyncio.Event()
+    stop.set()
+    sender = OutboxSender(bot.app, bot.ctx)
+    told = []
+    sender.observers.append(told.append)
+    await sender.run(stop)
+    assert await bot.rows("SELECT state FROM broadcasts") == [("done",)]
+    assert told == [broadcast] and f"broadcast {broadcast} finished: unknown 2" in caplog.text
+
+
+async def test_a_payload_no_method_takes_fails_and_the_sender_goes_on(bot):
+    def body(conn):
+        b = outbox.create_broadcast(conn, "announcement", bot.clock())
+        odd = outbox.Planned(421, {"method": "sendTelegram", "params": {"chat_id": 421}})
+        fine = outbox.Planned(422, {"method": "sendMessage", "params": {"chat_id": 422, "text": "x"}})
+        outbox.enqueue(conn, b, [odd, fine], bot.clock())
+
+    await bot.db.write(body)
+    await OutboxSender(bot.app, bot.ctx).send_due()
+    assert await states(bot) == {421: "failed", 422: "sent"}
+    assert "cannot be sent" in (await bot.rows("SELECT error FROM outbox WHERE chat_id = 421"))[0][0]
+
+
+async def test_a_stopping_sender_finishes_what_is_in_flight_and_claims_nothing_more(bot):
+    await queue(bot, list(range(601, 621)))
+    stop = asyncio.Event()
+    sender = OutboxSender(bot.app, bot.ctx)
+    sender.observers.append(lambda broadcast: stop.set())  # stop as soon as one message went out
+    await asyncio.wait_for(sender.run(stop), 30)
+    left = sorted(set((await states(bot)).values()))
+    assert left == ["sent", "waiting"]  # nothing left sending, so nothing unknown at the next start
+    assert 1 <= len(bot.api.sent("sendMessage")) <= CONCURRENCY
+
+
+async def test_a_message_queued_while_the_sender_looks_at_the_table_wakes_it(bot, monkeypatch):
+    """Queued (and the sender told) right after the sender found nothing due: not left waiting
+    until the next poll of the table."""
+    monkeypatch.setattr("bot.telegram.outbox.IDLE_POLL", 3600.0)
+    sender = OutboxSender(bot.app, bot.ctx)
+    look_at_the_table = sender.send_due
+    queued = []
+
+    async def send_due():
+        found = await look_at_the_table()
+        if not found and not queued:
+            queued.append(await queue(bot, [631]))
+            bot.ctx.outbox_changed()  # as a use case does, from the database thread
+        return found
+
+    monkeypatch.setattr(sender, "send_due", send_due)
+    stop = asyncio.Event()
+    sender.observers.append(lambda broadcast: stop.set())
+    await asyncio.wait_for(sender.run(stop), 30)  # an hour's sleep if the wake-up were lost
+    assert len(queued) == 1 and await states(bot) == {631: "sent"}
+
+
 async def test_a_stopped_broadcast_sends_nothing_more(bot):
     broadcast = await queue(bot, [501, 502])
     assert await bot.db.write(outbox.stop_broadcast, broadcast, bot.clock()) == 2
@@ -161,7 +222,7 @@ class Silent:
 
 
 async def test_an_unanswered_request_of_the_outbox_is_never_sent_twice():
-    request = RetryingRequest(read_timeout=0.3)
+    request = RetryingRequest(read_timeout=0.2)
     request.attempts = 2
     await request.initialize()
     async with Silent() as server:

@@ -58,6 +58,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._stop: asyncio.Event | None = None
 
     def wake_from_any_thread(self) -> None:
         """Something was queued (called from the database thread: only schedules the wake-up)."""
@@ -65,8 +66,11 @@ class OutboxSender:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until `stop` is set; messages left waiting go out after the next start."""
+        """Send until `stop` is set; messages left waiting go out after the next start. Once `stop`
+        is set nothing more is claimed: the messages in flight finish, and a clean stop leaves none
+        unknown."""
         self._loop = asyncio.get_running_loop()
+        self._stop = stop
         self.ctx.outbox_changed = self.wake_from_any_thread
         unknown = await self.ctx.db.write(outbox.interrupted, self.ctx.clock())
         if unknown:
@@ -75,9 +79,10 @@ class OutboxSender:
                 "delivered them, so they are recorded as unknown and not sent again",
                 unknown,
             )
+            await self._finish_broadcasts()  # a broadcast whose last messages were in flight ends here
         while not stop.is_set():
-            sent_any = await self.send_due()
-            if not sent_any:
+            self._wake.clear()  # before looking at the table: something queued from now on wakes the sleep
+            if not await self.send_due():
                 await self._sleep(stop)
 
     async def send_due(self) -> bool:
@@ -86,19 +91,21 @@ class OutboxSender:
         if not ids:
             return False
         await asyncio.gather(*(self._send_one(outbox_id) for outbox_id in ids))
+        await self._finish_broadcasts()
+        return True
+
+    async def _finish_broadcasts(self) -> None:
         finished = await self.ctx.db.write(outbox.finish_broadcasts, self.ctx.clock())
         for broadcast_id in finished:
             counts = await self.ctx.db.read(outbox.counts, broadcast_id)
             log.info("broadcast %d finished: %s", broadcast_id, _summary(counts))
             self._tell(broadcast_id)
-        return True
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         timeout = IDLE_POLL
         later = await self.ctx.db.read(outbox.next_due_time)
         if later is not None:
             timeout = min(timeout, max((later - self.ctx.clock()).total_seconds(), 0.05))
-        self._wake.clear()
         stopped = asyncio.ensure_future(stop.wait())
         woken = asyncio.ensure_future(self._wake.wait())
         try:
@@ -109,6 +116,8 @@ class OutboxSender:
 
     async def _send_one(self, outbox_id: int) -> None:
         async with self._slots:
+            if self._stop is not None and self._stop.is_set():
+                return  # stopping: it waits for the next start
             message = await self.ctx.db.write(outbox.claim, outbox_id)
             if message is None:  # stopped, or taken meanwhile
                 return
@@ -120,9 +129,13 @@ class OutboxSender:
         """What Telegram said: ("sent", message id), ("blocked"|"failed"|"unknown", why),
         or ("again", (delay, why)) for a message Telegram certainly did not get."""
         SPEAKING_FIRST.set(True)  # this task's own context: replies go first, and no blind retries
-        send = getattr(self.application.bot, METHODS[message.payload["method"]])
         try:
-            sent = await send(**message.payload["params"])
+            send = getattr(self.application.bot, METHODS[message.payload["method"]])
+            params = dict(message.payload["params"])
+        except (KeyError, TypeError) as exc:  # a payload no Bot API method can take: never sent
+            return "failed", f"cannot be sent: {exc!r}"
+        try:
+            sent = await send(**params)
         except Forbidden as exc:
             return "blocked", exc.message
         except BadRequest as exc:
@@ -138,6 +151,9 @@ class OutboxSender:
             if message.attempts >= MAX_ATTEMPTS:
                 return "failed", exc.message
             return "again", (backoff(message.attempts), exc.message)
+        except Exception as exc:  # a bug, not Telegram: the request may have gone out, so never again
+            log.exception("outbox message %d: sending failed; recorded as unknown", message.id)
+            return "unknown", repr(exc)
         return "sent", sent.message_id
 
     def _tell(self, broadcast_id: int) -> None:

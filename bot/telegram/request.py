@@ -78,10 +78,10 @@ class RetryingRequest(HTTPXRequest):
         url,
         method,
         request_data=None,
-        read_timeout=None,
-        write_timeout=None,
-        connect_timeout=None,
-        pool_timeout=None,
+        read_timeout=HTTPXRequest.DEFAULT_NONE,  # PTB's defaults: "not given", so the instance's
+        write_timeout=HTTPXRequest.DEFAULT_NONE,  # timeouts apply (None would mean "wait forever")
+        connect_timeout=HTTPXRequest.DEFAULT_NONE,
+        pool_timeout=HTTPXRequest.DEFAULT_NONE,
     ):
         if self._in_flight is None:
             self._in_flight = asyncio.Semaphore(IN_FLIGHT)

@@ -29,6 +29,7 @@ from bot.services import (
     imports,
     people,
     pins,
+    reminders,
     reports,
     scanners,
     shortlinks,
@@ -163,6 +164,15 @@ async def cmd_acl(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("reminders", "reminders before sessions start: MINUTES before the start | off (none: show the setting)")
+async def cmd_reminders(ctx: AppContext, args) -> int:
+    if args.minutes is None:
+        print(chat_texts.reminders_setting(await reminders.get_setting(ctx), CLI, usage=True))
+        return 0
+    print(chat_texts.reminders_setting(await reminders.set_minutes(ctx, args.minutes), CLI))
+    return 0
+
+
 @command("capacity", "a session's capacity: SESSION NUMBER|none")
 async def cmd_capacity(ctx: AppContext, args) -> int:
     print(chat_texts.capacity_set(await access.set_capacity(ctx, args.session, args.value)))
@@ -282,6 +292,7 @@ ARGUMENTS = {
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),
     "access": lambda p: (p.add_argument("session"), p.add_argument("state", choices=["on", "off"])),
     "acl": lambda p: p.add_argument("mode", choices=["include", "exclude"]),
+    "reminders": lambda p: p.add_argument("minutes", nargs="?", metavar="MINUTES|off"),
     "capacity": lambda p: (p.add_argument("session"), p.add_argument("value", metavar="NUMBER|none")),
     "checkin-window": lambda p: p.add_argument("minutes", nargs="*", metavar="MINUTES"),
     "timezone": lambda p: p.add_argument("zone", nargs="?"),

@@ -36,6 +36,9 @@ CLI = Syntax(
     ),
     attendee=f"{PROGRAM} attendee",
     find_attendee=f"{PROGRAM} attendees TEXT",
+    reminders_usage=(
+        f"Usage: {PROGRAM} reminders MINUTES|off (minutes before a session starts, e.g. {PROGRAM} reminders 10)"
+    ),
 )
 
 GENPINS_CONFIRM = CHAT_GENPINS_CONFIRM + " Run again with --yes to confirm."

@@ -52,6 +52,7 @@ class Syntax:
     shortlink_usage: str
     attendee: str
     find_attendee: str  # how to look attendees up by name, id or @username
+    reminders_usage: str
 
 
 # Command names stay as they are in every language: they are what the organiser types.
@@ -88,6 +89,8 @@ CHAT = Syntax(
     attendee="/attendee",
     # Translators: keep /attendee; <name> is what the organiser types after it.
     find_attendee=N_("/attendee <name>"),
+    # Translators: keep /reminders and off: the organiser types them.
+    reminders_usage=N_("Usage: /reminders <minutes before a session starts> or /reminders off, e.g. /reminders 10"),
 )
 
 
@@ -906,6 +909,10 @@ PROBLEMS = {
     # The usage sentence alone (translated as part of the Syntax).
     Problem.ACCESS_STATE: "{access_usage}",
     Problem.ACL_MODE: "{acl_usage}",
+    # Translators: {value!r} is what the organiser typed, in quotes; {reminders_usage} is the usage sentence.
+    Problem.REMINDER_MINUTES: N_(
+        "{value!r}: say how many minutes before a session starts (1 to 1440), or off. {reminders_usage}"
+    ),
     Problem.CAPACITY_VALUE: "{capacity_usage}",
     # Translators: keep SL: every shortlink code starts with it; SL001 is an example.
     Problem.SHORTLINK_CODE: N_(
@@ -1008,6 +1015,43 @@ def timezone_changed(change) -> str:
         change.sessions_moved,
     )
     return text.format(old=change.old, new=change.new, count=change.sessions_moved)
+
+
+def reminders_setting(setting, syntax: Syntax = CHAT, usage: bool = False) -> str:
+    """Whether reminders are on, how long before a session starts and to whom (the usage line too)."""
+    if setting.minutes is None:
+        text = _("Reminders are off: nobody gets a message before a session starts.")
+    elif setting.include_targets:
+        # Translators: {minutes} is a number of minutes; targeted: in one of the session's target groups.
+        text = ngettext(
+            "✅ Reminders: {minutes} minute before each session starts, to its registered and targeted attendees "
+            "on Telegram.",
+            "✅ Reminders: {minutes} minutes before each session starts, to its registered and targeted attendees "
+            "on Telegram.",
+            setting.minutes,
+        ).format(minutes=setting.minutes)
+    else:
+        # Translators: {minutes} is a number of minutes.
+        text = ngettext(
+            "✅ Reminders: {minutes} minute before each session starts, to its registered attendees on Telegram.",
+            "✅ Reminders: {minutes} minutes before each session starts, to its registered attendees on Telegram.",
+            setting.minutes,
+        ).format(minutes=setting.minutes)
+    return text + "\n" + _(syntax.reminders_usage) if usage else text
+
+
+def reminder_text(session, tz, now) -> str:
+    """The reminder an attendee gets before a session: "S12 · Keynote starts at 10:00 in Room A."
+    (with the date when the session starts on another day)."""
+    same_day = session.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
+    when = format_local(session.starts_at, tz, with_date=not same_day)
+    if session.room:
+        # Translators: a reminder before a session; {session} is its id and title, {time} e.g. 10:00, {room} a room.
+        return _("⏰ {session} starts at {time} in {room}.").format(
+            session=session_label(session), time=when, room=session.room
+        )
+    # Translators: a reminder before a session; {session} is its id and title, {time} e.g. 10:00.
+    return _("⏰ {session} starts at {time}.").format(session=session_label(session), time=when)
 
 
 # ---------------------------------------------------------------- languages

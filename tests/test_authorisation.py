@@ -42,6 +42,7 @@ ADMIN_CALLS = {
     "scanners": ["/scanners"],
     "access": ["/access S1 on", "/access S2 off"],
     "acl": ["/acl include", "/acl"],
+    "reminders": ["/reminders 10", "/reminders"],
     "capacity": ["/capacity S1 0", "/capacity S2 none"],
     "checkinwindow": ["/checkinwindow 9999 9999 9999", "/checkinwindow"],
     "timezone": ["/timezone America/New_York", "/timezone"],

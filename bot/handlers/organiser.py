@@ -27,6 +27,7 @@ from bot.services import (
     imports,
     people,
     pins,
+    reminders,
     reports,
     scanners,
     shortlinks,
@@ -218,6 +219,17 @@ async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     mode = await access.set_acl_mode(ctx, context.args[0])
     await update.effective_message.reply_text(chat_texts.acl_set(mode))
+
+
+@admin_only
+async def reminders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    if len(context.args or []) != 1:
+        setting = await reminders.get_setting(ctx)
+        await update.effective_message.reply_text(chat_texts.reminders_setting(setting, usage=True))
+        return
+    setting = await reminders.set_minutes(ctx, context.args[0])
+    await update.effective_message.reply_text(chat_texts.reminders_setting(setting))
 
 
 @admin_only

@@ -29,6 +29,7 @@ class Problem(StrEnum):
     NOT_A_SCANNER = "not_a_scanner"  # label
     ACCESS_STATE = "access_state"
     ACL_MODE = "acl_mode"
+    REMINDER_MINUTES = "reminder_minutes"  # value
     CAPACITY_VALUE = "capacity_value"
     SHORTLINK_CODE = "shortlink_code"  # code
     UNKNOWN_SHORTLINK = "unknown_shortlink"  # code

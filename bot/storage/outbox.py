@@ -33,12 +33,14 @@ class OutboxMessage:
 @dataclass(frozen=True)
 class Planned:
     """One message to queue: to whom, what (a Bot API method and its parameters), and optionally
-    a key that makes it once-only across broadcasts and a time it must not go out before."""
+    a key that makes it once-only across broadcasts, a time it must not go out before, and a
+    time from which it must not go out at all (a reminder once its session has started)."""
 
     chat_id: int
     payload: dict
     dedupe_key: str | None = None
     not_before: datetime | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,8 @@ def enqueue(conn: Conn, broadcast_id: int, messages: Iterable[Planned], now: dat
     `dedupe_key`, is left as it is. Returns how many were queued."""
     before = conn.total_changes
     conn.executemany(
-        """INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, payload, not_before, created_at, dedupe_key)
-           VALUES (?, ?, ?, ?, ?, ?)""",
+        """INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, payload, not_before, created_at, dedupe_key, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 broadcast_id,
@@ -86,6 +88,7 @@ def enqueue(conn: Conn, broadcast_id: int, messages: Iterable[Planned], now: dat
                 to_db(m.not_before) if m.not_before else None,
                 to_db(now),
                 m.dedupe_key,
+                to_db(m.expires_at) if m.expires_at else None,
             )
             for m in messages
         ],
@@ -94,25 +97,44 @@ def enqueue(conn: Conn, broadcast_id: int, messages: Iterable[Planned], now: dat
 
 
 def due(conn: Conn, now: datetime, limit: int) -> list[int]:
-    """Ids of waiting messages that may go out now, oldest first, of broadcasts still sending."""
+    """Ids of waiting messages that may go out now, oldest first, of broadcasts still sending
+    (never one past its `expires_at`: `drop_expired` settles those)."""
     rows = fetch_all(
         conn,
         """SELECT o.id FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id
            WHERE o.state = 'waiting' AND b.state = 'sending' AND (o.not_before IS NULL OR o.not_before <= ?)
+             AND (o.expires_at IS NULL OR o.expires_at > ?)
            ORDER BY o.id LIMIT ?""",
-        (to_db(now), limit),
+        (to_db(now), to_db(now), limit),
     )
     return [r[0] for r in rows]
 
 
 def next_due_time(conn: Conn) -> datetime | None:
-    """When the earliest waiting message with a `not_before` may go out."""
+    """When the earliest waiting message with a `not_before` may go out (one expiring first never will)."""
     row = fetch_one(
         conn,
         """SELECT min(o.not_before) FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id
-           WHERE o.state = 'waiting' AND b.state = 'sending' AND o.not_before IS NOT NULL""",
+           WHERE o.state = 'waiting' AND b.state = 'sending' AND o.not_before IS NOT NULL
+             AND (o.expires_at IS NULL OR o.expires_at > o.not_before)""",
     )
     return from_db(row[0]) if row and row[0] else None
+
+
+def drop_expired(conn: Conn, now: datetime) -> dict[int, int]:
+    """Waiting messages past their `expires_at` are `dropped`, never sent. Returns how many, by broadcast."""
+    rows = fetch_all(
+        conn,
+        """SELECT broadcast_id, count(*) FROM outbox WHERE state = 'waiting' AND expires_at <= ?
+           GROUP BY broadcast_id""",
+        (to_db(now),),
+    )
+    conn.execute(
+        "UPDATE outbox SET state = 'dropped', done_at = ?, error = 'expired before it could be sent' "
+        "WHERE state = 'waiting' AND expires_at <= ?",
+        (to_db(now), to_db(now)),
+    )
+    return {r[0]: r[1] for r in rows}
 
 
 def claim(conn: Conn, outbox_id: int) -> OutboxMessage | None:
@@ -191,7 +213,7 @@ def set_progress_message(conn: Conn, broadcast_id: int, chat_id: int, message_id
 
 def finish_broadcasts(conn: Conn, now: datetime) -> list[int]:
     """Announcements with nothing left waiting or being sent are done; returns their ids.
-    (Reminders stay open: their broadcast collects every reminder of the event.)"""
+    (Reminders stay open: a session's reminder broadcast takes in whoever registers later.)"""
     rows = fetch_all(
         conn,
         """SELECT b.id FROM broadcasts b WHERE b.state = 'sending' AND b.kind = 'announcement'

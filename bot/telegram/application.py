@@ -62,6 +62,7 @@ COMMANDS = (
     Command("scanners", admin.scanners_command, menus.ORGANISER, N_("List door scanners")),
     Command("access", admin.access_command, menus.ORGANISER, N_("Access control on/off for a session")),
     Command("acl", admin.acl_command, menus.ORGANISER, N_("Who access control admits")),
+    Command("reminders", admin.reminders_command, menus.ORGANISER, N_("Reminders before sessions start")),
     Command("capacity", admin.capacity_command, menus.ORGANISER, N_("Set a session's capacity")),
     Command("checkinwindow", admin.checkinwindow_command, menus.ORGANISER, N_("When check-ins open and close")),
     Command("timezone", admin.timezone_command, menus.ORGANISER, N_("The event's time zone")),

@@ -222,21 +222,23 @@ class Silent:
 
 
 async def test_an_unanswered_request_of_the_outbox_is_never_sent_twice():
-    request = RetryingRequest(read_timeout=0.2)
+    request = RetryingRequest()
     request.attempts = 2
+    # Given on every call, as PTB's Bot does: the request's own defaults are PTB's DEFAULT_NONE markers.
+    timeouts = {"read_timeout": 0.3, "write_timeout": 1, "connect_timeout": 1, "pool_timeout": 1}
     await request.initialize()
     async with Silent() as server:
 
         async def ask():
             SPEAKING_FIRST.set(True)
-            return await request.do_request(f"http://127.0.0.1:{server.port}/botX/sendMessage", "POST")
+            return await request.do_request(f"http://127.0.0.1:{server.port}/botX/sendMessage", "POST", **timeouts)
 
         with pytest.raises(FateUnknown):
             await ask()
         assert server.requests == 1
         SPEAKING_FIRST.set(False)
         with pytest.raises(NetworkError) as replies:  # a reply would have been tried again
-            await request.do_request(f"http://127.0.0.1:{server.port}/botX/sendMessage", "POST")
+            await request.do_request(f"http://127.0.0.1:{server.port}/botX/sendMessage", "POST", **timeouts)
         assert not isinstance(replies.value, FateUnknown) and server.requests == 3
     await request.shutdown()
 

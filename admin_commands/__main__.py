@@ -21,6 +21,7 @@ from bot import chat_texts
 from bot.config import ConfigError, load_settings
 from bot.services import (
     access,
+    announcements,
     backup,
     badges,
     dashboard,
@@ -261,6 +262,22 @@ async def cmd_report(ctx: AppContext, args) -> int:
     return 0
 
 
+@command("announce", "message a session's people (SESSION inside|registered|all) or everyone (needs --yes)")
+async def cmd_announce(ctx: AppContext, args) -> int:
+    draft = announcements.draft(args.audience, args.text)
+    preview = await announcements.preview(ctx, draft)
+    if preview.recipients == 0:
+        print(chat_texts.announce_nobody(preview), file=sys.stderr)
+        return 1
+    if not args.yes:
+        shown = announcements.message_text(ctx, draft, preview.session, ctx.event_language)
+        print(chat_texts.announce_preview(preview, shown))
+        print(cli_texts.ANNOUNCE_CONFIRM, file=sys.stderr)
+        return 1
+    print(cli_texts.announcement_queued(await announcements.send(ctx, draft)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=cli_texts.PROGRAM, description=__doc__.splitlines()[0], epilog=cli_texts.OUTPUT_RULE
@@ -303,6 +320,11 @@ ARGUMENTS = {
     "shortlink-qr": lambda p: (
         p.add_argument("codes", nargs="*"),
         p.add_argument("-o", "--output", default="shortlink-qr-codes.zip", metavar="FILE"),
+    ),
+    "announce": lambda p: (
+        p.add_argument("audience", nargs="+", metavar="SESSION inside|registered|all | everyone"),
+        p.add_argument("--text", required=True, help="what to say (the same for everyone, never translated)"),
+        p.add_argument("--yes", action="store_true", help="queue it for the running bot"),
     ),
     "backup": lambda p: p.add_argument("file"),
     "report": lambda p: (

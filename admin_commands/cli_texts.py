@@ -42,6 +42,16 @@ CLI = Syntax(
 )
 
 GENPINS_CONFIRM = CHAT_GENPINS_CONFIRM + " Run again with --yes to confirm."
+ANNOUNCE_CONFIRM = "Nothing was queued. Run again with --yes to send it."
+
+
+def announcement_queued(queued) -> str:
+    return (
+        f"Announcement {queued.broadcast_id} queued for {queued.recipients} people: the running bot sends it "
+        "within a few seconds (its log says when it is done)."
+    )
+
+
 INVITE_LINKS = "invite links"
 
 

@@ -950,6 +950,18 @@ PROBLEMS = {
         "Room displays and the dashboard are web pages of the bot's web server: set PUBLIC_URL in .env to its "
         "https address (README: the scanner Mini App) and restart the bot, then ask again."
     ),
+    # Translators: keep inside, registered, all and everyone: the organiser types them. S12 is an example.
+    Problem.ANNOUNCE_AUDIENCE: N_(
+        "Say who gets the announcement: a session and inside, registered or all (e.g. S12 inside), or everyone."
+    ),
+    Problem.ANNOUNCE_EMPTY: N_("There is nothing to announce: write the text after whom it is for."),
+    # Translators: {length}, {most} and {limit} are numbers of characters.
+    Problem.ANNOUNCE_TOO_LONG: N_(
+        "Not sent: the text has {length} characters and at most {most} fit (Telegram allows {limit}, heading included)."
+    ),
+    Problem.ANNOUNCE_FILE: N_(
+        "Only a photo or a PDF can go with an announcement: reply to one, or send the text alone."
+    ),
 }
 
 
@@ -1102,3 +1114,116 @@ LANGUAGE_UNKNOWN = N_('I don\'t speak "{asked}". Choose with /language, or type 
 
 def language_unknown(asked: str) -> str:
     return fit(_(LANGUAGE_UNKNOWN).format(asked=asked[:40], choices=", ".join(sorted(i18n.LANGUAGES))))
+
+
+# ---------------------------------------------------------------- announcements and /mute
+
+# Translators: keep /announce, inside, registered, all, everyone and stop: the organiser types them. S12 is an
+# example session id.
+ANNOUNCE_USAGE = N_(
+    "Usage: /announce <session> inside|registered|all <text> · /announce everyone <text> · /announce stop\n"
+    "e.g. /announce S12 inside The talk starts 10 minutes late.\n"
+    "Reply with it to a photo or a PDF to send that file with the text as its caption."
+)
+# Translators: a button under an announcement's preview; keep it short (it shares a row with Cancel).
+SEND = N_("Send")
+ANNOUNCE_CANCELLED = N_("Cancelled: nothing was sent.")
+ANNOUNCE_NOTHING_TO_STOP = N_("No announcement of yours is being sent.")
+# Translators: keep /mute off: the person types it.
+MUTED = N_("🔕 No more announcements or reminders from the organisers. /mute off turns them back on.")
+# Translators: keep /mute: the person types it.
+UNMUTED = N_("🔔 Announcements and reminders are on again. /mute turns them off.")
+# Translators: keep /mute and off: the person types them.
+MUTE_USAGE = N_("Usage: /mute (no announcements or reminders) or /mute off.")
+
+
+def announcement_heading(event_name: str, session) -> str:
+    """The line above an organiser's announcement, in the recipient's language."""
+    if event_name:
+        # Translators: the first line of an announcement attendees receive; {event} is the event's name.
+        heading = _("📣 From the organisers of {event}").format(event=event_name)
+    else:
+        # Translators: the first line of an announcement attendees receive.
+        heading = _("📣 From the organisers")
+    return f"{heading} · {session.session_id} {session.title}" if session is not None else heading
+
+
+def _announce_audience(audience: str, session) -> str:
+    name = f"{session.session_id} {session.title}" if session is not None else ""
+    words = {
+        # Translators: who gets an announcement; {session} is a session's id and title.
+        "inside": _("checked in to {session} now"),
+        # Translators: who gets an announcement; {session} is a session's id and title.
+        "registered": _("registered for {session}"),
+        # Translators: who gets an announcement; {session} is a session's id and title.
+        "all": _("checked in to or registered for {session}"),
+        # Translators: who gets an announcement.
+        "everyone": _("every attendee on Telegram"),
+    }
+    return words[audience].format(session=name)
+
+
+def _muted_line(count: int) -> str:
+    return ngettext(
+        "{count} other person turned announcements off with /mute and will not get it.",
+        "{count} other people turned announcements off with /mute and will not get it.",
+        count,
+    ).format(count=count)
+
+
+def announce_preview(preview, message_text: str) -> str:
+    """What an announcement will say and to how many people, above Send and Cancel."""
+    draft = preview.draft
+    # Translators: {count} people, {audience} e.g. "checked in to S12 Keynote now".
+    lines = [
+        ngettext(
+            "Send this announcement to {count} person ({audience})?",
+            "Send this announcement to {count} people ({audience})?",
+            preview.recipients,
+        ).format(count=preview.recipients, audience=_announce_audience(draft.audience, preview.session))
+    ]
+    if preview.muted:
+        lines.append(_muted_line(preview.muted))
+    if draft.file_kind == "photo":
+        lines.append(_("🖼 With the photo you replied to; the text is its caption."))
+    elif draft.file_kind == "document":
+        lines.append(_("📄 With the PDF you replied to; the text is its caption."))
+    return fit("\n".join(lines) + "\n\n" + message_text)
+
+
+def announce_progress(progress) -> str:
+    """An announcement's progress message, edited in place while it is sent, and its summary at the end."""
+    if progress.state == "done":
+        head = _("📣 Announcement sent.")
+    elif progress.state == "stopped":
+        head = _("📣 Announcement stopped.")
+    else:
+        head = _("📣 Sending the announcement…")
+    # Translators: counts of an announcement's messages: delivered, not yet sent, to people who blocked the
+    # bot, refused by Telegram, and sent while the bot stopped (Telegram may or may not have delivered them).
+    line = _("{sent} sent · {waiting} waiting · {blocked} blocked · {failed} failed · {unknown} unknown").format(
+        sent=progress.count("sent"),
+        waiting=progress.count("waiting", "sending"),
+        blocked=progress.count("blocked"),
+        failed=progress.count("failed"),
+        unknown=progress.count("unknown"),
+    )
+    if progress.count("cancelled"):
+        # Translators: how many messages of a stopped announcement were never sent.
+        line += " · " + _("{cancelled} cancelled").format(cancelled=progress.count("cancelled"))
+    return f"{head}\n{line}"
+
+
+def announce_nobody(preview) -> str:
+    """An announcement nobody would get: no buttons."""
+    # Translators: {audience} e.g. "checked in to S12 Keynote now".
+    text = _("Nobody would get this announcement ({audience}), so there is nothing to send.").format(
+        audience=_announce_audience(preview.draft.audience, preview.session)
+    )
+    return text + ("\n" + _muted_line(preview.muted) if preview.muted else "")
+
+
+def announce_stopped(cancelled: int) -> str:
+    return ngettext(
+        "⏹ Stopped: {count} message was not sent.", "⏹ Stopped: {count} messages were not sent.", cancelled
+    ).format(count=cancelled)

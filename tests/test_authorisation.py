@@ -54,6 +54,7 @@ ADMIN_CALLS = {
     "report": ["/report checkins", "/report checkouts csv"],
     "session": ["/session S1"],
     "attendee": ["/attendee REG-1", "/attendee Ada"],
+    "announce": ["/announce everyone Free drinks", "/announce S1 all Room change", "/announce stop"],
 }
 NON_ADMINS = {"attendee": ADA, "scanner": DOOR, "stranger": STRANGER}
 IGNORED_TABLES = {"telegram_users", "updates"}

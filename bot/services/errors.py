@@ -45,6 +45,10 @@ class Problem(StrEnum):
     ROTATION_VALUE = "rotation_value"  # value
     UNKNOWN_TIMEZONE = "unknown_timezone"  # name
     NO_PUBLIC_URL = "no_public_url"  # a display or dashboard link asked for without a web address
+    ANNOUNCE_AUDIENCE = "announce_audience"
+    ANNOUNCE_EMPTY = "announce_empty"
+    ANNOUNCE_TOO_LONG = "announce_too_long"  # length, most, limit
+    ANNOUNCE_FILE = "announce_file"
 
 
 class OrganiserError(Exception):

@@ -19,7 +19,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.handlers import attendee, common, language, scanner
+from bot.handlers import announce, attendee, common, language, scanner
 from bot.handlers import organiser as admin
 from bot.i18n import N_
 from bot.services.context import AppContext
@@ -46,6 +46,7 @@ COMMANDS = (
     Command("myattendance", attendee.my_attendance, menus.ATTENDEE, N_("Your check-ins and check-outs")),
     Command("badge", attendee.badge, menus.ATTENDEE, N_("Your badge QR code")),
     Command("language", language.language_command, menus.ATTENDEE, N_("The language I answer you in")),
+    Command("mute", announce.mute_command, menus.ATTENDEE, N_("No announcements or reminders (/mute off: again)")),
     Command("help", common.help_command, menus.ATTENDEE, N_("What I can do")),
     Command("scan", scanner.scan_command, menus.SCANNER, N_("Choose the session you scan badges for")),
     # Sending a file imports it; the command only says how, so it takes no room in the menu.
@@ -75,6 +76,7 @@ COMMANDS = (
     Command("shortlinkqr", admin.shortlinkqr_command, menus.ORGANISER, N_("ZIP of shortlink QR images")),
     Command("session", admin.session_command, menus.ORGANISER, N_("Live counts for a session")),
     Command("attendee", admin.attendee_command, menus.ORGANISER, N_("One attendee's sessions")),
+    Command("announce", announce.announce_command, menus.ORGANISER, N_("Message a session's attendees, or everyone")),
     Command("report", admin.report_command, menus.ORGANISER, N_("Check-in or check-out report (XLSX or CSV)")),
 )
 # The organisers' commands, name -> handler: every one checks ADMIN_IDS itself (tests/test_authorisation.py).
@@ -128,6 +130,7 @@ def add_handlers(application: Application) -> None:
         (command.name, command.audience, command.description) for command in COMMANDS
     )
     on(CallbackQueryHandler(admin.confirm_button, pattern=r"^confirm:"))
+    on(CallbackQueryHandler(announce.announce_button, pattern=r"^announce:"))
     on(CallbackQueryHandler(scanner.scan_button, pattern=r"^scan:"))
     on(CallbackQueryHandler(scanner.override_button, pattern=r"^ovr:"))
     on(CallbackQueryHandler(scanner.undo_button, pattern=r"^undo:"))

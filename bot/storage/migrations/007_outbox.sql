@@ -36,3 +36,9 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_waiting ON outbox (id) WHERE state = 'waiting';
 CREATE INDEX outbox_by_broadcast ON outbox (broadcast_id, state);
+
+-- People who sent /mute: no announcements and no reminders reach them (/mute off deletes the row).
+CREATE TABLE muted (
+    user_id   INTEGER PRIMARY KEY,     -- Telegram user id
+    muted_at  TEXT NOT NULL
+);

@@ -37,10 +37,10 @@ async def crowd(event):
 
 
 def sender_of(h: BotHarness):
-    sender = OutboxSender(h.app, h.ctx)
+    """The outbox sender as the bot runs it: kept in bot_data, where the announcements find it."""
+    sender = h.app.bot_data["outbox"] = OutboxSender(h.app, h.ctx)
     reporter = progress_reporter(h.app, h.ctx)
-    reporter.every = 0.0
-    sender.observers.append(reporter)
+    assert sender.observers == [reporter]
     return sender, reporter
 
 

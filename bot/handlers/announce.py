@@ -30,6 +30,7 @@ from bot.services.errors import OrganiserError, Problem
 log = logging.getLogger(__name__)
 EVERY = 3.0  # seconds between two edits of a progress message
 REPORTER = "announce_progress"  # bot_data key of the application's ProgressReporter
+SENDER = "outbox"  # bot_data key of the running OutboxSender
 
 
 def _attached_file(message: Message) -> tuple[str | None, str | None]:
@@ -126,10 +127,14 @@ async def mute_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def progress_reporter(application: Application, ctx: AppContext) -> ProgressReporter:
-    """The application's one reporter: add it to the outbox sender's observers."""
+    """The application's one reporter, among the observers of the running outbox sender if there is one
+    (`bot.__main__` keeps it in `bot_data` under `SENDER`, bot.telegram.outbox's OUTBOX key)."""
     reporter = application.bot_data.get(REPORTER)
     if reporter is None:
         reporter = application.bot_data[REPORTER] = ProgressReporter(application, ctx)
+    sender = application.bot_data.get(SENDER)
+    if sender is not None and reporter not in sender.observers:
+        sender.observers.append(reporter)
     return reporter
 
 

@@ -4,8 +4,3 @@
 ALTER TABLE outbox ADD COLUMN expires_at TEXT;  -- still waiting at this time: dropped, never sent
 ALTER TABLE broadcasts ADD COLUMN starts_at TEXT;  -- a reminder: the start of the session it announces
 CREATE UNIQUE INDEX broadcasts_reminder ON broadcasts (session_id, starts_at) WHERE kind = 'reminder';
--- Muted people get no reminders: the same table as /mute's in 007 (here too until that is in).
-CREATE TABLE IF NOT EXISTS muted (
-    user_id   INTEGER PRIMARY KEY,     -- Telegram user id
-    muted_at  TEXT NOT NULL
-);

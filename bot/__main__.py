@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from dotenv import find_dotenv, load_dotenv
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
@@ -29,19 +30,23 @@ from telegram.ext import Application
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.services import scanning
-from bot.services.context import StartupRefused, build_context, remember_bot_username
+from bot.services.context import AppContext, StartupRefused, build_context, remember_bot_username
 from bot.storage import database_file
 from bot.storage.database_file import DatabaseUnusable
 from bot.storage.db import Database
+from bot.telegram import reminders
 from bot.telegram import startup_texts as texts
 from bot.telegram.application import application_for, attach_event
 from bot.telegram.menus import publish_commands
+from bot.telegram.outbox import OUTBOX, OutboxSender
 from bot.telegram.request import RetryingRequest
 from bot.telegram.updates import UpdateProcessor, poll
 from bot.web.server import serve
 
 log = logging.getLogger("bot")
 EXIT_CANNOT_START = 2
+STOP_GRACE = 10.0  # seconds a background task has to finish its requests in flight at a stop
+RESTART_PAUSE = 5.0  # seconds before a background task that failed is started again
 
 
 def _innermost_reason(exc: BaseException) -> str:
@@ -87,6 +92,46 @@ async def _first_contact(application: Application, settings: Settings) -> None:
         raise StartupRefused(refusal) from None
 
 
+async def _keep_running(name: str, work: Callable[[asyncio.Event], Awaitable[None]], done: asyncio.Event) -> None:
+    """`work(done)` until `done` is set; started again after a pause if it fails (a bug must not
+    silently end every broadcast until the next restart)."""
+    while not done.is_set():
+        try:
+            await work(done)
+        except Exception:
+            log.exception("%s failed; starting it again in %.0f s", name, RESTART_PAUSE)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), RESTART_PAUSE)
+
+
+@contextlib.asynccontextmanager
+async def _background(application: Application, ctx: AppContext) -> AsyncIterator[None]:
+    """The work the bot does on its own initiative, beside the updates: the outbox sender (kept in
+    `bot_data[OUTBOX]`, where announcements add their observers) and the reminder scheduler. Started
+    once the application is initialized and unfinished updates are resumed, in polling and webhook
+    mode alike; at the end they are told to stop: the sender claims nothing more and finishes the
+    requests in flight (anything still running after `STOP_GRACE` is cancelled)."""
+    sender = OutboxSender(application, ctx)
+    application.bot_data[OUTBOX] = sender
+    done = asyncio.Event()
+    tasks = [
+        asyncio.create_task(_keep_running("the outbox sender", sender.run, done), name="outbox"),
+        # Queues each reminder when it comes due (bot.services.reminders); the sender sends it.
+        asyncio.create_task(
+            _keep_running("the reminder scheduler", lambda stop: reminders.run(ctx, stop), done), name="reminders"
+        ),
+    ]
+    try:
+        yield
+    finally:
+        done.set()
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE)
+        for task in late:
+            log.warning("%s did not stop within %.0f s; cancelled", task.get_name(), STOP_GRACE)
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     database_file.check(settings.database_path)  # only looks: creates nothing
@@ -112,18 +157,21 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             log.info("@%s is running (database %s)", application.bot.username, settings.database_path)
             if not settings.admin_ids:
                 log.warning(texts.ADMIN_IDS_EMPTY)
-            if settings.webhook_url or settings.public_url:
-                try:
-                    await serve(application, processor, settings, stop)
-                except (BadRequest, OSError) as exc:  # set_webhook refused, or the port cannot be bound
-                    await processor.drain()
-                    reason = texts.one_line(str(exc), settings.bot_token)
-                    if isinstance(exc, BadRequest):
-                        raise StartupRefused(texts.webhook_refused(settings.webhook_url, reason)) from None
-                    raise StartupRefused(texts.cannot_listen(settings.web_listen, settings.web_port, reason)) from None
-            else:
-                await application.bot.delete_webhook()
-                await poll(application, processor, stop)
+            async with _background(application, ctx):
+                if settings.webhook_url or settings.public_url:
+                    try:
+                        await serve(application, processor, settings, stop)
+                    except (BadRequest, OSError) as exc:  # set_webhook refused, or the port cannot be bound
+                        await processor.drain()
+                        reason = texts.one_line(str(exc), settings.bot_token)
+                        if isinstance(exc, BadRequest):
+                            raise StartupRefused(texts.webhook_refused(settings.webhook_url, reason)) from None
+                        raise StartupRefused(
+                            texts.cannot_listen(settings.web_listen, settings.web_port, reason)
+                        ) from None
+                else:
+                    await application.bot.delete_webhook()
+                    await poll(application, processor, stop)
             await processor.drain()
     finally:
         await db.close()

@@ -30,7 +30,7 @@ import math
 import signal
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
@@ -122,7 +122,10 @@ class BotApiEmulator:
     editMessageText) over any sliding second; calls beyond it are answered 429
     with `retry_after`, like Telegram's flood control, and counted in
     `too_many_requests`. `max_batch` caps how many updates one getUpdates
-    returns (Telegram may return fewer than `limit`).
+    returns (Telegram may return fewer than `limit`). Chats in `blocked` (`block()`)
+    are people who blocked the bot: a send method to them is answered 403, counted
+    per chat in `forbidden`. Every message is recorded in the order it was sent, so
+    `sent_counts()` shows anyone who got one twice.
     """
 
     def __init__(
@@ -145,6 +148,8 @@ class BotApiEmulator:
         self.retry_after = retry_after
         self.max_batch = max_batch
         self.too_many_requests = 0
+        self.blocked: set[int] = set()
+        self.forbidden: Counter[int] = Counter()  # chat id -> send calls answered 403
         self.get_updates_calls = 0
         self.calls: list[Call] = []
         self._sent: list[Sent] = []
@@ -164,7 +169,10 @@ class BotApiEmulator:
         self.deliveries: dict[int, int] = {}  # update_id -> how many getUpdates answers carried it
         # Test hooks, called outside the lock. `after_delivery(batch)`: a non-empty getUpdates
         # answer was just written to the bot. `on_confirm(updates)`: a getUpdates call has just
-        # confirmed (dropped) these updates, before it is answered. A test can kill the bot there.
+        # confirmed (dropped) these updates, before it is answered. `after_send(method, chat_id)`: a
+        # message was just recorded as delivered, and the bot has not had the answer yet. A test
+        # can kill the bot there.
+        self.after_send: Callable[[str, int | None], None] | None = None
         self.after_delivery: Callable[[list[dict]], None] | None = None
         self.on_confirm: Callable[[list[dict]], None] | None = None
         self._server: ThreadingHTTPServer | None = None
@@ -337,6 +345,15 @@ class BotApiEmulator:
                 if (chat_id is None or s.chat_id == chat_id) and (method is None or s.method == method)
             ]
 
+    def sent_counts(self, method: str | None = "sendMessage") -> Counter[int]:
+        """How many messages (of `method`; None: any) each chat got."""
+        return Counter(s.chat_id for s in self.sent(method=method))
+
+    def block(self, *chat_ids: int) -> None:
+        """These people blocked the bot: messages to them are answered 403 from now on."""
+        with self._cond:
+            self.blocked.update(chat_ids)
+
     def texts(self, chat_id: int) -> list[str]:
         return [s.text for s in self.sent(chat_id) if s.text]
 
@@ -397,6 +414,7 @@ class BotApiEmulator:
                     raise error
             if method in SEND_METHODS:
                 self._check_flood()
+                self._check_blocked(params.get("chat_id"))
             self.calls.append(Call(method, params))
             return self._answer(method, params, files)
 
@@ -411,6 +429,15 @@ class BotApiEmulator:
             wait = max(self.retry_after, math.ceil(1.0 - (now - self._send_times[0])))
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         self._send_times.append(now)
+
+    def _check_blocked(self, chat_id: Any) -> None:
+        try:
+            chat = int(chat_id)
+        except (TypeError, ValueError):
+            return
+        if chat in self.blocked:
+            self.forbidden[chat] += 1
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
 
     def _get_updates(self, params: dict) -> list[dict]:
         offset = params.get("offset")
@@ -567,7 +594,8 @@ class BotApiEmulator:
     def control(self, verb: str, path: str, query: dict, body: dict) -> Any:
         """`POST /control/push` (a raw update), `/control/message` ({user_id, text, first_name?,
         username?}), `/control/document` ({user_id, filename, content_base64}), `/control/callback`
-        ({user_id, data}); `GET /control/sent[?chat_id=]`, `GET /control/state`."""
+        ({user_id, data}), `/control/block` ({chat_ids}: they blocked the bot); `GET /control/sent[?chat_id=]`,
+        `GET /control/state`."""
         if verb == "GET" and path == "sent":
             chat_id = int(query["chat_id"]) if query.get("chat_id") else None
             return [s.as_json() for s in self.sent(chat_id)]
@@ -579,6 +607,9 @@ class BotApiEmulator:
                 "too_many_requests": self.too_many_requests,
                 "get_updates_calls": self.get_updates_calls,
             }
+        if verb == "POST" and path == "block":
+            self.block(*(int(c) for c in body["chat_ids"]))
+            return {"blocked": len(self.blocked)}
         if verb == "POST" and path == "push":
             return {"update_id": self.push_update(body)}
         if verb == "POST" and path == "message":
@@ -699,6 +730,9 @@ class _Handler(BaseHTTPRequestHandler):
             if parts[0][3:] != emulator.token:
                 raise ApiError(401, "Unauthorized")
             result = emulator.handle(parts[1], params, files)
+            sent_hook = emulator.after_send
+            if parts[1] in SEND_METHODS and sent_hook is not None:
+                sent_hook(parts[1], params.get("chat_id"))
             self._reply(200, json.dumps({"ok": True, "result": result}).encode())
             hook = emulator.after_delivery
             if parts[1] == "getUpdates" and result and hook is not None:

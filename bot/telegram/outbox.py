@@ -42,6 +42,7 @@ CONCURRENCY = IN_FLIGHT  # messages in flight at once: enough for 30 a second
 BATCH = 60  # messages read from the table at a time
 IDLE_POLL = 2.0  # seconds between looks at the table when nobody said anything was queued
 MAX_ATTEMPTS = 8  # after this many failed connections or server errors, a message is `failed`
+OUTBOX = "outbox"  # bot_data key of the running sender (bot.__main__): announcements add their observers to it
 # What a queued message may be: the Bot API method named in its payload, and the Bot's method for it.
 METHODS = {"sendMessage": "send_message", "sendPhoto": "send_photo", "sendDocument": "send_document"}
 

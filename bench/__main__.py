@@ -11,6 +11,7 @@ import time
 MODULES = [
     "bench.checkins",
     "bench.e2e",
+    "bench.outbox",
     "bench.decode",
     "bench.miniapp",
     "bench.displays",

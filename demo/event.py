@@ -74,6 +74,7 @@ def play(stage: Stage) -> Played:
     opening_keynote(stage, played)
     workshop_door(stage, played)
     mentoring(stage, played)
+    room_change(stage, played)
     organiser_wrap_up(stage)
     mini_app_door(stage)
     screens(stage)
@@ -203,6 +204,32 @@ def mentoring(stage: Stage, played: Played) -> None:
         "A PIN shared that way must not record attendance from anywhere at any time."
     )
     stage.say(FARID, panel_in, expect="Too early")
+
+
+def room_change(stage: Stage, played: Played) -> None:
+    stage.scene(f"{played.agenda['S2'].heading} · the workshop needs a bigger room")
+    stage.narrate("Daniel has had enough messages for one morning: he mutes the organisers' announcements.")
+    stage.say(DANIEL, "/mute", expect="No more announcements")
+    stage.narrate(
+        "Olga tells everyone registered for the workshop. The bot first shows her the message and how many "
+        "people it will reach (Grace has no Telegram, and Daniel muted it), and sends nothing before she taps Send."
+    )
+    before = stage.count_received(AMARA, CHLOE, DANIEL, ORGANISER)
+    preview = stage.say(
+        ORGANISER,
+        "/announce S2 registered The workshop continues in Room 4 (second floor) after the break.",
+        expect="2 people",
+    )
+    stage.press(ORGANISER, preview, "Send")
+    for person in (AMARA, CHLOE):
+        if not stage.received(person, before, wait=stage.step_timeout):
+            raise DemoError(f"{person.label} did not get the announcement")
+    time.sleep(4)  # the progress message is edited at most every 3 s: its summary comes last
+    if stage.received(DANIEL, before):
+        raise DemoError("Daniel muted the announcements, yet the bot sent him one")
+    summary = stage.api.sent(chat_id=ORGANISER.user_id)[-1]
+    stage.transcript.write(f"{ORGANISER.label} ◂ (the progress message, at the end)")
+    stage._show(summary)
 
 
 def organiser_wrap_up(stage: Stage) -> None:

@@ -246,6 +246,26 @@ class Stage:
         self.saved[key] = path
         return path
 
+    def count_received(self, *people: Person) -> dict[int, int]:
+        """How many messages the bot has sent each of `people` so far (to see what arrives later)."""
+        return {p.user_id: len(self.api.sent(chat_id=p.user_id)) for p in people}
+
+    def received(self, who: Person, before: dict[int, int], wait: float = 0.0) -> list[Sent]:
+        """What the bot sent `who` since `before`, waiting up to `wait` seconds for a first message;
+        shown in the transcript as arriving on their phone."""
+        deadline = time.monotonic() + wait
+        while True:
+            new = self.api.sent(chat_id=who.user_id)[before[who.user_id] :]
+            if new or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        if not new:
+            self.transcript.write(f"{who.label} ◂ (nothing)")
+        for sent in new:
+            self.transcript.write(f"{who.label} ◂")
+            self._show(sent)
+        return new
+
     # ---------------------------------------------------------------- the exchange
 
     def _exchange(

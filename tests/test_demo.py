@@ -151,6 +151,10 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
     }
     transcript = (result.output_dir / "transcript.txt").read_text("utf-8")
     assert "⏳ Too early: attendance for S5" in transcript
+    # The room change reaches the workshop's registered people on Telegram, except Daniel, who muted it.
+    assert "Send this announcement to 2 people" in transcript
+    assert transcript.count("The workshop continues in Room 4") == 4  # what Olga typed, the preview, Amara, Chloé
+    assert "Daniel Kim (attendee) ◂ (nothing)" in transcript and "2 sent · 0 waiting" in transcript
 
     checkouts = read_sheet(result.files["checkouts_report"], "Check-outs")
     left = [r for r in checkouts if r["Check-out time"] is not None]

@@ -49,3 +49,22 @@ class RefusedRow(NamedTuple):
     scanner: str
     overridden: bool
     detail: str
+
+
+class VisitRow(NamedTuple):
+    """One visit of one person at one session in the check-outs report, or one stray check-out
+    (an OUT without an IN: `check_in` None, `stray` True, nothing counted)."""
+
+    session_id: str
+    title: str
+    session_start: datetime
+    attendee_id: str
+    name: str
+    email: str
+    check_in: datetime | None
+    check_out: datetime | None  # when the OUT PIN was sent, if it was
+    ended: datetime | None  # when the visit ended; None while open (and for a stray check-out)
+    ended_by: str  # bot.domain.visits: out_pin, moved_to <session id>, session_end, open ("" when stray)
+    minutes: float | None  # this visit's minutes inside the session; None while open or stray
+    total: float | None  # the person's minutes at the session, overlaps once; None while a visit is open
+    stray: bool = False

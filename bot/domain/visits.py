@@ -11,9 +11,12 @@ A visit starts at a check-in and ends at the first of:
 - the session's end: `session_end`.
 
 A visit that has not ended yet is `open` (its `end` is None). A check-in while
-already inside the same session starts no new visit; a check-out with no open
-visit of that session (an OUT without an IN, or sent after the session ended)
-starts and ends nothing: it is a recorded anomaly, not time attended.
+already inside the same session starts no new visit. A check-out with no open
+visit of that session starts and ends nothing: when the person's last visit of
+that session already ended another way (the session ended, they moved) and has
+no check-out yet, it is that visit's late `check_out` (shown, never counted);
+otherwise (an OUT without an IN) it is a stray check-out, a recorded anomaly
+that `walk` hands back apart and no minutes count.
 
 Order of the input does not matter: rows are taken by time; at the same
 instant a check-out comes before a check-in (so an OUT and a new IN at the same
@@ -29,7 +32,7 @@ length, ended by `session_end` at its own start.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 IN = "IN"
@@ -63,6 +66,9 @@ class Visit:
     start: datetime
     end: datetime | None  # None while open
     ended_by: str  # "out_pin" | "moved_to <session id>" | "session_end" | "open"
+    # When the OUT PIN was sent for this visit: its `end` for `out_pin`; later than `end`
+    # when it came after the visit ended another way; None when never sent.
+    check_out: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -101,24 +107,41 @@ def visits(
     A session missing from `sessions` has no known end and overlaps nothing:
     its visits end only by a check-out.
     """
+    return walk(timeline, sessions, now, one_room_at_a_time)[0]
+
+
+def walk(
+    timeline: Sequence[Movement],
+    sessions: Mapping[str, SessionSpan],
+    now: datetime,
+    one_room_at_a_time: bool = True,
+) -> tuple[list[Visit], list[Movement]]:
+    """One person's visits (as `visits`) and their stray check-outs (OUT without an IN), by time."""
     inside: dict[str, datetime] = {}  # session id -> start of the open visit
     done: list[Visit] = []
+    last_ended: dict[str, int] = {}  # session id -> index in `done` of its last visit
+    strays: list[Movement] = []
 
-    def close(session_id: str, end: datetime, ended_by: str) -> None:
-        done.append(Visit(session_id, inside.pop(session_id), end, ended_by))
+    def close(session_id: str, end: datetime, ended_by: str, check_out: datetime | None = None) -> None:
+        last_ended[session_id] = len(done)
+        done.append(Visit(session_id, inside.pop(session_id), end, ended_by, check_out))
 
     def close_ended(before: datetime, inclusive: bool) -> None:
         for session_id in sorted(inside):
             span = sessions.get(session_id)
             if span is not None and (span.ends <= before if inclusive else span.ends < before):
-                start = inside[session_id]
-                close(session_id, max(span.ends, start), SESSION_END)
+                close(session_id, max(span.ends, inside[session_id]), SESSION_END)
 
     for m in sorted(timeline, key=order_key):
         close_ended(m.at, inclusive=False)
         if m.direction == OUT:
             if m.session_id in inside:
-                close(m.session_id, m.at, OUT_PIN)
+                close(m.session_id, m.at, OUT_PIN, m.at)
+            elif m.session_id in last_ended and done[last_ended[m.session_id]].check_out is None:
+                index = last_ended[m.session_id]
+                done[index] = replace(done[index], check_out=m.at)
+            else:
+                strays.append(m)
             continue
         if m.direction != IN or m.session_id in inside:
             continue
@@ -133,7 +156,8 @@ def visits(
             close(m.session_id, m.at, SESSION_END)
     close_ended(now, inclusive=True)
     opened = [Visit(s, start, None, OPEN) for s, start in inside.items()]
-    return sorted(done + opened, key=lambda v: (v.start, v.session_id, v.end is None, v.end or v.start))
+    ordered = sorted(done + opened, key=lambda v: (v.start, v.session_id, v.end is None, v.end or v.start))
+    return ordered, strays
 
 
 def _intervals(visits_of_one_session: Iterable[Visit], span: SessionSpan, now: datetime):

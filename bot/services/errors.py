@@ -49,6 +49,7 @@ class Problem(StrEnum):
     ANNOUNCE_EMPTY = "announce_empty"
     ANNOUNCE_TOO_LONG = "announce_too_long"  # length, most, limit
     ANNOUNCE_FILE = "announce_file"
+    CREDIT_RULE = "credit_rule"  # value
 
 
 class OrganiserError(Exception):

@@ -17,20 +17,17 @@ The data (names, titles, ids, method and reason codes) is never translated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from itertools import groupby
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.domain.report_rows import CheckinRow, Movement, RefusedRow
+from bot.domain.report_rows import CheckinRow, Movement, RefusedRow, VisitRow
 from bot.files.spreadsheet import Column, Sheet, sheet_title
 from bot.i18n import N_, _
 
 # Translators: a note in the check-outs report: the person left without a check-in on record.
 NOTE_NO_CHECK_IN = N_("check-out without check-in")
-# Translators: a note in the check-outs report: the person never checked out.
-NOTE_NO_CHECK_OUT = N_("no check-out")
 
 
 # ---------------------------------------------------------------- times
@@ -139,8 +136,9 @@ def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sh
 
 
 class Visit(NamedTuple):
-    """One stay in a room; either end may be missing (never checked out, or
-    checked out with no check-in on record)."""
+    """One stay in a room as the organiser's /attendee view pairs it; either end may be missing
+    (never checked out, or checked out with no check-in on record). The check-outs report's
+    visits, which end by themselves, are `bot.domain.visits`'."""
 
     check_in: datetime | None
     check_out: datetime | None
@@ -170,85 +168,46 @@ def pair_visits(movements: Iterable[Movement]) -> list[Visit]:
     return visits
 
 
-def minutes_attended(visits: Sequence[Visit]) -> int | None:
-    """Whole minutes over every complete visit; None when no visit has both ends."""
-    complete = [v for v in visits if v.complete]
-    if not complete:
-        return None
-    return round(sum((v.check_out - v.check_in).total_seconds() for v in complete) / 60)
+def _whole(minutes: float | None) -> int | None:
+    return None if minutes is None else round(minutes)
 
 
-class CheckoutLine(NamedTuple):
-    session_id: str
-    title: str
-    session_start: datetime
-    attendee_id: str
-    name: str
-    email: str
-    check_in: datetime | None
-    check_out: datetime | None
-    minutes: int | None
-    visits: int
-    note: str
-
-
-def checkout_lines(movements: Iterable[Movement]) -> Iterator[CheckoutLine]:
-    """One line per person and session: first check-in, last check-out and the
-    minutes of every visit summed. `movements` must come grouped by session and
-    person, in log order (as `bot.storage.reports.movements` yields them)."""
-    for _key, group in groupby(movements, key=lambda m: (m.session_id, m.attendee_id)):
-        group = list(group)
-        visits = pair_visits(group)
-        arrivals = [v.check_in for v in visits if v.check_in]
-        departures = [v.check_out for v in visits if v.check_out]
-        notes = []
-        if any(v.check_in is None for v in visits):
-            notes.append(NOTE_NO_CHECK_IN)
-        if visits[-1].check_out is None:
-            notes.append(NOTE_NO_CHECK_OUT)
-        first = group[0]
-        yield CheckoutLine(
-            first.session_id,
-            first.title,
-            first.session_start,
-            first.attendee_id,
-            first.name,
-            first.email,
-            min(arrivals, default=None),
-            max(departures, default=None),
-            minutes_attended(visits),
-            len(arrivals),
-            "; ".join(_(note) for note in notes),
-        )
-
-
-def checkouts_sheet(movements: Iterable[Movement], tz: ZoneInfo, offsets: str) -> Sheet:
+def checkouts_sheet(rows: Iterable[VisitRow], tz: ZoneInfo, offsets: str) -> Sheet:
+    """One row per visit (`bot.domain.visits`), and one per check-out without a check-in."""
     columns = [
         *_person_at_session_columns(offsets),
         # Translators: a report's column header; {zone} is the time zone, e.g. "Europe/Paris, UTC+02:00".
         Column(_("Check-out time ({zone})").format(zone=offsets), 22),
-        # Translators: a report's column header: minutes in the room, over every visit.
+        # Translators: a report's column header: when the visit ended (check-out, another room, the
+        # session's end); {zone} is the time zone.
+        Column(_("Visit ended ({zone})").format(zone=offsets), 22),
+        # Translators: a report's column header: how the visit ended; the cells are codes
+        # (out_pin, moved_to S13, session_end, open).
+        Column(_("Ended by"), 16),
+        # Translators: a report's column header: minutes of this visit inside the session's own start and end.
         Column(_("Minutes attended"), 12),
-        # Translators: a report's column header: how many times the person came in.
-        Column(_("Visits"), 8),
+        # Translators: a report's column header: the person's minutes at the session over every visit, overlaps once.
+        Column(_("Session total (minutes)"), 12),
         # Translators: a report's column header.
         Column(_("Note"), 30),
     ]
     cells = (
         [
-            c.session_id,
-            c.title,
-            _local(c.session_start, tz),
-            c.attendee_id,
-            c.name,
-            c.email,
-            _local(c.check_in, tz),
-            _local(c.check_out, tz),
-            c.minutes,
-            c.visits,
-            c.note,
+            r.session_id,
+            r.title,
+            _local(r.session_start, tz),
+            r.attendee_id,
+            r.name,
+            r.email,
+            _local(r.check_in, tz),
+            _local(r.check_out, tz),
+            _local(r.ended, tz),
+            r.ended_by,
+            _whole(r.minutes),
+            _whole(r.total),
+            _(NOTE_NO_CHECK_IN) if r.stray else "",
         ]
-        for c in checkout_lines(movements)
+        for r in rows
     )
     # Translators: the name of a spreadsheet's sheet: at most 31 characters, none of \ / * ? : [ ].
     return Sheet(sheet_title(_("Check-outs")), columns, cells)

@@ -19,9 +19,10 @@ from typing import TypeVar
 
 from bot.files import report_writer, spreadsheet
 from bot.files.report_writer import Visit
+from bot.services import attendance_time
 from bot.services.context import AppContext, reads
 from bot.services.errors import OrganiserError, Problem, require_session
-from bot.storage import agenda, attendees, live_counts, report_rows
+from bot.storage import agenda, attendees, event_settings, live_counts, report_rows
 from bot.storage.records import AttendeeRow, SessionRow
 
 FORMATS = ("xlsx", "csv")
@@ -31,7 +32,7 @@ T = TypeVar("T")
 # kind -> (the sheet builder, the query that feeds it)
 REPORTS = {
     "checkins": (report_writer.checkins_sheet, report_rows.checkin_rows),
-    "checkouts": (report_writer.checkouts_sheet, report_rows.movements),
+    "checkouts": (report_writer.checkouts_sheet, report_rows.person_movements),
 }
 KINDS = tuple(REPORTS)
 
@@ -58,6 +59,8 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
     tz = ctx.timezone
     now = ctx.clock()
     async with report_rows.snapshot(ctx.db.path) as conn:
+        if kind == "checkouts":
+            make_sheet = await _visits_sheet(conn, now)
         offsets = report_writer.offset_label(tz, *(await report_rows.time_span(conn) or (now, now)))
         label = report_writer.time_label(tz, offsets)
         if fmt == "csv":
@@ -68,6 +71,17 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
             )
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Report(f"{kind}-{stamp}.{fmt}", data, rows, kind, fmt, offsets)
+
+
+async def _visits_sheet(conn: report_rows.Snapshot, now: datetime):
+    """The check-outs sheet: one row per visit, worked out per person in the worker thread."""
+    spans = await report_rows.session_spans(conn)
+    one_room = await report_rows.setting(conn, event_settings.ONE_ROOM_KEY) != "off"
+
+    def make_sheet(rows, tz, offsets):
+        return report_writer.checkouts_sheet(attendance_time.visit_rows(rows, spans, now, one_room), tz, offsets)
+
+    return make_sheet
 
 
 def _csv(make_sheet, tz, offsets: str, rows) -> tuple[bytes, int]:

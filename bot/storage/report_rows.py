@@ -22,6 +22,7 @@ import aiosqlite
 
 from bot.domain.report_rows import CheckinRow, Movement, RefusedRow
 from bot.domain.times import from_db
+from bot.domain.visits import SessionSpan
 
 Snapshot = aiosqlite.Connection
 """A connection of its own holding one read transaction (see `snapshot`)."""
@@ -113,6 +114,31 @@ def movements(conn: Snapshot) -> AsyncIterator[list[Movement]]:
     """Every effective IN and OUT, grouped by session and person, in log order
     within a person (what pairing check-ins with check-outs needs)."""
     return _chunks(conn, MOVEMENTS_SQL.format(where=""), (), movement_record)
+
+
+PERSON_MOVEMENTS_SQL = f"""
+SELECT l.session_id, s.title, s.starts_at, l.attendee_id, a.name, a.email, l.direction, l.at
+FROM attendance_log l
+JOIN sessions s ON s.session_id = l.session_id
+JOIN attendees a ON a.attendee_id = l.attendee_id
+WHERE {EFFECTIVE}
+ORDER BY l.attendee_id, l.session_id, l.id"""
+
+
+def person_movements(conn: Snapshot) -> AsyncIterator[list[Movement]]:
+    """Every effective IN and OUT grouped by person (the index on attendee, session, id gives
+    this order without sorting): what working out each person's visits needs, one at a time."""
+    return _chunks(conn, PERSON_MOVEMENTS_SQL, (), movement_record)
+
+
+async def session_spans(conn: Snapshot) -> dict[str, SessionSpan]:
+    rows = await conn.execute_fetchall("SELECT session_id, starts_at, ends_at FROM sessions")
+    return {r[0]: SessionSpan(r[0], from_db(r[1]), from_db(r[2])) for r in rows}
+
+
+async def setting(conn: Snapshot, key: str) -> str | None:
+    row = await _snapshot_one(conn, "SELECT value FROM settings WHERE key = ?", (key,))
+    return None if row is None else row[0]
 
 
 REFUSED_SQL = f"""

@@ -38,6 +38,7 @@ SLOW = {
     "test_scanner_api.py::test_the_log_rows_equal_those_of_the_same_scans_sent_as_photos",
     "test_qr.py::test_a_big_photo_is_shrunk_before_decoding_and_still_reads",
     "test_outbox.py::test_an_unanswered_request_of_the_outbox_is_never_sent_twice",
+    "test_certificates.py::test_pdf_text_holds_the_name_the_sessions_and_the_total",
 }
 SLOW_SECONDS = 1.5  # an unmarked test slower than this is named at the end of the run
 LAUNCHERS = (bot_process, bot_process.BotProcess, bot_process.run_to_exit)

@@ -1,0 +1,352 @@
+"""Certificates of attendance as PDF: bytes in, bytes out.
+
+A4 landscape, real text (selectable, searchable, read aloud), drawn with fpdf2 in embedded,
+subset TrueType fonts from the chain `bot.files.fonts` finds (DejaVu for Latin, Greek,
+Cyrillic and Arabic letters; Droid's fallback font for Chinese and Japanese; Nanum for Korean),
+with fpdf2's per-character fallback between them. Arabic and Hebrew are shaped and ordered
+with HarfBuzz (uharfbuzz) when the text holds any. The QR code of the verification link is
+drawn as vector squares, so it prints sharp at any size.
+
+Speed: fpdf2 parses a whole font file each time a document adds it (DejaVu: ~0.3 s). So each
+process reduces the Latin font once to the blocks a certificate uses (`_reduced`, kept in a
+temporary directory), and a Chinese or Korean font is cut down per document to the characters
+it needs, only when the document has any.
+
+Labels are in the attendee's language (`Certificate.language`); names and titles never.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.enums import TextEmphasis
+from fpdf.fonts import FontFace, SubsetMap, TTFFont
+
+from bot import i18n
+from bot.files.fonts import FontFile, codepoints, font_chain
+from bot.files.qr import build_qr
+from bot.i18n import _
+
+INK = (20, 28, 45)
+ACCENT = (31, 78, 121)
+MUTED = (95, 100, 110)
+# What the reduced Latin font keeps: Latin with diacritics, Greek, Cyrillic, punctuation. Arabic and
+# Hebrew come from the same font file cut down per document, like Chinese, so the common font stays small.
+_BLOCKS = (
+    (0x20, 0x24F),
+    (0x2B0, 0x36F),
+    (0x370, 0x52F),
+    (0x1E00, 0x1FFF),
+    (0x2000, 0x20CF),
+    (0x2100, 0x215F),
+    (0x2190, 0x21FF),
+)
+_RTL = {"R", "AL"}
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    title: str
+    starts_at: datetime
+    minutes: int
+    credits: Decimal
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Everything one certificate shows. Times are aware; `timezone` is the event's."""
+
+    number: str
+    event_name: str
+    event_starts: datetime
+    event_ends: datetime
+    attendee_name: str
+    attendee_id: str
+    sessions: tuple[SessionLine, ...]
+    total_credits: Decimal
+    issuer: str
+    statement: str
+    issued_at: datetime
+    verify_url: str
+    timezone: ZoneInfo
+    language: str = "en"
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The certificate as an unsigned PDF (sign it with `bot.files.certificate_signing`)."""
+    with i18n.speaking(certificate.language):
+        return _Layout(certificate).render()
+
+
+def certificate_text(certificate: Certificate) -> str:
+    """Every string the certificate prints, joined: what its fonts must cover."""
+    parts = [certificate.event_name, certificate.attendee_name, certificate.issuer, certificate.statement]
+    parts += [line.title for line in certificate.sessions]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- fonts
+
+
+def _font_dir() -> str:
+    path = os.path.join(tempfile.gettempdir(), f"attendance-certificate-fonts-{os.getuid()}")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[str]) -> str:
+    """`font` cut down to `unicodes` with the layout `features` named, written atomically to
+    `target` so that worker processes sharing the directory never read half a file."""
+    ttf = TTFont(font.path, fontNumber=font.index, recalcTimestamp=False, lazy=True)
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True, layout_features=features, name_IDs=["*"])
+    options.drop_tables += ["FFTM", "TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(ttf)
+    partial = f"{target}.{os.getpid()}.tmp"
+    ttf.save(partial)
+    os.replace(partial, target)
+    return target
+
+
+@cache
+def _reduced(font: FontFile) -> str:
+    """The first font of the chain reduced to `_BLOCKS`, once per process (and font file)."""
+    stamp = f"{font.path}:{font.index}:{os.path.getmtime(font.path)}:{_BLOCKS}"
+    target = os.path.join(_font_dir(), f"latin-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.ttf")
+    if os.path.isfile(target):
+        return target
+    unicodes = [code for low, high in _BLOCKS for code in range(low, high + 1)]
+    return _subset_to(font, unicodes, target, ["kern", "liga", "ccmp", "mark", "mkmk"])
+
+
+@cache
+def _prototype(path: str) -> TTFFont:
+    """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font)."""
+    return TTFFont(FPDF(), Path(path), "prototype", "")
+
+
+def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool) -> None:
+    """`pdf.add_font`, but from a parsed font kept for the process when `shared`: the document gets
+    a copy with its own glyph subset, and a fresh lazy handle on the file, since fpdf2 subsets a
+    document's font in place when it writes the PDF. (Relies on fpdf2's TTFFont: pinned below 3.)"""
+    if not shared:
+        pdf.add_font(family, style, path)
+        return
+    font = copy.copy(_prototype(path))
+    font.i = len(pdf.fonts) + 1
+    font.fontkey = f"{family}{style}"
+    font.emphasis = TextEmphasis.coerce(style)
+    font.biggest_size_pt = 0
+    font.missing_glyphs = []
+    font.ttfont = TTFont(path, recalcTimestamp=False, lazy=True)
+    font.subset = SubsetMap(font)
+    pdf.fonts[font.fontkey] = font
+
+
+class _Fonts:
+    """The families one document uses: "main" (regular, bold) and one per fallback font it needs."""
+
+    def __init__(self, pdf: FPDF, text: str) -> None:
+        self.files: list[str] = []
+        regular, bold = font_chain(False), font_chain(True)
+        _add_font(pdf, "main", "", _reduced(regular[0]), shared=True)
+        _add_font(pdf, "main", "B", _reduced(bold[0]), shared=True)
+        covered = {code for code in codepoints(regular[0]) if any(low <= code <= high for low, high in _BLOCKS)}
+        needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+        fallbacks = []
+        for number, font in enumerate(regular):
+            mine = sorted(code for code in needed - covered if code in codepoints(font))
+            if not mine:
+                continue
+            covered.update(mine)
+            target = os.path.join(_font_dir(), f"doc-{os.getpid()}-{id(self)}-{number}.ttf")
+            self.files.append(_subset_to(font, mine, target, ["*"]))
+            for style in ("", "B"):  # no bold Droid or Arabic face in the chain's order: the regular stands in
+                _add_font(pdf, f"fallback{number}", style, target, shared=False)
+            fallbacks.append(f"fallback{number}")
+        if fallbacks:
+            pdf.set_fallback_fonts(fallbacks, exact_match=False)
+        if any(unicodedata.bidirectional(char) in _RTL for char in text):
+            pdf.set_text_shaping(use_shaping_engine=True)
+
+    def close(self) -> None:
+        for path in self.files:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+
+
+# ---------------------------------------------------------------- layout
+
+
+class _Layout:
+    WIDTH, HEIGHT, MARGIN = 297.0, 210.0, 16.0
+    QR_SIZE = 34.0
+
+    def __init__(self, certificate: Certificate) -> None:
+        self.c = certificate
+        self.locale = i18n.babel_locale()
+        self.pdf = FPDF(orientation="L", unit="mm", format="A4")
+        self.pdf.set_compression(True)
+        self.pdf.set_margins(self.MARGIN, self.MARGIN, self.MARGIN)
+        self.pdf.set_auto_page_break(True, margin=self.MARGIN + 6)
+        self.pdf.set_title(f"{_('Certificate of attendance')} {certificate.number}")
+        self.pdf.set_author(certificate.issuer or certificate.event_name)
+        self.pdf.set_subject(certificate.event_name)
+        self.pdf.set_lang(certificate.language)
+        self.pdf.set_creation_date(certificate.issued_at)
+        self.pdf.set_producer("session-attendance-bot")
+
+    def render(self) -> bytes:
+        fonts = _Fonts(self.pdf, certificate_text(self.c))
+        try:
+            self.pdf.add_page()
+            self._frame()
+            self._head()
+            self._table()
+            self._foot()
+            return bytes(self.pdf.output())
+        finally:
+            fonts.close()
+
+    def _date(self, moment: datetime, form: str = "long") -> str:
+        return format_date(moment.astimezone(self.c.timezone).date(), form, locale=self.locale)
+
+    def _number(self, value: Decimal | int) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def _frame(self) -> None:
+        pdf = self.pdf
+        pdf.set_draw_color(*ACCENT)
+        pdf.set_line_width(1.2)
+        pdf.rect(8, 8, self.WIDTH - 16, self.HEIGHT - 16)
+        pdf.set_line_width(0.3)
+        pdf.rect(10.5, 10.5, self.WIDTH - 21, self.HEIGHT - 21)
+
+    def _head(self) -> None:
+        pdf, c = self.pdf, self.c
+        text_width = self.WIDTH - 2 * self.MARGIN - self.QR_SIZE - 8
+        self._qr()
+        pdf.set_xy(self.MARGIN, self.MARGIN + 2)
+        pdf.set_text_color(*ACCENT)
+        pdf.set_font("main", "B", 26)
+        pdf.multi_cell(text_width, 11, _("Certificate of attendance"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(*INK)
+        pdf.set_font("main", "", 13)
+        pdf.multi_cell(text_width, 7, c.event_name, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(*MUTED)
+        pdf.set_font("main", "", 11)
+        first, last = self._date(c.event_starts), self._date(c.event_ends)
+        pdf.multi_cell(text_width, 6, first if first == last else f"{first} – {last}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(5)
+        pdf.set_text_color(*INK)
+        pdf.set_font("main", "", 12)
+        pdf.multi_cell(text_width, 7, _("This certifies that"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("main", "B", 22)
+        pdf.multi_cell(text_width, 11, c.attendee_name, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("main", "", 12)
+        pdf.multi_cell(
+            text_width,
+            7,
+            _("attended the following sessions and is credited with {credits} credits.").format(
+                credits=self._number(c.total_credits)
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_y(max(pdf.get_y(), self.MARGIN + self.QR_SIZE + 16) + 3)
+
+    def _qr(self) -> None:
+        pdf, c = self.pdf, self.c
+        matrix = build_qr(c.verify_url).get_matrix()
+        x0 = self.WIDTH - self.MARGIN - self.QR_SIZE
+        y0 = self.MARGIN
+        module = self.QR_SIZE / len(matrix)
+        k = pdf.k  # points per mm; PDF space runs upwards from the page's foot
+        squares = []
+        for row, cells in enumerate(matrix):
+            column = 0
+            while column < len(cells):
+                if not cells[column]:
+                    column += 1
+                    continue
+                start = column
+                while column < len(cells) and cells[column]:
+                    column += 1
+                # A hair wider than the module, so neighbouring squares print without seams.
+                x, y = x0 + start * module, y0 + row * module
+                w, h = (column - start) * module + 0.02, module + 0.02
+                squares.append(f"{x * k:.2f} {(self.HEIGHT - y - h) * k:.2f} {w * k:.2f} {h * k:.2f} re")
+        pdf._out(f"q 0 g {' '.join(squares)} f Q")  # one path for the whole symbol: fpdf2's rect() per square is slow
+        pdf.set_text_color(*MUTED)
+        pdf.set_font("main", "", 7.5)
+        pdf.set_xy(x0 - 8, y0 + self.QR_SIZE + 1.5)
+        pdf.multi_cell(self.QR_SIZE + 16, 3.6, _("Scan to verify"), align="C")
+        pdf.set_xy(x0 - 8, pdf.get_y())
+        pdf.set_font("main", "B", 8)
+        pdf.multi_cell(self.QR_SIZE + 16, 3.8, c.number, align="C")
+
+    def _table(self) -> None:
+        pdf, c = self.pdf, self.c
+        pdf.set_text_color(*INK)
+        pdf.set_draw_color(*MUTED)
+        pdf.set_line_width(0.2)
+        pdf.set_font("main", "", 10)
+        headings = (_("Date"), _("Session"), _("Minutes"), _("Credits"))
+        with pdf.table(
+            col_widths=(38, 151, 28, 28),
+            text_align=("LEFT", "LEFT", "RIGHT", "RIGHT"),
+            line_height=6,
+            first_row_as_headings=True,
+            headings_style=_headings_style(),
+            borders_layout="HORIZONTAL_LINES",
+            width=self.WIDTH - 2 * self.MARGIN - 20,
+            align="LEFT",
+        ) as table:
+            table.row(headings)
+            for line in c.sessions:
+                when = self._date(line.starts_at, "medium")
+                table.row((when, line.title, self._number(line.minutes), self._number(line.credits)))
+        pdf.ln(1.5)
+        pdf.set_font("main", "B", 11)
+        total = _("Total: {credits} credits").format(credits=self._number(c.total_credits))
+        pdf.cell(self.WIDTH - 2 * self.MARGIN - 20, 7, total, align="R", new_x="LMARGIN", new_y="NEXT")
+
+    def _foot(self) -> None:
+        pdf, c = self.pdf, self.c
+        pdf.ln(4)
+        width = self.WIDTH - 2 * self.MARGIN
+        if c.statement:
+            pdf.set_font("main", "", 9.5)
+            pdf.set_text_color(*INK)
+            pdf.multi_cell(width, 5, c.statement, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+        pdf.set_font("main", "", 9.5)
+        pdf.set_text_color(*MUTED)
+        if c.issuer:
+            pdf.multi_cell(width, 5, _("Issued by {issuer}").format(issuer=c.issuer), new_x="LMARGIN", new_y="NEXT")
+        details = _("Certificate number {number} · issued on {date}").format(
+            number=c.number, date=self._date(c.issued_at)
+        )
+        pdf.multi_cell(width, 5, details, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, _("Verify at {url}").format(url=c.verify_url), new_x="LMARGIN", new_y="NEXT")
+
+
+def _headings_style() -> FontFace:
+    return FontFace(emphasis="BOLD", color=ACCENT)

@@ -144,7 +144,7 @@ timelines = st.lists(movement, max_size=14)
 moments = st.integers(-40, 200).map(t)
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(timelines, moments, st.booleans(), st.randoms(use_true_random=False))
 def test_order_of_rows_does_not_matter(timeline, now, one_room, rnd: random.Random):
     shuffled = list(timeline)

@@ -108,3 +108,59 @@ def test_pkcs12_round_trip(identity, tmp_path):
     assert certificate_signing.load_pkcs12(data, "s3cret").cert_pem == identity.cert_pem
     with pytest.raises(certificate_signing.IdentityProblem):
         certificate_signing.load_pkcs12(data, "wrong")
+
+
+# ---------------------------------------------------------------- the use cases, through the chat
+
+from bot.services import certificates  # noqa: E402
+from bot.telegram.outbox import OutboxSender  # noqa: E402
+from tests.harness import ORGANISER, User  # noqa: E402
+from tests.test_credits import attended  # noqa: E402
+from tests.test_credits import bot as credits_event  # noqa: E402, F401
+
+
+async def test_not_released_then_released_and_fetched(credits_event):
+    h = credits_event
+    await attended(h)
+    assert "not released yet" in await h.reply_text(User(501), "/certificate")
+    assert "released: 1 issued" in await h.reply_text(ORGANISER, "/certificates release")
+    calls = await h.send(User(501), "/certificate")
+    document = calls[-1]
+    assert document.method == "sendDocument"
+    content = next(iter(document.files.values()))[1]
+    assert "Anna Albers" in text_of(content)
+    assert "You have no certificate" in await h.reply_text(User(503), "/certificate")
+    # The same file every time.
+    again = await h.send(User(501), "/certificate")
+    assert next(iter(again[-1].files.values()))[1] == content
+
+
+async def test_superseded_revoked_and_verified(credits_event):
+    h = credits_event
+    await attended(h)
+    await h.reply_text(ORGANISER, "/certificates release")
+    (first,) = [r[0] for r in await h.rows("SELECT number FROM certificates WHERE attendee_id = 'A1'")]
+    secret = (await h.rows("SELECT value FROM settings WHERE key = 'certificate_secret'"))[0][0]
+    from bot.domain import certificate_numbers as numbers
+
+    token = numbers.token(secret, first)
+    assert (await certificates.lookup(h.ctx, token)).state == "valid"
+    assert await certificates.lookup(h.ctx, token[:-1] + ("0" if token[-1] != "0" else "1")) is None
+    await certificates.revoke(h.ctx, "A1")
+    revoked = (await h.rows("SELECT number FROM certificates WHERE attendee_id = 'A1'"))[0][0]
+    assert (await certificates.lookup(h.ctx, numbers.token(secret, revoked))).state == "revoked"
+    assert "no valid certificate" in await h.reply_text(ORGANISER, "/certificates revoke A1")
+
+
+async def test_send_through_the_outbox_exactly_once(credits_event):
+    h = credits_event
+    await attended(h)
+    await h.reply_text(ORGANISER, "/certificates release")
+    assert "Sending 1 certificates" in await h.reply_text(ORGANISER, "/certificates send")
+    assert "Sending 0 certificates" in await h.reply_text(ORGANISER, "/certificates send")
+    sender = OutboxSender(h.app, h.ctx)
+    while await sender.send_due():
+        pass
+    documents = [c for c in h.api.sent("sendDocument") if c.chat_id in (501, 502)]
+    assert sorted(c.chat_id for c in documents) == [501]
+    assert all(text_of(next(iter(c.files.values()))[1]) for c in documents)

@@ -19,7 +19,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.handlers import announce, attendee, common, language, scanner
+from bot.handlers import announce, attendee, certificates, common, language, scanner
 from bot.handlers import organiser as admin
 from bot.i18n import N_
 from bot.services.context import AppContext
@@ -45,6 +45,7 @@ COMMANDS = (
     Command("start", attendee.start, menus.ATTENDEE, N_("Start, or link your registration")),
     Command("myattendance", attendee.my_attendance, menus.ATTENDEE, N_("Your check-ins and check-outs")),
     Command("badge", attendee.badge, menus.ATTENDEE, N_("Your badge QR code")),
+    Command("certificate", certificates.certificate_command, menus.ATTENDEE, N_("Your certificate of attendance")),
     Command("language", language.language_command, menus.ATTENDEE, N_("The language I answer you in")),
     Command("mute", announce.mute_command, menus.ATTENDEE, N_("No announcements or reminders (/mute off: again)")),
     Command("help", common.help_command, menus.ATTENDEE, N_("What I can do")),
@@ -64,6 +65,7 @@ COMMANDS = (
     Command("access", admin.access_command, menus.ORGANISER, N_("Access control on/off for a session")),
     Command("acl", admin.acl_command, menus.ORGANISER, N_("Who access control admits")),
     Command("reminders", admin.reminders_command, menus.ORGANISER, N_("Reminders before sessions start")),
+    Command("certificates", certificates.certificates_command, menus.ORGANISER, N_("Certificates: ZIP, release, send")),
     Command("capacity", admin.capacity_command, menus.ORGANISER, N_("Set a session's capacity")),
     Command("checkinwindow", admin.checkinwindow_command, menus.ORGANISER, N_("When check-ins open and close")),
     Command("timezone", admin.timezone_command, menus.ORGANISER, N_("The event's time zone")),

@@ -30,9 +30,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.services import certificates
 from bot.services.context import AppContext
 from bot.storage import outbox
 from bot.telegram.request import IN_FLIGHT, SPEAKING_FIRST, FateUnknown
@@ -133,6 +135,11 @@ class OutboxSender:
         try:
             send = getattr(self.application.bot, METHODS[message.payload["method"]])
             params = dict(message.payload["params"])
+            if "document_from" in message.payload:  # a file kept in the database, uploaded now
+                found = await certificates.document_for(self.ctx, message.payload["document_from"])
+                if found is None:
+                    raise KeyError(message.payload["document_from"])
+                params["document"] = InputFile(found[1], filename=found[0])
         except (KeyError, TypeError) as exc:  # a payload no Bot API method can take: never sent
             return "failed", f"cannot be sent: {exc!r}"
         try:

@@ -1,0 +1,337 @@
+"""Certificates of attendance (README "Certificates"): release, revoke, supersede, build, verify.
+
+* `release` (`/certificates release`, `attendance-admin certificates release`) issues a certificate
+  to every attendee with credits (`bot.services.credits.everyone`), each with a random number
+  (`bot.domain.certificate_numbers`); before release, `/certificate` says they are not out yet.
+* `refresh` runs inside every later use case: an attendee whose credited attendance changed since
+  their certificate was issued gets a new number, the old one is `superseded` (its page names the
+  newer), and they are told through the outbox.
+* `revoke` (`/certificates revoke REG-0042`) revokes an attendee's valid certificate.
+* A certificate's PDF is built (in the attendee's language, signed) once, outside the transaction
+  (`pdfs`), and kept with it: `/certificate`, the ZIP and the outbox send the same file. The outbox
+  carries it as `{"method": "sendDocument", "document_from": "certificate:<number>"}`, resolved
+  at send time (`document_for`).
+* `lookup` answers the verification page.
+
+The signing key: the organiser's PKCS#12 (`CERTIFICATE_PKCS12`) or one made on first use and kept
+in the settings table (`signing_identity`); it is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from bot import i18n
+from bot.domain import certificate_numbers as numbers
+from bot.domain.times import from_db, to_db
+from bot.files import certificate_signing
+from bot.files.certificate_pdf import Certificate, SessionLine, certificate_pdf
+from bot.services import credits
+from bot.services.context import AppContext, reads, writes
+from bot.storage import agenda, attendees, event_settings, outbox
+from bot.storage import certificates as stored
+from bot.storage.sql import Conn
+
+log = logging.getLogger(__name__)
+RELEASED_KEY = "certificates_released_at"
+SECRET_KEY = "certificate_secret"
+KEY_KEY, CERT_KEY = "certificate_signing_key", "certificate_signing_cert"
+ISSUER_KEY, STATEMENT_KEY = "certificate_issuer", "certificate_statement"
+DOCUMENT_PREFIX = "certificate:"
+
+
+class CertificateRefusal(Exception):
+    """`code`: not_released, none (no credits), unknown_attendee, nothing_to_revoke."""
+
+    def __init__(self, code: str, **details: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Verification:
+    number: str
+    name: str
+    event_name: str
+    total: str
+    issued_at: datetime
+    state: str
+    superseded_by: str | None
+
+
+# ---------------------------------------------------------------- inside a transaction
+
+
+def _secret(conn: Conn) -> str:
+    secret = event_settings.get_setting(conn, SECRET_KEY)
+    if secret is None:
+        import secrets
+
+        secret = secrets.token_hex(32)
+        event_settings.set_setting(conn, SECRET_KEY, secret)
+    return secret
+
+
+def released(conn: Conn) -> bool:
+    return event_settings.get_setting(conn, RELEASED_KEY) is not None
+
+
+def _summary(person: credits.AttendeeCredits) -> dict:
+    lines = [line for line in person.lines if line.credits > 0]
+    return {
+        "name": person.name,
+        "sessions": [[line.title, to_db(line.starts_at), round(line.minutes), str(line.credits)] for line in lines],
+        "total": str(credits.total(lines)),
+    }
+
+
+def _issue(conn: Conn, ctx: AppContext, attendee_id: str, summary: dict, old: stored.CertificateRow | None) -> str:
+    text = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+    number = numbers.new_number()
+    while stored.get(conn, number) is not None:
+        number = numbers.new_number()
+    now = ctx.clock()
+    if old is not None:
+        stored.supersede(conn, old.number, number, now)
+    stored.insert(conn, number, attendee_id, now, hashlib.sha256(text.encode()).hexdigest(), text)
+    return number
+
+
+def refresh(conn: Conn, ctx: AppContext, only: str | None = None) -> list[str]:
+    """Issue or supersede so every eligible attendee (or `only`) has one valid certificate whose
+    content is their credits now. Returns the numbers issued. People whose certificate was
+    superseded are told (through the outbox) when they use Telegram."""
+    if not released(conn):
+        return []
+    issued, told = [], []
+    for person in credits.everyone(conn, ctx):
+        if only is not None and person.attendee_id.upper() != only.upper():
+            continue
+        summary = _summary(person)
+        if not summary["sessions"]:
+            continue
+        old = stored.valid_for(conn, person.attendee_id)
+        digest = hashlib.sha256(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        if old is not None and old.content_hash == digest:
+            continue
+        if old is None and any(
+            r.state == "revoked" for r in [stored.latest_for(conn, person.attendee_id)] if r is not None
+        ):
+            continue  # an organiser revoked it: nothing new until they release again
+        number = _issue(conn, ctx, person.attendee_id, summary, old)
+        issued.append(number)
+        if old is not None:
+            told.append((person.attendee_id, number))
+    _tell_superseded(conn, ctx, told)
+    return issued
+
+
+def _tell_superseded(conn: Conn, ctx: AppContext, told: list[tuple[str, str]]) -> None:
+    planned = []
+    for attendee_id, number in told:
+        row = attendees.get_attendee(conn, attendee_id)
+        if row is None or row.telegram_user_id is None:
+            continue
+        with i18n.speaking(ctx.chosen_languages.get(row.telegram_user_id) or ctx.event_language):
+            text = i18n._(
+                "Your attendance changed, so your certificate was reissued as {number}. "
+                "Send /certificate to get the new one."
+            ).format(number=numbers.shown(number))
+        planned.append(
+            outbox.Planned(
+                row.telegram_user_id,
+                {"method": "sendMessage", "params": {"chat_id": row.telegram_user_id, "text": text}},
+                dedupe_key=f"certificate-new:{number}",
+            )
+        )
+    if planned:
+        broadcast = outbox.create_broadcast(conn, "announcement", ctx.clock(), audience="superseded")
+        outbox.enqueue(conn, broadcast, planned, ctx.clock())
+        ctx.outbox_changed()
+
+
+# ---------------------------------------------------------------- use cases
+
+
+@writes
+def release(conn: Conn, ctx: AppContext) -> int:
+    """Release certificates (again): returns how many were issued now."""
+    event_settings.set_setting(conn, RELEASED_KEY, to_db(ctx.clock()))
+    _secret(conn)
+    return len(refresh(conn, ctx))
+
+
+@writes
+def revoke(conn: Conn, ctx: AppContext, attendee_id: str) -> str:
+    if attendees.get_attendee(conn, attendee_id) is None:
+        raise CertificateRefusal("unknown_attendee", attendee_id=attendee_id)
+    row = stored.valid_for(conn, attendee_id)
+    if row is None:
+        raise CertificateRefusal("nothing_to_revoke", attendee_id=attendee_id)
+    stored.revoke(conn, row.number, ctx.clock())
+    return row.number
+
+
+@writes
+def mine(conn: Conn, ctx: AppContext, user_id: int) -> tuple[str, str]:
+    """(number, attendee id) of the certificate of the attendee linked to `user_id`, refreshed."""
+    if not released(conn):
+        raise CertificateRefusal("not_released")
+    person = attendees.attendee_for_user(conn, user_id)
+    if person is None:
+        raise CertificateRefusal("unknown_attendee", attendee_id="")
+    refresh(conn, ctx, only=person.attendee_id)
+    row = stored.valid_for(conn, person.attendee_id)
+    if row is None:
+        raise CertificateRefusal("none")
+    return row.number, person.attendee_id
+
+
+@writes
+def everyone(conn: Conn, ctx: AppContext) -> list[str]:
+    """Numbers of every valid certificate, refreshed first."""
+    if not released(conn):
+        raise CertificateRefusal("not_released")
+    refresh(conn, ctx)
+    return [row.number for row in stored.all_valid(conn)]
+
+
+@writes
+def queue_send(conn: Conn, ctx: AppContext, created_by: int | None = None) -> tuple[int, int]:
+    """Queue each eligible attendee's certificate to their Telegram chat, once per certificate
+    (the outbox key is the number). Returns (broadcast id, queued)."""
+    if not released(conn):
+        raise CertificateRefusal("not_released")
+    refresh(conn, ctx)
+    planned = []
+    for row in stored.all_valid(conn):
+        person = attendees.get_attendee(conn, row.attendee_id)
+        if person is None or person.telegram_user_id is None:
+            continue
+        payload = {
+            "method": "sendDocument",
+            "params": {"chat_id": person.telegram_user_id},
+            "document_from": f"{DOCUMENT_PREFIX}{row.number}",
+        }
+        planned.append(outbox.Planned(person.telegram_user_id, payload, dedupe_key=f"certificate:{row.number}"))
+    broadcast = outbox.create_broadcast(
+        conn, "announcement", ctx.clock(), created_by=created_by, audience="certificates"
+    )
+    queued = outbox.enqueue(conn, broadcast, planned, ctx.clock())
+    ctx.outbox_changed()
+    return broadcast, queued
+
+
+@reads
+def lookup(conn: Conn, ctx: AppContext, token: str) -> Verification | None:
+    """What the verification page shows for a link; None for an unknown or altered one."""
+    secret = event_settings.get_setting(conn, SECRET_KEY)
+    number = numbers.verify(secret, token) if secret else None
+    row = stored.get(conn, number) if number else None
+    if row is None:
+        return None
+    summary = json.loads(row.summary)
+    return Verification(
+        numbers.shown(row.number),
+        summary["name"],
+        ctx.event_name,
+        summary["total"],
+        row.issued_at,
+        row.state,
+        numbers.shown(row.superseded_by) if row.superseded_by else None,
+    )
+
+
+# ---------------------------------------------------------------- the PDFs
+
+
+@dataclass(frozen=True)
+class _Job:
+    number: str
+    certificate: Certificate
+
+
+def _job(conn: Conn, ctx: AppContext, number: str) -> tuple[_Job | None, bytes | None]:
+    existing = stored.pdf(conn, number)
+    if existing is not None:
+        return None, existing
+    row = stored.get(conn, number)
+    summary = json.loads(row.summary)
+    person = attendees.get_attendee(conn, row.attendee_id)
+    language = ctx.event_language
+    if person is not None and person.telegram_user_id is not None:
+        language = ctx.chosen_languages.get(person.telegram_user_id) or language
+    sessions = agenda.all_sessions(conn)
+    base = (ctx.settings.public_url or "").rstrip("/")
+    certificate = Certificate(
+        number=numbers.shown(number),
+        event_name=ctx.event_name,
+        event_starts=min((s.starts_at for s in sessions), default=row.issued_at),
+        event_ends=max((s.ends_at for s in sessions), default=row.issued_at),
+        attendee_name=summary["name"],
+        attendee_id=row.attendee_id,
+        sessions=tuple(SessionLine(t, from_db(at), int(m), Decimal(c)) for t, at, m, c in summary["sessions"]),
+        total_credits=Decimal(summary["total"]),
+        issuer=event_settings.get_setting(conn, ISSUER_KEY) or ctx.event_name,
+        statement=event_settings.get_setting(conn, STATEMENT_KEY) or "",
+        issued_at=row.issued_at,
+        verify_url=f"{base}/verify/{numbers.token(_secret(conn), number)}",
+        timezone=ctx.timezone,
+        language=language,
+    )
+    return _Job(number, certificate), None
+
+
+def signing_identity(conn: Conn, ctx: AppContext) -> certificate_signing.Identity:
+    path = getattr(ctx.settings, "certificate_pkcs12", None)
+    if path:
+        return certificate_signing.load_pkcs12(Path(path).read_bytes(), ctx.settings.certificate_pkcs12_password)
+    key, cert = event_settings.get_setting(conn, KEY_KEY), event_settings.get_setting(conn, CERT_KEY)
+    if key is None or cert is None:
+        identity = certificate_signing.new_identity(ctx.event_name, ctx.clock())
+        event_settings.set_setting(conn, KEY_KEY, identity.key_pem.decode())
+        event_settings.set_setting(conn, CERT_KEY, identity.cert_pem.decode())
+        return identity
+    return certificate_signing.Identity(key.encode(), cert.encode())
+
+
+def build_signed(job: _Job, identity: certificate_signing.Identity) -> bytes:
+    return certificate_signing.sign(certificate_pdf(job.certificate), identity)
+
+
+async def pdfs(ctx: AppContext, numbers_wanted: list[str]) -> dict[str, bytes]:
+    """The signed PDF of each certificate, built (in a worker thread) the first time and kept."""
+
+    def gather(conn: Conn):
+        return signing_identity(conn, ctx), [(n, *_job(conn, ctx, n)) for n in numbers_wanted]
+
+    identity, jobs = await ctx.db.write(gather)
+    done = {n: existing for n, job, existing in jobs if existing is not None}
+    todo = [job for _, job, existing in jobs if existing is None]
+    if todo:
+        built = await asyncio.to_thread(lambda: [(job, build_signed(job, identity)) for job in todo])
+
+        def keep(conn: Conn) -> None:
+            for job, content in built:
+                stored.store_pdf(conn, job.number, job.certificate.language, content)
+
+        await ctx.db.write(keep)
+        done.update({job.number: content for job, content in built})
+    return done
+
+
+async def document_for(ctx: AppContext, reference: str) -> tuple[str, bytes] | None:
+    """The outbox's `document_from`: (file name, PDF) for `certificate:<number>`, or None."""
+    if not reference.startswith(DOCUMENT_PREFIX):
+        return None
+    number = reference[len(DOCUMENT_PREFIX) :]
+    found = await pdfs(ctx, [number])
+    return (f"certificate-{numbers.shown(number)}.pdf", found[number]) if number in found else None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from admin_commands import cli_texts, output
+from admin_commands import cli_texts, credits, output
 from admin_commands.cli_texts import CLI
 from bot import chat_texts
 from bot.config import ConfigError, load_settings
@@ -255,7 +255,7 @@ async def cmd_backup(ctx: AppContext, args) -> int:
     return 0
 
 
-@command("report", "write the check-in or check-out report (XLSX, or CSV with --csv)")
+@command("report", "write the check-in, check-out or credits report (XLSX, or CSV with --csv)")
 async def cmd_report(ctx: AppContext, args) -> int:
     report = await reports.build_report(ctx, args.kind, output.format_of(output.wanted(args)))
     _write(ctx, args, report.data, lambda path: cli_texts.wrote_report(path, report.rows), report.filename)
@@ -328,11 +328,11 @@ ARGUMENTS = {
     ),
     "backup": lambda p: p.add_argument("file"),
     "report": lambda p: (
-        p.add_argument("kind", choices=["checkins", "checkouts"]),
+        p.add_argument("kind", choices=list(reports.KINDS)),
         p.add_argument("--csv", action="store_true"),
         p.add_argument("-o", "--output", required=True, metavar="FILE"),
     ),
-}
+} | credits.register(command)
 
 
 async def run(argv: list[str]) -> int:

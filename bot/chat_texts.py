@@ -21,9 +21,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
+
 from bot import i18n
 from bot.domain.rules import ActionRefusal, Direction, Reason, undo_window_minutes
 from bot.domain.times import format_local, format_span
+from bot.files.credit_report import percent_text, whole_minutes, why_not_text
 from bot.files.sheet_reader import pin_problem_text
 from bot.i18n import N_, _, ngettext
 from bot.services.errors import OrganiserError, Problem
@@ -53,6 +56,7 @@ class Syntax:
     attendee: str
     find_attendee: str  # how to look attendees up by name, id or @username
     reminders_usage: str
+    credits_usage: str
 
 
 # Command names stay as they are in every language: they are what the organiser types.
@@ -91,6 +95,11 @@ CHAT = Syntax(
     find_attendee=N_("/attendee <name>"),
     # Translators: keep /reminders and off: the organiser types them.
     reminders_usage=N_("Usage: /reminders <minutes before a session starts> or /reminders off, e.g. /reminders 10"),
+    # Translators: keep /credits, threshold and proportional: the organiser types them.
+    credits_usage=N_(
+        "Usage: /credits threshold 80 (a session's whole credits from 80 percent attended) or /credits proportional "
+        "(credits times the share attended, rounded down to a quarter)"
+    ),
 )
 
 
@@ -269,10 +278,12 @@ def pin_reply(result, tz: ZoneInfo) -> str:
     )
 
 
-def my_attendance(entries, tz: ZoneInfo) -> str:
-    if not entries:
+def my_attendance(mine, tz: ZoneInfo) -> str:
+    """`/myattendance`: the check-ins and check-outs, then each ended session's minutes and credits."""
+    entries = mine.entries
+    if not entries and not mine.sessions:
         return _("You have no check-ins yet. Send a session's PIN to check in.")
-    lines = [_("Your attendance (newest first):")]
+    lines = [_("Your attendance (newest first):")] if entries else []
     for e in entries:
         when, session = format_local(e.at, tz), session_label(e.session)
         if e.direction == "IN":
@@ -283,7 +294,31 @@ def my_attendance(entries, tz: ZoneInfo) -> str:
             # Translators: a check-out in the attendee's list: {when} is its date and time, {session} the session's
             # id and title.
             lines.append(_("• {when} — out — {session}").format(when=when, session=session))
+    if mine.sessions:
+        lines += [""] if lines else []
+        lines.append(_("Sessions that have ended:"))
+        lines += [_session_credits(line) for line in mine.sessions]
+    if mine.any_credits:
+        # Translators: {credits} is a number of credits, e.g. 3.5.
+        lines.append(_("Total: {credits} credits").format(credits=credit_amount(mine.total)))
     return "\n".join(lines)
+
+
+def _session_credits(line) -> str:
+    """One ended session: "• S12 · Keynote — 45 min — 1.5 of 1.5 credits", or why none."""
+    session = f"{line.session_id} · {line.title}"
+    minutes = whole_minutes(line.minutes)
+    if line.available <= 0:
+        # Translators: an ended session in the attendee's list: {session} its id and title, {minutes} a number.
+        return _("• {session} — {minutes} min").format(session=session, minutes=minutes)
+    amounts = {"session": session, "minutes": minutes, "available": credit_amount(line.available)}
+    if line.why_not is None:
+        # Translators: {credits} and {available} are numbers of credits (earned, and what the session carries).
+        text = _("• {session} — {minutes} min — {credits} of {available} credits")
+        return text.format(credits=credit_amount(line.credits), **amounts)
+    # Translators: {available} is a number of credits; {why} says why none were earned (e.g. "not attended").
+    text = _("• {session} — {minutes} min — no credits of {available} ({why})")
+    return text.format(why=why_not_text(line), **amounts)
 
 
 # ---------------------------------------------------------------- organisers
@@ -718,7 +753,8 @@ def shortlinks_list(lines, syntax: Syntax = CHAT) -> str:
 
 # Translators: keep /report, checkins, checkouts and csv: the organiser types them.
 REPORT_USAGE = N_(
-    "Usage: /report checkins or /report checkouts — an XLSX file; add csv for CSV, e.g. /report checkouts csv"
+    "Usage: /report checkins, /report checkouts or /report credits — an XLSX file; add csv for CSV, "
+    "e.g. /report checkouts csv"
 )
 # Translators: keep /session.
 SESSION_USAGE = N_("Usage: /session <session id>, e.g. /session S12")
@@ -729,6 +765,8 @@ REPORT_TITLES = {
     "checkins": N_("Check-ins"),
     # Translators: the title of the report of check-outs.
     "checkouts": N_("Check-outs"),
+    # Translators: the title of the report of credits earned.
+    "credits": N_("Credits"),
 }
 
 
@@ -743,6 +781,14 @@ def report_caption(report: Report, tz: ZoneInfo) -> str:
         first = first.format(title=title, count=report.rows)
     # Translators: {zone} is a time zone name (Europe/Paris), {offsets} its UTC offsets (UTC+02:00).
     lines = [first, _("Times in {zone} ({offsets}).").format(zone=tz.key, offsets=report.offsets)]
+    if report.kind == "credits":
+        lines.append(
+            _("Each attendee's total is on the second sheet.")
+            if report.fmt == "xlsx"
+            # Translators: keep "csv": it is what the organiser types after /report.
+            else _("The XLSX version (without csv) adds a sheet of each attendee's total.")
+        )
+        return " ".join(lines)
     lines.append(
         _("Refused attempts are on the second sheet.")
         if report.fmt == "xlsx"
@@ -923,8 +969,8 @@ PROBLEMS = {
     Problem.UNKNOWN_SHORTLINK: N_("There is no shortlink {code!r}. {shortlinks} lists them."),
     # Worded with ngettext in problem_text (one code or several); this is the plural, for the tests' placeholders.
     Problem.UNKNOWN_SHORTLINKS: "Unknown shortlinks: {codes}. {shortlinks} lists them.",
-    # Translators: keep checkins and checkouts: the organiser types them.
-    Problem.UNKNOWN_REPORT: N_("There is no report {kind!r}: choose checkins or checkouts."),
+    # Translators: keep checkins, checkouts and credits: the organiser types them.
+    Problem.UNKNOWN_REPORT: N_("There is no report {kind!r}: choose checkins, checkouts or credits."),
     # Translators: keep xlsx and csv: the organiser types them.
     Problem.UNKNOWN_FORMAT: N_("Unknown format {fmt!r}: the report comes as xlsx (the default) or csv."),
     # Translators: {shortlink_usage} is the sentence that says how to add a shortlink.
@@ -962,6 +1008,8 @@ PROBLEMS = {
     Problem.ANNOUNCE_FILE: N_(
         "Only a photo or a PDF can go with an announcement: reply to one, or send the text alone."
     ),
+    # Translators: {value!r} is what the organiser typed, in quotes; {credits_usage} is the usage sentence.
+    Problem.CREDIT_RULE: N_("{value!r} is not a credit rule. {credits_usage}"),
 }
 
 
@@ -1050,6 +1098,28 @@ def reminders_setting(setting, syntax: Syntax = CHAT, usage: bool = False) -> st
             setting.minutes,
         ).format(minutes=setting.minutes)
     return text + "\n" + _(syntax.reminders_usage) if usage else text
+
+
+def credits_setting(rule, syntax: Syntax = CHAT, usage: bool = False) -> str:
+    """The event's credit rule (sessions with their own credit_rule keep theirs), the usage line too."""
+    if rule.kind == "proportional":
+        # Translators: keep credit_rule: it is a column name of the sessions file.
+        text = _(
+            "✅ Credits: each session's credits times the share of it attended, rounded down to a quarter "
+            "(sessions with their own credit_rule keep it)."
+        )
+    else:
+        # Translators: {percent} is a percentage (80 %); keep credit_rule: it is a column name of the sessions file.
+        text = _(
+            "✅ Credits: a session's whole credits to those who attended at least {percent} of it, none to the "
+            "others (sessions with their own credit_rule keep it)."
+        ).format(percent=percent_text(rule.percent))
+    return text + "\n" + _(syntax.credits_usage) if usage else text
+
+
+def credit_amount(value) -> str:
+    """A number of credits as the reader's language writes it: 1.5, 1,5."""
+    return format_decimal(value, locale=i18n.babel_locale())
 
 
 def reminder_text(session, tz, now) -> str:

@@ -43,6 +43,7 @@ ADMIN_CALLS = {
     "access": ["/access S1 on", "/access S2 off"],
     "acl": ["/acl include", "/acl"],
     "reminders": ["/reminders 10", "/reminders"],
+    "credits": ["/credits proportional", "/credits"],
     "capacity": ["/capacity S1 0", "/capacity S2 none"],
     "checkinwindow": ["/checkinwindow 9999 9999 9999", "/checkinwindow"],
     "timezone": ["/timezone America/New_York", "/timezone"],

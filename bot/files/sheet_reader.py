@@ -26,9 +26,11 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.domain import badges, pins
+from bot.domain import badges, credits, pins
+from bot.domain.credits import CreditError, CreditProblem
 from bot.domain.pins import PinProblem
 from bot.domain.times import EventTimeError, TimeProblem, parse_event_time
 from bot.files.sheet_grid import MAX_ROWS, ImportFileError, duplicate_columns, header_width, read_grid, shape_problem
@@ -45,7 +47,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("session_id", "title", "starts_at", "ends_at"),
         (
             *("room", "capacity", "access_control", "targets", "pin_in", "pin_out"),
-            *("checkin_opens", "checkin_closes", "pin_rotation_seconds"),
+            *("checkin_opens", "checkin_closes", "pin_rotation_seconds", "credits", "credit_rule"),
         ),
     ),
     "attendees": (("attendee_id", "name"), ("email", "groups", "telegram")),
@@ -64,6 +66,27 @@ TIME_PROBLEMS = {
     TimeProblem.NOT_A_DATE_TIME: N_("'{text}' is not a date and time like 2026-05-14 09:30"),
     TimeProblem.NOT_A_REAL_DATE: N_("'{text}' is not a real date and time"),
 }
+
+CREDIT_PROBLEMS = {
+    # Translators: keep credits: it is a column name; {value!r} is the cell, in quotes; 1.5 is an example.
+    CreditProblem.NOT_A_NUMBER: N_("credits {value!r} is not a number like 1.5"),
+    # Translators: keep credits: it is a column name; {value!r} is the cell, in quotes.
+    CreditProblem.NEGATIVE: N_("credits {value!r} cannot be negative"),
+    # Translators: keep credits: it is a column name; {value!r} is the cell, in quotes; keep the examples.
+    CreditProblem.NOT_A_QUARTER: N_("credits {value!r} should be in quarter steps, e.g. 1, 1.25, 1.5 or 1.75"),
+    # Translators: keep credits: it is a column name; {value!r} is the cell, in quotes; {most} is a number.
+    CreditProblem.TOO_MANY: N_("credits {value!r} is more than {most}"),
+    # Translators: keep credit_rule, threshold and proportional: the file says them in English.
+    CreditProblem.BAD_RULE: N_(
+        "credit_rule {value!r} should be threshold (80 %), threshold followed by a percentage from 1 to 100, "
+        "or proportional"
+    ),
+}
+
+
+def credit_problem_text(error: CreditError) -> str:
+    """Why a credits or credit_rule cell is refused, in the organiser's language."""
+    return _(CREDIT_PROBLEMS[error.problem]).format(value=error.text, most=credits.MAX_CREDITS)
 
 
 def pin_problem_text(problem: PinProblem, pin: str) -> str:
@@ -96,6 +119,9 @@ class SessionRecord:
     has_closes: bool = False
     pin_rotation_seconds: int | None = None  # the IN PIN rotates (blank: it does not)
     has_rotation: bool = False  # the column is in the file
+    credits: Decimal | None = None  # None: no credits column (the session keeps its credits); blank: 0
+    credit_rule: str | None = None  # e.g. "threshold 80"; None: no column, or blank (the event's rule)
+    has_credit_rule: bool = False  # the column is in the file
 
 
 @dataclass(frozen=True)
@@ -286,6 +312,11 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
             text = _("pin_rotation_seconds {value!r} should be {min} to {max} seconds")
             raise ValueError(text.format(value=raw_rotation, min=pins.ROTATION_MIN, max=pins.ROTATION_MAX))
         rotation = int(raw_rotation)
+    try:
+        worth = credits.parse_credits(cells["credits"]) if "credits" in cells else None
+        rule = str(credits.parse_rule(_text(cells["credit_rule"]))) if _text(cells.get("credit_rule")) else None
+    except CreditError as error:
+        raise ValueError(credit_problem_text(error)) from None
     return SessionRecord(
         number,
         session_id,
@@ -305,6 +336,9 @@ def _session_row(number: int, cells: dict, tz: ZoneInfo) -> SessionRecord:
         "checkin_closes" in cells,
         rotation,
         "pin_rotation_seconds" in cells,
+        worth,
+        rule,
+        "credit_rule" in cells,
     )
 
 

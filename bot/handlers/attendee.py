@@ -15,7 +15,7 @@ from bot.files import qr
 from bot.handlers import scanner
 from bot.handlers.common import app_ctx, person, request_key
 from bot.i18n import _
-from bot.services import attendance, messages, people
+from bot.services import attendance, credits, messages, people
 from bot.services.checkin import CheckinOutcome, NotDone
 from bot.services.people import StartKind
 from bot.services.scanning import ScanRefusal
@@ -76,11 +76,11 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def my_attendance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
-    entries = await attendance.my_attendance(ctx, person(update))
-    if entries is None:
+    mine = await credits.my_attendance(ctx, person(update))
+    if mine is None:
         await update.effective_message.reply_text(_(chat_texts.NOT_ON_LIST))
         return
-    await update.effective_message.reply_text(chat_texts.my_attendance(entries, ctx.timezone))
+    await update.effective_message.reply_text(chat_texts.fit(chat_texts.my_attendance(mine, ctx.timezone)))
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

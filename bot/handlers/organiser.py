@@ -21,6 +21,7 @@ from bot.services import (
     access,
     badges,
     confirmations,
+    credits,
     dashboard,
     displays,
     event,
@@ -219,6 +220,18 @@ async def acl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     mode = await access.set_acl_mode(ctx, context.args[0])
     await update.effective_message.reply_text(chat_texts.acl_set(mode))
+
+
+@admin_only
+async def credits_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/credits` shows the event's credit rule; `/credits threshold 80` or `/credits proportional` sets it."""
+    ctx = app_ctx(context)
+    if not context.args:
+        rule = await credits.get_rule(ctx)
+        await update.effective_message.reply_text(chat_texts.credits_setting(rule, usage=True))
+        return
+    rule = await credits.set_rule(ctx, " ".join(context.args))
+    await update.effective_message.reply_text(chat_texts.credits_setting(rule))
 
 
 @admin_only

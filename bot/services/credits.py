@@ -3,26 +3,25 @@ attendee earned at each session carrying credits (`credited_sessions`, for certi
 (`credits_for_everyone`, for `/report credits`), and `/myattendance`'s sessions and total.
 
 A line is made for every session with credits > 0 that the attendee was registered for or
-attended; the minutes come from their visits (`bot.domain.visits`), the credits from the rule
+attended; the minutes come from their visits (`bot.services.attendance_time`), the credits from the rule
 (`bot.domain.credits.award`: the session's own rule, else the event's). A session that has not
 ended yet earns nothing so far (`WhyNot.NOT_ENDED`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from bot.domain import credits as rules
-from bot.domain import visits
 from bot.domain.credits import CreditError, CreditRule, WhyNot
+from bot.services import attendance_time
 from bot.services.attendance import HistoryEntry
 from bot.services.context import AppContext, Person, reads, writes
 from bot.services.errors import OrganiserError, Problem
 from bot.services.people import identify
-from bot.storage import agenda, attendance_log, event_settings
+from bot.storage import attendance_log, event_settings
 from bot.storage import credits as stored
 from bot.storage.sql import Conn
 
@@ -102,17 +101,10 @@ def set_rule(conn: Conn, ctx: AppContext, text: str) -> CreditRule:
 
 
 def _minutes(conn: Conn, ctx: AppContext, attendee_id: str | None) -> dict[tuple[str, str], float]:
-    """(attendee, session) -> minutes attended, from each person's visits."""
-    spans = {s.session_id: visits.SessionSpan(s.session_id, s.starts_at, s.ends_at) for s in agenda.all_sessions(conn)}
-    timelines: dict[str, list[visits.Movement]] = defaultdict(list)
-    for attendee, session_id, direction, at in stored.timeline(conn, attendee_id):
-        timelines[attendee].append(visits.Movement(at, direction, session_id))
-    now = ctx.clock()
-    return {
-        (attendee, session_id): minutes
-        for attendee, timeline in timelines.items()
-        for session_id, (minutes, _ended) in visits.minutes_by_session(timeline, spans, now).items()
-    }
+    """(attendee, session) -> minutes attended, from each person's visits (`attendance_time`)."""
+    if attendee_id is not None:
+        return {(attendee_id, s): m for s, m in attendance_time.minutes_by_session(conn, ctx, attendee_id).items()}
+    return {(a, s): m for a, s, m, _ended in attendance_time.minutes_for_everyone(conn, ctx)}
 
 
 def _line(candidate: stored.Candidate, minutes: float, event: CreditRule, now: datetime) -> CreditLine:

@@ -14,7 +14,7 @@ from bot.services import event
 from bot.services.context import AppContext, writes
 from bot.services.event import stored_window_settings
 from bot.services.people import new_invite_token
-from bot.storage import agenda, attendees
+from bot.storage import agenda, attendees, credits
 from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
 
@@ -117,6 +117,8 @@ def _write_sessions(conn: Conn, ctx: AppContext, records: list[SessionRecord]) -
         )
         if r.targets is not None:
             agenda.set_targets(conn, r.session_id, r.targets)
+        if r.credits is not None or r.has_credit_rule:
+            credits.set_session_credits(conn, r.session_id, r.credits, r.credit_rule, r.has_credit_rule)
         if r.has_rotation:
             secret = agenda.pin_secret(conn, r.session_id) or pin_rules.new_rotation_secret()
             agenda.set_pin_rotation(conn, r.session_id, r.pin_rotation_seconds, secret)

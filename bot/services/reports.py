@@ -17,9 +17,9 @@ from functools import partial
 from itertools import groupby
 from typing import TypeVar
 
-from bot.files import report_writer, spreadsheet
+from bot.files import credit_report, report_writer, spreadsheet
 from bot.files.report_writer import Visit
-from bot.services import attendance_time
+from bot.services import attendance_time, credits
 from bot.services.context import AppContext, reads
 from bot.services.errors import OrganiserError, Problem, require_session
 from bot.storage import agenda, attendees, event_settings, live_counts, report_rows
@@ -34,7 +34,7 @@ REPORTS = {
     "checkins": (report_writer.checkins_sheet, report_rows.checkin_rows),
     "checkouts": (report_writer.checkouts_sheet, report_rows.person_movements),
 }
-KINDS = tuple(REPORTS)
+KINDS = (*REPORTS, "credits")  # credits: one row per attendee and credited session, then the totals
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,18 @@ class Report:
 
 
 async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
-    """The check-ins or check-outs report. XLSX adds a sheet of refused attempts;
-    CSV holds the main table only."""
+    """The check-ins, check-outs or credits report. XLSX adds a sheet of refused attempts (of
+    each attendee's total credits); CSV holds the main table only."""
     kind, fmt = kind.lower(), fmt.lower()
-    if kind not in REPORTS:
+    if kind not in KINDS:
         raise OrganiserError(Problem.UNKNOWN_REPORT, kind=kind)
     if fmt not in FORMATS:
         raise OrganiserError(Problem.UNKNOWN_FORMAT, fmt=fmt)
-    make_sheet, query = REPORTS[kind]
     tz = ctx.timezone
     now = ctx.clock()
+    if kind == "credits":
+        return await _credits_report(ctx, fmt, tz, now)
+    make_sheet, query = REPORTS[kind]
     async with report_rows.snapshot(ctx.db.path) as conn:
         if kind == "checkouts":
             make_sheet = await _visits_sheet(conn, now)
@@ -71,6 +73,23 @@ async def build_report(ctx: AppContext, kind: str, fmt: str = "xlsx") -> Report:
             )
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
     return Report(f"{kind}-{stamp}.{fmt}", data, rows, kind, fmt, offsets)
+
+
+async def _credits_report(ctx: AppContext, fmt: str, tz, now: datetime) -> Report:
+    people = await credits.credits_for_everyone(ctx)
+    starts = [line.starts_at for person in people for line in person.lines] or [now]
+    offsets = report_writer.offset_label(tz, min(starts), max(starts))
+    label = report_writer.time_label(tz, offsets)
+
+    def build() -> tuple[bytes, int]:
+        sheet = credit_report.credit_lines_sheet(people, tz, label)
+        if fmt == "csv":
+            return spreadsheet.csv_file(sheet), sheet.written
+        return spreadsheet.xlsx_bytes([sheet, credit_report.credit_totals_sheet(people)]), sheet.written
+
+    data, rows = await asyncio.to_thread(build)
+    stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M")
+    return Report(f"credits-{stamp}.{fmt}", data, rows, "credits", fmt, offsets)
 
 
 async def _visits_sheet(conn: report_rows.Snapshot, now: datetime):

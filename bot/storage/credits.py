@@ -70,15 +70,3 @@ def candidates(conn: Conn, attendee_id: str | None = None, credited_only: bool =
         params = (attendee_id,)
     rows = fetch_all(conn, _CANDIDATES.format(where=where), params)
     return [Candidate(r["attendee_id"], r["name"], _session(r)) for r in rows]
-
-
-def timeline(conn: Conn, attendee_id: str | None = None) -> list[tuple[str, str, str, datetime]]:
-    """(attendee, session, direction, at) of every effective check-in and check-out, in log order."""
-    where = "AND l.attendee_id = ?" if attendee_id is not None else ""
-    rows = fetch_all(
-        conn,
-        f"""SELECT l.attendee_id, l.session_id, l.direction, l.at FROM attendance_log l
-            WHERE {EFFECTIVE} {where} ORDER BY l.attendee_id, l.id""",
-        (attendee_id,) if attendee_id is not None else (),
-    )
-    return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]

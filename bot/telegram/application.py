@@ -65,6 +65,7 @@ COMMANDS = (
     Command("access", admin.access_command, menus.ORGANISER, N_("Access control on/off for a session")),
     Command("acl", admin.acl_command, menus.ORGANISER, N_("Who access control admits")),
     Command("reminders", admin.reminders_command, menus.ORGANISER, N_("Reminders before sessions start")),
+    Command("credits", admin.credits_command, menus.ORGANISER, N_("How session credits are awarded")),
     Command("certificates", certificates.certificates_command, menus.ORGANISER, N_("Certificates: ZIP, release, send")),
     Command("capacity", admin.capacity_command, menus.ORGANISER, N_("Set a session's capacity")),
     Command("checkinwindow", admin.checkinwindow_command, menus.ORGANISER, N_("When check-ins open and close")),
@@ -79,7 +80,7 @@ COMMANDS = (
     Command("session", admin.session_command, menus.ORGANISER, N_("Live counts for a session")),
     Command("attendee", admin.attendee_command, menus.ORGANISER, N_("One attendee's sessions")),
     Command("announce", announce.announce_command, menus.ORGANISER, N_("Message a session's attendees, or everyone")),
-    Command("report", admin.report_command, menus.ORGANISER, N_("Check-in or check-out report (XLSX or CSV)")),
+    Command("report", admin.report_command, menus.ORGANISER, N_("Check-in, check-out or credits report (XLSX or CSV)")),
 )
 # The organisers' commands, name -> handler: every one checks ADMIN_IDS itself (tests/test_authorisation.py).
 ADMIN_HANDLERS = {c.name: c.handler for c in COMMANDS if c.audience == menus.ORGANISER}

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from admin_commands import cli_texts, credits, output
+from admin_commands import cli_texts, credits, one_room, output
+from admin_commands import reminders as reminders_command
 from admin_commands.cli_texts import CLI
 from bot import chat_texts
 from bot.config import ConfigError, load_settings
@@ -30,7 +31,6 @@ from bot.services import (
     imports,
     people,
     pins,
-    reminders,
     reports,
     scanners,
     shortlinks,
@@ -162,15 +162,6 @@ async def cmd_access(ctx: AppContext, args) -> int:
 @command("acl", "who access control admits: include (registered or targeted) | exclude (registered only)")
 async def cmd_acl(ctx: AppContext, args) -> int:
     print(chat_texts.acl_set(await access.set_acl_mode(ctx, args.mode)))
-    return 0
-
-
-@command("reminders", "reminders before sessions start: MINUTES before the start | off (none: show the setting)")
-async def cmd_reminders(ctx: AppContext, args) -> int:
-    if args.minutes is None:
-        print(chat_texts.reminders_setting(await reminders.get_setting(ctx), CLI, usage=True))
-        return 0
-    print(chat_texts.reminders_setting(await reminders.set_minutes(ctx, args.minutes), CLI))
     return 0
 
 
@@ -309,7 +300,6 @@ ARGUMENTS = {
     "scanner": lambda p: (p.add_argument("who"), p.add_argument("sessions", nargs="+")),
     "access": lambda p: (p.add_argument("session"), p.add_argument("state", choices=["on", "off"])),
     "acl": lambda p: p.add_argument("mode", choices=["include", "exclude"]),
-    "reminders": lambda p: p.add_argument("minutes", nargs="?", metavar="MINUTES|off"),
     "capacity": lambda p: (p.add_argument("session"), p.add_argument("value", metavar="NUMBER|none")),
     "checkin-window": lambda p: p.add_argument("minutes", nargs="*", metavar="MINUTES"),
     "timezone": lambda p: p.add_argument("zone", nargs="?"),
@@ -332,7 +322,10 @@ ARGUMENTS = {
         p.add_argument("--csv", action="store_true"),
         p.add_argument("-o", "--output", required=True, metavar="FILE"),
     ),
-} | credits.register(command)
+}
+# Settings commands kept in modules of their own, each with its `register`.
+for settings_command in (credits, one_room, reminders_command):
+    ARGUMENTS |= settings_command.register(command)
 
 
 async def run(argv: list[str]) -> int:

@@ -39,6 +39,7 @@ CLI = Syntax(
     reminders_usage=(
         f"Usage: {PROGRAM} reminders MINUTES|off (minutes before a session starts, e.g. {PROGRAM} reminders 10)"
     ),
+    one_room_usage=f"Usage: {PROGRAM} one-room on|off",
     credits_usage=(
         f"Usage: {PROGRAM} credits threshold 80 (a session's whole credits from 80 percent attended) or "
         f"{PROGRAM} credits proportional (credits times the share attended, rounded down to a quarter)"

@@ -57,6 +57,7 @@ class Syntax:
     find_attendee: str  # how to look attendees up by name, id or @username
     reminders_usage: str
     credits_usage: str
+    one_room_usage: str
 
 
 # Command names stay as they are in every language: they are what the organiser types.
@@ -100,6 +101,8 @@ CHAT = Syntax(
         "Usage: /credits threshold 80 (a session's whole credits from 80 percent attended) or /credits proportional "
         "(credits times the share attended, rounded down to a quarter)"
     ),
+    # Translators: keep /oneroom, on and off: the organiser types them.
+    one_room_usage=N_("Usage: /oneroom on|off"),
 )
 
 
@@ -1098,6 +1101,21 @@ def reminders_setting(setting, syntax: Syntax = CHAT, usage: bool = False) -> st
             setting.minutes,
         ).format(minutes=setting.minutes)
     return text + "\n" + _(syntax.reminders_usage) if usage else text
+
+
+def one_room_setting(on: bool, syntax: Syntax = CHAT, usage: bool = False) -> str:
+    """Whether a check-in ends a person's visit of every overlapping session (the usage line too)."""
+    if on:
+        text = _(
+            "One room at a time: on. A check-in to a session ends the person's visit of any other session "
+            "at the same time, so nobody's minutes count twice."
+        )
+    else:
+        text = _(
+            "One room at a time: off. A person may be counted in sessions at the same time: a visit ends with "
+            "the OUT PIN or at the session's end."
+        )
+    return text + "\n" + _(syntax.one_room_usage) if usage else text
 
 
 def credits_setting(rule, syntax: Syntax = CHAT, usage: bool = False) -> str:

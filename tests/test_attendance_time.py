@@ -83,3 +83,21 @@ async def test_minutes_by_session_and_for_everyone(ctx):
     by_session = await ctx.db.read(lambda conn: attendance_time.minutes_by_session(conn, ctx, "REG-1"))
     assert by_session["S4"] == 60.0, "with the setting off, S4 lasts to its end"
     assert await ctx.db.read(lambda conn: attendance_time.minutes_by_session(conn, ctx, "REG-2")) == {}
+
+
+async def test_one_room_at_a_time_is_set_from_the_chat_and_the_command_line(harness, tmp_path, monkeypatch, capsys):
+    from admin_commands.__main__ import run
+    from tests.harness import ORGANISER
+
+    reply = await harness.reply_text(ORGANISER, "/oneroom")
+    assert reply.startswith("One room at a time: on.") and reply.endswith("Usage: /oneroom on|off")
+    assert (await harness.reply_text(ORGANISER, "/oneroom off")).startswith("One room at a time: off.")
+    assert await attendance_time.one_room(harness.ctx) is False
+    assert (await harness.reply_text(ORGANISER, "/oneroom maybe")).startswith("One room at a time: off.")
+    await harness.stop()  # the command line opens the same database on its own
+    monkeypatch.setenv("DATABASE_PATH", str(harness.settings.database_path))
+    assert await run(["one-room", "on"]) == 0
+    assert capsys.readouterr().out.startswith("One room at a time: on.")
+    assert await run(["one-room"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("Usage: attendance-admin one-room on|off")
+    await harness.start()

@@ -44,6 +44,8 @@ ADMIN_CALLS = {
     "acl": ["/acl include", "/acl"],
     "reminders": ["/reminders 10", "/reminders"],
     "credits": ["/credits proportional", "/credits"],
+    "oneroom": ["/oneroom off", "/oneroom"],
+    "certificates": ["/certificates release", "/certificates revoke REG-1", "/certificates send", "/certificates"],
     "capacity": ["/capacity S1 0", "/capacity S2 none"],
     "checkinwindow": ["/checkinwindow 9999 9999 9999", "/checkinwindow"],
     "timezone": ["/timezone America/New_York", "/timezone"],

@@ -19,6 +19,7 @@ from bot.handlers.common import app_ctx
 from bot.i18n import _
 from bot.services import (
     access,
+    attendance_time,
     badges,
     confirmations,
     credits,
@@ -243,6 +244,18 @@ async def reminders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     setting = await reminders.set_minutes(ctx, context.args[0])
     await update.effective_message.reply_text(chat_texts.reminders_setting(setting))
+
+
+@admin_only
+async def oneroom_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    args = [a.lower() for a in context.args or []]
+    if args not in (["on"], ["off"]):
+        on = await attendance_time.one_room(ctx)
+        await update.effective_message.reply_text(chat_texts.one_room_setting(on, usage=True))
+        return
+    on = await attendance_time.set_one_room(ctx, args == ["on"])
+    await update.effective_message.reply_text(chat_texts.one_room_setting(on))
 
 
 @admin_only

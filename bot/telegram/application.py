@@ -66,6 +66,7 @@ COMMANDS = (
     Command("acl", admin.acl_command, menus.ORGANISER, N_("Who access control admits")),
     Command("reminders", admin.reminders_command, menus.ORGANISER, N_("Reminders before sessions start")),
     Command("credits", admin.credits_command, menus.ORGANISER, N_("How session credits are awarded")),
+    Command("oneroom", admin.oneroom_command, menus.ORGANISER, N_("One room at a time: on or off")),
     Command("certificates", certificates.certificates_command, menus.ORGANISER, N_("Certificates: ZIP, release, send")),
     Command("capacity", admin.capacity_command, menus.ORGANISER, N_("Set a session's capacity")),
     Command("checkinwindow", admin.checkinwindow_command, menus.ORGANISER, N_("When check-ins open and close")),

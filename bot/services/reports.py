@@ -2,7 +2,7 @@
 `bot.files.report_writer`, the files from `bot.files.spreadsheet`.
 
 Reports are built in a worker thread from rows streamed out of a read
-snapshot: openpyxl is CPU-bound, and building 100,000 rows on the event loop
+snapshot: writing a file is CPU-bound, and building 100,000 rows on the event loop
 would stall every check-in reply for seconds. The loop only fetches the next
 chunk when the builder asks for it.
 """

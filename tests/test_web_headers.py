@@ -101,6 +101,7 @@ KINDS = {
     "dashboard 403": (403, "text/html"),
     "dashboard 404": (404, "text/html"),
     "unknown path 404": (404, "text/html"),
+    "verify 404": (404, "text/html"),
     "webhook 403": (403, None),
     "webhook 400": (400, None),
 }
@@ -134,6 +135,7 @@ async def collect_answers(tmp_path) -> dict[str, httpx.Response]:
             "dashboard 403": await get(board.replace(token_of(board), forged(token_of(board)))),
             "dashboard 404": await get(board + "chart/S99.svg"),
             "unknown path 404": await get(f"{h.root}/wp-login.php"),
+            "verify 404": await get(f"{h.root}/verify/7KQ2M9XD4TPA.0123456789abcdef0123456789abcdef"),
         }
         async with h.http.stream("GET", display + "events") as stream:
             answers["display events"] = stream  # headers only: the stream stays open
@@ -285,6 +287,7 @@ async def test_tornado_warnings_initdata_and_the_webhook_secret_never_reach_a_lo
 def test_redact():
     assert redact("GET /display/S1.1700000000.abcdef/qr.png?v=1") == "GET /display/…/qr.png?v=1"
     assert redact("/dashboard/1700000000.abc") == "/dashboard/…"
+    assert redact("GET /verify/7KQ2M9XD4TPA.0123456789abcdef0123456789abcdef?lang=de") == "GET /verify/…?lang=de"
     assert redact("#tgWebAppData=query_id%3DAA%26hash%3Dff&tgWebAppVersion=8.0") == (
         "#tgWebAppData=…&tgWebAppVersion=8.0"
     )

@@ -65,6 +65,7 @@ class Verification:
     issued_at: datetime
     state: str
     superseded_by: str | None
+    sessions: tuple[SessionLine, ...] = ()
 
 
 # ---------------------------------------------------------------- inside a transaction
@@ -99,9 +100,11 @@ def _issue(conn: Conn, ctx: AppContext, attendee_id: str, summary: dict, old: st
     while stored.get(conn, number) is not None:
         number = numbers.new_number()
     now = ctx.clock()
+    if old is not None:  # one valid certificate per attendee, and superseded_by names an existing one
+        stored.supersede(conn, old.number, None, now)
+    stored.insert(conn, number, attendee_id, now, hashlib.sha256(text.encode()).hexdigest(), text)
     if old is not None:
         stored.supersede(conn, old.number, number, now)
-    stored.insert(conn, number, attendee_id, now, hashlib.sha256(text.encode()).hexdigest(), text)
     return number
 
 
@@ -247,6 +250,7 @@ def lookup(conn: Conn, ctx: AppContext, token: str) -> Verification | None:
         row.issued_at,
         row.state,
         numbers.shown(row.superseded_by) if row.superseded_by else None,
+        tuple(SessionLine(t, from_db(at), int(m), Decimal(c)) for t, at, m, c in summary.get("sessions", [])),
     )
 
 

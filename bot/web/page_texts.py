@@ -25,7 +25,8 @@ Which language a page speaks:
   language, which is harmless;
 - the organiser dashboard: the same `lang` parameter (the chat's /dashboard adds
   the organiser's language to the link), else the event language; the report
-  files it downloads speak the dashboard's language.
+  files it downloads speak the dashboard's language;
+- a certificate's verification page: the `lang` parameter, else the event language.
 """
 
 from __future__ import annotations
@@ -244,6 +245,42 @@ DASHBOARD_PAGE = {
     ),
 }
 
+# ---------------------------------------------------------------- certificate verification
+
+VERIFY_PAGE = {
+    "title": N_("Certificate verification"),
+    # Translators: a label before the certificate's number, e.g. 7KQ2-M9XD-4TPA.
+    "number": N_("Certificate number"),
+    # Translators: a label before the attendee's name on the verification page.
+    "attendee": N_("Attendee"),
+    # Translators: a label before the event's name.
+    "event": N_("Event"),
+    # Translators: a label before the date the certificate was issued.
+    "issued": N_("Issued"),
+    # Translators: a label before the total number of credits, e.g. 2.25.
+    "total": N_("Total credits"),
+    # Translators: a column heading in the table of sessions attended.
+    "session": N_("Session"),
+    # Translators: a column heading: when the session took place.
+    "when": N_("When"),
+    # Translators: a column heading: minutes attended.
+    "minutes": N_("Minutes"),
+    # Translators: a column heading: credits earned for the session.
+    "credits": N_("Credits"),
+    "valid": N_("Valid: this certificate was issued by the event and is current."),
+    # Translators: {number} is the newer certificate's number, e.g. 7KQ2-M9XD-4TPA.
+    "superseded": N_(
+        "Superseded: the attendance changed after this certificate was issued; the current one is {number}."
+    ),
+    "revoked": N_("Revoked: the organisers withdrew this certificate. It is not valid."),
+    "unknown_title": N_("Certificate not found"),
+    "unknown_heading": N_("There is no such certificate"),
+    "unknown_text": N_("Check that the link was copied whole, or ask the event's organisers."),
+    "too_many_title": N_("Too many requests"),
+    "too_many_heading": N_("Too many requests"),
+    "too_many_text": N_("Wait a minute before checking another certificate."),
+}
+
 # Translators: the whole page when a web page cannot be shown; {status} is an HTTP status such as 404.
 NOT_AVAILABLE = N_("Not available ({status}).")
 
@@ -252,7 +289,7 @@ NOT_AVAILABLE = N_("Not available ({status}).")
 
 
 def page_words(page: dict[str, str]) -> dict[str, str]:
-    """A page's words (`SCANNER_PAGE`, `DISPLAY_PAGE`, `DASHBOARD_PAGE`) in the current language."""
+    """A page's words (`SCANNER_PAGE`, `DISPLAY_PAGE`, `DASHBOARD_PAGE`, `VERIFY_PAGE`) in the current language."""
     return {key: _(text) for key, text in page.items()}
 
 

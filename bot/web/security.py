@@ -11,8 +11,8 @@ Every handler derives from `WebHandler`, so none can forget:
   signed display or dashboard link never leaves in a Referer; `nosniff`;
 - the client's address (`client_ip`): `X-Forwarded-For` and `X-Real-IP` are
   believed only from a proxy named in `TRUSTED_PROXIES`;
-- logs without credentials: `redact` hides the signed part of display and
-  dashboard links, Mini App `initData` and the secrets `hide` was given, in
+- logs without credentials: `redact` hides the signed part of display,
+  dashboard and certificate verification links, Mini App `initData` and the secrets `hide` was given, in
   tornado's own log lines (access, uncaught exceptions, warnings) as in ours.
 """
 
@@ -67,8 +67,8 @@ def set_security_headers(handler: tornado.web.RequestHandler, mini_app: bool = F
 
 # ---------------------------------------------------------------- redaction
 
-# /display/<token>/..., /dashboard/<token>/...: the token is the whole credential.
-_SIGNED = re.compile(r"/(display|dashboard)/[^/\s?#\"'<>]+")
+# /display/<token>/..., /dashboard/<token>/..., /verify/<token>: the token is the whole credential.
+_SIGNED = re.compile(r"/(display|dashboard|verify)/[^/\s?#\"'<>]+")
 # Mini App initData, as a form field, query parameter or JSON member (and the fragment Telegram opens the page with).
 _INIT_DATA = re.compile(r"""\b(initData|tgWebAppData)(["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^"'\s&]*)""")
 # What signs initData, wherever it shows up without its name.

@@ -1,4 +1,5 @@
-"""The one web server in the bot's process: the webhook, the scanner Mini App and its API, room displays.
+"""The one web server in the bot's process: the webhook, the scanner Mini App and its API, room displays,
+the dashboard and certificates' verification pages.
 
 It runs on the bot's event loop and shares its database writer, so a scan
 from the Mini App and a PIN from the chat queue for the same transactions.
@@ -24,6 +25,7 @@ from bot.web.dashboard_pages import DashboardHandler
 from bot.web.display_pages import COALESCE, DisplayEvents, DisplayHandler, RecentStates, SessionChanges
 from bot.web.scanner_api import PerUserLimit, ScannerApi, ScannerPage
 from bot.web.security import NotFound, WebHandler, hide, parse_networks, peer_address, redact, redact_tornado_logs
+from bot.web.verify_pages import SlidingWindow, VerifyHandler
 from bot.web.webhook import ALLOWED_UPDATES, MAX_BODY, UpdateHandler
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ access_log = logging.getLogger("tornado.access")
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """Tornado's access log line, with the client's address (`WebHandler.client_ip`) and without the
-    signed part of a display or dashboard link (`security.redact`)."""
+    signed part of a display, dashboard or certificate link (`security.redact`)."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     access_log.log(
@@ -88,6 +90,7 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
                 DashboardHandler,
                 {"ctx": ctx},
             ),
+            (r"/verify/([A-Za-z0-9._-]{1,80})", VerifyHandler, {"ctx": ctx, "limit": SlidingWindow()}),
             (r"/static/(.*)", StaticFiles, {"path": STATIC}),
         ]
     return tornado.web.Application(

@@ -90,6 +90,12 @@ class Settings:
     rate_limit: bool = True
     # Peers whose X-Forwarded-For / X-Real-IP the web server believes: the reverse proxy's address.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Certificates of attendance: the organiser's signing identity (checked at start), and the
+    # issuer and accreditation statement printed on them (None: the event's name, no statement).
+    certificate_pkcs12: Path | None = None
+    certificate_pkcs12_password: str | None = field(default=None, repr=False)
+    certificate_issuer: str | None = None
+    certificate_statement: str | None = None
 
     @property
     def scanner_app_url(self) -> str | None:
@@ -234,6 +240,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
                 "10.0.0.0/8) separated by commas, or none; the default is 127.0.0.1,::1."
             ) from None
 
+    pkcs12, pkcs12_password = _certificate_pkcs12(env)
+
     return Settings(
         bot_token=token,
         admin_ids=frozenset(admin_ids),
@@ -260,4 +268,33 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         init_data_max_age=timedelta(minutes=_int(env, "INIT_DATA_MAX_AGE_MINUTES", 60)),
         rate_limit=_bool(env, "RATE_LIMIT", True),
         trusted_proxies=proxies,
+        certificate_pkcs12=pkcs12,
+        certificate_pkcs12_password=pkcs12_password,
+        certificate_issuer=env.get("CERTIFICATE_ISSUER", "").strip() or None,
+        certificate_statement=env.get("CERTIFICATE_STATEMENT", "").strip() or None,
     )
+
+
+def _certificate_pkcs12(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """CERTIFICATE_PKCS12 (a .p12/.pfx file) and its password, opened once now so a missing file or a
+    wrong password stops the start in one line (which never shows the password)."""
+    raw = env.get("CERTIFICATE_PKCS12", "").strip()
+    password = env.get("CERTIFICATE_PKCS12_PASSWORD", "") or None
+    if not raw:
+        return None, None
+    path = Path(raw).expanduser()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"CERTIFICATE_PKCS12={raw!r}: there is no such file.") from None
+    except OSError as problem:
+        raise ConfigError(f"CERTIFICATE_PKCS12={raw!r} cannot be read ({problem.strerror or problem}).") from None
+    from bot.files.certificate_signing import IdentityProblem, load_pkcs12
+
+    try:
+        load_pkcs12(data, password)
+    except IdentityProblem as problem:
+        raise ConfigError(
+            f"CERTIFICATE_PKCS12={raw!r} {problem}; check the file and CERTIFICATE_PKCS12_PASSWORD."
+        ) from None
+    return path, password

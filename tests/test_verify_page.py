@@ -203,3 +203,47 @@ async def test_the_page_in_chromium(site, tmp_path):
         assert colour == "rgb(253, 232, 232)"
         await show("altered", forged(newer), "There is no such certificate")
     print("screenshots in", shots)
+
+
+# ---------------------------------------------------------------- the certificate settings
+
+
+def test_certificate_settings_are_checked_at_start_in_one_line(tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from bot.config import ConfigError, load_settings
+    from bot.files import certificate_signing
+
+    identity = certificate_signing.new_identity("Open Data Summit", datetime(2026, 5, 14, tzinfo=UTC))
+    key = serialization.load_pem_private_key(identity.key_pem, None)
+    cert = x509.load_pem_x509_certificate(identity.cert_pem)
+    p12 = tmp_path / "org.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"org", key, cert, None, serialization.BestAvailableEncryption(b"pa55"))
+    )
+
+    def settings(**env):
+        return load_settings(env, require_token=False)
+
+    good = settings(
+        CERTIFICATE_PKCS12=str(p12),
+        CERTIFICATE_PKCS12_PASSWORD="pa55",
+        CERTIFICATE_ISSUER="Open Data Society",
+        CERTIFICATE_STATEMENT="Accredited by the Board of Examples.",
+    )
+    assert good.certificate_pkcs12 == p12 and good.certificate_issuer == "Open Data Society"
+    assert good.certificate_statement == "Accredited by the Board of Examples."
+    assert "pa55" not in repr(good)
+    assert settings().certificate_pkcs12 is None and settings().certificate_issuer is None
+    for env, expected in (
+        ({"CERTIFICATE_PKCS12": str(tmp_path / "none.p12")}, "there is no such file"),
+        ({"CERTIFICATE_PKCS12": str(tmp_path)}, "cannot be read"),
+        ({"CERTIFICATE_PKCS12": str(p12), "CERTIFICATE_PKCS12_PASSWORD": "wrong-pa55"}, "wrong password"),
+        ({"CERTIFICATE_PKCS12": str(p12)}, "wrong password"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            settings(**env)
+        message = str(refused.value)
+        assert expected in message and "\n" not in message and "pa55" not in message, message

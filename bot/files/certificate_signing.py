@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,11 +23,17 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+
+# pyHanko imports cryptography's DSA on load, which warns on stderr: the start-up's one line would be three.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 VALID_YEARS = 20
@@ -104,6 +111,28 @@ def certificate_der(identity: Identity) -> bytes:
     return x509.load_pem_x509_certificate(identity.cert_pem).public_bytes(serialization.Encoding.DER)
 
 
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner, holding the loaded key: SimpleSigner parses (and, for RSA,
+    checks) the private key again at every signature, ~40 ms, twice a document (once more for
+    the size estimate). Here the key is loaded once per process and identity, and the size
+    estimate's dry run signs nothing: it only needs a signature's length."""
+
+    def __init__(self, key, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+        if dry_run and isinstance(self._key, rsa.RSAPrivateKey):
+            return bytes(self._key.key_size // 8)
+        return self.sign_raw(data, digest_algorithm)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return super().sign_raw(data, digest_algorithm)  # other key kinds: pyHanko's own way
+
+
 @lru_cache(maxsize=4)
 def _signer(identity: Identity) -> signers.SimpleSigner:
     key = serialization.load_pem_private_key(identity.key_pem, password=None)
@@ -112,7 +141,8 @@ def _signer(identity: Identity) -> signers.SimpleSigner:
     )
     cert = asn1_x509.Certificate.load(certificate_der(identity))
     others = [asn1_x509.Certificate.load(der) for der in identity.chain_der]
-    return signers.SimpleSigner(
+    return _KeptKeySigner(
+        key,
         signing_cert=cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=SimpleCertificateStore.from_certs([cert, *others]),
@@ -128,5 +158,16 @@ def sign(pdf: bytes, identity: Identity, reason: str = "Certificate of attendanc
         reason=reason,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=_signer(identity))
+    signer = _signer(identity)
+    out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=_room(signer))
     return out.getvalue()
+
+
+@lru_cache(maxsize=4)
+def _room(signer: _KeptKeySigner) -> int:
+    """Hex digits to leave for the signature: its certificates, the signature value and the signed
+    attributes, with a 2 KB margin. pyHanko would otherwise estimate it at each document by
+    building a whole trial signature (half the signing time); the unused room is zero digits."""
+    certificates = sum(len(c.dump()) for c in signer.cert_registry)
+    key_bytes = getattr(signer._key, "key_size", 4096) // 8
+    return 2 * (certificates + 2 * key_bytes + 2048)

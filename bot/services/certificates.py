@@ -13,8 +13,11 @@
   at send time (`document_for`).
 * `lookup` answers the verification page.
 
-The signing key: the organiser's PKCS#12 (`CERTIFICATE_PKCS12`) or one made on first use and kept
-in the settings table (`signing_identity`); it is never logged.
+The signing key: the organiser's PKCS#12 (`CERTIFICATE_PKCS12`, checked at start by `bot.config`)
+or one made on first use and kept in the settings table (`signing_identity`); it is never logged.
+The issuer and the accreditation statement printed on a certificate: the settings table's
+`certificate_issuer` / `certificate_statement` when set, else `CERTIFICATE_ISSUER` /
+`CERTIFICATE_STATEMENT`, else the event's name and no statement.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from pathlib import Path
 from bot import i18n
 from bot.domain import certificate_numbers as numbers
 from bot.domain.times import from_db, to_db
-from bot.files import certificate_signing
-from bot.files.certificate_pdf import Certificate, SessionLine, certificate_pdf
+from bot.files import certificate_batch, certificate_signing
+from bot.files.certificate_pdf import Certificate, SessionLine
 from bot.services import credits
 from bot.services.context import AppContext, reads, writes
 from bot.storage import agenda, attendees, event_settings, outbox
@@ -284,8 +287,8 @@ def _job(conn: Conn, ctx: AppContext, number: str) -> tuple[_Job | None, bytes |
         attendee_id=row.attendee_id,
         sessions=tuple(SessionLine(t, from_db(at), int(m), Decimal(c)) for t, at, m, c in summary["sessions"]),
         total_credits=Decimal(summary["total"]),
-        issuer=event_settings.get_setting(conn, ISSUER_KEY) or ctx.event_name,
-        statement=event_settings.get_setting(conn, STATEMENT_KEY) or "",
+        issuer=event_settings.get_setting(conn, ISSUER_KEY) or ctx.settings.certificate_issuer or ctx.event_name,
+        statement=event_settings.get_setting(conn, STATEMENT_KEY) or ctx.settings.certificate_statement or "",
         issued_at=row.issued_at,
         verify_url=f"{base}/verify/{numbers.token(_secret(conn), number)}",
         timezone=ctx.timezone,
@@ -295,8 +298,8 @@ def _job(conn: Conn, ctx: AppContext, number: str) -> tuple[_Job | None, bytes |
 
 
 def signing_identity(conn: Conn, ctx: AppContext) -> certificate_signing.Identity:
-    path = getattr(ctx.settings, "certificate_pkcs12", None)
-    if path:
+    path = ctx.settings.certificate_pkcs12  # opened once at start already (bot.config)
+    if path is not None:
         return certificate_signing.load_pkcs12(Path(path).read_bytes(), ctx.settings.certificate_pkcs12_password)
     key, cert = event_settings.get_setting(conn, KEY_KEY), event_settings.get_setting(conn, CERT_KEY)
     if key is None or cert is None:
@@ -308,11 +311,12 @@ def signing_identity(conn: Conn, ctx: AppContext) -> certificate_signing.Identit
 
 
 def build_signed(job: _Job, identity: certificate_signing.Identity) -> bytes:
-    return certificate_signing.sign(certificate_pdf(job.certificate), identity)
+    return certificate_batch.signed_pdf(job.certificate, identity)
 
 
 async def pdfs(ctx: AppContext, numbers_wanted: list[str]) -> dict[str, bytes]:
-    """The signed PDF of each certificate, built (in a worker thread) the first time and kept."""
+    """The signed PDF of each certificate, built the first time and kept: in a worker thread, or
+    over worker processes for a batch (`bot.files.certificate_batch`)."""
 
     def gather(conn: Conn):
         return signing_identity(conn, ctx), [(n, *_job(conn, ctx, n)) for n in numbers_wanted]
@@ -321,7 +325,10 @@ async def pdfs(ctx: AppContext, numbers_wanted: list[str]) -> dict[str, bytes]:
     done = {n: existing for n, job, existing in jobs if existing is not None}
     todo = [job for _, job, existing in jobs if existing is None]
     if todo:
-        built = await asyncio.to_thread(lambda: [(job, build_signed(job, identity)) for job in todo])
+        contents = await asyncio.to_thread(
+            certificate_batch.signed_pdfs, [job.certificate for job in todo], identity
+        )
+        built = list(zip(todo, contents, strict=True))
 
         def keep(conn: Conn) -> None:
             for job, content in built:

@@ -69,7 +69,7 @@ def test_labels_speak_the_attendees_language_and_names_stay():
     text = text_of(certificate_pdf(make_certificate("Zoë Ünal", language="de")))
     assert "Zoë Ünal" in text and "Opening keynote" in text
     assert "Certificate of attendance" not in text  # translated
-    assert "2,25" in text  # German decimal comma
+    assert "0,75" in text and "1,5" in text  # German decimal comma (two sessions of 0.75)
 
 
 def test_signature_validates_and_one_changed_byte_fails(identity):
@@ -88,6 +88,19 @@ def test_signature_validates_and_one_changed_byte_fails(identity):
         assert not (broken.intact and broken.valid)
     except Exception as exc:  # a damaged file may not even be read: as good a failure
         assert not isinstance(exc, AssertionError)
+
+
+def test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates(identity):
+    from bot.files.certificate_batch import signed_pdfs
+
+    names = ["Zoë Ünal", "Ольга Смирнова", "王小明"]
+    signed = signed_pdfs([make_certificate(name) for name in names], identity, parallel=True, workers=2)
+    root = asn1_x509.Certificate.load(certificate_signing.certificate_der(identity))
+    for name, pdf in zip(names, signed, strict=True):
+        assert name in text_of(pdf)
+        embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+        status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[root]))
+        assert status.intact and status.valid
 
 
 def test_identity_repr_never_shows_the_key(identity):

@@ -58,6 +58,7 @@ _BLOCKS = (
     (0x2190, 0x21FF),
 )
 _RTL = {"R", "AL"}
+GLYPH_NAMES = True  # post table names kept: reading them is quicker than deriving them from the cmap
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,18 @@ def _font_dir() -> str:
     return path
 
 
-def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[str]) -> str:
+def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[str], plain: bool = False) -> str:
     """`font` cut down to `unicodes` with the layout `features` named, written atomically to
-    `target` so that worker processes sharing the directory never read half a file."""
+    `target` so that worker processes sharing the directory never read half a file. `plain`:
+    without what fpdf2 drops from every embedded font anyway (layout tables) or what PDF viewers
+    do not use (hinting), so that the per-document subset fpdf2 makes has less to read and write."""
     ttf = TTFont(font.path, fontNumber=font.index, recalcTimestamp=False, lazy=True)
     options = subset.Options(notdef_outline=True, recommended_glyphs=True, layout_features=features, name_IDs=["*"])
     options.drop_tables += ["FFTM", "TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
+    if plain:
+        options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "hdmx", "LTSH", "VDMX"]
+        options.hinting = False
+        options.glyph_names = GLYPH_NAMES
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=unicodes)
     subsetter.subset(ttf)
@@ -126,14 +133,17 @@ def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[
 
 
 @cache
-def _reduced(font: FontFile) -> str:
-    """The first font of the chain reduced to `_BLOCKS`, once per process (and font file)."""
-    stamp = f"{font.path}:{font.index}:{os.path.getmtime(font.path)}:{_BLOCKS}"
+def _reduced(font: FontFile, shaped: bool = False) -> str:
+    """The first font of the chain reduced to `_BLOCKS`, once per process (and font file). Plain
+    (no layout tables, no hinting) unless the document is `shaped` by HarfBuzz (right-to-left
+    text), which reads the layout tables."""
+    stamp = f"{font.path}:{font.index}:{os.path.getmtime(font.path)}:{_BLOCKS}:{shaped}:{GLYPH_NAMES}"
     target = os.path.join(_font_dir(), f"latin-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.ttf")
     if os.path.isfile(target):
         return target
     unicodes = [code for low, high in _BLOCKS for code in range(low, high + 1)]
-    return _subset_to(font, unicodes, target, ["kern", "liga", "ccmp", "mark", "mkmk"])
+    features = ["kern", "liga", "ccmp", "mark", "mkmk"] if shaped else []
+    return _subset_to(font, unicodes, target, features, plain=not shaped)
 
 
 @cache
@@ -155,9 +165,17 @@ def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool) -> No
     font.emphasis = TextEmphasis.coerce(style)
     font.biggest_size_pt = 0
     font.missing_glyphs = []
-    font.ttfont = TTFont(path, recalcTimestamp=False, lazy=True)
+    # No bounding boxes recomputed at save: that would decompile and recompile every glyph kept,
+    # and the reduced font's boxes are right already.
+    font.ttfont = TTFont(path, recalcTimestamp=False, recalcBBoxes=False, lazy=True)
     font.subset = SubsetMap(font)
     pdf.fonts[font.fontkey] = font
+
+
+@cache
+def _covered(font: FontFile) -> frozenset[int]:
+    """The characters the reduced font has."""
+    return frozenset(code for code in codepoints(font) if any(low <= code <= high for low, high in _BLOCKS))
 
 
 class _Fonts:
@@ -166,9 +184,10 @@ class _Fonts:
     def __init__(self, pdf: FPDF, text: str) -> None:
         self.files: list[str] = []
         regular, bold = font_chain(False), font_chain(True)
-        _add_font(pdf, "main", "", _reduced(regular[0]), shared=True)
-        _add_font(pdf, "main", "B", _reduced(bold[0]), shared=True)
-        covered = {code for code in codepoints(regular[0]) if any(low <= code <= high for low, high in _BLOCKS)}
+        shaped = any(unicodedata.bidirectional(char) in _RTL for char in text)
+        _add_font(pdf, "main", "", _reduced(regular[0], shaped), shared=True)
+        _add_font(pdf, "main", "B", _reduced(bold[0], shaped), shared=True)
+        covered = set(_covered(regular[0]))
         needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
         fallbacks = []
         for number, font in enumerate(regular):
@@ -183,7 +202,7 @@ class _Fonts:
             fallbacks.append(f"fallback{number}")
         if fallbacks:
             pdf.set_fallback_fonts(fallbacks, exact_match=False)
-        if any(unicodedata.bidirectional(char) in _RTL for char in text):
+        if shaped:
             pdf.set_text_shaping(use_shaping_engine=True)
 
     def close(self) -> None:

@@ -310,10 +310,6 @@ def signing_identity(conn: Conn, ctx: AppContext) -> certificate_signing.Identit
     return certificate_signing.Identity(key.encode(), cert.encode())
 
 
-def build_signed(job: _Job, identity: certificate_signing.Identity) -> bytes:
-    return certificate_batch.signed_pdf(job.certificate, identity)
-
-
 async def pdfs(ctx: AppContext, numbers_wanted: list[str]) -> dict[str, bytes]:
     """The signed PDF of each certificate, built the first time and kept: in a worker thread, or
     over worker processes for a batch (`bot.files.certificate_batch`)."""
@@ -325,9 +321,7 @@ async def pdfs(ctx: AppContext, numbers_wanted: list[str]) -> dict[str, bytes]:
     done = {n: existing for n, job, existing in jobs if existing is not None}
     todo = [job for _, job, existing in jobs if existing is None]
     if todo:
-        contents = await asyncio.to_thread(
-            certificate_batch.signed_pdfs, [job.certificate for job in todo], identity
-        )
+        contents = await asyncio.to_thread(certificate_batch.signed_pdfs, [job.certificate for job in todo], identity)
         built = list(zip(todo, contents, strict=True))
 
         def keep(conn: Conn) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
+from admin_commands import certificates as certificates_command
 from admin_commands import cli_texts, credits, one_room, output
 from admin_commands import reminders as reminders_command
 from admin_commands.cli_texts import CLI
@@ -324,7 +325,7 @@ ARGUMENTS = {
     ),
 }
 # Settings commands kept in modules of their own, each with its `register`.
-for settings_command in (credits, one_room, reminders_command):
+for settings_command in (credits, one_room, reminders_command, certificates_command):
     ARGUMENTS |= settings_command.register(command)
 
 

@@ -169,3 +169,34 @@ def attendee_lines(lines) -> str:
         f"{line.attendee_id}  {line.name}  ·  groups: {', '.join(line.groups) or '—'}  ·  {telegram(line)}"
         for line in lines
     )
+
+
+# ---------------------------------------------------------------- certificates (admin_commands/certificates.py)
+
+CERTIFICATE_REFUSALS = {
+    "not_released": f"Certificates are not released yet: run {PROGRAM} certificates release first.",
+    "none": "No attendee has a certificate: none of the sessions attended carries credits.",
+    "unknown_attendee": "There is no attendee {attendee_id}.",
+    "nothing_to_revoke": "{attendee_id} has no valid certificate to revoke.",
+}
+CERTIFICATES_USAGE = f"Use {PROGRAM} certificates release | revoke ID | zip -o certificates.zip | send."
+
+
+def certificate_refusal(code: str, **details: object) -> str:
+    return CERTIFICATE_REFUSALS.get(code, CERTIFICATES_USAGE).format(**{"attendee_id": "", **details})
+
+
+def certificates_released(count: int) -> str:
+    return f"Certificates are released: {count} issued now. Attendees get theirs with the bot's certificate command."
+
+
+def certificate_revoked(number: str) -> str:
+    return f"Certificate {number} is revoked; its verification page says so."
+
+
+def wrote_certificates(count: int, path: str | Path) -> str:
+    return f"Wrote {count} signed certificate(s) to {path}"
+
+
+def certificates_queued(count: int) -> str:
+    return f"Sending {count} certificate(s) to attendees on Telegram (the running bot sends them)."

@@ -51,6 +51,8 @@ def wanted(args) -> Output | None:
             return Output(args.output, "report", (".xlsx", ".csv"))
         case "backup":
             return Output(args.file, "backup", (".db", ".sqlite", ".sqlite3"), "attendance-backup.db")
+        case "certificates" if args.action == "zip":
+            return Output(args.output, "certificates zip", (".zip",), "certificates.zip")
     return None
 
 

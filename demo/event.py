@@ -72,12 +72,14 @@ def play(stage: Stage) -> Played:
     played = Played()
     before_the_event(stage, played)
     opening_keynote(stage, played)
+    safety_briefing(stage, played)
     workshop_door(stage, played)
     mentoring(stage, played)
     room_change(stage, played)
     organiser_wrap_up(stage)
     mini_app_door(stage)
     screens(stage)
+    certificates(stage, played)
     return played
 
 
@@ -159,6 +161,16 @@ def opening_keynote(stage: Stage, played: Played) -> None:
     stage.say(AMARA, pin_out, expect="Checked out")
 
 
+def safety_briefing(stage: Stage, played: Played) -> None:
+    pin_in, _ = played.pins["S0"]
+    stage.scene(f"{played.agenda['S0'].heading} · a quarter credit for the certificate · PIN {pin_in}")
+    stage.narrate(
+        "Elena's numeric Telegram id was in the participant list, so the bot knows her at once. She is in the "
+        "foyer before the venue's two-minute safety briefing starts, and types its PIN."
+    )
+    stage.say(ELENA, pin_in, expect="Checked in")
+
+
 def workshop_door(stage: Stage, played: Played) -> None:
     stage.scene(f"{played.agenda['S2'].heading} · registered participants only · Dora at the door")
     stage.narrate("The doors opened two hours early: Dora scans as people arrive for the workshop.")
@@ -192,7 +204,6 @@ def mentoring(stage: Stage, played: Played) -> None:
     pin_in, _ = played.pins["S3"]
     stage.scene(f"{played.agenda['S3'].heading} · 2 places · PIN {pin_in}")
     stage.say(BEN, pin_in, expect="Checked in")
-    stage.narrate("Elena's numeric Telegram id was in the participant list, so the bot knows her at once.")
     stage.say(ELENA, "/start", expect="Elena Rossi")
     stage.say(ELENA, pin_in, expect="Checked in")
     stage.narrate("Two people are inside, and the room holds two. Farid tries too.")
@@ -313,6 +324,52 @@ def screens(stage: Stage) -> None:
         driver.execute_script("document.querySelector('#sessions tbody tr').click()")
         _until(driver, "document.getElementById('chart').naturalWidth > 0", "the keynote's chart")
         stage.saved["dashboard_png"] = save_screenshot(driver, folder, "dashboard")
+
+
+def certificates(stage: Stage, played: Played) -> None:
+    """Olga releases the certificates of attendance; Elena fetches hers; its verification page."""
+    briefing = played.agenda["S0"]
+    stage.scene(f"Certificates of attendance · credits count once a session has ended ({briefing.heading})")
+    wait = _seconds_until(briefing.ends) + 2
+    if wait > 0:
+        stage.narrate(f"The safety briefing ends at {briefing.ends}: the rehearsal waits {wait:.0f} s for it.")
+        time.sleep(wait)
+    stage.narrate(
+        "The sessions file carried each session's credits. Only the briefing has ended, and only Elena "
+        "attended it, so one certificate is issued; it is reissued when later sessions end."
+    )
+    stage.say(ORGANISER, "/certificates release", expect="1 issued")
+    document = stage.say(ELENA, "/certificate", kind="document")
+    path = stage.save(document, "certificate_pdf")
+    url = _verify_link(path.read_bytes())
+    stage.narrate(f"The certificate is signed (PAdES) and its QR code opens its verification page: {url}")
+    if not chromium_available():
+        stage.narrate("Chromium is not installed here, so the verification page is not photographed.")
+        return
+    with open_browser(width=1280, height=900) as driver:
+        driver.get(url.replace(PUBLIC_URL, stage.web_root))
+        _until(driver, "document.body.innerText.includes('Elena Rossi')", "the certificate's page")
+        stage.saved["verify_png"] = save_screenshot(driver, stage.output_dir / "screens", "certificate-verification")
+
+
+def _seconds_until(hh_mm: str) -> float:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(EVENT_TIMEZONE))
+    hour, minute = (int(part) for part in hh_mm.split(":"))
+    return (now.replace(hour=hour, minute=minute, second=0, microsecond=0) - now).total_seconds()
+
+
+def _verify_link(pdf: bytes) -> str:
+    """The verification link the certificate prints (read back from the PDF's text)."""
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    found = re.search(rf"{re.escape(PUBLIC_URL)}/verify/[A-Za-z0-9._-]+", text)
+    if found is None:
+        raise DemoError("the certificate prints no verification link")
+    return found.group(0)
 
 
 def _link(text: str) -> str:

@@ -26,6 +26,7 @@ EXPECTED_CHECKINS = {
     ("S1", "REG-001"): ("pin", False, "yes", "no"),  # Amara, upper-case PIN
     ("S1", "REG-002"): ("shortlink", False, "yes", "no"),  # Ben, the poster's QR code
     ("S1", "REG-003"): ("pin", False, "yes", "no"),  # Chloé, lower-case PIN after her invite link
+    ("S0", "REG-005"): ("pin", False, "no", "no"),  # Elena, the two-minute safety briefing (credits)
     ("S2", "REG-004"): ("scan", True, "yes", "no"),  # Daniel, photo of /badge on his phone
     ("S2", "REG-009"): ("scan", True, "no", "yes"),  # Ines, printed badge: RED, then Admit anyway
     ("S2", "REG-007"): ("manual", True, "yes", "no"),  # Grace, id typed by Dora
@@ -139,7 +140,12 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
     starts = {r["Session id"]: r["Session start"] for r in checkins}
     keynote = starts["S1"]
     assert before - timedelta(minutes=17) <= keynote <= after - timedelta(minutes=14), keynote
-    assert starts == {"S1": keynote, "S2": keynote + timedelta(hours=1), "S3": keynote + timedelta(hours=1)}
+    assert starts == {
+        "S1": keynote,
+        "S0": keynote + timedelta(minutes=16),
+        "S2": keynote + timedelta(hours=1),
+        "S3": keynote + timedelta(hours=1),
+    }
     names = {r["Attendee id"]: r["Name"] for r in checkins}
     assert names["REG-003"] == "Chloé Dubois" and names["REG-009"] == "Ines Silva"
 
@@ -158,14 +164,14 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
 
     checkouts = read_sheet(result.files["checkouts_report"], "Check-outs")
     left = [r for r in checkouts if r["Check-out time"] is not None]
-    assert [(r["Session id"], r["Attendee id"], r["Visits"], r["Note"]) for r in left] == [
-        ("S1", "REG-001", 1, None)
+    assert [(r["Session id"], r["Attendee id"], r["Ended by"], r["Note"]) for r in left] == [
+        ("S1", "REG-001", "out_pin", None)
     ]  # Amara's OUT PIN
     amara = left[0]
     assert before <= amara["Check-in time"] <= amara["Check-out time"] <= after
     assert amara["Minutes attended"] == 0  # seconds apart: a whole number of minutes, rounded
     assert {(r["Session id"], r["Attendee id"]) for r in checkouts} == set(EXPECTED_CHECKINS)
-    assert all(r["Note"] == "no check-out" for r in checkouts if r is not amara)
+    assert all(r["Ended by"] == "open" for r in checkouts if r is not amara)  # no session has ended yet
 
     with zipfile.ZipFile(result.files["shortlink_qr_zip"]) as posters:
         assert posters.namelist() == ["SL001.png"]
@@ -183,6 +189,10 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
     ):
         assert line in transcript
     assert "Traceback" not in result.files["bot_log"].read_text("utf-8")
+    # The morning ends with the certificates: one issued (Elena, the only one in the ended briefing), fetched.
+    assert "1 issued now" in transcript
+    certificate = result.files["certificate_pdf"]
+    assert certificate.name.startswith("certificate-") and b"/ByteRange" in certificate.read_bytes()
 
     # The scene headings tell the same times as the bot: the real clock, and the agenda moved to today.
     agenda = uploaded_agenda(result.output_dir)
@@ -201,7 +211,12 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         shots = sorted(p.name for p in (result.output_dir / "miniapp").iterdir())
         assert shots == ["1-sessions.png", "2-daniel.png", "3-ines.png", "4-daniel.png"]
         screens = sorted(p.name for p in (result.output_dir / "screens").iterdir())
-        assert screens == ["dashboard.png", "keynote-display-de.png", "keynote-display.png"]
+        assert screens == [
+            "certificate-verification.png",
+            "dashboard.png",
+            "keynote-display-de.png",
+            "keynote-display.png",
+        ]
         assert [name for name in names if not any(listed(path, name) for path in written)] == []
     else:
         assert "Chromium is not installed here, so this scene is skipped" in transcript

@@ -247,9 +247,9 @@ def test_setting_names_list_every_setting_the_bot_reads():
 
     import bot.config
 
-    read = set(re.findall(r'env(?:\.get)?\(\s*"([A-Z_]+)"', Path(bot.config.__file__).read_text()))
-    read |= set(re.findall(r'_(?:bool|int)\(env, "([A-Z_]+)"', Path(bot.config.__file__).read_text()))
+    read = set(re.findall(r'env(?:\.get)?\(\s*"([A-Z0-9_]+)"', Path(bot.config.__file__).read_text()))
+    read |= set(re.findall(r'_(?:bool|int)\(env, "([A-Z0-9_]+)"', Path(bot.config.__file__).read_text()))
     assert read and read == set(bot.config.SETTING_NAMES)
     assert set(
-        re.findall(r"^([A-Z_]+)=", (Path(bot.config.__file__).parents[1] / ".env.example").read_text(), re.M)
+        re.findall(r"^([A-Z0-9_]+)=", (Path(bot.config.__file__).parents[1] / ".env.example").read_text(), re.M)
     ) == set(bot.config.SETTING_NAMES)

@@ -17,6 +17,7 @@ MODULES = [
     "bench.displays",
     "bench.reports",
     "bench.shortlinks",
+    "bench.certificates",
 ]
 
 

@@ -139,3 +139,12 @@ async def event(harness):
         # "✅ sessions.csv: imported 2 sessions.": a refusal says "nothing was imported".
         assert calls[-1].text.startswith(f"✅ {name}: imported "), calls[-1].text
     return harness
+
+
+@pytest.fixture
+async def credits_event(tmp_path):
+    """A small event with session credits, imported through the bot (tests/credit_event.py)."""
+    from tests.credit_event import credits_event as event_with_credits
+
+    async with event_with_credits(tmp_path) as h:
+        yield h

@@ -127,9 +127,8 @@ def test_pkcs12_round_trip(identity, tmp_path):
 
 from bot.services import certificates  # noqa: E402
 from bot.telegram.outbox import OutboxSender  # noqa: E402
+from tests.credit_event import attended  # noqa: E402
 from tests.harness import ORGANISER, User  # noqa: E402
-from tests.test_credits import attended  # noqa: E402
-from tests.test_credits import bot as credits_event  # noqa: E402, F401
 
 
 async def test_not_released_then_released_and_fetched(credits_event):

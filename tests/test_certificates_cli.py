@@ -11,8 +11,7 @@ import pytest
 from admin_commands.__main__ import build_parser
 from admin_commands.certificates import cmd_certificates
 from admin_commands.output import OutputRefused
-from tests.test_credits import attended
-from tests.test_credits import bot as credits_event  # noqa: F401
+from tests.credit_event import attended
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -23,7 +22,7 @@ async def admin(h, capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-async def test_release_zip_revoke_and_send(credits_event, capsys, tmp_path):  # noqa: F811
+async def test_release_zip_revoke_and_send(credits_event, capsys, tmp_path):
     h = credits_event
     await attended(h)
     code, _out, err = await admin(h, capsys, "zip", "-o", str(tmp_path / "c.zip"))

@@ -17,8 +17,8 @@ from bot.services import certificates
 from bot.web.security import PAGE_POLICY
 from bot.web.verify_pages import SlidingWindow
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
+from tests.credit_event import ATTENDEES, LINKED, REGISTRATIONS, SESSIONS, attended, pin_at, upload
 from tests.harness import BotHarness
-from tests.test_credits import ATTENDEES, LINKED, REGISTRATIONS, SESSIONS, attended, pin_at, upload
 from tests.web import PUBLIC_URL, serve
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -62,6 +62,11 @@ def _format_offset(offset: timedelta) -> str:
     return f"UTC{sign}{hours:02d}:{mins:02d}"
 
 
+def _who_where(r, tz: ZoneInfo) -> list:
+    """The cells both reports start with: the session, its start, and the attendee."""
+    return [r.session_id, r.title, _local(r.session_start, tz), r.attendee_id, r.name, r.email]
+
+
 def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     """Naive local wall time to the second: what a spreadsheet cell can hold."""
     if moment is None:
@@ -113,12 +118,7 @@ def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sh
     ]
     cells = (
         [
-            r.session_id,
-            r.title,
-            _local(r.session_start, tz),
-            r.attendee_id,
-            r.name,
-            r.email,
+            *_who_where(r, tz),
             _local(r.at, tz),
             r.method,
             r.scanner,
@@ -193,12 +193,7 @@ def checkouts_sheet(rows: Iterable[VisitRow], tz: ZoneInfo, offsets: str) -> She
     ]
     cells = (
         [
-            r.session_id,
-            r.title,
-            _local(r.session_start, tz),
-            r.attendee_id,
-            r.name,
-            r.email,
+            *_who_where(r, tz),
             _local(r.check_in, tz),
             _local(r.check_out, tz),
             _local(r.ended, tz),

@@ -7,9 +7,10 @@
 * `slow`: anything else that takes more than about a second: listed in SLOW below
   (measured with `pytest --durations=40`; the end of a run names unmarked tests
   slower than that).
-* `bot`: drives the real python-telegram-bot Application through the fake Bot API
-  (tests/harness.py), or the web server over HTTP (tests/web.py): uses the
-  `harness` fixture, or its module uses either helper.
+* `bot`: goes through a front end: the real python-telegram-bot Application through
+  the fake Bot API (tests/harness.py), the web server over HTTP (tests/web.py), or
+  the command line (admin_commands): uses the `harness` fixture, or its module uses
+  one of them.
 
 `make test` runs everything; `make test-fast` runs the fast layer alone, the tests
 with none of these four markers: the rule engine, the use cases called directly
@@ -27,6 +28,8 @@ from tests.harness import ORGANISER, BotHarness
 
 # module::test of the tests that take more than about a second without a browser or a process.
 SLOW = {
+    "test_qr.py::test_a_distorted_badge_photo_reads_with_both_decoders",
+    "test_certificates.py::test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates",
     "test_hostile_input.py::test_random_updates_from_anyone_never_crash_leak_or_corrupt",
     "test_hostile_input.py::test_organiser_xlsx_with_too_many_rows_is_refused",
     "test_flood_control.py::test_check_in_then_check_out_stay_in_order_per_user_under_429s",
@@ -56,10 +59,11 @@ def _starts_processes(module) -> bool:
 
 
 def _drives_the_bot(module) -> bool:
-    """Whether a test module uses the bot harness or the web-server helpers."""
+    """Whether a test module goes through a front end: the bot harness, the web-server helpers or the
+    command line."""
     for value in vars(module).values():
         origin = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
-        if origin in ("tests.harness", "tests.web"):
+        if origin in ("tests.harness", "tests.web") or str(origin).startswith("admin_commands"):
             return True
     return False
 

@@ -19,7 +19,7 @@ from babel.numbers import format_percent
 
 from bot import i18n
 from bot.domain.credits import WhyNot, percent_of
-from bot.files.report_writer import _local
+from bot.files.report_writer import local_time
 from bot.files.spreadsheet import Column, Sheet, sheet_title
 from bot.i18n import N_, _
 
@@ -84,7 +84,7 @@ def credit_lines_sheet(people: Iterable, tz: ZoneInfo, offsets: str) -> Sheet:
             person.name,
             line.session_id,
             line.title,
-            _local(line.starts_at, tz),
+            local_time(line.starts_at, tz),
             whole_minutes(line.minutes),
             percent_of(line.share),
             number(line.available),

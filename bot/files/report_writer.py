@@ -64,10 +64,10 @@ def _format_offset(offset: timedelta) -> str:
 
 def _who_where(r, tz: ZoneInfo) -> list:
     """The cells both reports start with: the session, its start, and the attendee."""
-    return [r.session_id, r.title, _local(r.session_start, tz), r.attendee_id, r.name, r.email]
+    return [r.session_id, r.title, local_time(r.session_start, tz), r.attendee_id, r.name, r.email]
 
 
-def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+def local_time(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
     """Naive local wall time to the second: what a spreadsheet cell can hold."""
     if moment is None:
         return None
@@ -119,7 +119,7 @@ def checkins_sheet(rows: Iterable[CheckinRow], tz: ZoneInfo, offsets: str) -> Sh
     cells = (
         [
             *_who_where(r, tz),
-            _local(r.at, tz),
+            local_time(r.at, tz),
             r.method,
             r.scanner,
             _yes(r.registered),
@@ -194,9 +194,9 @@ def checkouts_sheet(rows: Iterable[VisitRow], tz: ZoneInfo, offsets: str) -> She
     cells = (
         [
             *_who_where(r, tz),
-            _local(r.check_in, tz),
-            _local(r.check_out, tz),
-            _local(r.ended, tz),
+            local_time(r.check_in, tz),
+            local_time(r.check_out, tz),
+            local_time(r.ended, tz),
             r.ended_by,
             _whole(r.minutes),
             _whole(r.total),
@@ -232,7 +232,7 @@ def refused_sheet(rows: Iterable[RefusedRow], tz: ZoneInfo, offsets: str) -> She
     ]
     cells = (
         [
-            _local(r.at, tz),
+            local_time(r.at, tz),
             r.session_id,
             r.title,
             r.attendee_id,

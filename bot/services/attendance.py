@@ -17,7 +17,7 @@ from bot.services import checkin, people
 from bot.services.checkin import Asker, CheckinOutcome, NotDone, Planned, RequestKey, pin_lock
 from bot.services.context import AppContext, Person, writes
 from bot.services.people import identify
-from bot.storage import agenda, attendance_log, shortlink_codes
+from bot.storage import agenda, shortlink_codes
 from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
 
@@ -131,15 +131,3 @@ def start(conn: Conn, ctx: AppContext, person: Person, payload: str | None, key:
     if payload and payload[:2].upper() == "SL" and shortlink_codes.get(conn, payload.upper()) is not None:
         return StartOutcome(checkin.run(conn, ctx, person, ShortlinkTap(payload), key), Method.SHORTLINK)
     return StartOutcome(welcome=people.welcome(conn, ctx, person, payload))
-
-
-@writes
-def my_attendance(conn: Conn, ctx: AppContext, person: Person) -> list[HistoryEntry] | None:
-    """The sender's check-ins and check-outs, newest first; None if not an attendee."""
-    attendee = identify(conn, ctx, person)
-    if attendee is None:
-        return None
-    return [
-        HistoryEntry(row.at, row.direction, row.method, session)
-        for row, session in attendance_log.attendee_history(conn, attendee.attendee_id)
-    ]

@@ -1,4 +1,4 @@
-"""`attendance-admin certificates release | revoke ID | zip -o certificates.zip | send`: the twin of
+"""`attendance-admin certificates release | revoke ID | reissue ID | zip -o certificates.zip | send`: the twin of
 the chat's `/certificates` (`bot.services.certificates`). Registered by `admin_commands.__main__`
 through its `command` decorator and `ARGUMENTS` table (`register`); the ZIP is written through
 `admin_commands.output`."""
@@ -19,7 +19,11 @@ async def cmd_certificates(ctx, args) -> int:
         if args.action == "release":
             print(cli_texts.certificates_released(await certificates.release(ctx)))
         elif args.action == "revoke" and args.attendee:
-            print(cli_texts.certificate_revoked(numbers.shown(await certificates.revoke(ctx, args.attendee))))
+            number = await certificates.revoke(ctx, args.attendee)
+            print(cli_texts.certificate_revoked(numbers.shown(number), args.attendee.upper()))
+        elif args.action == "reissue" and args.attendee:
+            number = await certificates.reissue(ctx, args.attendee)
+            print(cli_texts.certificate_reissued(numbers.shown(number), args.attendee.upper()))
         elif args.action == "zip":
             wanted = await certificates.everyone(ctx)
             built = await certificates.pdfs(ctx, wanted)
@@ -44,11 +48,11 @@ async def cmd_certificates(ctx, args) -> int:
 
 def register(command) -> dict:
     """Register `certificates` with `__main__`'s `command` decorator; its entries for `ARGUMENTS`."""
-    help_text = "certificates of attendance: release | revoke ID | zip -o certificates.zip | send"
+    help_text = "certificates of attendance: release | revoke ID | reissue ID | zip -o certificates.zip | send"
     command("certificates", help_text)(cmd_certificates)
     return {
         "certificates": lambda p: (
-            p.add_argument("action", choices=["release", "revoke", "zip", "send"]),
+            p.add_argument("action", choices=["release", "revoke", "reissue", "zip", "send"]),
             p.add_argument("attendee", nargs="?", metavar="ID"),
             p.add_argument("-o", "--output", default="certificates.zip", metavar="FILE"),
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.chat_texts import GENPINS_CONFIRM as CHAT_GENPINS_CONFIRM
 from bot.chat_texts import Syntax
 from bot.storage.database_file import DatabaseUnusable
+from bot.telegram.startup_texts import cannot_store as startup_cannot_store
 from bot.telegram.startup_texts import database_unusable as startup_database_unusable
 
 PROGRAM = "attendance-admin"
@@ -78,6 +79,18 @@ def wrote_report(path: str | Path, rows: int) -> str:
 
 def backed_up(pages: int, path: str | Path) -> str:
     return f"Backed up {pages} page(s) to {path}"
+
+
+def backup_damaged(path: str | Path, problems: list[str]) -> str:
+    return (
+        f"The copy written to {path} failed SQLite's integrity check ({'; '.join(problems[:3])[:200]}), "
+        "so it was removed. Check the disk, then run the backup again."
+    )
+
+
+def cannot_store(path: Path, trouble) -> str:
+    """The bot's log says the same (`bot.telegram.startup_texts.cannot_store`)."""
+    return f"Nothing was changed. {startup_cannot_store(path, trouble.kind, trouble.reason)}"
 
 
 def no_such_file(name: str) -> str:
@@ -178,8 +191,10 @@ CERTIFICATE_REFUSALS = {
     "none": "No attendee has a certificate: none of the sessions attended carries credits.",
     "unknown_attendee": "There is no attendee {attendee_id}.",
     "nothing_to_revoke": "{attendee_id} has no valid certificate to revoke.",
+    "already_valid": "{attendee_id} already has a valid certificate, {number}: nothing to reissue.",
+    "no_credits": "{attendee_id} has no credits, so no certificate to reissue.",
 }
-CERTIFICATES_USAGE = f"Use {PROGRAM} certificates release | revoke ID | zip -o certificates.zip | send."
+CERTIFICATES_USAGE = f"Use {PROGRAM} certificates release | revoke ID | reissue ID | zip -o certificates.zip | send."
 
 
 def certificate_refusal(code: str, **details: object) -> str:
@@ -190,8 +205,15 @@ def certificates_released(count: int) -> str:
     return f"Certificates are released: {count} issued now. Attendees get theirs with the bot's certificate command."
 
 
-def certificate_revoked(number: str) -> str:
-    return f"Certificate {number} is revoked; its verification page says so."
+def certificate_revoked(number: str, attendee_id: str) -> str:
+    return (
+        f"Certificate {number} is revoked; its verification page says so. {attendee_id} gets no new one, "
+        f"not even from another release, unless you run {PROGRAM} certificates reissue {attendee_id}."
+    )
+
+
+def certificate_reissued(number: str, attendee_id: str) -> str:
+    return f"Certificate {number} is issued to {attendee_id}; the bot's certificate command gives it to them."
 
 
 def wrote_certificates(count: int, path: str | Path) -> str:

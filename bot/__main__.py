@@ -34,7 +34,7 @@ from bot.services.context import AppContext, StartupRefused, build_context, reme
 from bot.storage import database_file
 from bot.storage.database_file import DatabaseUnusable
 from bot.storage.db import Database
-from bot.telegram import reminders
+from bot.telegram import certificate_check, reminders
 from bot.telegram import startup_texts as texts
 from bot.telegram.application import application_for, attach_event
 from bot.telegram.menus import publish_commands
@@ -107,10 +107,11 @@ async def _keep_running(name: str, work: Callable[[asyncio.Event], Awaitable[Non
 @contextlib.asynccontextmanager
 async def _background(application: Application, ctx: AppContext) -> AsyncIterator[None]:
     """The work the bot does on its own initiative, beside the updates: the outbox sender (kept in
-    `bot_data[OUTBOX]`, where announcements add their observers) and the reminder scheduler. Started
-    once the application is initialized and unfinished updates are resumed, in polling and webhook
-    mode alike; at the end they are told to stop: the sender claims nothing more and finishes the
-    requests in flight (anything still running after `STOP_GRACE` is cancelled)."""
+    `bot_data[OUTBOX]`, where announcements add their observers), the reminder scheduler and the
+    certificate check. Started once the application is initialized and unfinished updates are
+    resumed, in polling and webhook mode alike; at the end they are told to stop: the sender claims
+    nothing more and finishes the requests in flight (anything still running after `STOP_GRACE` is
+    cancelled)."""
     sender = OutboxSender(application, ctx)
     application.bot_data[OUTBOX] = sender
     done = asyncio.Event()
@@ -119,6 +120,11 @@ async def _background(application: Application, ctx: AppContext) -> AsyncIterato
         # Queues each reminder when it comes due (bot.services.reminders); the sender sends it.
         asyncio.create_task(
             _keep_running("the reminder scheduler", lambda stop: reminders.run(ctx, stop), done), name="reminders"
+        ),
+        # Supersedes released certificates whose attendance changed (bot.services.certificate_updates.check).
+        asyncio.create_task(
+            _keep_running("the certificate check", lambda stop: certificate_check.run(ctx, stop), done),
+            name="certificates",
         ),
     ]
     try:

@@ -125,7 +125,8 @@ def test_pkcs12_round_trip(identity, tmp_path):
 
 # ---------------------------------------------------------------- the use cases, through the chat
 
-from bot.services import certificates  # noqa: E402
+from bot.domain import certificate_numbers as numbers  # noqa: E402
+from bot.services import certificate_updates, certificates  # noqa: E402
 from bot.telegram.outbox import OutboxSender  # noqa: E402
 from tests.credit_event import attended  # noqa: E402
 from tests.harness import ORGANISER, User  # noqa: E402
@@ -176,3 +177,132 @@ async def test_send_through_the_outbox_exactly_once(credits_event):
     documents = [c for c in h.api.sent("sendDocument") if c.chat_id in (501, 502)]
     assert sorted(c.chat_id for c in documents) == [501]
     assert all(text_of(next(iter(c.files.values()))[1]) for c in documents)
+
+
+# ---------------------------------------------------------------- superseding by itself, after release
+
+from bot.telegram import certificate_check  # noqa: E402
+from tests.credit_event import SESSIONS, pin_at, upload  # noqa: E402
+
+
+async def states(h) -> dict[str, tuple[str, str | None]]:
+    rows = await h.rows("SELECT number, state, superseded_by FROM certificates WHERE attendee_id = 'A1'")
+    return {number: (state, newer) for number, state, newer in rows}
+
+
+async def told(h) -> list[tuple[int, str]]:
+    rows = await h.rows("SELECT chat_id, payload FROM outbox WHERE payload LIKE '%sendMessage%' ORDER BY id")
+    import json
+
+    return [(chat_id, json.loads(payload)["params"]["text"]) for chat_id, payload in rows]
+
+
+async def released_during_the_workshop(h) -> str:
+    """A1 (German) attends the keynote, certificates are released, A1 is in the workshop: returns A1's number."""
+    await h.reply_text(User(501), "/language de")
+    await pin_at(h, 501, 8, 30, "KEYIN12")
+    await pin_at(h, 501, 9, 20, "KEYOUT12")  # 50 of 60 minutes: 1.5 credits
+    h.clock.now = datetime(2026, 5, 14, 9, 45, tzinfo=UTC)
+    assert await certificates.release(h.ctx) == 1
+    await pin_at(h, 501, 10, 0, "WORKIN13")
+    (number,) = await states(h)
+    return number
+
+
+async def test_a_session_ending_supersedes_once_and_tells_the_attendee_once(credits_event):
+    h = credits_event
+    first = await released_during_the_workshop(h)
+    assert (await certificate_updates.check(h.ctx)).looked_at == 1  # A1's check-in: only A1 worked out again
+    assert await certificate_updates.check(h.ctx) == certificate_updates.Check()  # nothing changed: nobody looked at
+    await pin_at(h, 501, 10, 40, "WORKOUT13")  # 40 of 60 proportional: 1.25, once the workshop ends
+    assert (await certificate_check.check(h.ctx)).superseded == 0  # not ended yet
+    h.clock.now = datetime(2026, 5, 14, 11, 1, tzinfo=UTC)
+
+    done = await certificate_check.check(h.ctx)
+    assert (done.whole, done.superseded, done.issued) == (True, 1, 0)
+    found = await states(h)
+    (second,) = [n for n, (state, _) in found.items() if state == "valid"]
+    assert found[first] == ("superseded", second)
+    ((chat, text),) = await told(h)
+    assert chat == 501 and numbers.shown(second) in text and "Teilnahme" in text  # German, as A1 chose
+    verified = await certificates.lookup(h.ctx, numbers.token(await secret(h), second))
+    assert verified.total == "2.75" and [s.credits for s in verified.sessions] == [Decimal("1.5"), Decimal("1.25")]
+
+    # Again: nothing new, nobody told twice; a whole release or /certificate agrees.
+    assert await certificate_updates.check(h.ctx) == certificate_updates.Check()
+    assert await certificates.everyone(h.ctx) == [second]
+    assert len(await told(h)) == 1 and len(await states(h)) == 2
+
+    # Attendance rows alone (recorded late: A1 was back in the workshop): only A1 is worked out again.
+    await pin_at(h, 501, 10, 45, "WORKIN13")
+    await pin_at(h, 501, 10, 59, "WORKOUT13")
+    h.clock.now = datetime(2026, 5, 14, 11, 2, tzinfo=UTC)
+    assert await certificate_updates.check(h.ctx) == certificate_updates.Check(looked_at=1, superseded=1)
+    assert len(await told(h)) == 2
+
+    # The agenda changes: the workshop carries no credits any more, then neither does the keynote.
+    await upload(h, SESSIONS.replace(",2,proportional", ",0,proportional"), "sessions.csv")
+    assert (await certificate_updates.check(h.ctx)).superseded == 1
+    await upload(h, SESSIONS.replace(",2,proportional", ",0,proportional").replace(",1.5,", ",0,"), "s.csv")
+    assert (await certificate_updates.check(h.ctx)).withdrawn == 1
+    assert await h.rows("SELECT count(*) FROM certificates WHERE state = 'valid'") == [(0,)]
+    assert "nicht mehr gültig" in (await told(h))[-1][1] and len(await told(h)) == 4
+    assert await certificate_updates.check(h.ctx) == certificate_updates.Check()
+    assert "keine Bescheinigung" in await h.reply_text(User(501), "/certificate")
+
+
+async def secret(h) -> str:
+    return (await h.rows("SELECT value FROM settings WHERE key = 'certificate_secret'"))[0][0]
+
+
+async def test_the_attendee_receives_the_message_and_certificate_sends_the_new_pdf(credits_event):
+    h = credits_event
+    first = await released_during_the_workshop(h)
+    await pin_at(h, 501, 10, 40, "WORKOUT13")
+    h.clock.now = datetime(2026, 5, 14, 11, 1, tzinfo=UTC)
+    await certificate_check.check(h.ctx)
+    sender = OutboxSender(h.app, h.ctx)
+    while await sender.send_due():
+        pass
+    await certificate_check.check(h.ctx)
+    while await sender.send_due():
+        pass
+    (message,) = [c for c in h.api.sent("sendMessage") if c.chat_id == 501 and "/certificate" in c.params["text"]]
+    (second,) = [n for n, (state, _) in (await states(h)).items() if state == "valid"]
+    assert second != first and numbers.shown(second) in message.params["text"]
+    calls = await h.send(User(501), "/certificate")
+    text = text_of(next(iter(calls[-1].files.values()))[1])
+    assert numbers.shown(second) in text and "Workshop" in text and numbers.shown(first) not in text
+
+
+async def test_revoke_is_final_until_the_organiser_reissues(credits_event):
+    h = credits_event
+    await attended(h)
+    await h.reply_text(ORGANISER, "/certificates release")
+    reply = await h.reply_text(ORGANISER, "/certificates revoke a1")
+    assert "is revoked" in reply and "/certificates reissue A1" in reply
+    (revoked,) = await states(h)
+    # Nothing brings it back by itself: another release, the check after a change, /certificate, send.
+    assert "0 issued" in await h.reply_text(ORGANISER, "/certificates release")
+    await pin_at(h, 501, 10, 45, "WORKIN13")
+    await pin_at(h, 501, 10, 59, "WORKOUT13")
+    h.clock.now = datetime(2026, 5, 14, 12, 0, tzinfo=UTC)
+    assert await certificate_updates.check(h.ctx) == certificate_updates.Check(looked_at=1)
+    assert "revoked your certificate" in await h.reply_text(User(501), "/certificate")
+    assert "Sending 0" in await h.reply_text(ORGANISER, "/certificates send")
+    assert list(await states(h)) == [revoked]
+
+    reply = await h.reply_text(ORGANISER, "/certificates reissue A1")
+    (new,) = [n for n, (state, _) in (await states(h)).items() if state == "valid"]
+    assert f"Certificate {numbers.shown(new)} is issued to A1" in reply
+    assert (await states(h))[revoked] == ("revoked", None)
+    verified = await certificates.lookup(h.ctx, numbers.token(await secret(h), new))
+    assert verified.total == "3.25"  # 1.5 + 54 of 60 minutes, proportional
+    assert f"already has a valid certificate, {numbers.shown(new)}" in await h.reply_text(
+        ORGANISER, "/certificates reissue A1"
+    )
+    assert "A2 has no credits" in await h.reply_text(ORGANISER, "/certificates reissue A2")
+    assert "There is no attendee ZZ9" in await h.reply_text(ORGANISER, "/certificates reissue ZZ9")
+    assert "Use /certificates" in await h.reply_text(ORGANISER, "/certificates reissue")
+    await h.reply_text(User(502), "/certificates reissue A2")  # not an organiser: refused
+    assert len(await h.rows("SELECT 1 FROM certificates")) == 2

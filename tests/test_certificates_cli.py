@@ -1,4 +1,4 @@
-"""`attendance-admin certificates release | revoke ID | zip -o FILE | send`, the twins of /certificates,
+"""`attendance-admin certificates release | revoke ID | reissue ID | zip -o FILE | send`, the twins of /certificates,
 run against the credits event (A1 earns credits; A2 and A3 none)."""
 
 from __future__ import annotations
@@ -50,6 +50,19 @@ async def test_release_zip_revoke_and_send(credits_event, capsys, tmp_path):
     assert "A1 has no valid certificate to revoke." in (await admin(h, capsys, "revoke", "A1"))[2]
     assert "There is no attendee ZZ9." in (await admin(h, capsys, "revoke", "ZZ9"))[2]
     assert (await admin(h, capsys, "revoke"))[0] == 2
+
+    # Revoked stays revoked on another release; reissue gives a new number, once.
+    assert "0 issued" in (await admin(h, capsys, "release"))[1]
+    code, out, _ = await admin(h, capsys, "reissue", "a1")
+    (new,) = [r[0] for r in await h.rows("SELECT number FROM certificates WHERE state = 'valid'")]
+    assert code == 0 and out == (
+        f"Certificate {new[:4]}-{new[4:8]}-{new[8:]} is issued to A1; the bot's certificate command gives it to them.\n"
+    )
+    code, _out, err = await admin(h, capsys, "reissue", "A1")
+    assert code == 1 and "A1 already has a valid certificate" in err
+    assert "A2 has no credits, so no certificate to reissue." in (await admin(h, capsys, "reissue", "A2"))[2]
+    assert "There is no attendee ZZ9." in (await admin(h, capsys, "reissue", "ZZ9"))[2]
+    assert (await admin(h, capsys, "reissue"))[0] == 2
 
 
 def test_the_parser():

@@ -1,7 +1,7 @@
 """The certificate verification page, `/verify/<NUMBER>.<signature>`, over real HTTP: valid,
-superseded (naming the newer number), revoked; unknown or altered links get a plain 404; each
-client address may ask 30 pages a minute; the page speaks `?lang=`; the link never reaches a log;
-and the page in Chromium under its Content-Security-Policy."""
+superseded (naming the newer number, or by none when no credits are left), revoked; unknown or
+altered links get a plain 404; each client address may ask 30 pages a minute; the page speaks
+`?lang=`; the link never reaches a log; and the page in Chromium under its Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.domain import certificate_numbers as numbers
-from bot.services import certificates
+from bot.services import certificate_updates, certificates
 from bot.web.security import PAGE_POLICY
 from bot.web.verify_pages import SlidingWindow
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
@@ -58,12 +58,12 @@ async def link(h: BotHarness, state: str = "valid") -> str:
 
 
 async def attend_longer(h: BotHarness) -> None:
-    """A1 comes back to the workshop for 10 more minutes, and it ends: their credits change, so a
-    refresh supersedes."""
+    """A1 comes back to the workshop for 10 more minutes, and it ends: their credits change, so the
+    certificate check supersedes."""
     await pin_at(h, 501, 10, 46, "WORKIN13")
     await pin_at(h, 501, 10, 56, "WORKOUT13")
     h.clock.now = datetime(2026, 5, 14, 12, 0, tzinfo=UTC)
-    await certificates.everyone(h.ctx)
+    assert (await certificate_updates.check(h.ctx)).superseded == 1  # what the bot runs every minute
 
 
 def plain_text(page: str) -> str:
@@ -109,6 +109,15 @@ async def test_superseded_names_the_newer_number_and_revoked_says_so(site):
     await certificates.revoke(site.ctx, "A1")
     answer = await site.http.get(site.root + newer)
     assert answer.status_code == 200 and "Revoked:" in plain_text(answer.text)
+
+
+async def test_a_certificate_whose_credits_are_gone_says_it_is_not_valid(site):
+    old = await link(site)
+    await upload(site, SESSIONS.replace(",1.5,", ",0,").replace(",2,", ",0,"), "sessions.csv")  # no credits left
+    assert (await certificate_updates.check(site.ctx)).withdrawn == 1
+    page = plain_text((await site.http.get(site.root + old)).text)
+    assert "Superseded: the attendance changed after this certificate was issued and no longer earns credits" in page
+    assert "current one is" not in page
 
 
 def forged(path: str) -> str:

@@ -3,10 +3,14 @@
 * `release` (`/certificates release`, `attendance-admin certificates release`) issues a certificate
   to every attendee with credits (`bot.services.credits.everyone`), each with a random number
   (`bot.domain.certificate_numbers`); before release, `/certificate` says they are not out yet.
-* `refresh` runs inside every later use case: an attendee whose credited attendance changed since
-  their certificate was issued gets a new number, the old one is `superseded` (its page names the
-  newer), and they are told through the outbox.
-* `revoke` (`/certificates revoke REG-0042`) revokes an attendee's valid certificate.
+* After release, certificates follow attendance by themselves (`bot.services.certificate_updates`:
+  `check` every minute in the bot, `refresh` inside every use case here): an attendee whose credited
+  attendance changed gets a new number, the old one is `superseded` (its page names the newer), and
+  they are told once through the outbox, in the same transaction.
+* `revoke` (`/certificates revoke REG-0042`) revokes an attendee's valid certificate, for good:
+  releasing again, `check` and every other use case leave that attendee without one until an
+  organiser decides otherwise with `reissue` (`/certificates reissue REG-0042`), which gives them a
+  new number with their credits of the moment (the revoked number stays revoked).
 * A certificate's PDF is built (in the attendee's language, signed) once, outside the transaction
   (`pdfs`), and kept with it: `/certificate`, the ZIP and the outbox send the same file. The outbox
   carries it as `{"method": "sendDocument", "document_from": "certificate:<number>"}`, resolved
@@ -23,7 +27,6 @@ The issuer and the accreditation statement printed on a certificate: the setting
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -31,19 +34,17 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bot import i18n
 from bot.domain import certificate_numbers as numbers
 from bot.domain.times import from_db, to_db
 from bot.files import certificate_batch, certificate_signing
 from bot.files.certificate_pdf import Certificate, SessionLine
-from bot.services import credits
+from bot.services import certificate_updates as updates
 from bot.services.context import AppContext, reads, writes
 from bot.storage import agenda, attendees, event_settings, outbox
 from bot.storage import certificates as stored
 from bot.storage.sql import Conn
 
 log = logging.getLogger(__name__)
-RELEASED_KEY = "certificates_released_at"
 SECRET_KEY = "certificate_secret"
 KEY_KEY, CERT_KEY = "certificate_signing_key", "certificate_signing_cert"
 ISSUER_KEY, STATEMENT_KEY = "certificate_issuer", "certificate_statement"
@@ -51,7 +52,8 @@ DOCUMENT_PREFIX = "certificate:"
 
 
 class CertificateRefusal(Exception):
-    """`code`: not_released, none (no credits), unknown_attendee, nothing_to_revoke."""
+    """`code`: not_released, none (no certificate for the asking attendee), revoked (theirs was),
+    unknown_attendee, nothing_to_revoke; for `reissue`: already_valid (details: number), no_credits."""
 
     def __init__(self, code: str, **details: object) -> None:
         super().__init__(code)
@@ -84,99 +86,21 @@ def _secret(conn: Conn) -> str:
     return secret
 
 
-def released(conn: Conn) -> bool:
-    return event_settings.get_setting(conn, RELEASED_KEY) is not None
-
-
-def _summary(person: credits.AttendeeCredits) -> dict:
-    lines = [line for line in person.lines if line.credits > 0]
-    return {
-        "name": person.name,
-        "sessions": [[line.title, to_db(line.starts_at), round(line.minutes), str(line.credits)] for line in lines],
-        "total": str(credits.total(lines)),
-    }
-
-
-def _issue(conn: Conn, ctx: AppContext, attendee_id: str, summary: dict, old: stored.CertificateRow | None) -> str:
-    text = json.dumps(summary, ensure_ascii=False, sort_keys=True)
-    number = numbers.new_number()
-    while stored.get(conn, number) is not None:
-        number = numbers.new_number()
-    now = ctx.clock()
-    if old is not None:  # one valid certificate per attendee, and superseded_by names an existing one
-        stored.supersede(conn, old.number, None, now)
-    stored.insert(conn, number, attendee_id, now, hashlib.sha256(text.encode()).hexdigest(), text)
-    if old is not None:
-        stored.supersede(conn, old.number, number, now)
-    return number
-
-
-def refresh(conn: Conn, ctx: AppContext, only: str | None = None) -> list[str]:
-    """Issue or supersede so every eligible attendee (or `only`) has one valid certificate whose
-    content is their credits now. Returns the numbers issued. People whose certificate was
-    superseded are told (through the outbox) when they use Telegram."""
-    if not released(conn):
-        return []
-    issued, told = [], []
-    for person in credits.everyone(conn, ctx):
-        if only is not None and person.attendee_id.upper() != only.upper():
-            continue
-        summary = _summary(person)
-        if not summary["sessions"]:
-            continue
-        old = stored.valid_for(conn, person.attendee_id)
-        digest = hashlib.sha256(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-        if old is not None and old.content_hash == digest:
-            continue
-        if old is None and any(
-            r.state == "revoked" for r in [stored.latest_for(conn, person.attendee_id)] if r is not None
-        ):
-            continue  # an organiser revoked it: nothing new until they release again
-        number = _issue(conn, ctx, person.attendee_id, summary, old)
-        issued.append(number)
-        if old is not None:
-            told.append((person.attendee_id, number))
-    _tell_superseded(conn, ctx, told)
-    return issued
-
-
-def _tell_superseded(conn: Conn, ctx: AppContext, told: list[tuple[str, str]]) -> None:
-    planned = []
-    for attendee_id, number in told:
-        row = attendees.get_attendee(conn, attendee_id)
-        if row is None or row.telegram_user_id is None:
-            continue
-        with i18n.speaking(ctx.chosen_languages.get(row.telegram_user_id) or ctx.event_language):
-            text = i18n._(
-                "Your attendance changed, so your certificate was reissued as {number}. "
-                "Send /certificate to get the new one."
-            ).format(number=numbers.shown(number))
-        planned.append(
-            outbox.Planned(
-                row.telegram_user_id,
-                {"method": "sendMessage", "params": {"chat_id": row.telegram_user_id, "text": text}},
-                dedupe_key=f"certificate-new:{number}",
-            )
-        )
-    if planned:
-        broadcast = outbox.create_broadcast(conn, "announcement", ctx.clock(), audience="superseded")
-        outbox.enqueue(conn, broadcast, planned, ctx.clock())
-        ctx.outbox_changed()
-
-
 # ---------------------------------------------------------------- use cases
 
 
 @writes
 def release(conn: Conn, ctx: AppContext) -> int:
     """Release certificates (again): returns how many were issued now."""
-    event_settings.set_setting(conn, RELEASED_KEY, to_db(ctx.clock()))
+    event_settings.set_setting(conn, updates.RELEASED_KEY, to_db(ctx.clock()))
     _secret(conn)
-    return len(refresh(conn, ctx))
+    return len(updates.refresh(conn, ctx))
 
 
 @writes
 def revoke(conn: Conn, ctx: AppContext, attendee_id: str) -> str:
+    """Revoke an attendee's valid certificate. Final for that person: releasing again, the periodic
+    `check`, `/certificate`, send and the ZIP give them nothing new until an organiser `reissue`s."""
     if attendees.get_attendee(conn, attendee_id) is None:
         raise CertificateRefusal("unknown_attendee", attendee_id=attendee_id)
     row = stored.valid_for(conn, attendee_id)
@@ -187,26 +111,47 @@ def revoke(conn: Conn, ctx: AppContext, attendee_id: str) -> str:
 
 
 @writes
+def reissue(conn: Conn, ctx: AppContext, attendee_id: str) -> str:
+    """`/certificates reissue REG-0042`: the organiser's explicit decision to give an attendee whose
+    certificate was revoked a new one (a new number, their credits now; the revoked number stays
+    revoked). Refused before release, for an unknown attendee, one who already holds a valid
+    certificate, or one without credits. Returns the new number."""
+    if not updates.released(conn):
+        raise CertificateRefusal("not_released")
+    person = updates.person_credits(conn, ctx, attendee_id)
+    if person is None:
+        raise CertificateRefusal("unknown_attendee", attendee_id=attendee_id)
+    existing = stored.valid_for(conn, person.attendee_id)
+    if existing is not None:
+        raise CertificateRefusal("already_valid", attendee_id=person.attendee_id, number=numbers.shown(existing.number))
+    summary = updates.summary_of(person)
+    if not summary["sessions"]:
+        raise CertificateRefusal("no_credits", attendee_id=person.attendee_id)
+    return updates.issue(conn, ctx, person.attendee_id, summary, None)
+
+
+@writes
 def mine(conn: Conn, ctx: AppContext, user_id: int) -> tuple[str, str]:
     """(number, attendee id) of the certificate of the attendee linked to `user_id`, refreshed."""
-    if not released(conn):
+    if not updates.released(conn):
         raise CertificateRefusal("not_released")
     person = attendees.attendee_for_user(conn, user_id)
     if person is None:
         raise CertificateRefusal("unknown_attendee", attendee_id="")
-    refresh(conn, ctx, only=person.attendee_id)
+    updates.refresh(conn, ctx, only=person.attendee_id)
     row = stored.valid_for(conn, person.attendee_id)
     if row is None:
-        raise CertificateRefusal("none")
+        latest = stored.latest_for(conn, person.attendee_id)
+        raise CertificateRefusal("revoked" if latest is not None and latest.state == "revoked" else "none")
     return row.number, person.attendee_id
 
 
 @writes
 def everyone(conn: Conn, ctx: AppContext) -> list[str]:
     """Numbers of every valid certificate, refreshed first."""
-    if not released(conn):
+    if not updates.released(conn):
         raise CertificateRefusal("not_released")
-    refresh(conn, ctx)
+    updates.refresh(conn, ctx)
     return [row.number for row in stored.all_valid(conn)]
 
 
@@ -214,9 +159,9 @@ def everyone(conn: Conn, ctx: AppContext) -> list[str]:
 def queue_send(conn: Conn, ctx: AppContext, created_by: int | None = None) -> tuple[int, int]:
     """Queue each eligible attendee's certificate to their Telegram chat, once per certificate
     (the outbox key is the number). Returns (broadcast id, queued)."""
-    if not released(conn):
+    if not updates.released(conn):
         raise CertificateRefusal("not_released")
-    refresh(conn, ctx)
+    updates.refresh(conn, ctx)
     planned = []
     for row in stored.all_valid(conn):
         person = attendees.get_attendee(conn, row.attendee_id)

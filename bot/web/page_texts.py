@@ -146,12 +146,25 @@ SCANNER_PAGE = {
     "inside_of": N_("Inside: {inside} / {capacity}"),
     # Translators: /scan is the bot's command and “Open scanner” its button; keep them as the bot says them.
     "open_from_telegram": N_("Open the door scanner from the bot in Telegram: send /scan and tap “Open scanner”."),
+    # Translators: on the door scanner's card above a verdict the phone gave without a connection;
+    # {time} is when its list of attendees was last updated, e.g. 09:42. Keep it short.
+    "provisional": N_("Offline — provisional (list of {time})"),
+    # Translators: above a list of scans the phone judged offline and the server judged otherwise.
+    "differences_title": N_("The server decided differently:"),
+    # Translators: one scan in that list: {time} when it was read, {who} the person (or the code),
+    # {phone} what the phone showed, {server} the final verdict.
+    "difference": N_("{time} {who}: phone “{phone}”, server “{server}”"),
+    # Translators: the button that closes the list of differences.
+    "differences_ok": N_("OK"),
 }
 
 
 def scanner_words() -> dict:
     """Everything scanner.html and scanner.js show, in the current language."""
     words = {key: _(text) for key, text in SCANNER_PAGE.items()}
+    # The card's headlines, for the verdicts the phone gives itself while offline.
+    words["verdicts"] = {reason.value: _(text) for reason, text in VERDICTS.items()}
+    words["already_since"] = _(ALREADY_SINCE)
     words["offline"] = plural_forms(
         # Translators: {count} is how many scans wait on the phone while it has no connection.
         lambda n: ngettext(
@@ -236,6 +249,97 @@ DASHBOARD_PAGE = {
     # Translators: next to the heading "Sessions"; {time} is the time of day of the last refresh.
     "updated": N_("updated {time}"),
     "connection_lost": N_("connection lost: retrying"),
+    # Translators: the label of the event's four numbers at the top of the dashboard.
+    "totals": N_("Today"),
+    # Translators: a number on the dashboard: people (each counted once) who checked in today.
+    "people_in": N_("People checked in"),
+    # Translators: a number on the dashboard: the share of expected (registered) people who came.
+    "showup": N_("Show-up"),
+    # Translators: under the show-up rate, e.g. "412 of 500 registered arrived".
+    "showup_of": N_("{arrived} of {expected} registered arrived"),
+    # Translators: a number on the dashboard: people in a room now, all rooms together.
+    "inside_now": N_("Inside now"),
+    "last_15": N_("Last 15 minutes"),
+    # Translators: e.g. "34 in · 3 refused": check-ins and refused attempts in the last 15 minutes.
+    "recent": N_("{checkins} in · {refusals} refused"),
+    "day_chart": N_("Arrivals per 5 minutes and people inside, all sessions"),
+    # Translators: the legend of a chart's bars.
+    "arrivals_legend": N_("Arrivals / 5 min"),
+    # Translators: the legend of a chart's line.
+    "inside_legend": N_("People inside"),
+    # Translators: the text alternative of the day's chart; {time} is a time of day, e.g. 09:05.
+    "day_chart_alt": N_(
+        "{arrivals} arrivals so far; busiest 5 minutes: {peak} arrivals at {time}; {inside} people inside now."
+    ),
+    # Translators: the text alternative of a session's small chart of arrivals.
+    "spark_alt": N_("{arrivals} arrivals; at most {peak} in 5 minutes"),
+    # Translators: a column heading: upcoming, check-in open, running or closed.
+    "status": N_("Status"),
+    # Translators: a session's status: its check-in has not opened yet.
+    "status_upcoming": N_("upcoming"),
+    # Translators: a session's status: people may check in, it has not started.
+    "status_open": N_("open for check-in"),
+    # Translators: a session's status: it is taking place now.
+    "status_running": N_("running"),
+    # Translators: a session's status: it has ended.
+    "status_closed": N_("closed"),
+    # Translators: a column heading: people inside compared with the room's capacity.
+    "fill": N_("Inside / capacity"),
+    # Translators: the text alternative of a fill bar.
+    "fill_alt": N_("{inside} inside of {capacity}"),
+    # Translators: in place of a fill bar when the room has no capacity set.
+    "inside_no_limit": N_("{inside} inside"),
+    # Translators: a column heading: registered people who arrived, of those registered.
+    "showup_column": N_("Registered: came"),
+    # Translators: a column heading: registered people who never arrived.
+    "no_shows": N_("No-shows"),
+    "search": N_("Find a person"),
+    "search_placeholder": N_("Name, attendee id or @handle"),
+    # Translators: the search button.
+    "search_button": N_("Find"),
+    "search_none": N_("Nobody matches."),
+    "search_many": N_("Several people match:"),
+    # Translators: {groups} is a list of group names.
+    "groups": N_("Groups: {groups}"),
+    "telegram_linked": N_("Telegram: linked"),
+    "telegram_not": N_("Telegram: not linked yet"),
+    # Translators: an attendee who was not on the list and was added at the door.
+    "walk_in": N_("walk-in"),
+    "registered_sessions": N_("Registered sessions"),
+    "visits": N_("Visits"),
+    # Translators: how a visit ended: the person sent the check-out PIN.
+    "ended_out_pin": N_("checked out"),
+    # Translators: how a visit ended: the person checked in to another room at the same time; {session} is its id.
+    "ended_moved": N_("moved to {session}"),
+    # Translators: how a visit ended: the session ended.
+    "ended_session_end": N_("session ended"),
+    # Translators: a visit that has not ended.
+    "ended_open": N_("still inside"),
+    "none": N_("none"),
+    "close": N_("Close"),
+    # Translators: a heading above the list of people in the room now.
+    "inside_list": N_("Inside now"),
+    # Translators: a heading, for a session that has ended: people whose last record there is a check-in.
+    "inside_list_closed": N_("Never checked out"),
+    # Translators: a heading: people the session expected (registered or targeted) who never arrived.
+    "no_shows_list": N_("No-shows: expected, never arrived"),
+    # Translators: a download button; CSV is the file format.
+    "download_no_shows": N_("No-shows (CSV)"),
+    "session_refusals": N_("Refused attempts"),
+    # Translators: {time} is when the person last checked in, e.g. 09:12.
+    "since": N_("since {time}"),
+    # Translators: the only line of an empty list of people.
+    "nobody": N_("Nobody."),
+    # Translators: a column heading of the no-shows file.
+    "attendee_id": N_("Attendee id"),
+    # Translators: a column heading of the no-shows file.
+    "name": N_("Name"),
+    # Translators: a column heading of the no-shows file; after a name: the person registered for the session.
+    "registered": N_("Registered"),
+    # Translators: a column heading of the no-shows file; after a name: the person is in a group the session targets.
+    "targeted": N_("Targeted"),
+    # Translators: a cell of the no-shows file under "Registered" or "Targeted".
+    "yes": N_("yes"),
     "no_longer_valid": N_("This dashboard link is no longer valid."),
     "refused_title": N_("Dashboard link not valid"),
     "refused_heading": N_("This dashboard link is not valid"),
@@ -271,6 +375,10 @@ VERIFY_PAGE = {
     # Translators: {number} is the newer certificate's number, e.g. 7KQ2-M9XD-4TPA.
     "superseded": N_(
         "Superseded: the attendance changed after this certificate was issued; the current one is {number}."
+    ),
+    "withdrawn": N_(
+        "Superseded: the attendance changed after this certificate was issued and no longer earns credits. "
+        "It is not valid."
     ),
     "revoked": N_("Revoked: the organisers withdrew this certificate. It is not valid."),
     "unknown_title": N_("Certificate not found"),

@@ -2,7 +2,8 @@
 certificate, under its QR code).
 
 The token is signed (`bot.domain.certificate_numbers`); `certificates.lookup` says what it names: a
-valid, superseded (the page names the newer number) or revoked certificate. An unknown or altered
+valid, superseded (the page names the newer number, or says the attendance no longer earns credits)
+or revoked certificate. An unknown or altered
 link gets a plain 404 page, and nothing else is told about it. Each client address
 (`WebHandler.client_ip`) may ask `LIMIT` pages a minute (`SlidingWindow`); more get a plain 429
 page. The page speaks the `lang` parameter of its link, else the event language; the link itself
@@ -85,7 +86,8 @@ class VerifyHandler(WebHandler):
             return
         tz = self.ctx.timezone
         words = page_texts.page_words(page_texts.VERIFY_PAGE)
-        state = words[found.state].format(number=found.superseded_by or "")
+        kind = "withdrawn" if found.state == "superseded" and not found.superseded_by else found.state
+        state = words[kind].format(number=found.superseded_by or "")
         sessions = [
             (line.title, format_local(line.starts_at, tz), str(line.minutes), _number(line.credits))
             for line in found.sessions

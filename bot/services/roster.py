@@ -41,6 +41,7 @@ case), cut to its first 128 bits, in hex. Decisions:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import hmac
@@ -56,7 +57,7 @@ from bot.services.event import session_window, stored_window_settings
 from bot.services.scanning import ScanRefusal
 from bot.storage import agenda, attendance_log, scanner_assignments
 from bot.storage.records import SessionRow
-from bot.storage.roster_rows import roster_rows
+from bot.storage.roster_rows import RosterRow, roster_rows
 from bot.storage.sql import Conn
 
 HASH_HEX = 32  # 128 bits
@@ -107,9 +108,17 @@ def _badge_hashes(secret: str, attendee_id: str, version: int) -> tuple[str, tup
     return current, tuple(code_hash(salt, badges.make_token(secret, attendee_id, v)) for v in older)
 
 
+@dataclass(frozen=True)
+class _Facts:
+    session: SessionRow
+    acl_mode: AclMode
+    window: Window
+    inside: int
+    rows: list[RosterRow]
+
+
 @reads
-def door_roster(conn: Conn, ctx: AppContext, user_id: int, session_id: str) -> DoorRoster:
-    """The roster of `session_id` for scanner `user_id`, who must be allowed to scan for it."""
+def _facts(conn: Conn, ctx: AppContext, user_id: int, session_id: str) -> _Facts:
     scanner = scanner_assignments.get_scanner(conn, user_id)
     if scanner is None:
         raise ScanRefusal(ActionRefusal.NOT_SCANNER)
@@ -118,9 +127,27 @@ def door_roster(conn: Conn, ctx: AppContext, user_id: int, session_id: str) -> D
         raise ScanRefusal(ActionRefusal.UNKNOWN_SESSION)
     if not scanner.may_scan(session.session_id):
         raise ScanRefusal(ActionRefusal.SCANNER_NOT_PERMITTED)
+    return _Facts(
+        session,
+        acl_mode(conn),
+        session_window(session, Direction.IN, stored_window_settings(conn)),
+        attendance_log.people_inside(conn, session.session_id),
+        roster_rows(conn, session.session_id),
+    )
+
+
+async def door_roster(ctx: AppContext, user_id: int, session_id: str) -> DoorRoster:
+    """The roster of `session_id` for scanner `user_id`, who must be allowed to scan for it
+    (`ScanRefusal` otherwise). Only the reading runs in the database thread; the hashes (cached per
+    badge) and the version are worked out in a worker thread, so check-ins are not held up."""
+    facts = await _facts(ctx, user_id, session_id)
+    return await asyncio.to_thread(_roster, ctx.badge_secret, facts, ctx.clock())
+
+
+def _roster(secret: str, facts: _Facts, now: datetime) -> DoorRoster:
     people, revoked, inside_since = [], [], []
-    for row in roster_rows(conn, session.session_id):
-        current, older = _badge_hashes(ctx.badge_secret, row.attendee_id.upper(), row.badge_version)
+    for row in facts.rows:
+        current, older = _badge_hashes(secret, row.attendee_id.upper(), row.badge_version)
         flags = (REGISTERED if row.registered else 0) | (TARGETED if row.targeted else 0)
         people.append(RosterEntry(current, row.attendee_id, row.name, flags))
         revoked.extend(older)
@@ -128,12 +155,12 @@ def door_roster(conn: Conn, ctx: AppContext, user_id: int, session_id: str) -> D
             inside_since.append((row.attendee_id, row.inside_since))
     listed = json.dumps([[p.code_hash, p.attendee_id, p.name, p.flags] for p in people] + [revoked])
     return DoorRoster(
-        session=session,
-        refreshed_at=ctx.clock(),
-        salt=roster_salt(ctx.badge_secret),
-        acl_mode=acl_mode(conn),
-        window=session_window(session, Direction.IN, stored_window_settings(conn)),
-        inside=attendance_log.people_inside(conn, session.session_id),
+        session=facts.session,
+        refreshed_at=now,
+        salt=roster_salt(secret),
+        acl_mode=facts.acl_mode,
+        window=facts.window,
+        inside=facts.inside,
         inside_since=tuple(inside_since),
         people=tuple(people),
         revoked=tuple(revoked),

@@ -115,6 +115,8 @@ async def test_the_roster_holds_hashes_names_and_counts_never_a_code_or_the_secr
     again = (await call(door, "roster", {"session_id": "S1", "have": roster["version"]})).json()
     assert again["unchanged"] is True and "people" not in again and "revoked" not in again
     assert (again["inside"], again["inside_since"]) == (1, [["P1", ms(door.clock.now)]])
+    for odd in (["x"], 12, None, "0" * 16):  # anything but the current version: the whole roster
+        assert len((await call(door, "roster", {"session_id": "S1", "have": odd})).json()["people"]) == 8
     await reissue_badge(door.ctx, "P2")
     changed = (await call(door, "roster", {"session_id": "S1", "have": roster["version"]})).json()
     assert "unchanged" not in changed and changed["version"] != roster["version"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
+from admin_commands import backup as backup_command
 from admin_commands import certificates as certificates_command
 from admin_commands import cli_texts, credits, one_room, output
 from admin_commands import reminders as reminders_command
@@ -24,7 +25,6 @@ from bot.config import ConfigError, load_settings
 from bot.services import (
     access,
     announcements,
-    backup,
     badges,
     dashboard,
     displays,
@@ -40,7 +40,7 @@ from bot.services.context import AppContext, BotUsernameUnknown, StartupRefused,
 from bot.services.errors import OrganiserError
 from bot.storage import database_file
 from bot.storage.database_file import DatabaseUnusable
-from bot.storage.db import Database
+from bot.storage.db import Database, StorageUnavailable
 
 COMMANDS = {}
 CREATES_AN_EVENT = {"import"}  # every other command reads an existing event database
@@ -240,13 +240,6 @@ async def cmd_shortlink_qr(ctx: AppContext, args) -> int:
     return 0
 
 
-@command("backup", "copy the database to FILE with SQLite's online backup (safe while the bot runs)")
-async def cmd_backup(ctx: AppContext, args) -> int:
-    data, pages = await backup.backup_copy(ctx)
-    _write(ctx, args, data, lambda path: cli_texts.backed_up(pages, path))
-    return 0
-
-
 @command("report", "write the check-in, check-out or credits report (XLSX, or CSV with --csv)")
 async def cmd_report(ctx: AppContext, args) -> int:
     report = await reports.build_report(ctx, args.kind, output.format_of(output.wanted(args)))
@@ -317,7 +310,6 @@ ARGUMENTS = {
         p.add_argument("--text", required=True, help="what to say (the same for everyone, never translated)"),
         p.add_argument("--yes", action="store_true", help="queue it for the running bot"),
     ),
-    "backup": lambda p: p.add_argument("file"),
     "report": lambda p: (
         p.add_argument("kind", choices=list(reports.KINDS)),
         p.add_argument("--csv", action="store_true"),
@@ -325,7 +317,7 @@ ARGUMENTS = {
     ),
 }
 # Settings commands kept in modules of their own, each with its `register`.
-for settings_command in (credits, one_room, reminders_command, certificates_command):
+for settings_command in (credits, one_room, reminders_command, certificates_command, backup_command):
     ARGUMENTS |= settings_command.register(command)
 
 
@@ -356,7 +348,14 @@ async def run(argv: list[str]) -> int:
         # not a reason to create an empty one.
         print(cli_texts.no_event_database(settings.database_path.resolve()), file=sys.stderr)
         return 1
-    db = await Database(settings.database_path).open()
+    try:
+        return await _run_on(await Database(settings.database_path).open(), settings, args, new_event)
+    except StorageUnavailable as trouble:  # a full disk, a read-only file: nothing was changed
+        print(cli_texts.cannot_store(settings.database_path, trouble), file=sys.stderr)
+        return 2
+
+
+async def _run_on(db: Database, settings, args, new_event: bool) -> int:
     try:
         try:
             ctx = await build_context(settings, db)

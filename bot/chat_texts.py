@@ -143,6 +143,8 @@ INTERNAL_ERROR = N_(
     "Sorry, something went wrong on my side while answering you. If you sent a PIN, "
     "/myattendance shows whether it was recorded; otherwise please try again in a moment."
 )
+# The database cannot store right now (a full disk, a read-only file): nothing of this message was kept.
+CANNOT_RECORD_NOW = N_("⏳ I cannot record this right now. Nothing was recorded: please try again in a minute.")
 ADMIN_ONLY = N_("Sorry, that command is for the event organisers only.")
 # Translators: a short pop-up over the chat (at most 200 characters).
 BUTTON_EXPIRED = N_("This button has expired.")

@@ -59,8 +59,21 @@ def check(path: str | Path) -> None:
 
 def _unreadable(path: Path) -> str:
     """SQLite's reason why `path` is no database it can read ("file is not a database"), or ""."""
+    reason = _read_schema(path, "mode=ro")
+    if reason and reason in _NO_ROOM_FOR_THE_JOURNAL:
+        # Reading a WAL database makes its -shm file, which a full disk or a read-only directory
+        # refuses: that is no sign of a damaged file. Read the file alone (no journal, no lock);
+        # the trouble itself is said once something must be written (bot.storage.db.StorageUnavailable).
+        return _read_schema(path, "mode=ro&immutable=1")
+    return reason
+
+
+_NO_ROOM_FOR_THE_JOURNAL = ("disk I/O error", "unable to open database file", "attempt to write a readonly database")
+
+
+def _read_schema(path: Path, options: str) -> str:
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.as_uri()}?{options}", uri=True)
     except sqlite3.Error as exc:
         return str(exc)
     try:

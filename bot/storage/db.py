@@ -24,12 +24,21 @@ write fails instead of quietly writing.
 Durability: WAL with `synchronous=FULL`. A check-in acknowledged to an attendee
 must survive a power cut, not only a process crash; FULL costs one extra fsync
 of the WAL per commit, which `make bench` measures against NORMAL.
+
+A database that cannot store anything right now (the disk is full, the file or
+its directory became read-only, the disk answers with I/O errors) raises
+`StorageUnavailable` for every job of the batch: SQLite may already have rolled
+the whole transaction back, so no job of it is kept. Nothing else changes: the
+connection stays open, and the next batch is tried as usual, so the bot
+recovers by itself once space returns (`bot.telegram.updates` decides what to
+tell Telegram and the attendee meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,9 +49,43 @@ from typing import TypeVar
 MIGRATIONS_PACKAGE = "bot.storage.migrations"
 MAX_BATCH = 200
 T = TypeVar("T")
+# SQLite's primary result codes for "cannot store now, may work later"; sqlite3 names them
+# with an extended suffix (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED).
+STORAGE_TROUBLE = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 # (body, args, read_only, the submitter's context variables): a body runs with its caller's
 # context (e.g. the language of the reply being written, bot.i18n), although in another thread.
 Work = tuple[Callable, tuple, bool, contextvars.Context]
+
+
+class StorageUnavailable(sqlite3.OperationalError):
+    """The database cannot store anything right now: `kind` is "full", "read_only" or "io"
+    (a failing disk, or a file made immutable), `reason` SQLite's own words."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
+
+
+def storage_trouble(exc: BaseException, path: str | Path | None = None) -> StorageUnavailable | None:
+    """`exc` as a `StorageUnavailable` when it is one of SQLite's "cannot store now" errors, else None.
+    With the database's `path`, an I/O error on a disk with no space left is called "full" (SQLite
+    says "disk I/O error" when it cannot even make its -shm file)."""
+    if isinstance(exc, StorageUnavailable):
+        return exc
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    if not isinstance(exc, sqlite3.Error) or not name.startswith(STORAGE_TROUBLE):
+        return None
+    kind = "full" if name.startswith("SQLITE_FULL") else "read_only" if name.startswith("SQLITE_READONLY") else "io"
+    if kind == "io" and path is not None and _no_space_left(path):
+        kind = "full"
+    return StorageUnavailable(kind, str(exc))
+
+
+def _no_space_left(path: str | Path) -> bool:
+    try:
+        return os.statvfs(Path(path).resolve().parent).f_bavail == 0
+    except OSError:
+        return False
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -64,8 +107,15 @@ class Database:
     async def open(self) -> Database:
         self._closing = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
-        self._conn = await self._in_thread(_connect, self.path, self.synchronous)
-        await self.write(_migrate)
+        try:
+            self._conn = await self._in_thread(_connect, self.path, self.synchronous)
+            await self.write(_migrate)
+        except BaseException as exc:  # e.g. StorageUnavailable: a read-only file cannot take a write lock
+            await self.close()
+            trouble = storage_trouble(exc, self.path)
+            if trouble is not None and trouble is not exc:
+                raise trouble from exc
+            raise
         return self
 
     async def close(self) -> None:
@@ -111,10 +161,17 @@ class Database:
                 async with self.lock:
                     outcomes = await self._in_thread(_run_batch, self._conn, [work[:4] for work in batch])
             except Exception as exc:  # the COMMIT itself failed: nobody's work is kept
-                outcomes = [(False, exc)] * len(batch)
+                outcomes = [(False, storage_trouble(exc, self.path) or exc)] * len(batch)
             for (*_, done), (ok, value) in zip(batch, outcomes, strict=True):
                 if done.cancelled():
                     continue
+                if (
+                    not ok
+                    and isinstance(value, StorageUnavailable)
+                    and value.kind == "io"
+                    and _no_space_left(self.path)
+                ):
+                    value.kind = "full"
                 if ok:
                     done.set_result(value)
                 else:
@@ -163,8 +220,9 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[Work]) -> list[tuple[bool, o
         try:
             result = _run_job(conn, *jobs[0])
         except Exception as exc:
-            conn.execute("ROLLBACK")
-            return [(False, exc)]
+            if conn.in_transaction:  # SQLite rolls back by itself after some errors (a full disk)
+                conn.execute("ROLLBACK")
+            return [(False, storage_trouble(exc) or exc)]
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -184,6 +242,9 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[Work]) -> list[tuple[bool, o
             try:
                 result = _run_job(conn, *job)
             except Exception as exc:
+                trouble = storage_trouble(exc)
+                if trouble is not None:  # SQLite may have rolled everything back: keep no job of the batch
+                    raise trouble from exc
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
                 outcomes.append((False, exc))
@@ -245,3 +306,21 @@ def _split_sql(script: str) -> list[str]:
     if "\n".join(current).strip():
         raise ValueError("incomplete SQL statement at end of migration")
     return statements
+
+
+def integrity_problems(path: str | Path) -> list[str]:
+    """`PRAGMA integrity_check` on the database file at `path`, opened read-only: [] when it says "ok",
+    else its lines (or why the file cannot be read as a database at all). Opened read-only and
+    immutable: nothing is written, not even a -wal or -shm file beside it."""
+    try:
+        # immutable: read as it is on the disk, no lock, no -wal or -shm file made beside it
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        lines = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return [] if lines == ["ok"] else lines

@@ -26,6 +26,7 @@ from bot.services.context import AppContext
 from bot.telegram import menus
 from bot.telegram.rate_limit import SlidingWindowRateLimiter
 from bot.telegram.request import IN_FLIGHT, RetryingRequest
+from bot.telegram.updates import on_storage_trouble
 
 
 @dataclass(frozen=True)
@@ -145,4 +146,6 @@ def add_handlers(application: Application) -> None:
     on(MessageHandler(private & filters.TEXT & ~filters.COMMAND, attendee.text_message))
     on(MessageHandler(private & filters.COMMAND, attendee.unknown_command))
     on(MessageHandler(private, attendee.unsupported))
+    # A database that cannot store first: its update waits to be tried again (bot.telegram.updates).
+    application.add_error_handler(on_storage_trouble)
     application.add_error_handler(common.on_error)

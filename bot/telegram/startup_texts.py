@@ -96,3 +96,20 @@ def database_unusable(problem: DatabaseUnusable) -> str:
                 f"{setting}: {culprit} cannot be written by this user. Let the user running the bot write to "
                 f"{directory} and to {path.name} in it (SQLite also writes {path.name}-wal and {path.name}-shm there)."
             )
+
+
+_CANNOT_STORE = {
+    "full": ("the disk is full", "free some space on its disk"),
+    "read_only": ("it is read-only", "let the user running the bot write to the database file and its directory"),
+    "io": (
+        "the disk fails to write (an I/O error, or the file was made immutable)",
+        "check the disk (dmesg) and that the database file can be written (lsattr)",
+    ),
+}
+
+
+def cannot_store(path: object, kind: str, reason: str) -> str:
+    """The database cannot store anything right now (`bot.storage.db.StorageUnavailable`): the bot's
+    log and the command line both say it this way."""
+    what, advice = _CANNOT_STORE.get(kind, _CANNOT_STORE["io"])
+    return f"The database {path} cannot store anything: {what} ({one_line(reason, None)}). To fix: {advice}."

@@ -2,7 +2,8 @@
 
 Telegram retries an update until it gets a 2xx, so answering only after the
 inbox commit gives the same guarantee as polling: a received check-in is
-never lost. Requests without the secret token are refused with 403.
+never lost. While the database cannot store (a full disk), the answer is 503.
+Requests without the secret token are refused with 403.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hmac
 import json
 import logging
 
+from bot.storage.db import StorageUnavailable
 from bot.telegram.updates import UpdateProcessor
 from bot.web.security import WebHandler
 
@@ -36,5 +38,9 @@ class UpdateHandler(WebHandler):
         except (ValueError, KeyError, TypeError):
             self.set_status(400)
             return
-        await self.processor.receive([payload])
+        try:
+            await self.processor.receive([payload])
+        except StorageUnavailable:  # not stored: Telegram must deliver it again (logged by the processor)
+            self.set_status(503)
+            return
         self.set_status(200)

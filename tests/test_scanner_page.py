@@ -216,6 +216,17 @@ async def test_offline_the_phone_judges_from_its_roster_and_the_server_has_the_l
         save_screenshot(driver, tmp_path, "8-back-online")
         await click(driver, "differences-ok")
         assert await until(driver, "document.getElementById('differences').hidden")
+
+        # Dora no longer scans for S2: the next refresh (here, the connection coming back) takes the roster
+        # away, and a scan offline is only queued, with no verdict of the phone's.
+        await door.send(ORGANISER, "/scanner @dora_door S1")
+        await network(driver, OFFLINE)
+        await network(driver, ONLINE)
+        await until(driver, "localStorage.getItem('door-scanner-roster') === null")
+        await network(driver, OFFLINE)
+        await typed(driver, bob)
+        await until(driver, "JSON.parse(localStorage.getItem('door-scanner-queue')).length === 1")
+        assert (await card(driver))["provisional"] is False
     assert final.startswith("Already checked in since ")
     ada_row = await door.rows("SELECT at FROM attendance_log WHERE attendee_id = 'REG-1' AND reason = 'ok'")
     since = datetime.fromisoformat(ada_row[0][0]).astimezone(ZoneInfo("Europe/Paris"))

@@ -475,6 +475,7 @@ window.addEventListener("offline", () => setOffline(true));
 window.addEventListener("online", () => {
   setOffline(false);
   sendQueue();
+  refreshRoster();
 });
 setInterval(() => {
   if (queue().length) sendQueue();

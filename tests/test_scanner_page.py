@@ -8,16 +8,19 @@ screenshots are saved in the test's temporary folder.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from selenium.webdriver.common.by import By
 
 from bot.domain import badges
 from bot.services.badges import reissue_badge
+from bot.services.reports import build_report
 from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in, until
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
@@ -249,6 +252,16 @@ async def test_offline_the_phone_judges_from_its_roster_and_the_server_has_the_l
         ("REG-3", "revoked", "manual"),
     ]
     assert [r[3] for r in rows] == [item["scan_id"] for item in waiting[1:5]]
+    # The organiser's report: Ada's one check-in (at the other door), each refusal once.
+    report = await build_report(door.ctx, "checkins", "xlsx")
+    checkins, refused = openpyxl.load_workbook(io.BytesIO(report.data), read_only=True).worksheets
+    assert [(r[3], r[7]) for r in list(checkins.iter_rows(values_only=True))[1:]] == [("REG-1", "manual")]
+    assert [(r[3], r[7]) for r in list(refused.iter_rows(values_only=True))[1:]] == [
+        ("REG-2", "not_registered"),
+        (None, "invalid_code"),
+        ("REG-1", "revoked"),
+        ("REG-3", "revoked"),
+    ]
     read = [datetime.fromtimestamp(item["scanned_at"] / 1000, UTC) for item in waiting[1:5]]
     assert all(abs((datetime.fromisoformat(r[4]) - t).total_seconds()) < 0.01 for r, t in zip(rows, read, strict=True))
 

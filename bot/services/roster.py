@@ -13,8 +13,8 @@ What the roster holds, and only that (it sits on a phone that may be lost):
   and registered / targeted for this session;
 * who is inside the session now (their last record here is an accepted check-in), since when;
 * hashes of the codes of their older badge versions (revoked), the most recent
-  `REVOKED_VERSIONS_KEPT` of them: an older one is simply unknown, "not a badge of this
-  event", where the server would say "revoked" (the phone's list of differences shows it);
+  `REVOKED_VERSIONS_KEPT` of them (a yet older one is unknown to the phone, "not a badge of
+  this event", where the server says "revoked": both red, the list of differences shows it);
 * the session's access-control mode, capacity, check-in window and the count inside.
 
 Never a badge code, never the signing secret: the phone cannot check a signature, so it
@@ -30,13 +30,16 @@ case), cut to its first 128 bits, in hex. Decisions:
   and different between events) only keeps hashes of one event useless elsewhere, and lets
   the phone keep its roster across refreshes. Plain SHA-256 is what the page can compute in
   any context: the page ships its own small SHA-256 (`door_rules.js`), because
-  `crypto.subtle` exists only in a secure context and answers asynchronously, which would
-  let two quick scans be queued out of order;
+  `crypto.subtle` exists only in a secure context (https; http://127.0.0.1 counts as one in
+  Chromium, so the tests would not notice) and answers asynchronously, which would let two
+  quick scans be queued out of order;
 * 128 bits of hash: a collision among 5,000 badges is out of reach, and the roster of
-  5,000 people stays near 300 KB of JSON;
+  5,000 people stays near 360 KB of JSON;
 * the phone sends the `version` of the roster it has; while the people and revoked lists
   are unchanged the answer leaves them out (`unchanged`), so the refresh every minute costs
-  a few hundred bytes.
+  a few hundred bytes and about 25 more for each person inside;
+* the phone trusts the roster it was given to mean it may scan there (the engine's first
+  rule); a scanner taken off the session loses the roster at the next refresh (403).
 """
 
 from __future__ import annotations

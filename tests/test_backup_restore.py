@@ -1,5 +1,7 @@
-"""Restoring a backup exactly as docs/deployment.md ("Restoring from a backup") says: the event's
-check-ins and settings come back, and the bot's context and the command line read them.
+"""Restoring a backup exactly as README.md ("Restoring a backup") and docs/deployment.md ("Restoring
+from a backup") say: the event's check-ins and settings come back, and the bot's context and the
+command line read them. And the backup command itself: never over the live database, and no copy
+kept that fails SQLite's integrity check.
 
 The live event is the sample event (tests/service_event.py) with a few check-ins, in a directory laid
 out like the install directory: its `.env` names `attendance.db` and the event's zone, and sets no
@@ -21,10 +23,11 @@ from dotenv import dotenv_values
 from admin_commands.__main__ import run as attendance_admin
 from bot.config import SETTING_NAMES, load_settings
 from bot.domain import badges
-from bot.services import checkin
+from bot.services import backup, checkin
 from bot.services.attendance import PinEntry
 from bot.services.checkin import RequestKey
 from bot.services.context import Person, build_context
+from bot.storage import db as storage_db
 from bot.storage.db import Database
 from tests.service_event import sample_event
 
@@ -125,3 +128,42 @@ async def test_a_backup_restored_as_the_runbook_says_brings_back_the_event(tmp_p
         assert badges.make_token(restored.badge_secret, "REG-1", 1) == badges.make_token(secret, "REG-1", 1)
     finally:
         await db.close()
+
+
+async def test_backup_refuses_the_live_database_and_keeps_no_copy_that_fails_its_check(tmp_path, monkeypatch, capsys):
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", "attendance.db")
+    monkeypatch.setenv("EVENT_TIMEZONE", "Europe/Paris")
+    (tmp_path / "setup").mkdir()
+    async with sample_event(tmp_path / "setup", clock=lambda: NOW) as imported:
+        await imported.db.backup_to(tmp_path / "attendance.db")
+    live = (tmp_path / "attendance.db").read_bytes()
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / "same.db").hardlink_to(tmp_path / "attendance.db")
+
+    for target in ("attendance.db", "./attendance.db", "backups/same.db", "attendance.db-wal"):
+        assert await attendance_admin(["backup", target]) == 2, target
+        said = capsys.readouterr()
+        assert said.out == "" and len(said.err.splitlines()) == 1, (target, said)
+    assert (tmp_path / "attendance.db").read_bytes() == live
+
+    assert await attendance_admin(["backup", "backups/good.db"]) == 0
+    assert capsys.readouterr().out.startswith("Backed up ")
+    assert storage_db.integrity_problems(tmp_path / "backups" / "good.db") == []
+
+    # A copy that comes out damaged (a failing disk under the backups): checked, removed, said in one line.
+    copy = backup.backup_copy
+
+    async def damaged(ctx):
+        data, pages = await copy(ctx)
+        page = 4096
+        return data[: 2 * page] + bytes(range(256)) * (page // 256) + data[3 * page :], pages
+
+    monkeypatch.setattr(backup, "backup_copy", damaged)
+    assert await attendance_admin(["backup", "backups/bad.db"]) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.splitlines()) == 1, said
+    assert "failed SQLite's integrity check" in said.err and "removed" in said.err, said.err
+    assert not (tmp_path / "backups" / "bad.db").exists()

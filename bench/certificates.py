@@ -1,6 +1,7 @@
 """Certificates of attendance: 5,000 built and signed over worker processes (a realistic mix of
 names: mostly Latin with diacritics, some Cyrillic, Chinese, Korean, Arabic; three to six sessions
-each), each PDF's size, and the verification page's latency over HTTP.
+each), each PDF's size, the verification page's latency over HTTP, and the certificate check the
+bot runs every minute after release (`_check_pass`; `python -m bench.certificates check` runs only it).
 
 `BENCH_CERTIFICATES` sets the count (default 5,000)."""
 
@@ -160,12 +161,116 @@ async def _verify_page() -> list[dict]:
     ]
 
 
+CHECK_ATTENDEES, CHECK_ROWS, CHECK_ROUNDS = 5_000, 100_000, 20
+
+
+async def _longest_wait(db, stop: asyncio.Event) -> float:
+    """The longest a one-row read waited for the database thread while `stop` is not set."""
+    longest = 0.0
+    while not stop.is_set():
+        started = time.perf_counter()
+        await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+        longest = max(longest, time.perf_counter() - started)
+        await asyncio.sleep(0.01)
+    return longest
+
+
+async def _check_pass() -> list[dict]:
+    """The certificate check the bot runs every minute after release, on the reports' bench event
+    (5,000 attendees, 100 sessions of 1 credit each, 20 visits a person, 100,000 check-ins and as
+    many check-outs): a pass when nothing changed, when one person checked in again, and a whole
+    pass (a setting changed) in transactions of `CHUNK` attendees, against everyone's credits
+    worked out in one transaction (what release, the ZIP and send did before the check); with the
+    longest a check-in would have waited for the database meanwhile."""
+    from bench.reports import make_database
+    from bot.config import load_settings
+    from bot.services import certificate_updates, certificates, credits
+    from bot.services.context import AppContext
+    from bot.storage.db import Database
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "event.db"
+        await asyncio.to_thread(make_database, path, CHECK_ROWS)  # it runs its own event loop
+        settings = load_settings({"EVENT_TIMEZONE": "UTC", "DATABASE_PATH": str(path)}, require_token=False)
+        db = await Database(path).open()
+        after = datetime(2026, 5, 17, tzinfo=UTC)  # every session has ended
+        ctx = AppContext(db=db, settings=settings, badge_secret="bench", clock=lambda: after)
+
+        async def watched(work) -> tuple[float, float, object]:
+            stop = asyncio.Event()
+            watcher = asyncio.create_task(_longest_wait(db, stop))
+            started = time.perf_counter()
+            result = await work()
+            seconds = time.perf_counter() - started
+            stop.set()
+            return seconds, await watcher, result
+
+        try:
+            await db.write(lambda conn: conn.execute("UPDATE sessions SET credits = 1"))
+            release_s, release_wait, issued = await watched(lambda: certificates.release(ctx))
+
+            async def timed(before=None, rounds: int = CHECK_ROUNDS) -> list[float]:
+                took = []
+                for _ in range(rounds):
+                    if before is not None:
+                        await db.write(before)
+                    started = time.perf_counter()
+                    await certificate_updates.check(ctx)
+                    took.append(time.perf_counter() - started)
+                return took
+
+            def one_check_in(conn) -> None:
+                conn.execute(
+                    "INSERT INTO attendance_log (at, direction, attendee_id, session_id, method, accepted, reason) "
+                    "VALUES ('2026-05-16T23:00:00.000000Z', 'IN', 'REG-00042', 'S099', 'pin', 1, 'ok')"
+                )
+
+            unchanged = await timed()
+            one_person = await timed(one_check_in)
+            await db.write(
+                lambda conn: conn.execute(
+                    "INSERT OR REPLACE INTO settings (key, value) VALUES ('credit_rule', 'threshold 79')"
+                )
+            )
+            whole_s, whole_wait, _ = await watched(lambda: certificate_updates.check(ctx))
+            one_s, one_wait, _ = await watched(lambda: db.read(lambda conn: credits.everyone(conn, ctx)))
+        finally:
+            await db.close()
+    median = statistics.median
+    return [
+        {
+            "figure": f"certificate check after release, {CHECK_ATTENDEES:,} attendees / {CHECK_ROWS:,} check-ins "
+            f"({issued:,} certificates; median of {CHECK_ROUNDS}): nothing changed",
+            "value": f"{median(unchanged) * 1000:.1f} ms",
+            "target": "cheap (runs every minute)",
+            "comparison": f"a whole pass: {whole_s:.1f} s ({whole_s / median(unchanged):,.0f}x)",
+        },
+        {
+            "figure": "certificate check: one person checked in since the last pass",
+            "value": f"{median(one_person) * 1000:.1f} ms",
+            "target": "",
+            "comparison": "",
+        },
+        {
+            "figure": f"certificate check: a whole pass (a setting changed), {certificate_updates.CHUNK} attendees "
+            "a transaction: time / longest wait of a check-in's database call meanwhile",
+            "value": f"{whole_s:.1f} s / {whole_wait * 1000:.0f} ms",
+            "target": "",
+            "comparison": f"everyone's credits in one transaction (release, ZIP and send before): {one_s:.1f} s / "
+            f"{one_wait * 1000:,.0f} ms; release ({issued:,} issued) now: {release_s:.1f} s / "
+            f"{release_wait * 1000:.0f} ms",
+        },
+    ]
+
+
 def run() -> list[dict]:
-    rows = asyncio.run(_verify_page())
+    rows = asyncio.run(_verify_page()) + asyncio.run(_check_pass())
     return _build() + rows
 
 
 if __name__ == "__main__":
+    import sys
+
     from bench.__main__ import print_table
 
-    print_table(run())
+    print_table(asyncio.run(_check_pass()) if sys.argv[1:] == ["check"] else run())

@@ -1,12 +1,13 @@
 """Certificates of attendance (README "Certificates"): release, revoke, supersede, build, verify.
 
 * `release` (`/certificates release`, `attendance-admin certificates release`) issues a certificate
-  to every attendee with credits (`bot.services.credits.everyone`), each with a random number
+  to every attendee with credits (`bot.services.credits`), each with a random number
   (`bot.domain.certificate_numbers`); before release, `/certificate` says they are not out yet.
 * After release, certificates follow attendance by themselves (`bot.services.certificate_updates`:
-  `check` every minute in the bot, `refresh` inside every use case here): an attendee whose credited
-  attendance changed gets a new number, the old one is `superseded` (its page names the newer), and
-  they are told once through the outbox, in the same transaction.
+  `check` every minute in the bot and before `release`, the ZIP and send; `refresh` for one
+  attendee in `/certificate`): an attendee whose credited attendance changed gets a new number, the
+  old one is `superseded` (its page names the newer), and they are told once through the outbox,
+  in the same transaction.
 * `revoke` (`/certificates revoke REG-0042`) revokes an attendee's valid certificate, for good:
   releasing again, `check` and every other use case leave that attendee without one until an
   organiser decides otherwise with `reissue` (`/certificates reissue REG-0042`), which gives them a
@@ -89,12 +90,18 @@ def _secret(conn: Conn) -> str:
 # ---------------------------------------------------------------- use cases
 
 
-@writes
-def release(conn: Conn, ctx: AppContext) -> int:
-    """Release certificates (again): returns how many were issued now."""
-    event_settings.set_setting(conn, updates.RELEASED_KEY, to_db(ctx.clock()))
-    _secret(conn)
-    return len(updates.refresh(conn, ctx))
+async def release(ctx: AppContext) -> int:
+    """Release certificates (again): everyone's brought up to date (`certificate_updates.check`, a
+    whole pass, since the release time is among what it compares); returns how many numbers were
+    issued now."""
+
+    def mark(conn: Conn) -> None:
+        event_settings.set_setting(conn, updates.RELEASED_KEY, to_db(ctx.clock()))
+        _secret(conn)
+
+    await ctx.db.write(mark)
+    done = await updates.check(ctx)
+    return done.issued + done.superseded
 
 
 @writes
@@ -138,7 +145,7 @@ def mine(conn: Conn, ctx: AppContext, user_id: int) -> tuple[str, str]:
     person = attendees.attendee_for_user(conn, user_id)
     if person is None:
         raise CertificateRefusal("unknown_attendee", attendee_id="")
-    updates.refresh(conn, ctx, only=person.attendee_id)
+    updates.refresh(conn, ctx, person.attendee_id)
     row = stored.valid_for(conn, person.attendee_id)
     if row is None:
         latest = stored.latest_for(conn, person.attendee_id)
@@ -146,22 +153,30 @@ def mine(conn: Conn, ctx: AppContext, user_id: int) -> tuple[str, str]:
     return row.number, person.attendee_id
 
 
-@writes
-def everyone(conn: Conn, ctx: AppContext) -> list[str]:
-    """Numbers of every valid certificate, refreshed first."""
+async def everyone(ctx: AppContext) -> list[str]:
+    """Numbers of every valid certificate, brought up to date first (`certificate_updates.check`)."""
+    await updates.check(ctx)
+    return await _all_valid(ctx)
+
+
+@reads
+def _all_valid(conn: Conn, ctx: AppContext) -> list[str]:
     if not updates.released(conn):
         raise CertificateRefusal("not_released")
-    updates.refresh(conn, ctx)
     return [row.number for row in stored.all_valid(conn)]
 
 
-@writes
-def queue_send(conn: Conn, ctx: AppContext, created_by: int | None = None) -> tuple[int, int]:
+async def queue_send(ctx: AppContext, created_by: int | None = None) -> tuple[int, int]:
     """Queue each eligible attendee's certificate to their Telegram chat, once per certificate
-    (the outbox key is the number). Returns (broadcast id, queued)."""
+    (the outbox key is the number), brought up to date first. Returns (broadcast id, queued)."""
+    await updates.check(ctx)
+    return await _queue_send(ctx, created_by)
+
+
+@writes
+def _queue_send(conn: Conn, ctx: AppContext, created_by: int | None) -> tuple[int, int]:
     if not updates.released(conn):
         raise CertificateRefusal("not_released")
-    updates.refresh(conn, ctx)
     planned = []
     for row in stored.all_valid(conn):
         person = attendees.get_attendee(conn, row.attendee_id)

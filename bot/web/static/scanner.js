@@ -190,7 +190,13 @@ function judgeWaiting() {
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (item.provisional !== undefined || item.session_id !== roster.data.session) continue;
-    const judged = DoorRules.judgeScan(roster, item.code, item.typed, item.scanned_at, pendingAccepted(items.slice(0, i)));
+    let judged;
+    try {
+      judged = DoorRules.judgeScan(roster, item.code, item.typed, item.scanned_at, pendingAccepted(items.slice(0, i)));
+    } catch (e) {
+      item.provisional = null; // a roster the page cannot read: the scan is only queued, as without one
+      continue;
+    }
     item.provisional = {
       reason: judged.verdict.reason,
       attendee_id: judged.person ? judged.person.id : null,
@@ -201,9 +207,8 @@ function judgeWaiting() {
     };
     last = item;
   }
-  if (!last) return;
   saveQueue(items);
-  provisionalCard(last);
+  if (last) provisionalCard(last);
 }
 
 function colourOf(reason) {
@@ -253,11 +258,16 @@ function applyToRoster(v) {
   if (typeof v.inside === "number") roster.count = v.inside;
 }
 
+// How long from the code read to its card (bench/miniapp.py reads these); never in the way of a verdict.
 function measure(scanId, name) {
   const start = started.get(scanId);
   if (start === undefined) return;
   started.delete(scanId);
-  performance.measure(name, { start, end: performance.now() });
+  try {
+    performance.measure(name, { start, end: performance.now() });
+  } catch (e) {
+    // An older web view without User Timing Level 3: no timing, the card is shown all the same.
+  }
 }
 
 // ---------------------------------------------------------------- differences

@@ -13,6 +13,7 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
+from tests.dashboard_event import PEOPLE, morning, truth
 from tests.harness import ORGANISER, BotHarness, User
 from tests.web import served_event
 
@@ -42,27 +43,76 @@ async def test_session_sends_its_chart(office):
     assert image.format == "PNG" and image.width >= 800
 
 
-async def test_the_dashboard_over_http(office):
-    url = await dashboard_url(office)
-    page = await office.http.get(url)
-    assert page.status_code == 200 and "Attendance dashboard" in page.text
-    data = (await office.http.get(url + "data")).json()
-    assert [(s["id"], s["checked_in"], s["inside"]) for s in data["sessions"]] == [
-        ("S1", 1, 1),
-        ("S2", 0, 0),
-        ("S3", 0, 0),
-    ]
-    assert data["refusals"][0]["reason"] == "not_registered" and data["refusals"][0]["session"] == "S2"
-    chart = await office.http.get(url + "chart/S1.svg")
-    assert chart.headers["content-type"] == "image/svg+xml" and b"<svg" in chart.content
-    assert (await office.http.get(url + "chart/S99.svg")).status_code == 404
-    xlsx = await office.http.get(url + "report/checkins.xlsx")
-    assert "attachment" in xlsx.headers["content-disposition"]
-    rows = list(load_workbook(io.BytesIO(xlsx.content)).worksheets[0].iter_rows(values_only=True))
-    assert rows[1][3] == "REG-1" and len(rows) == 2
-    csv = await office.http.get(url + "report/checkouts.csv")
-    assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
-    assert (await office.http.get(url + "report/everything.xlsx")).status_code == 404
+async def test_the_dashboard_over_http(tmp_path):
+    """The first view's numbers are the database's; a session's detail, its no-shows file, the
+    person search; every bad request gets a clear answer."""
+    async with morning(tmp_path) as h:
+        url = await dashboard_url(h)
+        page = await h.http.get(url)
+        assert page.status_code == 200 and "Attendance dashboard" in page.text
+        data = (await h.http.get(url + "data")).json()
+        held = await truth(h)
+        assert {k: data["totals"][k] for k in ("people", "expected", "expected_arrived", "inside")} == {
+            k: held[k] for k in ("people", "expected", "expected_arrived", "inside")
+        }
+        assert (data["totals"]["checkins_15"], data["totals"]["refusals_15"]) == (
+            held["checkins_15"],
+            held["refusals_15"],
+        )
+        assert data["totals"]["reasons_15"] == [{"reason": "unknown_pin", "count": 1}]
+        rows = {s["id"]: s for s in data["sessions"]}
+        assert [s["id"] for s in data["sessions"]] == ["S1", "S2", "S4", "S3"]  # by start
+        assert {k: v["status"] for k, v in rows.items()} == {
+            "S1": "closed",
+            "S2": "running",
+            "S4": "running",
+            "S3": "open",
+        }
+        assert (rows["S1"]["expected"], rows["S1"]["expected_arrived"], rows["S1"]["no_shows"]) == (7, 5, 2)
+        assert (rows["S2"]["inside"], rows["S2"]["capacity"], rows["S3"]["no_shows"]) == (2, 3, None)
+        assert sum(rows["S1"]["spark"]) == rows["S1"]["arrived"] == 6
+        chart = data["chart"]
+        assert sum(chart["arrivals"]) == 10 and chart["inside"][chart["now"]] == held["inside"]
+        assert chart["inside"][-1] == 0 and len(chart["labels"]) == len(chart["arrivals"])
+
+        detail = (await h.http.get(url + "session/S1")).json()
+        assert sorted(p["id"] for p in detail["no_shows"]) == held["no_shows_s1"]
+        assert "Ada Lovelace" in [p["name"] for p in detail["inside"]]
+        s2 = (await h.http.get(url + "session/s2")).json()
+        assert [r["reason"] for r in s2["refusals"]] == ["not_registered"]
+        noshows = await h.http.get(url + "noshows/S1.csv")
+        assert "attachment" in noshows.headers["content-disposition"]
+        lines = noshows.content.decode("utf-8-sig").splitlines()
+        assert lines[0] == "Attendee id,Name,Registered,Targeted" and sorted(lines[1:]) == [
+            "P-08,José Ñúñez,yes,",
+            "REG-2,Bob Builder,yes,",
+        ]
+
+        found = (await h.http.get(url + "person", params={"q": "Петров"})).json()
+        assert (found["found"], found["id"]) == ("one", "P-02")
+        assert [(v["session"], v["ended"], v["ended_text"]) for v in found["visits"]] == [
+            ("S1", "out_pin", "checked out")
+        ]
+        ada = (await h.http.get(url + "person", params={"q": "@ada_l"})).json()
+        assert [(v["session"], v["ended"]) for v in ada["visits"]] == [("S1", "session_end"), ("S2", "open")]
+        many = (await h.http.get(url + "person", params={"q": "Иван"})).json()
+        assert many["found"] == "many" and {c["id"] for c in many["candidates"]} == {"P-02", "P-03"}
+        assert (await h.http.get(url + "person", params={"q": "nobody-like-this"})).json() == {"found": "none"}
+        german = (await h.http.get(url + "person", params={"q": "P-02", "lang": "de"})).json()
+        assert german["visits"][0]["ended_text"] != "checked out"
+
+        for bad in ("person", "person?q=", "person?q=%20", "person?q=" + "x" * 101):
+            answer = await h.http.get(url + bad)
+            assert answer.status_code == 400 and "error" in answer.json(), bad
+        for missing in ("session/S99", "noshows/S99.csv", "chart/S99.svg", "report/everything.xlsx", "noshows/S1"):
+            answer = await h.http.get(url + missing)
+            assert answer.status_code == 404 and "Traceback" not in answer.text, missing
+        chart_svg = await h.http.get(url + "chart/S1.svg")
+        assert chart_svg.headers["content-type"] == "image/svg+xml" and b"<svg" in chart_svg.content
+        xlsx = await h.http.get(url + "report/checkins.xlsx")
+        assert load_workbook(io.BytesIO(xlsx.content)).sheetnames == ["Check-ins", "Refused attempts"]
+        csv = await h.http.get(url + "report/checkouts.csv")
+        assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
 
 
 async def test_bad_expired_and_revoked_links_are_403(office):
@@ -72,9 +122,19 @@ async def test_bad_expired_and_revoked_links_are_403(office):
     forged = url.replace(token, f"{expires}.{'0' if signature[0] != '0' else '1'}{signature[1:]}")
     longer = url.replace(token, f"{int(expires) + 3600}.{signature}")
     for bad in (forged, longer):
-        for part in ("", "data", "chart/S1.svg", "report/checkins.xlsx"):
+        for part in (
+            "",
+            "data",
+            "events",
+            "session/S1",
+            "person?q=Ada",
+            "noshows/S1.csv",
+            "chart/S1.svg",
+            "report/checkins.xlsx",
+        ):
             answer = await office.http.get(bad + part)
             assert answer.status_code == 403 and "not valid" in answer.text and "Traceback" not in answer.text
+            assert "Ada" not in answer.text and "REG-" not in answer.text
     office.offset = timedelta(hours=12, seconds=1)
     assert (await office.http.get(url + "data")).status_code == 403
     office.offset = timedelta(0)
@@ -84,26 +144,6 @@ async def test_bad_expired_and_revoked_links_are_403(office):
     assert (await office.http.get(fresh + "data")).status_code == 200
 
 
-@requires_chromium
-async def test_the_dashboard_in_a_browser(office, tmp_path):
-    url = await dashboard_url(office)
-    with open_browser(width=1280, height=1000) as driver:
-        await asyncio.to_thread(driver.get, url)
-        await until(driver, "document.querySelectorAll('#sessions tbody tr').length === 3")
-        first = await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, "#sessions tbody tr").text)
-        assert first.startswith("S1 · Opening keynote") and " 1 1 " in f" {first} "
-        await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, "#sessions tbody tr").click())
-        await until(
-            driver, "document.getElementById('chart').complete && document.getElementById('chart').naturalWidth > 0"
-        )
-        refused = await asyncio.to_thread(lambda: driver.find_element(By.ID, "refusals").text)
-        assert "not_registered" in refused
-        href = await asyncio.to_thread(lambda: driver.find_element(By.ID, "download-checkins").get_attribute("href"))
-        save_screenshot(driver, tmp_path, "dashboard")
-    download = await office.http.get(href)
-    assert load_workbook(io.BytesIO(download.content)).sheetnames == ["Check-ins", "Refused attempts"]
-
-
 async def test_the_updated_clock_is_in_the_events_zone_over_http(office):
     data = (await office.http.get(await dashboard_url(office) + "data")).json()
     now = office.ctx.clock().astimezone(ZoneInfo("Europe/Paris"))
@@ -111,19 +151,83 @@ async def test_the_updated_clock_is_in_the_events_zone_over_http(office):
 
 
 @requires_chromium
-async def test_every_time_on_the_dashboard_is_in_the_events_zone_not_the_browsers(office, tmp_path):
-    """A browser in New York shows an event in Paris: the page's clock says Paris time."""
-    url = await dashboard_url(office)
-    with open_browser(width=1280, height=1000, timezone="America/New_York") as driver:
-        await asyncio.to_thread(driver.get, url)
-        await until(driver, "document.getElementById('updated').textContent.startsWith('updated ')")
-        browser_zone = await asyncio.to_thread(
-            driver.execute_script, "return Intl.DateTimeFormat().resolvedOptions().timeZone;"
-        )
-        updated = await asyncio.to_thread(lambda: driver.find_element(By.ID, "updated").text)
-        save_screenshot(driver, tmp_path, "dashboard-new-york")
-    paris = datetime.now(ZoneInfo("Europe/Paris"))
-    assert browser_zone == "America/New_York"
-    shown = datetime.strptime(updated.removeprefix("updated "), "%H:%M:%S")
-    shown = paris.replace(hour=shown.hour, minute=shown.minute, second=shown.second)
-    assert abs((paris - shown).total_seconds()) < 60, (updated, paris)
+async def test_the_dashboard_in_a_browser(tmp_path):
+    """One page, on a phone in New York, through a morning in Paris: the first view holds the
+    database's numbers, a check-in reaches it by itself, a session's no-shows, a person found by a
+    part of their Cyrillic name; then the same page at 1920 x 1080. Both screenshots are kept."""
+    async with morning(tmp_path) as h:
+        url = await dashboard_url(h)
+        held = await truth(h)
+        with open_browser(width=390, height=844, timezone="America/New_York") as driver:
+            await asyncio.to_thread(driver.get, url)
+            await until(driver, "document.querySelectorAll('#sessions .srow').length === 4")
+            shown = await asyncio.to_thread(driver.execute_script, TOTALS)
+            assert shown == {
+                "people": str(held["people"]),
+                "showup": f"{round(100 * held['expected_arrived'] / held['expected'])} %",
+                "inside": str(held["inside"]),
+                "recent": f"{held['checkins_15']} in · {held['refusals_15']} refused",
+            }
+            # Every time is the event's (Paris), not the browser's (New York).
+            assert (
+                await asyncio.to_thread(
+                    driver.execute_script, "return Intl.DateTimeFormat().resolvedOptions().timeZone;"
+                )
+                == "America/New_York"
+            )
+            updated = await asyncio.to_thread(lambda: driver.find_element(By.ID, "updated").text)
+            paris = datetime.now(ZoneInfo("Europe/Paris"))
+            clock = datetime.strptime(updated.removeprefix("updated "), "%H:%M:%S")
+            clock = paris.replace(hour=clock.hour, minute=clock.minute, second=clock.second)
+            assert abs((paris - clock).total_seconds()) < 60, (updated, paris)
+            alt = await asyncio.to_thread(lambda: driver.find_element(By.ID, "day-alt").text)
+            assert alt.startswith("10 arrivals so far") and f"{held['inside']} people inside now" in alt
+            assert await asyncio.to_thread(
+                driver.execute_script,
+                "return [...document.querySelectorAll('svg[role=img]')].every("
+                "s => s.getAttribute('aria-label') || s.getAttribute('aria-labelledby'))",
+            )
+            # The page is as wide as the phone: nothing sticks out sideways.
+            assert await asyncio.to_thread(
+                driver.execute_script, "return document.documentElement.scrollWidth <= window.innerWidth"
+            )
+            save_screenshot(driver, tmp_path, "dashboard-phone")
+
+            # A check-in while the page is open: pushed, not reloaded.
+            await h.send(PEOPLE["P-08"], "NOSUCH1")  # a wrong PIN: refused, counted apart
+            await h.send(PEOPLE["P-06"], "RUST2IN")  # registered for the workshop: in
+            await until(driver, f"document.getElementById('t-people').textContent === '{held['people'] + 1}'", 2.0)
+            await until(driver, f"document.getElementById('t-inside').textContent === '{held['inside'] + 1}'", 2.0)
+            refused = f"{held['checkins_15'] + 1} in · {held['refusals_15'] + 1} refused"
+            await until(driver, f"document.getElementById('t-recent').textContent === '{refused}'", 2.0)
+
+            # A session's detail lists exactly its no-shows.
+            await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, ".srow[data-session='S1']").click())
+            await until(driver, "document.querySelectorAll('#noshow-list li').length === 2")
+            names = await asyncio.to_thread(lambda: driver.find_element(By.ID, "noshow-list").text)
+            assert sorted(line.split(" · ")[1] for line in names.splitlines()) == held["no_shows_s1"]
+            await until(driver, "document.getElementById('chart').naturalWidth > 0")
+
+            # The search finds a person by a part of their name in Cyrillic, and shows their day.
+            search = await asyncio.to_thread(driver.find_element, By.ID, "search")
+            await asyncio.to_thread(search.send_keys, "Петров\n")
+            await until(driver, "document.querySelector('#person .visits') !== null")
+            day = await asyncio.to_thread(lambda: driver.find_element(By.ID, "person").text)
+            assert "Иван Петрович Сидоров · P-02" in day and "checked out" in day
+            save_screenshot(driver, tmp_path, "dashboard-phone-search")
+
+            await asyncio.to_thread(
+                driver.execute_cdp_cmd,
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+            )
+            await until(driver, "window.innerWidth === 1920")
+            await asyncio.to_thread(driver.execute_script, "window.scrollTo(0, 0)")
+            await asyncio.sleep(0.3)  # the day's chart is drawn again for the new width
+            save_screenshot(driver, tmp_path, "dashboard-1920")
+
+
+TOTALS = """return {people: document.getElementById('t-people').textContent,
+  showup: document.getElementById('t-showup').textContent,
+  inside: document.getElementById('t-inside').textContent,
+  recent: document.getElementById('t-recent').textContent};"""

@@ -28,6 +28,17 @@ def minutes_by_session(conn, ctx: AppContext, attendee_id: str) -> dict[str, flo
     return {session_id: minutes for session_id, (minutes, _ended) in found.items()}
 
 
+def visits_of(conn, ctx: AppContext, attendee_id: str) -> list[Visit]:
+    """The attendee's visits as `bot.domain.visits` works them out (how each ended), by start."""
+    found, _strays = walk(
+        timelines.attendee_timeline(conn, attendee_id),
+        timelines.session_spans(conn),
+        ctx.clock(),
+        event_settings.one_room_at_a_time(conn),
+    )
+    return found
+
+
 def minutes_for_everyone(conn, ctx: AppContext) -> Iterator[tuple[str, str, float, bool]]:
     """(attendee id, session id, minutes, ended) for every attendee with a visit, by attendee then
     session; `ended` is False while one of their visits of that session is open. Streamed: one

@@ -12,14 +12,21 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.domain import signed_links
+from bot.domain.rules import AclMode, Direction
 from bot.files import charts
+from bot.services.checkin import acl_mode
 from bot.services.context import AppContext, reads, writes
 from bot.services.errors import require_public_url, require_session
+from bot.services.event import session_window, stored_window_settings
+from bot.storage import dashboard as board
 from bot.storage import event_settings, live_counts
-from bot.storage.live_counts import RecentRefusal, SessionLine
+from bot.storage.live_counts import RecentRefusal
+from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
 
 SECRET_KEY = "dashboard_secret"
@@ -35,12 +42,6 @@ class DashboardRefused(Exception):
 class DashboardLink:
     url: str
     expires_at: datetime
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    sessions: list[SessionLine]
-    refusals: list[RecentRefusal]
 
 
 @writes
@@ -70,12 +71,6 @@ def _check(conn: Conn, ctx: AppContext, token: str) -> None:
 
 
 @reads
-def dashboard(conn: Conn, ctx: AppContext, token: str) -> Dashboard:
-    _check(conn, ctx, token)
-    return Dashboard(live_counts.all_session_counts(conn), live_counts.recent_refusals(conn))
-
-
-@reads
 def check_link(conn: Conn, ctx: AppContext, token: str) -> None:
     """Refuse a bad link before anything heavier (a chart, a report) is made for it."""
     _check(conn, ctx, token)
@@ -92,4 +87,172 @@ async def session_chart(ctx: AppContext, session_id: str, fmt: str = "png") -> b
     session, movements = await _timeline(ctx, session_id)
     return await asyncio.to_thread(
         charts.session_chart, movements, session.starts_at, session.ends_at, ctx.timezone, fmt
+    )
+
+
+# ---------------------------------------------------------------- the first view
+
+BUCKET = timedelta(minutes=5)
+RECENT = timedelta(minutes=15)
+LEAD = timedelta(minutes=30)  # a session's sparkline starts this long before it (early arrivals)
+
+
+class Status(StrEnum):
+    UPCOMING = "upcoming"  # its check-in window has not opened
+    OPEN = "open"  # check-in open, not started
+    RUNNING = "running"
+    CLOSED = "closed"  # ended
+
+
+def status(now: datetime, opens: datetime, starts: datetime, ends: datetime) -> Status:
+    if now >= ends:
+        return Status.CLOSED
+    if now >= starts:
+        return Status.RUNNING
+    return Status.OPEN if now >= opens else Status.UPCOMING
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: SessionRow
+    status: Status
+    numbers: board.SessionNumbers
+    spark_start: datetime  # the first 5 minutes of `spark`
+    spark: list[int]  # arrivals per 5 minutes
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the dashboard's first view shows, as of `now`, for the event's `day`."""
+
+    now: datetime
+    day: date
+    totals: board.DayTotals
+    recent: board.RecentActivity
+    chart_start: datetime  # the first 5 minutes of `arrivals` and `inside`
+    arrivals: list[int]  # check-ins per 5 minutes, all sessions
+    inside: list[int]  # people inside at the end of each 5 minutes (visits end at their session's end)
+    sessions: list[SessionView]
+    refusals: list[RecentRefusal]
+
+
+def floor5(moment: datetime) -> datetime:
+    return moment - timedelta(minutes=moment.minute % 5, seconds=moment.second, microseconds=moment.microsecond)
+
+
+def shown_day(now: datetime, tz: ZoneInfo, spans: list[tuple[datetime, datetime]]) -> date:
+    """Today in the event's zone when a session takes place today; else the next day with a session,
+    else the last one (the dashboard opened before or after the event)."""
+    today = now.astimezone(tz).date()
+    days = sorted({d for starts, ends in spans for d in (starts.astimezone(tz).date(), ends.astimezone(tz).date())})
+    if not days or today in days:
+        return today
+    later = [d for d in days if d > today]
+    return later[0] if later else days[-1]
+
+
+def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo) -> Overview:
+    """The first view, read from one snapshot (`board.read_snapshot`)."""
+    day = shown_day(now, tz, board.session_days(conn))
+    day_start = datetime.combine(day, time(), tz)
+    day_end = datetime.combine(day + timedelta(days=1), time(), tz)
+    include = acl_mode(conn) is AclMode.INCLUDE_TARGETS
+    sessions = board.sessions_between(conn, day_start, day_end)
+    numbers = board.session_numbers(conn, include)
+    windows = stored_window_settings(conn)
+    moves = board.movements_per_5_minutes(conn, day_start, day_end)
+    first = min([s.starts_at - LEAD for s in sessions] + [m.bucket for m in moves] + [min(now, day_end - BUCKET)])
+    last = max([s.ends_at for s in sessions] + [m.bucket + BUCKET for m in moves] + [min(now, day_end)])
+    chart_start = floor5(max(first, day_start))
+    width = max(1, -(-(min(last, day_end) - chart_start) // BUCKET))
+    arrivals, inside = [0] * width, [0] * width
+    by_session: dict[str, list[board.Movements]] = {}
+    for m in moves:
+        arrivals[min(max((m.bucket - chart_start) // BUCKET, 0), width - 1)] += m.ins
+        by_session.setdefault(m.session_id, []).append(m)
+    ends = {s.session_id.upper(): s.ends_at for s in sessions}
+    for session_id, rows in by_session.items():
+        _add_inside(inside, chart_start, width, sorted(rows, key=lambda m: m.bucket), ends.get(session_id))
+    views = []
+    for s in sessions:
+        spark_start = floor5(s.starts_at - LEAD)
+        spark = [0] * max(1, -(-(s.ends_at - spark_start) // BUCKET))
+        for m in by_session.get(s.session_id.upper(), ()):
+            spark[min(max((m.bucket - spark_start) // BUCKET, 0), len(spark) - 1)] += m.ins
+        opens = session_window(s, Direction.IN, windows).opens
+        views.append(
+            SessionView(
+                s,
+                status(now, opens, s.starts_at, s.ends_at),
+                numbers.get(s.session_id.upper(), board.SessionNumbers(0, 0, 0, 0)),
+                spark_start,
+                spark,
+            )
+        )
+    return Overview(
+        now=now,
+        day=day,
+        totals=board.day_totals(conn, day_start, day_end, now, include),
+        recent=board.recent_activity(conn, now - RECENT),
+        chart_start=chart_start,
+        arrivals=arrivals,
+        inside=inside,
+        sessions=views,
+        refusals=live_counts.recent_refusals(conn, 10),
+    )
+
+
+def _add_inside(
+    inside: list[int], start: datetime, width: int, rows: list[board.Movements], ends: datetime | None
+) -> None:
+    """One session's people inside at the end of each 5 minutes: check-ins less check-outs so far,
+    none once the session has ended (its visits end then: `bot.domain.visits`)."""
+    if ends is None:  # a session of another day, whose stray rows fall on this one
+        return
+    count, at = 0, 0
+    for index in range(width):
+        bucket = start + index * BUCKET
+        if ends is not None and bucket + BUCKET > ends:
+            return
+        while at < len(rows) and rows[at].bucket <= bucket:
+            count = max(count + rows[at].ins - rows[at].outs, 0)
+            at += 1
+        inside[index] += count
+
+
+async def overview(ctx: AppContext) -> Overview:
+    """The first view, computed off the database thread on a snapshot of its own, as reports are:
+    check-ins at the doors never wait for it. (The caller has checked the link: `check_link`.)"""
+
+    def compute() -> Overview:
+        with board.read_snapshot(str(ctx.db.path)) as conn:
+            return compute_overview(conn, ctx.clock(), ctx.timezone)
+
+    return await asyncio.to_thread(compute)
+
+
+# ---------------------------------------------------------------- one session
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    session: SessionRow
+    status: Status
+    inside: list[board.Person]
+    no_shows: list[board.Person]
+    refusals: list[board.Refusal]
+
+
+@reads
+def session_detail(conn: Conn, ctx: AppContext, session_id: str) -> SessionDetail:
+    """Who is inside the session now, who it expected and never arrived, its refused attempts."""
+    session = require_session(conn, session_id)
+    opens = session_window(session, Direction.IN, stored_window_settings(conn)).opens
+    include = acl_mode(conn) is AclMode.INCLUDE_TARGETS
+    return SessionDetail(
+        session,
+        status(ctx.clock(), opens, session.starts_at, session.ends_at),
+        board.inside_now(conn, session.session_id),
+        board.no_shows(conn, session.session_id, include),
+        board.session_refusals(conn, session.session_id),
     )

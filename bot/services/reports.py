@@ -17,6 +17,7 @@ from functools import partial
 from itertools import groupby
 from typing import TypeVar
 
+from bot.domain.visits import Visit as RuleVisit
 from bot.files import credit_report, report_writer, spreadsheet
 from bot.files.report_writer import Visit
 from bot.services import attendance_time, credits
@@ -180,6 +181,8 @@ class AttendeeSummary:
     groups: list[str]
     registered: list[SessionRow]
     attended: list[AttendedSession]
+    # Every visit by the visits rule (`bot.domain.visits`): when it started, ended and how.
+    visits: tuple[RuleVisit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,10 +205,10 @@ def find_attendee_summary(conn, ctx: AppContext, query: str) -> AttendeeLookup:
         raise OrganiserError(Problem.NO_MATCH, query=query)
     if len(matches) > 1:
         return AttendeeLookup(None, matches[:MAX_CANDIDATES], more=len(matches) > MAX_CANDIDATES)
-    return AttendeeLookup(_attendee_summary(conn, matches[0]), matches)
+    return AttendeeLookup(_attendee_summary(conn, ctx, matches[0]), matches)
 
 
-def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
+def _attendee_summary(conn, ctx: AppContext, attendee: AttendeeRow) -> AttendeeSummary:
     moves = live_counts.attendee_movements(conn, attendee.attendee_id)
     attended = []
     for _, group in groupby(moves, key=lambda m: m.session_id):
@@ -220,4 +223,5 @@ def _attendee_summary(conn, attendee: AttendeeRow) -> AttendeeSummary:
         attendees.attendee_groups(conn, attendee.attendee_id),
         agenda.registered_sessions(conn, attendee.attendee_id),
         attended,
+        tuple(attendance_time.visits_of(conn, ctx, attendee.attendee_id)),
     )

@@ -142,7 +142,10 @@ class SessionChanges:
     The database thread says which session changed once per check-in; the event loop is told at
     most once per `coalesce` seconds, about every session that changed in between: a burst of
     check-ins is one wake-up and one push per screen, not one per check-in (the first change of a
-    quiet spell reaches the screens `coalesce` seconds later)."""
+    quiet spell reaches the screens `coalesce` seconds later). `ANY` is a version of its own, moved
+    with every delivery that changed any session: the organiser dashboard waits on it."""
+
+    ANY = ""  # no session's id (ids have 1 to 32 characters)
 
     def __init__(self, coalesce: float = COALESCE) -> None:
         self.coalesce = coalesce
@@ -172,6 +175,8 @@ class SessionChanges:
             changed, self.pending = self.pending, set()
         for session_id in changed:
             self._changed(session_id)
+        if changed:
+            self._changed(self.ANY)
 
     def _changed(self, session_id: str) -> None:
         self.versions[session_id] = self.versions.get(session_id, 0) + 1

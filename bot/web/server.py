@@ -21,7 +21,7 @@ from tornado.httpserver import HTTPServer
 from bot.config import Settings
 from bot.services.context import AppContext
 from bot.telegram.updates import UpdateProcessor, poll
-from bot.web.dashboard_pages import DashboardHandler
+from bot.web.dashboard_pages import DashboardEvents, DashboardHandler, SharedOverview
 from bot.web.display_pages import COALESCE, DisplayEvents, DisplayHandler, RecentStates, SessionChanges
 from bot.web.scanner_api import PerUserLimit, ScannerApi, ScannerPage
 from bot.web.security import NotFound, WebHandler, hide, parse_networks, peer_address, redact, redact_tornado_logs
@@ -69,6 +69,7 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
     if settings.public_url:
         states = RecentStates(ctx, seconds=COALESCE)
         changes = SessionChanges()
+        shared = SharedOverview(ctx)
         changes.loop = asyncio.get_running_loop()
         ctx.attendance_changed = changes.changed_from_any_thread
         routes += [
@@ -86,9 +87,15 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
                 {"ctx": ctx, "states": states, "changes": changes},
             ),
             (
-                r"/dashboard/([0-9]{1,12}\.[0-9a-f]{1,64})/(|data|chart/[A-Za-z0-9._-]{1,32}\.svg|report/[a-z]{1,12}\.[a-z]{1,5})",
+                r"/dashboard/([0-9]{1,12}\.[0-9a-f]{1,64})/(|data|person|(?:session|chart|noshows)/[A-Za-z0-9._-]{1,32}"
+                r"|report/[a-z]{1,12}\.[a-z]{1,5})",
                 DashboardHandler,
-                {"ctx": ctx},
+                {"ctx": ctx, "shared": shared},
+            ),
+            (
+                r"/dashboard/([0-9]{1,12}\.[0-9a-f]{1,64})/events",
+                DashboardEvents,
+                {"ctx": ctx, "shared": shared, "changes": changes},
             ),
             (r"/verify/([A-Za-z0-9._-]{1,80})", VerifyHandler, {"ctx": ctx, "limit": SlidingWindow()}),
             (r"/static/(.*)", StaticFiles, {"path": STATIC}),

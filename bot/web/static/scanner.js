@@ -251,7 +251,8 @@ function applyToRoster(v) {
   if (!roster || v.session !== roster.data.session || !v.attendee_id) return;
   const key = v.attendee_id.toUpperCase();
   if (v.colour === "green" || v.colour === "yellow") {
-    if (!roster.inside.has(key)) roster.inside.set(key, Date.now());
+    const since = v.earlier_at ? Date.parse(v.earlier_at) : Date.now();
+    if (!roster.inside.has(key)) roster.inside.set(key, since);
   } else if (v.colour === "neutral") {
     roster.inside.delete(key); // undone
   }

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sqlite3
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from admin_commands.__main__ import main as attendance_admin
@@ -34,8 +36,9 @@ from bot import chat_texts
 from bot.storage import db as storage_db
 from bot.storage.db import StorageUnavailable
 from bot.telegram import updates
+from bot.web.server import serve
 from tests.conftest import SESSIONS_CSV
-from tests.harness import ORGANISER, BotHarness, User
+from tests.harness import ORGANISER, BotHarness, User, free_port
 
 CANNOT = chat_texts.CANNOT_RECORD_NOW
 GUESTS = [User(70_000 + i, f"Guest{i}") for i in range(4)]
@@ -364,3 +367,37 @@ def test_the_command_line_says_a_read_only_database_in_one_line_and_exits_2(cli_
     said = "cannot be written by this user" if immutable else "it is read-only"
     assert said in err and str(db_path) in err, err
     assert attendees(db_path) == 0
+
+
+async def test_the_webhook_answers_503_for_an_update_it_could_not_store(tmp_path):
+    port = free_port()
+    secret = "s3cret-token-for-tests_0123456789"
+    h = await BotHarness(
+        tmp_path,
+        WEBHOOK_URL="https://bot.example.org/tg-hook",
+        WEBHOOK_SECRET=secret,
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    ).start()
+    broken = ReadOnlyFile(h.db)
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(h.app, h.processor, h.settings, stop))
+    try:
+        await asyncio.sleep(0.2)
+        update = h._message(GUESTS[0], text="KEY1IN")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with httpx.AsyncClient() as client:
+            await broken.make_read_only()
+            refused = await client.post(f"http://127.0.0.1:{port}/tg-hook", content=json.dumps(update), headers=headers)
+            await broken.make_writable()
+            again = await client.post(f"http://127.0.0.1:{port}/tg-hook", content=json.dumps(update), headers=headers)
+        assert (refused.status_code, again.status_code) == (503, 200)  # Telegram tries again after a 503
+        await h.processor.drain()
+        assert await h.rows("SELECT update_id FROM updates WHERE done_at IS NOT NULL") == [(update["update_id"],)]
+        said = replies(h, GUESTS[0])  # told to wait, then answered (no event here: not on the list) once
+        assert len(said) == 2 and said[0] == CANNOT and said[1] != CANNOT, said
+    finally:
+        await broken.make_writable()
+        stop.set()
+        await server
+        await h.stop()

@@ -233,7 +233,7 @@ class UpdateProcessor:
             if handling.trouble is not None:  # not recorded: stays unfinished, tried again
                 self.storage.failed(handling.trouble, len(self._waiting) + 1)
                 self._waiting[update_id] = payload
-                self._tell(payload)
+                self._tell_later(payload)
                 self._retry_later()
             else:
                 self._waiting.pop(update_id, None)
@@ -259,9 +259,6 @@ class UpdateProcessor:
         task = asyncio.create_task(self._say_cannot_record(payload))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _tell(self, payload: dict) -> None:
-        self._tell_later(payload)
 
     async def _say_cannot_record(self, payload: dict) -> None:
         """Tell the sender, once per update, that nothing was recorded and to try again in a minute."""

@@ -2,8 +2,9 @@
 webhook mode or PUBLIC_URL (the scanner Mini App) needs one).
 
 A start that cannot succeed (a DATABASE_PATH that cannot hold the database, a
-refused token, an unreachable Bot API server, a webhook Telegram refuses, a
-`StartupRefused` from the event database) ends with
+database that cannot store anything (a full disk), a refused token, an
+unreachable Bot API server, a webhook Telegram refuses, a `StartupRefused` from
+the event database) ends with
 one line on stderr saying what to fix, and exit code 2, like a bad setting:
 whoever runs `make run` needs the fix, not a traceback. The sentences live in
 `bot.telegram.startup_texts`.
@@ -33,7 +34,7 @@ from bot.services import scanning
 from bot.services.context import AppContext, StartupRefused, build_context, remember_bot_username
 from bot.storage import database_file
 from bot.storage.database_file import DatabaseUnusable
-from bot.storage.db import Database
+from bot.storage.db import Database, StorageUnavailable
 from bot.telegram import certificate_check, reminders
 from bot.telegram import startup_texts as texts
 from bot.telegram.application import application_for, attach_event
@@ -208,6 +209,9 @@ def main() -> None:
         sys.exit(EXIT_CANNOT_START)
     except DatabaseUnusable as exc:
         print(f"Cannot start: {texts.database_unusable(exc)}", file=sys.stderr)
+        sys.exit(EXIT_CANNOT_START)
+    except StorageUnavailable as exc:  # it cannot even open the database (a full disk: no room for its -shm)
+        print(f"Cannot start: {texts.cannot_store(settings.database_path, exc.kind, exc.reason)}", file=sys.stderr)
         sys.exit(EXIT_CANNOT_START)
 
 

@@ -401,3 +401,28 @@ async def test_the_webhook_answers_503_for_an_update_it_could_not_store(tmp_path
         stop.set()
         await server
         await h.stop()
+
+
+def test_a_bot_that_cannot_open_its_database_for_writing_says_so_in_one_line_and_exits_2(
+    cli_event, capsys, monkeypatch
+):
+    """A stopped bot's journal files are gone; on a full disk SQLite cannot make them again (where
+    mounting is not permitted, a directory stands where its -shm file would go)."""
+    from bot.__main__ import main as start_the_bot
+
+    monkeypatch.setenv("BOT_TOKEN", "123456:AAE_disk_full_token_xxxxxxxxxxxxxxx")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")  # never reached: the database comes first
+    if cli_event.mounted:
+        with open(cli_event.filler, "wb") as f, contextlib.suppress(OSError):
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        said = "the disk is full"
+    else:  # SQLite cannot make its -shm file there either: a directory is in the way
+        (cli_event.dir / "event.db-shm").mkdir()
+        said = "cannot store anything"
+    with pytest.raises(SystemExit) as ended:
+        start_the_bot()
+    out, err = capsys.readouterr()
+    assert ended.value.code == 2 and out == "" and len(err.splitlines()) == 1, (out, err)
+    assert err.startswith("Cannot start: The database ") and said in err, err

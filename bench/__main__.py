@@ -15,6 +15,7 @@ MODULES = [
     "bench.decode",
     "bench.miniapp",
     "bench.displays",
+    "bench.dashboard",
     "bench.reports",
     "bench.shortlinks",
     "bench.certificates",

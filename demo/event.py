@@ -320,10 +320,15 @@ def screens(stage: Stage) -> None:
         _until(driver, "document.getElementById('inside').innerText !== '–'", "the German display's counts")
         stage.saved["display_de_png"] = save_screenshot(driver, folder, "keynote-display-de")
         driver.get(board.replace(PUBLIC_URL, local))
-        _until(driver, "document.querySelectorAll('#sessions tbody tr').length > 0", "the dashboard's sessions")
-        driver.execute_script("document.querySelector('#sessions tbody tr').click()")
+        _until(driver, "document.querySelectorAll('#sessions .srow').length > 0", "the dashboard's sessions")
+        driver.execute_script("document.querySelector('#sessions .srow').click()")
         _until(driver, "document.getElementById('chart').naturalWidth > 0", "the keynote's chart")
         stage.saved["dashboard_png"] = save_screenshot(driver, folder, "dashboard")
+    # The same dashboard on Olga's phone as she walks the venue (390 px wide).
+    with open_browser(width=390, height=844) as driver:
+        driver.get(board.replace(PUBLIC_URL, local))
+        _until(driver, "document.querySelectorAll('#sessions .srow').length > 0", "the phone dashboard's sessions")
+        stage.saved["dashboard_phone_png"] = save_screenshot(driver, folder, "dashboard-phone")
 
 
 def certificates(stage: Stage, played: Played) -> None:

@@ -213,6 +213,7 @@ def test_the_demo_rehearses_the_event_and_the_reports_tell_the_same_story(tmp_pa
         screens = sorted(p.name for p in (result.output_dir / "screens").iterdir())
         assert screens == [
             "certificate-verification.png",
+            "dashboard-phone.png",
             "dashboard.png",
             "keynote-display-de.png",
             "keynote-display.png",

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from itertools import takewhile
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.domain import signed_links
 from bot.domain.rules import AclMode, Direction
+from bot.domain.times import to_db
+from bot.domain.visits import IN, OUT
 from bot.files import charts
 from bot.services.checkin import acl_mode
 from bot.services.context import AppContext, reads, writes
@@ -112,11 +118,117 @@ def status(now: datetime, opens: datetime, starts: datetime, ends: datetime) -> 
     return Status.OPEN if now >= opens else Status.UPCOMING
 
 
+class SessionNumbers(NamedTuple):
+    arrived: int  # people with an effective check-in
+    inside: int  # people whose last record is a check-in (`presence`: what the room display shows)
+    expected: int  # registered, and targeted when the access-control mode lets them in
+    expected_arrived: int  # of those, people who arrived
+
+
+class DayTotals(NamedTuple):
+    people_arrived: int  # people with an effective check-in on the day shown
+    expected: int  # people a session of the day expects
+    expected_arrived: int  # of those, people with an effective check-in that day
+    inside_now: int  # people inside a session that has not ended (each counted once)
+
+
+class RecentActivity(NamedTuple):
+    checkins: int
+    refusals: int
+    reasons: list[tuple[str, int]]  # the most frequent refusal reasons, most frequent first
+
+
+class Movements(NamedTuple):
+    session_id: str  # upper case
+    bucket: datetime  # the start of its 5 minutes (UTC)
+    ins: int
+    outs: int
+
+
+class Tally:
+    """What the attendance log says so far, kept between first views: the log only grows, so each
+    view reads just the rows added since the last (`board.log_after`); an UNDO takes its row's
+    part back. Effective check-ins and check-outs per session and 5 minutes, who arrived where, the
+    times of every check-in, and the refused attempts. Used by one computation at a time (the
+    dashboard's `SharedOverview` computes for every screen)."""
+
+    def __init__(self) -> None:
+        self.last_id = 0
+        self.arrivals: dict[str, dict[str, int]] = {}  # session -> attendee -> effective check-ins
+        self.moves: dict[tuple[str, str], list[int]] = {}  # (session, 'YYYY-MM-DDTHH:MM' UTC) -> [ins, outs]
+        self.came: dict[str, list[str]] = {}  # attendee -> times (UTC text) of their effective check-ins
+        self.checkins: list[str] = []  # times of every effective check-in, in log order
+        self.refused: list[tuple[str, str]] = []  # (time, reason) of every refused attempt, in log order
+
+    def read(self, conn: Conn) -> None:
+        count, refused = self._count, self.refused
+        rows = board.log_after(conn, self.last_id)  # id, at, session, attendee, direction, accepted, reason, ref
+        for row in rows:
+            if row[4] == "UNDO":
+                undone = board.log_row(conn, row[7]) if row[7] is not None else None
+                if undone is not None and undone.accepted:
+                    count(undone, -1)
+            elif not row[5]:
+                refused.append((row[1], row[6]))
+            else:
+                count(row, 1)
+        if rows:
+            self.last_id = rows[-1][0]
+
+    def _count(self, row: tuple, step: int) -> None:
+        _id, at, session, person, direction = row[:5]
+        if direction not in (IN, OUT) or session is None or person is None:
+            return
+        bucket = (session, at[:15] + ("0" if at[15] < "5" else "5"))
+        move = self.moves.get(bucket)
+        if move is None:
+            move = self.moves[bucket] = [0, 0]
+        if direction == OUT:
+            move[1] += step
+            return
+        move[0] += step
+        people = self.arrivals.get(session)
+        if people is None:
+            people = self.arrivals[session] = {}
+        people[person] = people.get(person, 0) + step
+        times = self.came.get(person)
+        if times is None:
+            times = self.came[person] = []
+        if step > 0:
+            times.append(at)
+            self.checkins.append(at)
+        else:
+            times.remove(at)
+            self.checkins.remove(at)
+            if people[person] <= 0:
+                del people[person]
+
+    def since(self, moment: str) -> RecentActivity:
+        """Check-ins and refused attempts at or after `moment` (UTC text), the top three reasons."""
+        checkins = sum(1 for _ in takewhile(lambda at: at >= moment, reversed(self.checkins)))
+        reasons = Counter(r for _at, r in takewhile(lambda x: x[0] >= moment, reversed(self.refused)))
+        top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
+        return RecentActivity(checkins, sum(reasons.values()), top)
+
+    def movements(self, start: str, end: str) -> list[Movements]:
+        """Effective check-ins and check-outs per session and 5 minutes from `start` to `end` (UTC text)."""
+        return [
+            Movements(session, _bucket_time(bucket), ins, outs)
+            for (session, bucket), (ins, outs) in self.moves.items()
+            if start[:16] <= bucket < end[:16] and (ins or outs)
+        ]
+
+
+@lru_cache(maxsize=4096)
+def _bucket_time(bucket: str) -> datetime:
+    return datetime.fromisoformat(bucket + ":00+00:00")
+
+
 @dataclass(frozen=True)
 class SessionView:
     session: SessionRow
     status: Status
-    numbers: board.SessionNumbers
+    numbers: SessionNumbers
     spark_start: datetime  # the first 5 minutes of `spark`
     spark: list[int]  # arrivals per 5 minutes
 
@@ -127,8 +239,8 @@ class Overview:
 
     now: datetime
     day: date
-    totals: board.DayTotals
-    recent: board.RecentActivity
+    totals: DayTotals
+    recent: RecentActivity
     chart_start: datetime  # the first 5 minutes of `arrivals` and `inside`
     arrivals: list[int]  # check-ins per 5 minutes, all sessions
     inside: list[int]  # people inside at the end of each 5 minutes (visits end at their session's end)
@@ -151,49 +263,51 @@ def shown_day(now: datetime, tz: ZoneInfo, spans: list[tuple[datetime, datetime]
     return later[0] if later else days[-1]
 
 
-def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo) -> Overview:
-    """The first view, read from one snapshot (`board.read_snapshot`)."""
+def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> Overview:
+    """The first view, read from one snapshot (`board.read_snapshot`); `tally` is brought up to date."""
+    tally.read(conn)
     day = shown_day(now, tz, board.session_days(conn))
     day_start = datetime.combine(day, time(), tz)
     day_end = datetime.combine(day + timedelta(days=1), time(), tz)
+    span = (to_db(day_start), to_db(day_end))
     include = acl_mode(conn) is AclMode.INCLUDE_TARGETS
     sessions = board.sessions_between(conn, day_start, day_end)
-    numbers = board.session_numbers(conn, include)
+    expected: dict[str, set[str]] = {}
+    for session_id, attendee_id in board.expected_pairs(conn, include):
+        expected.setdefault(session_id, set()).add(attendee_id)
+    inside_counts = board.inside_counts(conn)
     windows = stored_window_settings(conn)
-    moves = board.movements_per_5_minutes(conn, day_start, day_end)
+    moves = tally.movements(*span)
     first = min([s.starts_at - LEAD for s in sessions] + [m.bucket for m in moves] + [min(now, day_end - BUCKET)])
     last = max([s.ends_at for s in sessions] + [m.bucket + BUCKET for m in moves] + [min(now, day_end)])
     chart_start = floor5(max(first, day_start))
     width = max(1, -(-(min(last, day_end) - chart_start) // BUCKET))
     arrivals, inside = [0] * width, [0] * width
-    by_session: dict[str, list[board.Movements]] = {}
+    by_session: dict[str, list[Movements]] = {}
     for m in moves:
         arrivals[min(max((m.bucket - chart_start) // BUCKET, 0), width - 1)] += m.ins
         by_session.setdefault(m.session_id, []).append(m)
     ends = {s.session_id.upper(): s.ends_at for s in sessions}
     for session_id, rows in by_session.items():
         _add_inside(inside, chart_start, width, sorted(rows, key=lambda m: m.bucket), ends.get(session_id))
-    views = []
+    views, awaited = [], set()
     for s in sessions:
+        key = s.session_id.upper()
         spark_start = floor5(s.starts_at - LEAD)
         spark = [0] * max(1, -(-(s.ends_at - spark_start) // BUCKET))
-        for m in by_session.get(s.session_id.upper(), ()):
+        for m in by_session.get(key, ()):
             spark[min(max((m.bucket - spark_start) // BUCKET, 0), len(spark) - 1)] += m.ins
+        came, wanted = tally.arrivals.get(key, {}), expected.get(key, set())
+        awaited |= wanted
+        numbers = SessionNumbers(len(came), inside_counts.get(key, 0), len(wanted), sum(1 for a in wanted if a in came))
         opens = session_window(s, Direction.IN, windows).opens
-        views.append(
-            SessionView(
-                s,
-                status(now, opens, s.starts_at, s.ends_at),
-                numbers.get(s.session_id.upper(), board.SessionNumbers(0, 0, 0, 0)),
-                spark_start,
-                spark,
-            )
-        )
+        views.append(SessionView(s, status(now, opens, s.starts_at, s.ends_at), numbers, spark_start, spark))
+    today = {a for a, times in tally.came.items() if any(span[0] <= at < span[1] for at in times)}
     return Overview(
         now=now,
         day=day,
-        totals=board.day_totals(conn, day_start, day_end, now, include),
-        recent=board.recent_activity(conn, now - RECENT),
+        totals=DayTotals(len(today), len(awaited), len(awaited & today), board.people_inside(conn, now)),
+        recent=tally.since(to_db(now - RECENT)),
         chart_start=chart_start,
         arrivals=arrivals,
         inside=inside,
@@ -202,9 +316,7 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo) -> Overview:
     )
 
 
-def _add_inside(
-    inside: list[int], start: datetime, width: int, rows: list[board.Movements], ends: datetime | None
-) -> None:
+def _add_inside(inside: list[int], start: datetime, width: int, rows: list[Movements], ends: datetime | None) -> None:
     """One session's people inside at the end of each 5 minutes: check-ins less check-outs so far,
     none once the session has ended (its visits end then: `bot.domain.visits`)."""
     if ends is None:  # a session of another day, whose stray rows fall on this one
@@ -220,13 +332,16 @@ def _add_inside(
         inside[index] += count
 
 
-async def overview(ctx: AppContext) -> Overview:
+async def overview(ctx: AppContext, tally: Tally | None = None) -> Overview:
     """The first view, computed off the database thread on a snapshot of its own, as reports are:
-    check-ins at the doors never wait for it. (The caller has checked the link: `check_link`.)"""
+    check-ins at the doors never wait for it. `tally` (kept by the caller between views) spares
+    reading the whole log again; without one it is read from the start. (The caller has checked
+    the link: `check_link`.)"""
+    tally = tally if tally is not None else Tally()
 
     def compute() -> Overview:
         with board.read_snapshot(str(ctx.db.path)) as conn:
-            return compute_overview(conn, ctx.clock(), ctx.timezone)
+            return compute_overview(conn, ctx.clock(), ctx.timezone, tally)
 
     return await asyncio.to_thread(compute)
 

@@ -1,9 +1,9 @@
 """What the organiser dashboard reads: the day's sessions with their counts, arrivals and movements per
 5 minutes, the event's totals, and one session's people (inside now, no-shows, refusals).
 
-Each function is one or two aggregate statements: SQLite does the counting (and lets go of
-Python's lock while it does), so a day of 50,000 log rows comes back as a few thousand numbers.
-What counts as attendance is `bot.storage.report_rows`'s: an accepted IN or OUT no UNDO annuls.
+The log is read as it grows (`log_after`): the dashboard keeps its counts and reads only the rows
+added since (`bot.services.dashboard.Tally`); everything else is a statement or two. What counts as
+attendance is `bot.storage.report_rows`'s: an accepted IN or OUT no UNDO annuls.
 
 `read_snapshot` is a connection of its own holding one read transaction (WAL: the writers are never
 held up), for the dashboard's first view, computed off the database thread like a report.
@@ -19,12 +19,10 @@ from typing import NamedTuple
 
 from bot.domain.times import from_db, to_db
 from bot.storage.records import SessionRow, session_record
-from bot.storage.report_rows import EFFECTIVE, NOT_UNDONE
+from bot.storage.report_rows import NOT_UNDONE
 from bot.storage.sql import Conn, fetch_all, fetch_one
 
 ARRIVED = f"l.accepted = 1 AND l.direction = 'IN' AND {NOT_UNDONE}"
-# The start of the row's 5 minutes, 'YYYY-MM-DDTHH:MM' in UTC (times are stored as UTC text).
-BUCKET = "substr(l.at, 1, 14) || printf('%02d', (CAST(substr(l.at, 15, 2) AS INTEGER) / 5) * 5)"
 
 
 @contextmanager
@@ -70,107 +68,69 @@ def session_days(conn: Conn) -> list[tuple[datetime, datetime]]:
     ]
 
 
-class SessionNumbers(NamedTuple):
-    arrived: int  # people with an effective check-in
-    inside: int  # people whose last record is a check-in (`presence`: what the room display shows)
-    expected: int  # registered, and targeted when the access-control mode lets them in
-    expected_arrived: int  # of those, people who arrived
+class LogRow(NamedTuple):
+    id: int
+    at: str  # UTC text as stored ('YYYY-MM-DDTHH:MM:SS.ffffffZ'): compared and cut as text, never parsed
+    session_id: str | None
+    attendee_id: str | None
+    direction: str
+    accepted: int
+    reason: str
+    ref_id: int | None  # an UNDO: the row it annuls
 
 
-def session_numbers(conn: Conn, include_targets: bool) -> dict[str, SessionNumbers]:
-    """Session id (upper case) -> its numbers, for every session with any."""
-    found: dict[str, list[int]] = {}
-
-    def put(rows, index: int) -> None:
-        for r in rows:
-            found.setdefault(r[0].upper(), [0, 0, 0, 0])[index] = r[1]
-
-    put(
-        fetch_all(
-            conn,
-            f"SELECT l.session_id, COUNT(DISTINCT l.attendee_id) FROM attendance_log l "
-            f"WHERE {ARRIVED} AND l.session_id IS NOT NULL GROUP BY l.session_id",
-        ),
-        0,
-    )
-    put(fetch_all(conn, "SELECT session_id, COUNT(*) FROM presence WHERE inside = 1 GROUP BY session_id"), 1)
-    rows = fetch_all(
-        conn,
-        f"""WITH expected(session_id, attendee_id) AS ({_expected(include_targets)}),
-                 arrived(session_id, attendee_id) AS (
-                    SELECT DISTINCT l.session_id, l.attendee_id FROM attendance_log l WHERE {ARRIVED})
-            SELECT e.session_id, COUNT(*), COUNT(a.attendee_id) FROM expected e
-            LEFT JOIN arrived a ON a.session_id = e.session_id AND a.attendee_id = e.attendee_id
-            GROUP BY e.session_id""",
-    )
-    for r in rows:
-        numbers = found.setdefault(r[0].upper(), [0, 0, 0, 0])
-        numbers[2], numbers[3] = r[1], r[2]
-    return {session_id: SessionNumbers(*numbers) for session_id, numbers in found.items()}
+def log_after(conn: Conn, last_id: int) -> list[tuple]:
+    """Every log row after `last_id`, in id order, as plain tuples in `LogRow`'s order with the ids in
+    upper case (the log is append-only: a reader that has seen the rows up to `last_id` needs only
+    these; the first read is the whole log, so it is kept cheap)."""
+    conn = _plain(conn)
+    return conn.execute(
+        """SELECT id, at, upper(session_id), upper(attendee_id), direction, accepted, reason, ref_id
+           FROM attendance_log WHERE id > ? ORDER BY id""",
+        (last_id,),
+    ).fetchall()
 
 
-class Movements(NamedTuple):
-    session_id: str  # upper case
-    bucket: datetime  # the start of its 5 minutes (UTC)
-    ins: int
-    outs: int
+def _plain(conn: Conn) -> Conn:
+    """A cursor that gives tuples, whatever the connection's row factory."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor
 
 
-def movements_per_5_minutes(conn: Conn, start: datetime, end: datetime) -> list[Movements]:
-    """Effective check-ins and check-outs per session and 5 minutes between `start` and `end`."""
-    rows = fetch_all(
-        conn,
-        f"""SELECT upper(l.session_id), {BUCKET}, SUM(l.direction = 'IN'), SUM(l.direction = 'OUT')
-            FROM attendance_log l WHERE {EFFECTIVE} AND l.at >= ? AND l.at < ? AND l.session_id IS NOT NULL
-            GROUP BY 1, 2""",
-        (to_db(start), to_db(end)),
-    )
-    return [Movements(r[0], datetime.fromisoformat(r[1] + ":00+00:00"), r[2], r[3]) for r in rows]
-
-
-class DayTotals(NamedTuple):
-    people_arrived: int  # people with an effective check-in between the day's start and end
-    expected: int  # people a session of the day expects
-    expected_arrived: int  # of those, people with an effective check-in that day
-    inside_now: int  # people inside a session that has not ended (each counted once)
-
-
-def day_totals(conn: Conn, start: datetime, end: datetime, now: datetime, include_targets: bool) -> DayTotals:
-    span = {"start": to_db(start), "end": to_db(end), "now": to_db(now)}
+def log_row(conn: Conn, row_id: int) -> LogRow | None:
     row = fetch_one(
         conn,
-        f"""WITH expected(session_id, attendee_id) AS ({_expected(include_targets)}),
-                 today AS (SELECT session_id FROM sessions WHERE starts_at < :end AND ends_at > :start),
-                 came AS (SELECT DISTINCT l.attendee_id FROM attendance_log l
-                          WHERE {ARRIVED} AND l.at >= :start AND l.at < :end),
-                 awaited AS (SELECT DISTINCT e.attendee_id FROM expected e JOIN today t ON t.session_id = e.session_id)
-            SELECT (SELECT COUNT(*) FROM came),
-                   (SELECT COUNT(*) FROM awaited),
-                   (SELECT COUNT(*) FROM awaited w JOIN came c ON c.attendee_id = w.attendee_id),
-                   (SELECT COUNT(DISTINCT p.attendee_id) FROM presence p JOIN sessions s ON s.session_id = p.session_id
-                    WHERE p.inside = 1 AND s.ends_at > :now)""",
-        span,
+        """SELECT id, at, upper(session_id), upper(attendee_id), direction, accepted, reason, ref_id
+           FROM attendance_log WHERE id = ?""",
+        (row_id,),
     )
-    return DayTotals(row[0], row[1], row[2], row[3])
+    return LogRow(*row) if row else None
 
 
-class RecentActivity(NamedTuple):
-    checkins: int
-    refusals: int
-    reasons: list[tuple[str, int]]  # the most frequent refusal reasons, most frequent first
+def expected_pairs(conn: Conn, include_targets: bool) -> list[tuple[str, str]]:
+    """(session id, attendee id), both upper case, of everyone each session expects (`_expected`)."""
+    return (
+        _plain(conn)
+        .execute(f"SELECT upper(session_id), upper(attendee_id) FROM ({_expected(include_targets)})")
+        .fetchall()
+    )
 
 
-def recent_activity(conn: Conn, since: datetime, top: int = 3) -> RecentActivity:
-    """Effective check-ins and refused attempts since `since`, with the top refusal reasons."""
-    moment = to_db(since)
-    checkins = fetch_one(conn, f"SELECT COUNT(*) FROM attendance_log l WHERE {ARRIVED} AND l.at >= ?", (moment,))[0]
-    reasons = fetch_all(
+def inside_counts(conn: Conn) -> dict[str, int]:
+    """Session id (upper case) -> people inside (`presence`: what its room display shows)."""
+    rows = fetch_all(conn, "SELECT session_id, COUNT(*) FROM presence WHERE inside = 1 GROUP BY session_id")
+    return {r[0].upper(): r[1] for r in rows}
+
+
+def people_inside(conn: Conn, now: datetime) -> int:
+    """People inside a session that has not ended, each counted once."""
+    return fetch_one(
         conn,
-        """SELECT reason, COUNT(*) FROM attendance_log WHERE accepted = 0 AND at >= ?
-           GROUP BY reason ORDER BY 2 DESC, 1""",
-        (moment,),
-    )
-    return RecentActivity(checkins, sum(r[1] for r in reasons), [(r[0], r[1]) for r in reasons[:top]])
+        """SELECT COUNT(DISTINCT p.attendee_id) FROM presence p JOIN sessions s ON s.session_id = p.session_id
+           WHERE p.inside = 1 AND s.ends_at > ?""",
+        (to_db(now),),
+    )[0]
 
 
 # ---------------------------------------------------------------- one session

@@ -63,6 +63,14 @@ class SharedOverview:
         self.flight: tuple[int, asyncio.Future] | None = None
         self.computed = 0  # how many times it was computed (bench/dashboard.py reads it)
         self.texts: dict[tuple[int, str], str] = {}  # (id of the overview, language) -> its JSON
+        self.tally = dashboard.Tally()  # the log read so far: each view reads only the rows added since
+        self.lock: asyncio.Lock | None = None  # one computation at a time (they share the tally)
+
+    def warm_up(self) -> None:
+        """Read the log once now, in the background (at the server's start), so the first dashboard
+        opened reads only what was added since."""
+        self.flight = (-1, asyncio.ensure_future(self._compute(-1)))
+        self.flight[1].add_done_callback(_retrieved)
 
     async def get(self, version: int = -1) -> Overview:
         latest = self.latest
@@ -74,10 +82,16 @@ class SharedOverview:
         return await asyncio.shield(self.flight[1])
 
     async def _compute(self, version: int) -> Overview:
-        started = time.monotonic()
-        self.computed += 1
+        self.lock = self.lock or asyncio.Lock()
         try:
-            view = await dashboard.overview(self.ctx)
+            async with self.lock:
+                started = time.monotonic()
+                self.computed += 1
+                try:
+                    view = await dashboard.overview(self.ctx, self.tally)
+                except BaseException:
+                    self.tally = dashboard.Tally()  # cut short, it may have read part of the log: read it all again
+                    raise
         finally:
             if self.flight is not None and self.flight[1] is asyncio.current_task():
                 self.flight = None

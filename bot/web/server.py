@@ -70,6 +70,7 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
         states = RecentStates(ctx, seconds=COALESCE)
         changes = SessionChanges()
         shared = SharedOverview(ctx)
+        shared.warm_up()
         changes.loop = asyncio.get_running_loop()
         ctx.attendance_changed = changes.changed_from_any_thread
         routes += [

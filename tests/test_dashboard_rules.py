@@ -1,0 +1,98 @@
+"""The dashboard's own rules, without a database: a session's status, the day it shows, and the
+people-inside line (check-ins less check-outs, none once a session has ended)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.times import to_db
+from bot.services.dashboard import BUCKET, Movements, Status, Tally, _add_inside, floor5, shown_day, status
+from bot.storage.dashboard import read_snapshot
+from tests.service_event import sample_event
+
+PARIS = ZoneInfo("Europe/Paris")
+T = datetime(2026, 5, 14, 8, 0, tzinfo=UTC)  # 10:00 in Paris
+
+
+def test_a_sessions_status_follows_its_check_in_window_and_its_times():
+    opens, starts, ends = T - timedelta(minutes=30), T, T + timedelta(hours=1)
+    assert status(opens - timedelta(seconds=1), opens, starts, ends) is Status.UPCOMING
+    assert status(opens, opens, starts, ends) is Status.OPEN
+    assert status(starts, opens, starts, ends) is Status.RUNNING
+    assert status(ends - timedelta(seconds=1), opens, starts, ends) is Status.RUNNING
+    assert status(ends, opens, starts, ends) is Status.CLOSED
+
+
+def test_the_day_shown_is_today_else_the_next_day_with_sessions_else_the_last():
+    spans = [(T, T + timedelta(hours=1)), (T + timedelta(days=2), T + timedelta(days=2, hours=1))]
+    assert shown_day(T, PARIS, spans) == date(2026, 5, 14)
+    assert shown_day(T + timedelta(days=1), PARIS, spans) == date(2026, 5, 16)  # between the days
+    assert shown_day(T + timedelta(days=9), PARIS, spans) == date(2026, 5, 16)  # after the event
+    assert shown_day(T - timedelta(days=3), PARIS, spans) == date(2026, 5, 14)  # before it
+    assert shown_day(T, PARIS, []) == date(2026, 5, 14)
+    # 23:30 UTC on the 13th is already the 14th in Paris.
+    assert shown_day(datetime(2026, 5, 13, 23, 30, tzinfo=UTC), PARIS, spans) == date(2026, 5, 14)
+
+
+def test_floor5():
+    assert floor5(datetime(2026, 5, 14, 8, 7, 59, 999, tzinfo=UTC)) == datetime(2026, 5, 14, 8, 5, tzinfo=UTC)
+    assert floor5(T) == T
+
+
+def test_people_inside_count_check_ins_less_check_outs_and_drop_when_the_session_ends():
+    rows = [Movements("S1", T, 3, 0), Movements("S1", T + BUCKET, 1, 2), Movements("S1", T + 3 * BUCKET, 0, 9)]
+    inside = [0] * 6
+    _add_inside(inside, T, 6, rows, T + 5 * BUCKET)
+    assert inside == [3, 2, 2, 0, 0, 0]  # never below zero; nothing at or after the end
+    _add_inside(inside, T, 6, [Movements("S2", T + BUCKET, 4, 0)], T + 2 * BUCKET)
+    assert inside == [3, 6, 2, 0, 0, 0]  # sessions add up; S2 ended after its second bucket
+    _add_inside(inside, T, 6, [Movements("S9", T, 5, 0)], None)  # a session of another day
+    assert inside == [3, 6, 2, 0, 0, 0]
+
+
+async def test_the_tally_read_in_steps_equals_the_log_read_at_once_and_an_undo_takes_its_row_back(tmp_path):
+    """The dashboard reads only the log rows added since its last view; an UNDO (of a check-in, or of
+    an override) removes that row's part, as `report_rows.NOT_UNDONE` does for the reports."""
+    rows = [  # id, minutes after T, attendee, session, direction, accepted, reason, ref_id
+        (1, 0, "REG-1", "S1", "IN", 1, "ok", None),
+        (2, 1, "REG-2", "S1", "IN", 1, "ok", None),
+        (3, 2, "REG-3", "S2", "IN", 0, "not_registered", None),
+        (4, 6, "REG-3", "S2", "IN", 1, "ok", 3),  # an override of the refusal
+        (5, 7, "REG-2", "S1", "UNDO", 1, "ok", 2),
+        (6, 12, "REG-1", "S1", "OUT", 1, "ok", None),
+        (7, 13, "REG-3", "S2", "UNDO", 1, "ok", 4),
+        (8, 14, "REG-1", "S1", "IN", 1, "ok", None),
+    ]
+    async with sample_event(tmp_path, lambda: T) as ctx:
+
+        def insert(upto: int):
+            def run(conn):
+                conn.executemany(
+                    "INSERT INTO attendance_log (id, at, attendee_id, session_id, direction, method, accepted, "
+                    "reason, ref_id) VALUES (?, ?, ?, ?, ?, 'pin', ?, ?, ?)",
+                    [(i, to_db(T + timedelta(minutes=m)), *rest) for i, m, *rest in rows if upto - 4 < i <= upto],
+                )
+
+            return ctx.db.write(run)
+
+        def read(tally: Tally) -> Tally:
+            with read_snapshot(str(ctx.db.path)) as conn:
+                tally.read(conn)
+            return tally
+
+        steps = Tally()
+        await insert(4)
+        read(steps)
+        assert steps.arrivals["S2"] == {"REG-3": 1} and steps.refused == [
+            (to_db(T + timedelta(minutes=2)), "not_registered")
+        ]
+        await insert(8)
+        whole = read(Tally())
+        for tally in (read(steps), whole):
+            assert {s: dict(c) for s, c in tally.arrivals.items() if c} == {"S1": {"REG-1": 2}}
+            assert tally.came == {"REG-1": [to_db(T), to_db(T + timedelta(minutes=14))], "REG-2": [], "REG-3": []}
+            moved = {m.bucket: (m.ins, m.outs) for m in tally.movements(to_db(T), to_db(T + timedelta(hours=1)))}
+            assert moved == {T: (1, 0), T + 2 * BUCKET: (1, 1)}
+            assert tally.since(to_db(T + timedelta(minutes=10))) == (1, 0, [])
+            assert tally.since(to_db(T)) == (2, 1, [("not_registered", 1)])

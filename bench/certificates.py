@@ -1,7 +1,8 @@
 """Certificates of attendance: 5,000 built and signed over worker processes (a realistic mix of
 names: mostly Latin with diacritics, some Cyrillic, Chinese, Korean, Arabic; three to six sessions
 each), each PDF's size, the verification page's latency over HTTP, and the certificate check the
-bot runs every minute after release (`_check_pass`; `python -m bench.certificates check` runs only it).
+bot runs every minute after release (`_check_pass`). `python -m bench.certificates check` or `build`
+runs only that part.
 
 `BENCH_CERTIFICATES` sets the count (default 5,000)."""
 
@@ -273,4 +274,5 @@ if __name__ == "__main__":
 
     from bench.__main__ import print_table
 
-    print_table(asyncio.run(_check_pass()) if sys.argv[1:] == ["check"] else run())
+    parts = {"check": lambda: asyncio.run(_check_pass()), "build": _build}
+    print_table(parts[sys.argv[1]]() if sys.argv[1:2] and sys.argv[1] in parts else run())

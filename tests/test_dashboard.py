@@ -142,6 +142,14 @@ async def test_bad_expired_and_revoked_links_are_403(office):
     fresh = await dashboard_url(office, "/dashboard revoke")
     assert (await office.http.get(url + "data")).status_code == 403
     assert (await office.http.get(fresh + "data")).status_code == 200
+    # A dashboard open when its link is revoked is told at its next push, and its stream ends.
+    async with office.http.stream("GET", fresh + "events") as stream:
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith("data: {")
+        await dashboard_url(office, "/dashboard revoke")
+        await office.send(BOB, "KEY1IN")
+        rest = [line async for line in lines]
+    assert "event: refused" in rest and not any(line.startswith("data: {\"") for line in rest)
 
 
 async def test_the_updated_clock_is_in_the_events_zone_over_http(office):

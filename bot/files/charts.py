@@ -25,7 +25,9 @@ import matplotlib.pyplot as plt
 from bot.i18n import _
 
 BUCKET = timedelta(minutes=5)
-GREEN, BLUE = "#0a7d2c", "#1f5fbf"
+# Okabe-Ito blue and vermillion, told apart with every common colour-vision deficiency: the same
+# colours as the dashboard's chart of the day (arrivals: bars, people inside: a line).
+ARRIVALS, INSIDE = "#0072b2", "#d55e00"
 
 
 def session_chart(
@@ -51,13 +53,13 @@ def session_chart(
             [arrivals[b] for b in bucket_starts],
             width=BUCKET * 0.9,
             align="edge",
-            color=GREEN,
+            color=ARRIVALS,
         )
         # Translators: the axis of a chart: how many people arrived in each 5 minutes.
         top.set_ylabel(_("Arrivals / 5 min"))
-        bottom.step([t.astimezone(tz) for t, _n in steps], [n for _t, n in steps], where="post", color=BLUE)
+        bottom.step([t.astimezone(tz) for t, _n in steps], [n for _t, n in steps], where="post", color=INSIDE)
         bottom.fill_between(
-            [t.astimezone(tz) for t, _n in steps], [n for _t, n in steps], step="post", color=BLUE, alpha=0.15
+            [t.astimezone(tz) for t, _n in steps], [n for _t, n in steps], step="post", color=INSIDE, alpha=0.15
         )
         # Translators: the axis of a chart: how many people are in the room.
         bottom.set_ylabel(_("People inside"))

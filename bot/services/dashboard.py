@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -67,11 +67,16 @@ def dashboard_link(conn: Conn, ctx: AppContext, revoke: bool = False, language: 
 
 
 def _check(conn: Conn, ctx: AppContext, token: str) -> None:
-    secret = event_settings.get_setting(conn, SECRET_KEY)
+    verify(event_settings.get_setting(conn, SECRET_KEY), token, ctx.clock())
+
+
+def verify(secret: str | None, token: str, now: datetime) -> None:
+    """`DashboardRefused` unless `token` is a dashboard link signed with the event's `secret`
+    (as the database held it) that has not expired at `now`."""
     if secret is None:
         raise DashboardRefused("no_secret")  # no link was ever made
     try:
-        signed_links.verify(signed_links.DASHBOARD, secret, token, ctx.clock().timestamp())
+        signed_links.verify(signed_links.DASHBOARD, secret, token, now.timestamp())
     except signed_links.SignedLinkError as error:
         raise DashboardRefused(error.problem) from None
 
@@ -159,6 +164,7 @@ class Tally:
         self.came: dict[str, list[str]] = {}  # attendee -> times (UTC text) of their effective check-ins
         self.checkins: list[str] = []  # times of every effective check-in, in log order
         self.refused: list[tuple[str, str]] = []  # (time, reason) of every refused attempt, in log order
+        self._expected: tuple[tuple, dict[str, set[str]]] | None = None
 
     def read(self, conn: Conn) -> None:
         count, refused = self._count, self.refused
@@ -203,6 +209,17 @@ class Tally:
             if people[person] <= 0:
                 del people[person]
 
+    def expected(self, conn: Conn, include_targets: bool) -> dict[str, set[str]]:
+        """Session -> the attendees it expects (`board.expected_pairs`), read again only when the
+        registrations, targets, groups or access-control mode have changed."""
+        key = (include_targets, board.expected_fingerprint(conn))
+        if self._expected is None or self._expected[0] != key:
+            expected: dict[str, set[str]] = {}
+            for session_id, attendee_id in board.expected_pairs(conn, include_targets):
+                expected.setdefault(session_id, set()).add(attendee_id)
+            self._expected = (key, expected)
+        return self._expected[1]
+
     def since(self, moment: str) -> RecentActivity:
         """Check-ins and refused attempts at or after `moment` (UTC text), the top three reasons."""
         checkins = sum(1 for _ in takewhile(lambda at: at >= moment, reversed(self.checkins)))
@@ -246,6 +263,9 @@ class Overview:
     inside: list[int]  # people inside at the end of each 5 minutes (visits end at their session's end)
     sessions: list[SessionView]
     refusals: list[RecentRefusal]
+    # The dashboard links' secret as the same snapshot held it: a stream pushing this view checks
+    # its link against it (`verify`), with no trip to the database of its own.
+    link_secret: str | None = field(default=None, repr=False)
 
 
 def floor5(moment: datetime) -> datetime:
@@ -272,9 +292,7 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
     span = (to_db(day_start), to_db(day_end))
     include = acl_mode(conn) is AclMode.INCLUDE_TARGETS
     sessions = board.sessions_between(conn, day_start, day_end)
-    expected: dict[str, set[str]] = {}
-    for session_id, attendee_id in board.expected_pairs(conn, include):
-        expected.setdefault(session_id, set()).add(attendee_id)
+    expected = tally.expected(conn, include)
     inside_counts = board.inside_counts(conn)
     windows = stored_window_settings(conn)
     moves = tally.movements(*span)
@@ -313,6 +331,7 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
         inside=inside,
         sessions=views,
         refusals=live_counts.recent_refusals(conn, 10),
+        link_secret=event_settings.get_setting(conn, SECRET_KEY),
     )
 
 

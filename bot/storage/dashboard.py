@@ -117,6 +117,19 @@ def expected_pairs(conn: Conn, include_targets: bool) -> list[tuple[str, str]]:
     )
 
 
+def expected_fingerprint(conn: Conn) -> tuple:
+    """Changes whenever `expected_pairs` may have: rows added to or removed from the registrations,
+    the sessions' target groups or the attendees' groups."""
+    return tuple(
+        fetch_one(
+            conn,
+            """SELECT (SELECT COUNT(*) FROM registrations), (SELECT MAX(rowid) FROM registrations),
+                      (SELECT COUNT(*) FROM session_targets), (SELECT MAX(rowid) FROM session_targets),
+                      (SELECT COUNT(*) FROM attendee_groups), (SELECT MAX(rowid) FROM attendee_groups)""",
+        )
+    )
+
+
 def inside_counts(conn: Conn) -> dict[str, int]:
     """Session id (upper case) -> people inside (`presence`: what its room display shows)."""
     rows = fetch_all(conn, "SELECT session_id, COUNT(*) FROM presence WHERE inside = 1 GROUP BY session_id")
@@ -127,8 +140,8 @@ def people_inside(conn: Conn, now: datetime) -> int:
     """People inside a session that has not ended, each counted once."""
     return fetch_one(
         conn,
-        """SELECT COUNT(DISTINCT p.attendee_id) FROM presence p JOIN sessions s ON s.session_id = p.session_id
-           WHERE p.inside = 1 AND s.ends_at > ?""",
+        """SELECT COUNT(DISTINCT attendee_id) FROM presence
+           WHERE inside = 1 AND session_id IN (SELECT session_id FROM sessions WHERE ends_at > ?)""",
         (to_db(now),),
     )[0]
 

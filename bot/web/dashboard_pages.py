@@ -234,7 +234,8 @@ class DashboardHandler(DashboardBase):
 
 class DashboardEvents(DashboardBase):
     """`/dashboard/<token>/events`: the first view, pushed when attendance changes (at most once a
-    `GAP`), and every `HEARTBEAT` seconds; the link is checked again before every push."""
+    `GAP`), and every `HEARTBEAT` seconds; the link is checked again before every push, against the
+    secret read with the view (no database round trip per screen)."""
 
     def initialize(self, ctx: AppContext, shared: SharedOverview, changes: SessionChanges | None = None) -> None:
         super().initialize(ctx, shared, changes)
@@ -284,5 +285,5 @@ class DashboardEvents(DashboardBase):
             if self.closed:
                 break
             seen = self.changes.version(SessionChanges.ANY)
-            await dashboard.check_link(self.ctx, token)
             view = await self.shared.get(seen)
+            dashboard.verify(view.link_secret, token, view.now)  # revoked or expired since: refused

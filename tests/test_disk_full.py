@@ -33,12 +33,15 @@ import pytest
 
 from admin_commands.__main__ import main as attendance_admin
 from bot import chat_texts
+from bot.domain import badges
 from bot.storage import db as storage_db
 from bot.storage.db import StorageUnavailable
 from bot.telegram import updates
 from bot.web.server import serve
-from tests.conftest import SESSIONS_CSV
+from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, User, free_port
+from tests.test_scanner_api import DORA, call, scan
+from tests.web import serve as serve_web
 
 CANNOT = chat_texts.CANNOT_RECORD_NOW
 GUESTS = [User(70_000 + i, f"Guest{i}") for i in range(4)]
@@ -426,3 +429,34 @@ def test_a_bot_that_cannot_open_its_database_for_writing_says_so_in_one_line_and
     out, err = capsys.readouterr()
     assert ended.value.code == 2 and out == "" and len(err.splitlines()) == 1, (out, err)
     assert err.startswith("Cannot start: The database ") and said in err, err
+
+
+async def test_a_mini_app_scan_meets_503_and_one_log_line_while_the_database_cannot_store(tmp_path, caplog):
+    """The scanner page keeps a scan the server answered 5xx in its queue and sends it again: 503 says
+    nothing was kept; the log has one line for many such requests, no traceback; once the file is
+    writable again the same scan is recorded once."""
+    h = await BotHarness(tmp_path, PUBLIC_URL="https://door.example.org").start()
+    try:
+        for name, content in (("s.csv", SESSIONS_CSV), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
+            await h.send_document(ORGANISER, content.encode(), name)
+        await h.send(DORA, "/start")
+        await h.send(ORGANISER, "/scanner @dora_door S1")
+        badge = badges.make_token(h.ctx.badge_secret, "REG-1", 1)
+        broken = ReadOnlyFile(h.db)
+        async with serve_web(h), httpx.AsyncClient(timeout=10) as h.http:
+            h.api_root = f"{h.root}/api/scanner"
+            caplog.clear()
+            await broken.make_read_only()
+            try:
+                refused = [await call(h, "scan", scan("S1", badge, f"scan-{i}")) for i in range(3)]
+            finally:
+                await broken.make_writable()
+            again = await call(h, "scan", scan("S1", badge, "scan-0"))
+        assert [r.status_code for r in refused] == [503, 503, 503]
+        assert all("Traceback" not in r.text and r.json()["error"] == "server" for r in refused)
+        lines = [r for r in caplog.records if "cannot store anything" in r.getMessage()]
+        assert len(lines) == 1 and lines[0].exc_info is None, [r.getMessage() for r in caplog.records]
+        assert again.status_code == 200 and again.json()["colour"] == "green", again.text
+        assert await h.rows("SELECT attendee_id, session_id, accepted FROM attendance_log") == [("REG-1", "S1", 1)]
+    finally:
+        await h.stop()

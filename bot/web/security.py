@@ -23,11 +23,15 @@ import hashlib
 import ipaddress
 import logging
 import re
+import time
 from collections.abc import Iterable
 
 import tornado.httputil
 import tornado.web
 from tornado.log import app_log, gen_log
+
+from bot.storage.db import storage_trouble
+from bot.telegram import startup_texts
 
 # The one style block of `pages.plain_page` (a refused link's page), allowed by its hash.
 PLAIN_STYLE = "body{font:24px/1.4 system-ui,sans-serif;margin:3em;max-width:40em}body.small{font-size:20px}"
@@ -185,6 +189,10 @@ def client_address(request: tornado.httputil.HTTPServerRequest, trusted: tuple[N
     return str(real) if real is not None else peer
 
 
+STORAGE_LINE_INTERVAL = 60.0  # seconds between the log's lines about a database that cannot store
+_storage_line_at = -STORAGE_LINE_INTERVAL
+
+
 class WebHandler(tornado.web.RequestHandler):
     """The base of every handler of the web server: headers, client address, redacted logs."""
 
@@ -205,9 +213,29 @@ class WebHandler(tornado.web.RequestHandler):
     def request_summary(self) -> str:
         return redact(f"{self.request.method} {self.request.uri} ({self.client_ip})")
 
+    def send_error(self, status_code: int = 500, **kwargs) -> None:
+        """A database that cannot store right now (a full disk, a read-only file) is 503, not 500: the
+        request may be sent again later (the scanner page keeps its queue and does), and nothing of it
+        was kept. Every other error as tornado sends it."""
+        exc_info = kwargs.get("exc_info")
+        if status_code == 500 and exc_info and storage_trouble(exc_info[1]) is not None:
+            status_code = 503
+        super().send_error(status_code, **kwargs)
+
     def log_exception(self, typ, value, tb) -> None:
         """Tornado's, with the request summarised without its credentials (tornado's own prints the whole
-        request, signed link included)."""
+        request, signed link included). A database that cannot store is one line a minute, not a traceback
+        per request (the inbox logs the same trouble the same way)."""
+        trouble = storage_trouble(value) if not isinstance(value, tornado.web.HTTPError) else None
+        if trouble is not None:
+            global _storage_line_at
+            if time.monotonic() - _storage_line_at >= STORAGE_LINE_INTERVAL:
+                _storage_line_at = time.monotonic()
+                path = self.application.settings.get("database_path", "")
+                app_log.error(
+                    "503 %s: %s", self.request_summary(), startup_texts.cannot_store(path, trouble.kind, trouble.reason)
+                )
+            return
         if isinstance(value, tornado.web.HTTPError):
             if value.log_message:
                 message = value.log_message % value.args if value.args else value.log_message

@@ -107,6 +107,7 @@ def make_app(ctx: AppContext, processor: UpdateProcessor, settings: Settings) ->
         log_function=log_request,
         default_handler_class=NotFound,
         trusted_proxies=parse_networks(settings.trusted_proxies),
+        database_path=settings.database_path,  # named in the log's line when it cannot store
     )
 
 

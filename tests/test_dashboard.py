@@ -172,7 +172,7 @@ async def test_the_dashboard_in_a_browser(tmp_path):
             shown = await asyncio.to_thread(driver.execute_script, TOTALS)
             assert shown == {
                 "people": str(held["people"]),
-                "showup": f"{round(100 * held['expected_arrived'] / held['expected'])} %",
+                "showup": f"{round(100 * held['expected_arrived'] / held['expected'])}\u00a0%",
                 "inside": str(held["inside"]),
                 "recent": f"{held['checkins_15']} in · {held['refusals_15']} refused",
             }

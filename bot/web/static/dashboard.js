@@ -151,7 +151,8 @@ function sessionRow(s) {
   const title = el("b", null, `${s.id} · `);
   title.append(el("bdi", null, s.title));
   name.append(title, el("small", null, [s.room, s.when].filter(Boolean).join(" · ")));
-  const showup = s.expected ? `${s.expected_arrived} / ${s.expected}${s.showup === null ? "" : ` · ${s.showup} %`}` : "–";
+  // No-break spaces: on a phone the label may wrap, the numbers stay together.
+  const showup = s.expected ? `${s.expected_arrived}\u00a0/\u00a0${s.expected}${s.showup === null ? "" : `\u00a0·\u00a0${s.showup}\u00a0%`}` : "–";
   row.append(
     name,
     el("span", `status ${s.status}`, words[`status_${s.status}`]),
@@ -173,7 +174,7 @@ function apply(data) {
   setText("day", data.day);
   setText("updated", say("updated", { time: data.updated }));
   setText("t-people", t.people);
-  setText("t-showup", t.showup === null ? "–" : `${t.showup} %`);
+  setText("t-showup", t.showup === null ? "–" : `${t.showup}\u00a0%`);
   setText("t-showup-of", say("showup_of", { arrived: t.expected_arrived, expected: t.expected }));
   setText("t-inside", t.inside);
   setText("t-recent", say("recent", { checkins: t.checkins_15, refusals: t.refusals_15 }));

@@ -18,8 +18,8 @@ from selenium.webdriver.common.by import By
 from tornado.httpserver import HTTPServer
 
 from bot.config import ConfigError, load_settings
-from bot.services import dashboard, displays
-from bot.web import security
+from bot.services import displays
+from bot.web import dashboard_json, security
 from bot.web.security import MINI_APP_POLICY, PAGE_POLICY, WebHandler, redact
 from bot.web.server import make_app
 from tests.browser import open_browser, requires_chromium, save_screenshot, telegram_stand_in, until
@@ -249,8 +249,11 @@ async def test_an_uncaught_exception_on_a_signed_link_logs_what_went_wrong_but_n
     async def broken(*args):
         raise RuntimeError("the database went away")
 
+    def broken_json(*args):
+        raise RuntimeError("the database went away")
+
     monkeypatch.setattr(displays, "display_state", broken)
-    monkeypatch.setattr(dashboard, "overview", broken)
+    monkeypatch.setattr(dashboard_json, "overview_json", broken_json)
     assert (await site.http.get(display + "state")).status_code == 500
     assert (await site.http.get(board + "data")).status_code == 500
     uncaught = [r for r in caplog.records if r.name == "tornado.application"]

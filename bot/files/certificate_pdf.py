@@ -27,6 +27,7 @@ import multiprocessing.util
 import os
 import tempfile
 import threading
+import types
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,7 @@ from babel.numbers import format_decimal
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf import output as fpdf_output
 from fpdf.enums import TextEmphasis
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
@@ -181,14 +183,58 @@ def _reduced(font: FontFile, shaped: bool = False, core: bool = False) -> str:
     return _subset_to(font, unicodes, target, features, plain=not shaped)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=80)
 def _prototype(path: str) -> TTFFont:
     """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font); the
     reduced fonts' and the latest fallback subsets' (`_fallback`)."""
     return TTFFont(FPDF(), Path(path), "prototype", "")
 
 
-def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool) -> None:
+# What every document's own font holds besides its text's characters: printable Latin-1 (the
+# labels and dates of every language the bot speaks) and the punctuation babel and the labels use.
+_BASE = frozenset(
+    code
+    for low, high in ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x2027), (0x202F, 0x203A), (0x20AC, 0x20AC))
+    for code in range(low, high + 1)
+)
+_OWN_FONTS = 64  # documents' fonts kept per process, by the characters beyond `_BASE` they hold
+_own: dict[tuple[str, frozenset[int]], str] = {}
+
+
+def _own_font(font: FontFile, core_path: str, extra: frozenset[int]) -> str:
+    """The core font cut down to `_BASE` and `extra` (the document's characters beyond it), made
+    once per process for each such set: about 200 glyphs, embedded whole (`_Embedded`), so fpdf2
+    does not cut a font down again for every document (about a third of building one). Latin
+    names bring few sets (ł, ř, ş, ő...), so most documents find theirs made."""
+    key = (core_path, extra)
+    if key in _own:
+        _own[key] = _own.pop(key)  # most recently used last
+        return _own[key]
+    digest = hashlib.sha256(repr((core_path, sorted(extra))).encode()).hexdigest()[:16]
+    source = FontFile(core_path, 0)
+    codes = sorted(code for code in _BASE | extra if code in _covered(font, True))
+    target = _subset_to(
+        source, codes, os.path.join(_font_dir(), f"fallback-{os.getpid()}-own-{digest}.ttf"), [], plain=True
+    )
+    _own[key] = target
+    while len(_own) > _OWN_FONTS:
+        with contextlib.suppress(OSError):
+            os.remove(_own.pop(next(iter(_own))))
+    return target
+
+
+class _Embedded(subset.Subsetter):
+    """fpdf2's subsetter, which leaves a document's own font (`_own_font`) whole: it is small already."""
+
+    def subset(self, font: TTFont) -> None:
+        if not getattr(font, "embed_whole", False):
+            super().subset(font)
+
+
+fpdf_output.ftsubset = types.SimpleNamespace(Options=subset.Options, Subsetter=_Embedded)
+
+
+def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool, whole: bool = False) -> None:
     """`pdf.add_font`, but from a parsed font kept for the process when `shared`: the document gets
     a copy with its own glyph subset, and a fresh lazy handle on the file, since fpdf2 subsets a
     document's font in place when it writes the PDF. (Relies on fpdf2's TTFFont: pinned below 3.)"""
@@ -204,6 +250,7 @@ def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool) -> No
     # No bounding boxes recomputed at save: that would decompile and recompile every glyph kept,
     # and the reduced font's boxes are right already.
     font.ttfont = TTFont(path, recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+    font.ttfont.embed_whole = whole
     font.subset = SubsetMap(font)
     pdf.fonts[font.fontkey] = font
 
@@ -240,10 +287,11 @@ def _fallback(font: FontFile, codes: set[int]) -> str:
 
 
 def _remove_fallbacks() -> None:
-    for _codes, path in _fallbacks.values():
+    for path in [path for _codes, path in _fallbacks.values()] + list(_own.values()):
         with contextlib.suppress(OSError):
             os.remove(path)
     _fallbacks.clear()
+    _own.clear()
 
 
 atexit.register(_remove_fallbacks)
@@ -260,8 +308,14 @@ class _Fonts:
         needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
         # The core font when it has every character of the text (the labels are Latin-1).
         self.core = core_allowed and not shaped and needed <= _covered(regular[0], True)
-        _add_font(pdf, "main", "", _reduced(regular[0], shaped, self.core), shared=True)
-        _add_font(pdf, "main", "B", _reduced(bold[0], shaped, self.core), shared=True)
+        if self.core:  # the document's own font: the core cut down to what it may print
+            extra = frozenset(needed - _BASE)
+            for style, chain in (("", regular), ("B", bold)):
+                own = _own_font(chain[0], _reduced(chain[0], False, True), extra)
+                _add_font(pdf, "main", style, own, shared=True, whole=True)
+        else:
+            _add_font(pdf, "main", "", _reduced(regular[0], shaped), shared=True)
+            _add_font(pdf, "main", "B", _reduced(bold[0], shaped), shared=True)
         covered = set(_covered(regular[0], self.core))
         fallbacks = []
         for number, font in enumerate(regular):

@@ -222,6 +222,7 @@ async def test_the_dashboard_in_a_browser(tmp_path):
             await until(driver, "document.querySelector('#person .visits') !== null")
             day = await asyncio.to_thread(lambda: driver.find_element(By.ID, "person").text)
             assert "Иван Петрович Сидоров · P-02" in day and "checked out" in day
+            assert "unknown PIN: 2" in await asyncio.to_thread(lambda: driver.find_element(By.ID, "t-reasons").text)
             save_screenshot(driver, tmp_path, "dashboard-phone-search")
 
             await asyncio.to_thread(

@@ -152,7 +152,8 @@ class DashboardHandler(DashboardBase):
             # The links keep the language the page was asked in (none asked: the event language).
             asked = i18n.supported((self.get_query_argument("lang", None) or "")[:35])
             query = f"?{urlencode({'lang': asked})}" if asked else ""
-            self.finish(pages.render("dashboard.html", page_texts.page_words(page_texts.DASHBOARD_PAGE), query=query))
+            words = page_texts.page_words(page_texts.DASHBOARD_PAGE) | {"reasons": page_texts.refusal_reasons()}
+            self.finish(pages.render("dashboard.html", words, query=query))
         elif part == "data":
             self._json(self.shared.json(await self.shared.get()))
         elif part == "person":

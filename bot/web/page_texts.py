@@ -349,6 +349,32 @@ DASHBOARD_PAGE = {
     ),
 }
 
+# Why an attempt was refused, in a few words: the dashboard's tables and its "last 15 minutes".
+# (Reports keep the codes themselves.)
+REFUSAL_REASONS = {
+    # Translators: why an attempt was refused, a few words in a table cell.
+    Reason.CHECKED_OUT_WITHOUT_CHECK_IN: N_("check-out without check-in"),
+    Reason.SCANNER_NOT_PERMITTED: N_("scanner not allowed"),
+    Reason.INVALID_CODE: N_("not a badge of this event"),
+    Reason.REVOKED: N_("revoked badge"),
+    Reason.TOO_MANY_ATTEMPTS: N_("too many attempts"),
+    Reason.UNKNOWN_PIN: N_("unknown PIN"),
+    Reason.PIN_EXPIRED: N_("expired PIN"),
+    Reason.TOO_EARLY: N_("too early"),
+    # Translators: why an attempt was refused: the session's check-in had closed.
+    Reason.CLOSED: N_("check-in closed"),
+    Reason.NOT_REGISTERED: N_("not registered"),
+    Reason.SESSION_FULL: N_("session full"),
+    Reason.ALREADY_CHECKED_IN: N_("already checked in"),
+    Reason.ALREADY_CHECKED_OUT: N_("already checked out"),
+}
+
+
+def refusal_reasons() -> dict[str, str]:
+    """Code -> its few words in the current language, for a page's script."""
+    return {reason.value: _(text) for reason, text in REFUSAL_REASONS.items()}
+
+
 # ---------------------------------------------------------------- certificate verification
 
 VERIFY_PAGE = {

@@ -199,8 +199,8 @@ function tableRow(values, names = []) {
   return row;
 }
 
-// A refusal's reason is a code (the same as in the reports): readable, and breakable between words.
-const reason = (code) => code.replaceAll("_", " ");
+// A refusal's reason: a few words in the page's language (the reports keep the codes).
+const reason = (code) => words.reasons[code] || code.replaceAll("_", " ");
 
 // "Name · id · more": the name isolated, so a right-to-left name keeps the line in order.
 function personLine(name, ...rest) {

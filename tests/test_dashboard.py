@@ -95,6 +95,9 @@ async def test_the_dashboard_over_http(tmp_path):
         ]
         ada = (await h.http.get(url + "person", params={"q": "@ada_l"})).json()
         assert [(v["session"], v["ended"]) for v in ada["visits"]] == [("S1", "session_end"), ("S2", "open")]
+        lower = (await h.http.get(url + "person", params={"q": "петров"})).json()  # any case, any script
+        assert (lower["found"], lower["id"]) == ("one", "P-02")
+        assert (await h.http.get(url + "person", params={"q": "ångström"})).json()["id"] == "P-01"
         many = (await h.http.get(url + "person", params={"q": "Иван"})).json()
         assert many["found"] == "many" and {c["id"] for c in many["candidates"]} == {"P-02", "P-03"}
         assert (await h.http.get(url + "person", params={"q": "nobody-like-this"})).json() == {"found": "none"}

@@ -88,12 +88,17 @@ def find_attendees(conn: Conn, query: str, limit: int = 10) -> list[AttendeeRow]
                WHERE a.telegram_hint = ? OR u.username = ? ORDER BY a.attendee_id LIMIT ?""",
             (handle, handle, limit),
         )
-    else:
+    elif q.isascii():
         rows = fetch_all(
             conn,
             "SELECT * FROM attendees WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
             ("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit),
         )
+    else:
+        # SQLite's LIKE folds the case of ASCII letters only: "петров" would miss "Петрович".
+        wanted = q.casefold()
+        rows = [r for r in fetch_all(conn, "SELECT * FROM attendees ORDER BY name") if wanted in r["name"].casefold()]
+        rows = rows if limit < 0 else rows[:limit]
     return [attendee_record(r) for r in rows]
 
 

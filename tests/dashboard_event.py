@@ -117,6 +117,8 @@ def truth(h: BotHarness):
             "people": len(came),
             "expected": len(registered),
             "expected_arrived": len(registered & came),
+            # Here (nobody in two rooms at once) the people whose last record is a check-in to a session
+            # that has not ended are the people with a visit going on, as the dashboard counts them.
             "inside": one(
                 "SELECT COUNT(DISTINCT p.attendee_id) FROM presence p JOIN sessions s USING (session_id) "
                 "WHERE p.inside = 1 AND s.ends_at > ?",

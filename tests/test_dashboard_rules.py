@@ -1,5 +1,5 @@
-"""The dashboard's own rules, without a database: a session's status, the day it shows, and the
-people-inside line (check-ins less check-outs, none once a session has ended)."""
+"""The dashboard's own rules: a session's status, the day it shows, people inside (each once, by the
+visits rule), and the log read as it grows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.times import to_db
-from bot.services.dashboard import BUCKET, Movements, Status, Tally, _add_inside, floor5, shown_day, status
+from bot.domain.visits import Movement, SessionSpan
+from bot.services.dashboard import BUCKET, Status, Tally, floor5, shown_day, status
+from bot.services.dashboard_inside import Inside
 from bot.storage.dashboard import read_snapshot
 from tests.service_event import sample_event
 
@@ -40,15 +42,23 @@ def test_floor5():
     assert floor5(T) == T
 
 
-def test_people_inside_count_check_ins_less_check_outs_and_drop_when_the_session_ends():
-    rows = [Movements("S1", T, 3, 0), Movements("S1", T + BUCKET, 1, 2), Movements("S1", T + 3 * BUCKET, 0, 9)]
-    inside = [0] * 6
-    _add_inside(inside, T, 6, rows, T + 5 * BUCKET)
-    assert inside == [3, 2, 2, 0, 0, 0]  # never below zero; nothing at or after the end
-    _add_inside(inside, T, 6, [Movements("S2", T + BUCKET, 4, 0)], T + 2 * BUCKET)
-    assert inside == [3, 6, 2, 0, 0, 0]  # sessions add up; S2 ended after its second bucket
-    _add_inside(inside, T, 6, [Movements("S9", T, 5, 0)], None)  # a session of another day
-    assert inside == [3, 6, 2, 0, 0, 0]
+def test_people_inside_are_counted_once_by_the_visits_rule_and_leave_when_their_session_ends():
+    s1, s2 = SessionSpan("S1", T, T + 6 * BUCKET), SessionSpan("S2", T + 2 * BUCKET, T + 12 * BUCKET)
+    spans = {"S1": s1, "S2": s2}
+    inside = Inside()
+    inside.add("A", Movement(T, "IN", "S1"))
+    inside.add("B", Movement(T + BUCKET, "IN", "S1"))
+    inside.add("B", Movement(T + 3 * BUCKET, "IN", "S2"))  # overlapping S1: B moved (one room at a time)
+    inside.add("C", Movement(T + 2 * BUCKET, "IN", "S2"))
+    inside.add("C", Movement(T + 4 * BUCKET, "OUT", "S2"))
+    inside.refresh(spans, T + 5 * BUCKET, one_room=True)
+    assert inside.line(T, 12) == [1, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1]  # A leaves at S1's end, B at S2's
+    assert (inside.now(T + 5 * BUCKET), inside.now(T + 7 * BUCKET)) == (2, 1)
+    inside.refresh(spans, T + 5 * BUCKET, one_room=False)  # B in both rooms: one person, two rooms in the line
+    assert inside.now(T + 5 * BUCKET) == 2 and inside.line(T, 12)[3] == 4
+    inside.remove("C", Movement(T + 4 * BUCKET, "OUT", "S2"))  # an undone check-out: C stays
+    inside.refresh(spans, T + 5 * BUCKET, one_room=True)
+    assert inside.now(T + 5 * BUCKET) == 3
 
 
 async def test_the_tally_read_in_steps_equals_the_log_read_at_once_and_an_undo_takes_its_row_back(tmp_path):

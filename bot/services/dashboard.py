@@ -22,15 +22,16 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import signed_links
 from bot.domain.rules import AclMode, Direction
-from bot.domain.times import to_db
-from bot.domain.visits import IN, OUT
+from bot.domain.times import from_db, to_db
+from bot.domain.visits import IN, OUT, Movement, SessionSpan
 from bot.files import charts
 from bot.services.checkin import acl_mode
 from bot.services.context import AppContext, reads, writes
+from bot.services.dashboard_inside import Inside, floor5
 from bot.services.errors import require_public_url, require_session
 from bot.services.event import session_window, stored_window_settings
 from bot.storage import dashboard as board
-from bot.storage import event_settings, live_counts
+from bot.storage import event_settings, live_counts, visit_rows
 from bot.storage.live_counts import RecentRefusal
 from bot.storage.records import SessionRow
 from bot.storage.sql import Conn
@@ -134,7 +135,7 @@ class DayTotals(NamedTuple):
     people_arrived: int  # people with an effective check-in on the day shown
     expected: int  # people a session of the day expects
     expected_arrived: int  # of those, people with an effective check-in that day
-    inside_now: int  # people inside a session that has not ended (each counted once)
+    inside_now: int  # people with a visit going on (`bot.domain.visits`), each counted once
 
 
 class RecentActivity(NamedTuple):
@@ -165,6 +166,7 @@ class Tally:
         self.checkins: list[str] = []  # times of every effective check-in, in log order
         self.refused: list[tuple[str, str]] = []  # (time, reason) of every refused attempt, in log order
         self._expected: tuple[tuple, dict[str, set[str]]] | None = None
+        self.inside = Inside()  # people inside over time, by the visits rule
 
     def read(self, conn: Conn) -> None:
         count, refused = self._count, self.refused
@@ -189,6 +191,7 @@ class Tally:
         move = self.moves.get(bucket)
         if move is None:
             move = self.moves[bucket] = [0, 0]
+        (self.inside.add if step > 0 else self.inside.remove)(person, Movement(from_db(at), direction, session))
         if direction == OUT:
             move[1] += step
             return
@@ -260,16 +263,12 @@ class Overview:
     recent: RecentActivity
     chart_start: datetime  # the first 5 minutes of `arrivals` and `inside`
     arrivals: list[int]  # check-ins per 5 minutes, all sessions
-    inside: list[int]  # people inside at the end of each 5 minutes (visits end at their session's end)
+    inside: list[int]  # people inside at the end of each 5 minutes, each once (`dashboard_inside`)
     sessions: list[SessionView]
     refusals: list[RecentRefusal]
     # The dashboard links' secret as the same snapshot held it: a stream pushing this view checks
     # its link against it (`verify`), with no trip to the database of its own.
     link_secret: str | None = field(default=None, repr=False)
-
-
-def floor5(moment: datetime) -> datetime:
-    return moment - timedelta(minutes=moment.minute % 5, seconds=moment.second, microseconds=moment.microsecond)
 
 
 def shown_day(now: datetime, tz: ZoneInfo, spans: list[tuple[datetime, datetime]]) -> date:
@@ -300,14 +299,16 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
     last = max([s.ends_at for s in sessions] + [m.bucket + BUCKET for m in moves] + [min(now, day_end)])
     chart_start = floor5(max(first, day_start))
     width = max(1, -(-(min(last, day_end) - chart_start) // BUCKET))
-    arrivals, inside = [0] * width, [0] * width
+    arrivals = [0] * width
     by_session: dict[str, list[Movements]] = {}
     for m in moves:
         arrivals[min(max((m.bucket - chart_start) // BUCKET, 0), width - 1)] += m.ins
         by_session.setdefault(m.session_id, []).append(m)
-    ends = {s.session_id.upper(): s.ends_at for s in sessions}
-    for session_id, rows in by_session.items():
-        _add_inside(inside, chart_start, width, sorted(rows, key=lambda m: m.bucket), ends.get(session_id))
+    spans = {k.upper(): SessionSpan(k.upper(), v.starts, v.ends) for k, v in visit_rows.session_spans(conn).items()}
+    tally.inside.refresh(spans, now, event_settings.one_room_at_a_time(conn))
+    inside, inside_now = tally.inside.line(chart_start, width), tally.inside.now(now)
+    if 0 <= (now - chart_start) // BUCKET < width:
+        inside[(now - chart_start) // BUCKET] = inside_now  # the line ends where the total stands
     views, awaited = [], set()
     for s in sessions:
         key = s.session_id.upper()
@@ -324,7 +325,7 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
     return Overview(
         now=now,
         day=day,
-        totals=DayTotals(len(today), len(awaited), len(awaited & today), board.people_inside(conn, now)),
+        totals=DayTotals(len(today), len(awaited), len(awaited & today), inside_now),
         recent=tally.since(to_db(now - RECENT)),
         chart_start=chart_start,
         arrivals=arrivals,
@@ -333,22 +334,6 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
         refusals=live_counts.recent_refusals(conn, 10),
         link_secret=event_settings.get_setting(conn, SECRET_KEY),
     )
-
-
-def _add_inside(inside: list[int], start: datetime, width: int, rows: list[Movements], ends: datetime | None) -> None:
-    """One session's people inside at the end of each 5 minutes: check-ins less check-outs so far,
-    none once the session has ended (its visits end then: `bot.domain.visits`)."""
-    if ends is None:  # a session of another day, whose stray rows fall on this one
-        return
-    count, at = 0, 0
-    for index in range(width):
-        bucket = start + index * BUCKET
-        if ends is not None and bucket + BUCKET > ends:
-            return
-        while at < len(rows) and rows[at].bucket <= bucket:
-            count = max(count + rows[at].ins - rows[at].outs, 0)
-            at += 1
-        inside[index] += count
 
 
 async def overview(ctx: AppContext, tally: Tally | None = None) -> Overview:

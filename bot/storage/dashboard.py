@@ -136,16 +136,6 @@ def inside_counts(conn: Conn) -> dict[str, int]:
     return {r[0].upper(): r[1] for r in rows}
 
 
-def people_inside(conn: Conn, now: datetime) -> int:
-    """People inside a session that has not ended, each counted once."""
-    return fetch_one(
-        conn,
-        """SELECT COUNT(DISTINCT attendee_id) FROM presence
-           WHERE inside = 1 AND session_id IN (SELECT session_id FROM sessions WHERE ends_at > ?)""",
-        (to_db(now),),
-    )[0]
-
-
 # ---------------------------------------------------------------- one session
 
 

@@ -12,7 +12,7 @@ import httpx
 import tornado.web
 from tornado.httpserver import HTTPServer
 
-from bot.web.server import make_app
+from bot.web.server import MAX_BODY, make_app
 from tests.agenda import running_now, shifted_agenda
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, free_port
@@ -22,10 +22,11 @@ PUBLIC_URL = "https://attendance.example.org"
 
 @asynccontextmanager
 async def serve(h: BotHarness, xheaders: bool = False) -> AsyncIterator[tornado.web.Application]:
-    """The bot's web application for `h` on 127.0.0.1 (`h.port`, `h.root`) until the block ends."""
+    """The bot's web application for `h` on 127.0.0.1 (`h.port`, `h.root`) until the block ends,
+    refusing bodies over the production server's limit (`bot.web.server.serve`)."""
     app = make_app(h.ctx, h.processor, h.settings)
     port = free_port()
-    server = HTTPServer(app, xheaders=xheaders)
+    server = HTTPServer(app, xheaders=xheaders, max_body_size=MAX_BODY)
     server.listen(port, "127.0.0.1")
     h.port, h.root = port, f"http://127.0.0.1:{port}"
     try:

@@ -67,6 +67,8 @@ def validate(init_data: str, bot_token: str, max_age: timedelta, now: datetime |
         user_id = int(user["id"])
     except (KeyError, ValueError, TypeError, OverflowError, OSError):
         raise InitDataRejected("no user or auth_date") from None
+    if not 0 < user_id < 2**63:  # Telegram's ids are positive; the database stores 64 bits
+        raise InitDataRejected("user id out of range")
     now = now or datetime.now(UTC)
     if now - signed_at > max_age:
         raise InitDataRejected(f"signed {now - signed_at} ago, more than {max_age}")

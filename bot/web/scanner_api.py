@@ -209,7 +209,7 @@ class ScannerApi(WebHandler):
             raise BadRequest(f"body of {len(raw)} bytes")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             raise BadRequest("not JSON") from None
         if not isinstance(body, dict):
             raise BadRequest("not a JSON object")

@@ -210,6 +210,14 @@ class WebHandler(tornado.web.RequestHandler):
             self._client_ip = client_address(self.request, trusted)
         return self._client_ip
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """A query argument that is not UTF-8 reads with replacement characters (`?lang=%ff`: an
+        unknown language) instead of tornado's 400, which the error page, reading `lang` again to
+        choose its language, turned into an uncaught exception. A path's part is still refused."""
+        if name is None:
+            return super().decode_argument(value, name)
+        return value.decode("utf-8", errors="replace")
+
     def request_summary(self) -> str:
         return redact(f"{self.request.method} {self.request.uri} ({self.client_ip})")
 

@@ -39,6 +39,12 @@ class StaticFiles(WebHandler, tornado.web.StaticFileHandler):
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")
 
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        if "\x00" in path:  # no file has a NUL in its name, and os.path would raise ValueError (a 500)
+            raise tornado.web.HTTPError(404)
+        return super().get_absolute_path(root, path)
+
 
 access_log = logging.getLogger("tornado.access")
 

@@ -34,8 +34,12 @@ class UpdateHandler(WebHandler):
             return
         try:
             payload = json.loads(self.request.body)
-            int(payload["update_id"])
-        except (ValueError, KeyError, TypeError):
+            update_id = payload["update_id"]
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
+            self.set_status(400)
+            return
+        # An integer the inbox can store (SQLite's 64 bits): not 1.5, "12", true or 10**30.
+        if type(update_id) is not int or not -(2**63) <= update_id < 2**63:
             self.set_status(400)
             return
         try:

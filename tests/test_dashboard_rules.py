@@ -101,7 +101,8 @@ async def test_the_tally_read_in_steps_equals_the_log_read_at_once_and_an_undo_t
         whole = read(Tally())
         for tally in (read(steps), whole):
             assert {s: dict(c) for s, c in tally.arrivals.items() if c} == {"S1": {"REG-1": 2}}
-            assert tally.came == {"REG-1": [to_db(T), to_db(T + timedelta(minutes=14))], "REG-2": [], "REG-3": []}
+            assert tally.checkins == [(to_db(T), "REG-1"), (to_db(T + timedelta(minutes=14)), "REG-1")]
+            assert tally.came(to_db(T), to_db(T + timedelta(hours=1))) == {"REG-1"}
             moved = {m.bucket: (m.ins, m.outs) for m in tally.movements(to_db(T), to_db(T + timedelta(hours=1)))}
             assert moved == {T: (1, 0), T + 2 * BUCKET: (1, 1)}
             assert tally.since(to_db(T + timedelta(minutes=10))) == (1, 0, [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from bisect import bisect_left, insort
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -162,8 +163,7 @@ class Tally:
         self.last_id = 0
         self.arrivals: dict[str, dict[str, int]] = {}  # session -> attendee -> effective check-ins
         self.moves: dict[tuple[str, str], list[int]] = {}  # (session, 'YYYY-MM-DDTHH:MM' UTC) -> [ins, outs]
-        self.came: dict[str, list[str]] = {}  # attendee -> times (UTC text) of their effective check-ins
-        self.checkins: list[str] = []  # times of every effective check-in, in log order
+        self.checkins: list[tuple[str, str]] = []  # (time as UTC text, attendee) of every effective check-in, sorted
         self.refused: list[tuple[str, str]] = []  # (time, reason) of every refused attempt, in log order
         self._expected: tuple[tuple, dict[str, set[str]]] | None = None
         self.inside = Inside()  # people inside over time, by the visits rule
@@ -200,15 +200,10 @@ class Tally:
         if people is None:
             people = self.arrivals[session] = {}
         people[person] = people.get(person, 0) + step
-        times = self.came.get(person)
-        if times is None:
-            times = self.came[person] = []
         if step > 0:
-            times.append(at)
-            self.checkins.append(at)
+            insort(self.checkins, (at, person))  # at the end, unless the clock went back
         else:
-            times.remove(at)
-            self.checkins.remove(at)
+            self.checkins.remove((at, person))
             if people[person] <= 0:
                 del people[person]
 
@@ -225,10 +220,17 @@ class Tally:
 
     def since(self, moment: str) -> RecentActivity:
         """Check-ins and refused attempts at or after `moment` (UTC text), the top three reasons."""
-        checkins = sum(1 for _ in takewhile(lambda at: at >= moment, reversed(self.checkins)))
+        checkins = len(self.checkins) - bisect_left(self.checkins, (moment,))
         reasons = Counter(r for _at, r in takewhile(lambda x: x[0] >= moment, reversed(self.refused)))
         top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
         return RecentActivity(checkins, sum(reasons.values()), top)
+
+    def came(self, start: str, end: str) -> set[str]:
+        """The attendees with an effective check-in from `start` to `end` (UTC text)."""
+        return {
+            person
+            for _at, person in self.checkins[bisect_left(self.checkins, (start,)) : bisect_left(self.checkins, (end,))]
+        }
 
     def movements(self, start: str, end: str) -> list[Movements]:
         """Effective check-ins and check-outs per session and 5 minutes from `start` to `end` (UTC text)."""
@@ -321,7 +323,7 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
         numbers = SessionNumbers(len(came), inside_counts.get(key, 0), len(wanted), sum(1 for a in wanted if a in came))
         opens = session_window(s, Direction.IN, windows).opens
         views.append(SessionView(s, status(now, opens, s.starts_at, s.ends_at), numbers, spark_start, spark))
-    today = {a for a, times in tally.came.items() if any(span[0] <= at < span[1] for at in times)}
+    today = tally.came(*span)
     return Overview(
         now=now,
         day=day,

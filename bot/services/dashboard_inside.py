@@ -11,6 +11,7 @@ rule ends it unless the person does something first (and then they have new rows
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -31,6 +32,12 @@ class Inside:
         self.delta: Counter = Counter()  # start of 5 minutes -> people coming in less people leaving
         self.dirty: set[str] = set()
         self.rule: tuple | None = None  # the sessions' spans and the one-room setting the visits were worked with
+        # Every visit's start and end, sorted: with one room at a time a person's visits overlap only
+        # when they check in early to a session that does not overlap the one they are in (both count
+        # until the first ends), so the people inside at a moment are the visits begun less the visits
+        # ended by then.
+        self.starts: list[datetime] = []
+        self.ends: list[datetime] = []  # the visits with an end (an open visit of an unknown session has none)
 
     def add(self, person: str, movement: Movement) -> None:
         self.timelines.setdefault(person, []).append(movement)
@@ -44,7 +51,7 @@ class Inside:
         """Work out the visits of everyone with new rows (everyone, when the rule's inputs changed)."""
         rule = (dict(spans), one_room)
         if rule != self.rule:
-            self.rule, self.intervals, self.delta = rule, {}, Counter()
+            self.rule, self.intervals, self.delta, self.starts, self.ends = rule, {}, Counter(), [], []
             self.dirty = set(self.timelines)
         for person in self.dirty:
             for start, end in self.intervals.pop(person, ()):
@@ -64,6 +71,14 @@ class Inside:
         self.delta[floor5(start)] += step
         if end is not None:
             self.delta[floor5(end)] -= step
+        if step > 0:
+            insort(self.starts, start)
+            if end is not None:
+                insort(self.ends, end)
+        else:
+            del self.starts[bisect_left(self.starts, start)]
+            if end is not None:
+                del self.ends[bisect_left(self.ends, end)]
 
     def line(self, start: datetime, width: int) -> list[int]:
         """People inside in each of `width` 5 minutes from `start` (a person in from anywhere in a 5
@@ -78,4 +93,6 @@ class Inside:
 
     def now(self, now: datetime) -> int:
         """People with a visit going on at `now`."""
+        if self.rule is not None and self.rule[1]:  # one room at a time: no person in two visits at once
+            return bisect_right(self.starts, now) - bisect_right(self.ends, now)
         return sum(1 for mine in self.intervals.values() if any(s <= now and (e is None or now < e) for s, e in mine))

@@ -65,6 +65,21 @@ def test_pdf_text_holds_the_name_the_sessions_and_the_total(name):
     assert len(pdf) < 300_000
 
 
+def test_a_long_list_of_sessions_goes_on_a_second_page_under_the_headings_again():
+    import dataclasses
+    from datetime import timedelta
+
+    long = " that is long enough to wrap onto a second line of the table"
+    lines = tuple(
+        SessionLine(f"Session {n}{long if n % 4 == 0 else ''}", NOW + timedelta(hours=n), 45, Decimal("0.75"))
+        for n in range(26)
+    )
+    pdf = certificate_pdf(dataclasses.replace(make_certificate("Zoë"), sessions=lines))
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 2 and all("Session" in page and "Minutes" in page for page in pages)
+    assert all(f"Session {n}" in "".join(pages) for n in range(26))
+
+
 def test_labels_speak_the_attendees_language_and_names_stay():
     text = text_of(certificate_pdf(make_certificate("Zoë Ünal", language="de")))
     assert "Zoë Ünal" in text and "Opening keynote" in text

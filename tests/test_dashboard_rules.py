@@ -54,11 +54,18 @@ def test_people_inside_are_counted_once_by_the_visits_rule_and_leave_when_their_
     inside.refresh(spans, T + 5 * BUCKET, one_room=True)
     assert inside.line(T, 12) == [1, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1]  # A leaves at S1's end, B at S2's
     assert (inside.now(T + 5 * BUCKET), inside.now(T + 7 * BUCKET)) == (2, 1)
-    inside.refresh(spans, T + 5 * BUCKET, one_room=False)  # B in both rooms: one person, two rooms in the line
-    assert inside.now(T + 5 * BUCKET) == 2 and inside.line(T, 12)[3] == 4
+    inside.refresh(spans, T + 5 * BUCKET, one_room=False)  # B in both rooms: still one person
+    assert inside.now(T + 5 * BUCKET) == 2 and inside.line(T, 12)[3] == 3
     inside.remove("C", Movement(T + 4 * BUCKET, "OUT", "S2"))  # an undone check-out: C stays
     inside.refresh(spans, T + 5 * BUCKET, one_room=True)
     assert inside.now(T + 5 * BUCKET) == 3
+    # D, in S1, checks in early to S3, which starts as S1 ends (no overlap): both visits go on, one person.
+    spans["S3"] = SessionSpan("S3", T + 6 * BUCKET, T + 9 * BUCKET)
+    inside.add("D", Movement(T, "IN", "S1"))
+    inside.add("D", Movement(T + 4 * BUCKET, "IN", "S3"))
+    inside.refresh(spans, T + 5 * BUCKET, one_room=True)
+    assert inside.intervals["D"] == [(T, T + 9 * BUCKET)]
+    assert inside.now(T + 5 * BUCKET) == 4 and inside.line(T, 12)[4] == 4
 
 
 async def test_the_tally_read_in_steps_equals_the_log_read_at_once_and_an_undo_takes_its_row_back(tmp_path):

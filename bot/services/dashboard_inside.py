@@ -28,14 +28,14 @@ def floor5(moment: datetime) -> datetime:
 class Inside:
     def __init__(self) -> None:
         self.timelines: dict[str, list[Movement]] = {}  # attendee -> effective IN and OUT rows
-        self.intervals: dict[str, list[tuple[datetime, datetime | None]]] = {}  # attendee -> (start, end)
+        # attendee -> their times inside (start, end), joined where their visits overlap
+        self.intervals: dict[str, list[tuple[datetime, datetime | None]]] = {}
         self.delta: Counter = Counter()  # start of 5 minutes -> people coming in less people leaving
         self.dirty: set[str] = set()
         self.rule: tuple | None = None  # the sessions' spans and the one-room setting the visits were worked with
-        # Every visit's start and end, sorted: with one room at a time a person's visits overlap only
-        # when they check in early to a session that does not overlap the one they are in (both count
-        # until the first ends), so the people inside at a moment are the visits begun less the visits
-        # ended by then.
+        # Every person's times inside (their visits, overlapping ones joined: someone who checks in early
+        # to the next session while still in this one is one person), starts and ends sorted: the
+        # people inside at a moment are the times inside begun less those ended by then.
         self.starts: list[datetime] = []
         self.ends: list[datetime] = []  # the visits with an end (an open visit of an unknown session has none)
 
@@ -57,13 +57,19 @@ class Inside:
             for start, end in self.intervals.pop(person, ()):
                 self._mark(start, end, -1)
             found, _strays = walk(self.timelines.get(person, ()), spans, now, one_room)
-            mine = []
-            for v in found:
+            mine: list[tuple[datetime, datetime | None]] = []
+            for v in sorted(found, key=lambda v: v.start):
                 span = spans.get(v.session_id)
                 end = v.end if v.end is not None else span.ends if span is not None else None
-                if end is None or end > v.start:
+                if end is not None and end <= v.start:
+                    continue
+                if mine and (mine[-1][1] is None or v.start <= mine[-1][1]):  # overlapping: one person, once
+                    last_end = mine[-1][1]
+                    mine[-1] = (mine[-1][0], None if end is None or last_end is None else max(end, last_end))
+                else:
                     mine.append((v.start, end))
-                    self._mark(v.start, end, 1)
+            for start, end in mine:
+                self._mark(start, end, 1)
             self.intervals[person] = mine
         self.dirty = set()
 
@@ -93,6 +99,4 @@ class Inside:
 
     def now(self, now: datetime) -> int:
         """People with a visit going on at `now`."""
-        if self.rule is not None and self.rule[1]:  # one room at a time: no person in two visits at once
-            return bisect_right(self.starts, now) - bisect_right(self.ends, now)
-        return sum(1 for mine in self.intervals.values() if any(s <= now and (e is None or now < e) for s, e in mine))
+        return bisect_right(self.starts, now) - bisect_right(self.ends, now)

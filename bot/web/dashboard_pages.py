@@ -11,10 +11,9 @@ show personal data: they too answer only a valid link.
 Live counts use the room displays' mechanism (`bot.web.display_pages.SessionChanges`): the database
 thread says which session changed, the event loop is told at most once per 0.2 s, and a dashboard's
 stream wakes on any session's change (`SessionChanges.ANY`). A dashboard pushes at most once a
-second (`GAP`; less often when the views would take more than 5 % of the time, `SHARE`), and every
-`HEARTBEAT` seconds without changes (statuses and "the last 15 minutes" move with the clock); the
-first view is computed once for every dashboard open (`SharedOverview`), off the database thread.
-A page that cannot hold a stream polls `data`.
+second (`GAP`) and every `HEARTBEAT` seconds without changes (statuses and "the last 15 minutes"
+move with the clock); the first view is computed once for every dashboard open
+(`SharedOverview`), off the database thread. A page that cannot hold a stream polls `data`.
 
 The dashboard speaks the `lang` parameter of its link (`?lang=de`; the chat's /dashboard adds the
 organiser's language), else the event language; an unknown value means the event language. Like a
@@ -48,7 +47,6 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 GAP = 1.0  # seconds: a dashboard is pushed at most once a second, however many check-ins arrive
-SHARE = 0.05  # and the views take at most this share of the time: under load, pushes space out
 HEARTBEAT = 30.0  # seconds without a change: push anyway (the clock moves statuses on)
 MAX_QUERY = 100  # characters of a person search
 
@@ -64,7 +62,6 @@ class SharedOverview:
         self.latest: tuple[float, int, Overview] | None = None
         self.flight: tuple[int, asyncio.Future] | None = None
         self.computed = 0  # how many times it was computed (bench/dashboard.py reads it)
-        self.took = 0.0  # seconds the last view took
         self.texts: dict[tuple[int, str], str] = {}  # (id of the overview, language) -> its JSON
         self.tally = dashboard.Tally()  # the log read so far: each view reads only the rows added since
         self.lock: asyncio.Lock | None = None  # one computation at a time (they share the tally)
@@ -99,13 +96,7 @@ class SharedOverview:
             if self.flight is not None and self.flight[1] is asyncio.current_task():
                 self.flight = None
         self.latest = (started, version, view)
-        self.took = time.monotonic() - started
         return view
-
-    def gap(self) -> float:
-        """Seconds between two pushes: `GAP`, or longer when a view takes more than `SHARE` of it (a
-        busy machine: the check-ins come first)."""
-        return max(GAP, self.took / SHARE)
 
     def json(self, view: Overview) -> str:
         """The overview's JSON in the current language, written once per language."""
@@ -289,7 +280,7 @@ class DashboardEvents(DashboardBase):
             pushed = time.monotonic()
             self.waiter = asyncio.get_running_loop().create_future()
             await self.changes.wait(SessionChanges.ANY, seen, HEARTBEAT, self.waiter)
-            rest = self.shared.gap() - (time.monotonic() - pushed)
+            rest = GAP - (time.monotonic() - pushed)
             if rest > 0 and not self.closed:
                 await asyncio.sleep(rest)  # a burst of check-ins: one push a second, not one per change
             if self.closed:

@@ -31,7 +31,7 @@ SLOW = {
     "test_qr.py::test_a_distorted_badge_photo_reads_with_both_decoders",
     "test_certificates.py::test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates",
     "test_hostile_input.py::test_random_updates_from_anyone_never_crash_leak_or_corrupt",
-    "test_hostile_web.py::test_ten_thousand_hostile_requests_get_no_5xx_no_trace_no_record_and_no_leak",
+    "test_hostile_web.py::test_thousands_of_hostile_requests_get_no_5xx_no_trace_no_record_and_no_leak",
     "test_hostile_input.py::test_organiser_xlsx_with_too_many_rows_is_refused",
     "test_flood_control.py::test_check_in_then_check_out_stay_in_order_per_user_under_429s",
     "test_flood_control.py::test_burst_of_pin_check_ins_survives_repeated_429s",

@@ -96,8 +96,9 @@ WARM_UP = 1_000  # requests before the first RSS reading
 # allocator's fragmentation. Measured: 0.7 MB over 5,000 requests; with HOSTILE_WEB_REQUESTS=10000,
 # 3.7 to 5.5 MB over 9,000, in steps between the 6,000th and the 8,000th, flat before and after; read
 # after every batch of 50 instead (collected and trimmed 170 times), RSS stayed at 189.3 MB to the
-# tenth of a MB over 8,700 requests: the steps are fragmentation, not a leak. A leak of a request's
-# head or body (1 KB to 1 MB) over 5,000 requests would be 5 MB to gigabytes.
+# tenth of a MB over 8,700 requests: the steps are fragmentation, not a leak. A leak of what each
+# request makes (a handler, its request and parsed headers: several KB; its body: up to 1 MB) over
+# 5,000 requests would be tens of MB to gigabytes.
 RSS_MARGIN = 6 * 1024 * 1024
 # What the property test's requests added to the attendance log (rows after the first n).
 NEW_LOG_ROWS = "SELECT source, actor_user_id, request_id FROM attendance_log ORDER BY id LIMIT -1 OFFSET ?"

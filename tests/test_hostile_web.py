@@ -27,9 +27,9 @@ and 1.6 ms in this one (hypothesis: about 15 draws a request, most picking from 
 here, drawn in a thread while this one waits on answers). Keep-alive is used wherever the server
 keeps the connection. Measured for 10,268 requests (10,000 and the warm-up): CPU 23 s in the server
 and 17 s here, 40 s of wall time while other work kept one of the two cores busy (35 s to 57 s over
-the day), about 23 s when both cores are free. So 10,000 fit in 30 s only on an idle machine, and
-the suite sends 6,000 (about 24 s with one core to spare, 14 s with two); HOSTILE_WEB_REQUESTS=10000
-runs the full count (it passed each time it was run while this file was written).
+the day); with both cores free the two processes overlap, so about 23 s (the larger CPU time). So
+10,000 fit in 30 s only on an idle machine, and the suite sends 6,000 (measured 20 to 23 s with one
+core busy elsewhere); HOSTILE_WEB_REQUESTS=10000 runs the full count, which passes too.
 
 Inputs that once broke the server are pinned by their own tests at the end of this file.
 """

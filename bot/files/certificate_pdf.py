@@ -223,6 +223,12 @@ def _own_font(font: FontFile, core_path: str, extra: frozenset[int]) -> str:
     return target
 
 
+@lru_cache(maxsize=_OWN_FONTS)
+def _file_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
 class _Embedded(subset.Subsetter):
     """fpdf2's subsetter, which leaves a document's own font (`_own_font`) whole: it is small already."""
 
@@ -251,6 +257,9 @@ def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool, whole
     # and the reduced font's boxes are right already.
     font.ttfont = TTFont(path, recalcTimestamp=False, recalcBBoxes=False, lazy=True)
     font.ttfont.embed_whole = whole
+    if whole:  # fpdf2 saves the font it embeds: a whole font unchanged is its file's bytes
+        data = _file_bytes(path)
+        font.ttfont.save = lambda file, *args, **kwargs: file.write(data)
     font.subset = SubsetMap(font)
     pdf.fonts[font.fontkey] = font
 

@@ -144,7 +144,7 @@ def test_the_verification_qr_code_reads_back_with_its_fixed_mask():
 
 
 def test_a_label_the_small_font_lacks_is_drawn_from_the_larger_one(monkeypatch):
-    from bot.files import certificate_pdf as module
+    from bot.files import certificate_fonts as module
 
     def clear():
         module._reduced.cache_clear()

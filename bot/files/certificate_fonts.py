@@ -1,0 +1,293 @@
+"""The fonts of a certificate of attendance (`bot.files.certificate_pdf`), prepared once per process
+where possible, since fpdf2 parses a whole font file each time a document adds it (DejaVu: ~0.3 s)
+and reads every glyph of it again to subset it when it writes the document:
+
+* the Latin font reduced once to a core (`_CORE`, enough for most names) and once to the blocks
+  any certificate may use (`_BLOCKS`), kept in a temporary directory and parsed once (`_reduced`,
+  `_prototype`);
+* for a document the core covers, its own font: the core cut down to printable Latin-1, the
+  labels' punctuation and the text's other characters, made once per process for each such set
+  and embedded whole (`_own_font`, `_Embedded`);
+* a Chinese, Korean or Arabic fallback font cut down to the characters the process's documents
+  have needed, kept up to `FALLBACK_LIMIT` characters (`_fallback`).
+
+Files a process made are removed when it ends, or by the next one if it was killed. Documents are
+built one at a time per process (`certificate_pdf`'s lock): these are shared.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import copy
+import hashlib
+import multiprocessing.util
+import os
+import tempfile
+import types
+import unicodedata
+from functools import cache, lru_cache
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf import output as fpdf_output
+from fpdf.enums import TextEmphasis
+from fpdf.fonts import SubsetMap, TTFFont
+
+from bot.files.fonts import FontFile, codepoints, font_chain
+
+# What the reduced Latin font keeps: Latin with diacritics, Greek, Cyrillic, punctuation. Arabic and
+# Hebrew come from the same font file cut down per document, like Chinese, so the common font stays small.
+_BLOCKS = (
+    (0x20, 0x24F),
+    (0x2B0, 0x36F),
+    (0x370, 0x52F),
+    (0x1E00, 0x1FFF),
+    (0x2000, 0x20CF),
+    (0x2100, 0x215F),
+    (0x2190, 0x21FF),
+)
+# The small font most certificates need (Western and Central European Latin, Greek, Russian and
+# other common Cyrillic, general punctuation, the euro sign): 709 glyphs against 2,056, and fpdf2
+# reads every glyph of the font again to subset it for each document (measured: 62 ms a Latin
+# certificate against 78 ms). A document whose text needs more uses the `_BLOCKS` font.
+_CORE = ((0x20, 0x7E), (0xA0, 0x17F), (0x370, 0x3FF), (0x400, 0x45F), (0x2000, 0x206F), (0x20AC, 0x20AC))
+_RTL = {"R", "AL"}
+GLYPH_NAMES = True  # post table names kept: reading them is quicker than deriving them from the cmap
+
+
+@cache
+def _font_dir() -> str:
+    path = os.path.join(tempfile.gettempdir(), f"attendance-certificate-fonts-{os.getuid()}")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    for name in os.listdir(path):  # fallback subsets of processes that ended without removing theirs
+        pid = name.split("-")[1] if name.startswith("fallback-") else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(path, name))
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[str], plain: bool = False) -> str:
+    """`font` cut down to `unicodes` with the layout `features` named, written atomically to
+    `target` so that worker processes sharing the directory never read half a file. `plain`:
+    without what fpdf2 drops from every embedded font anyway (layout tables) or what PDF viewers
+    do not use (hinting), so that the per-document subset fpdf2 makes has less to read and write."""
+    ttf = TTFont(font.path, fontNumber=font.index, recalcTimestamp=False, lazy=True)
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True, layout_features=features, name_IDs=["*"])
+    options.drop_tables += ["FFTM", "TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
+    if plain:
+        options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "hdmx", "LTSH", "VDMX"]
+        options.hinting = False
+        options.glyph_names = GLYPH_NAMES
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(ttf)
+    partial = f"{target}.{os.getpid()}.tmp"
+    ttf.save(partial)
+    os.replace(partial, target)
+    return target
+
+
+@cache
+def _reduced(font: FontFile, shaped: bool = False, core: bool = False) -> str:
+    """The first font of the chain reduced to `_BLOCKS` (`core`: to `_CORE`), once per process (and
+    font file). Plain (no layout tables, no hinting) unless the document is `shaped` by HarfBuzz
+    (right-to-left text), which reads the layout tables."""
+    blocks = _CORE if core else _BLOCKS
+    stamp = f"{font.path}:{font.index}:{os.path.getmtime(font.path)}:{blocks}:{shaped}:{GLYPH_NAMES}"
+    target = os.path.join(_font_dir(), f"latin-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.ttf")
+    if os.path.isfile(target):
+        return target
+    unicodes = [code for low, high in blocks for code in range(low, high + 1)]
+    features = ["kern", "liga", "ccmp", "mark", "mkmk"] if shaped else []
+    return _subset_to(font, unicodes, target, features, plain=not shaped)
+
+
+@lru_cache(maxsize=80)
+def _prototype(path: str) -> TTFFont:
+    """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font); the
+    reduced fonts' and the latest fallback subsets' (`_fallback`)."""
+    return TTFFont(FPDF(), Path(path), "prototype", "")
+
+
+# What every document's own font holds besides its text's characters: printable Latin-1 (the
+# labels and dates of every language the bot speaks) and the punctuation babel and the labels use.
+_BASE = frozenset(
+    code
+    for low, high in ((0x20, 0x7E), (0xA0, 0xFF), (0x2010, 0x2027), (0x202F, 0x203A), (0x20AC, 0x20AC))
+    for code in range(low, high + 1)
+)
+_OWN_FONTS = 64  # documents' fonts kept per process, by the characters beyond `_BASE` they hold
+_own: dict[tuple[str, frozenset[int]], str] = {}
+
+
+def _own_font(font: FontFile, core_path: str, extra: frozenset[int]) -> str:
+    """The core font cut down to `_BASE` and `extra` (the document's characters beyond it), made
+    once per process for each such set: about 200 glyphs, embedded whole (`_Embedded`), so fpdf2
+    does not cut a font down again for every document (about a third of building one). Latin
+    names bring few sets (ł, ř, ş, ő...), so most documents find theirs made."""
+    key = (core_path, extra)
+    if key in _own:
+        _own[key] = _own.pop(key)  # most recently used last
+        return _own[key]
+    digest = hashlib.sha256(repr((core_path, sorted(extra))).encode()).hexdigest()[:16]
+    source = FontFile(core_path, 0)
+    codes = sorted(code for code in _BASE | extra if code in _covered(font, True))
+    target = _subset_to(
+        source, codes, os.path.join(_font_dir(), f"fallback-{os.getpid()}-own-{digest}.ttf"), [], plain=True
+    )
+    _own[key] = target
+    while len(_own) > _OWN_FONTS:
+        with contextlib.suppress(OSError):
+            os.remove(_own.pop(next(iter(_own))))
+    return target
+
+
+@lru_cache(maxsize=_OWN_FONTS)
+def _file_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+class _Embedded(subset.Subsetter):
+    """fpdf2's subsetter, which leaves a document's own font (`_own_font`) whole: it is small already."""
+
+    def subset(self, font: TTFont) -> None:
+        if not getattr(font, "embed_whole", False):
+            super().subset(font)
+
+
+fpdf_output.ftsubset = types.SimpleNamespace(Options=subset.Options, Subsetter=_Embedded)
+
+
+def _add_font(pdf: FPDF, family: str, style: str, path: str, shared: bool, whole: bool = False) -> None:
+    """`pdf.add_font`, but from a parsed font kept for the process when `shared`: the document gets
+    a copy with its own glyph subset, and a fresh lazy handle on the file, since fpdf2 subsets a
+    document's font in place when it writes the PDF. (Relies on fpdf2's TTFFont: pinned below 3.)"""
+    if not shared:
+        pdf.add_font(family, style, path)
+        return
+    font = copy.copy(_prototype(path))
+    font.i = len(pdf.fonts) + 1
+    font.fontkey = f"{family}{style}"
+    font.emphasis = TextEmphasis.coerce(style)
+    font.biggest_size_pt = 0
+    font.missing_glyphs = []
+    # No bounding boxes recomputed at save: that would decompile and recompile every glyph kept,
+    # and the reduced font's boxes are right already.
+    font.ttfont = TTFont(path, recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+    font.ttfont.embed_whole = whole
+    if whole:  # fpdf2 saves the font it embeds: a whole font unchanged is its file's bytes
+        data = _file_bytes(path)
+        font.ttfont.save = lambda file, *args, **kwargs: file.write(data)
+    font.subset = SubsetMap(font)
+    pdf.fonts[font.fontkey] = font
+
+
+@cache
+def _covered(font: FontFile, core: bool = False) -> frozenset[int]:
+    """The characters the reduced font (`core`: the core font) has."""
+    blocks = _CORE if core else _BLOCKS
+    return frozenset(code for code in codepoints(font) if any(low <= code <= high for low, high in blocks))
+
+
+FALLBACK_LIMIT = 64
+"""Characters a process's kept fallback subset of one font may hold (a few dozen names' worth)."""
+_fallbacks: dict[tuple[str, int], tuple[frozenset[int], str]] = {}
+
+
+def _fallback(font: FontFile, codes: set[int]) -> tuple[str, bool]:
+    """A subset of the fallback `font` (Chinese, Korean, Arabic...) with at least `codes`, and
+    whether it is the document's own (to remove after it). Cutting a CJK font down costs 0.3-0.5 s
+    whatever it keeps, so each process keeps one subset per font, grown with each document's new
+    characters up to `FALLBACK_LIMIT`: a batch where names and titles repeat cuts it a few times,
+    not once a document. Past the limit, a document with new characters gets a subset of its own,
+    as if nothing were kept. Measured over 100 Chinese names drawn from 2,500 characters (nearly
+    every document brings new ones): a kept font allowed 3,000 characters made each document
+    slower than a subset per document, 571 ms against 492, one of 300 still 480 against 412; at
+    64, 477 against 498. Where names repeat (the bench mix), 120 ms against 400."""
+    key = (font.path, font.index)
+    have, path = _fallbacks.get(key, (frozenset(), ""))
+    if codes <= have:
+        return path, False
+    wanted = have | codes
+    own = len(wanted) > FALLBACK_LIMIT
+    if own:
+        wanted = frozenset(codes)
+    digest = hashlib.sha256(repr((key, sorted(wanted))).encode()).hexdigest()[:16]
+    target = os.path.join(_font_dir(), f"fallback-{os.getpid()}-{digest}.ttf")
+    _subset_to(font, sorted(wanted), target, ["*"])
+    if not own:
+        _fallbacks[key] = (wanted, target)
+        if path:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+    return target, own
+
+
+def _remove_fallbacks() -> None:
+    for path in [path for _codes, path in _fallbacks.values()] + list(_own.values()):
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    _fallbacks.clear()
+    _own.clear()
+
+
+atexit.register(_remove_fallbacks)
+# Worker processes end with os._exit, past atexit; multiprocessing runs its finalizers first.
+multiprocessing.util.Finalize(None, _remove_fallbacks, exitpriority=0)
+
+
+class Fonts:
+    """The families one document uses: "main" (regular, bold) and one per fallback font it needs."""
+
+    def __init__(self, pdf: FPDF, text: str, core_allowed: bool = True) -> None:
+        self.files: list[str] = []  # the document's own fallback subsets, removed after it
+        regular, bold = font_chain(False), font_chain(True)
+        shaped = any(unicodedata.bidirectional(char) in _RTL for char in text)
+        needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+        # The core font when it has every character of the text (the labels are Latin-1).
+        self.core = core_allowed and not shaped and needed <= _covered(regular[0], True)
+        if self.core:  # the document's own font: the core cut down to what it may print
+            extra = frozenset(needed - _BASE)
+            for style, chain in (("", regular), ("B", bold)):
+                own = _own_font(chain[0], _reduced(chain[0], False, True), extra)
+                _add_font(pdf, "main", style, own, shared=True, whole=True)
+        else:
+            _add_font(pdf, "main", "", _reduced(regular[0], shaped), shared=True)
+            _add_font(pdf, "main", "B", _reduced(bold[0], shaped), shared=True)
+        covered = set(_covered(regular[0], self.core))
+        fallbacks = []
+        for number, font in enumerate(regular):
+            mine = sorted(code for code in needed - covered if code in codepoints(font))
+            if not mine:
+                continue
+            covered.update(mine)
+            target, own = _fallback(font, set(mine))
+            if own:
+                self.files.append(target)
+            for style in ("", "B"):  # no bold Droid or Arabic face in the chain's order: the regular stands in
+                _add_font(pdf, f"fallback{number}", style, target, shared=False)
+            fallbacks.append(f"fallback{number}")
+        if fallbacks:
+            pdf.set_fallback_fonts(fallbacks, exact_match=False)
+        if shaped:
+            pdf.set_text_shaping(use_shaping_engine=True)
+
+    def close(self) -> None:
+        for path in self.files:
+            with contextlib.suppress(OSError):
+                os.remove(path)

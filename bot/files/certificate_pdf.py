@@ -120,6 +120,23 @@ class _Layout:
         finally:
             fonts.close()
 
+    def _fits(self, text: str, width: float) -> bool:
+        """`text` is on one line in a cell `width` wide: every character in the current font (a
+        fallback font's are not measured by `get_string_width`), narrower than the cell's inside."""
+        cmap = self.pdf.current_font.cmap
+        if not text or "\n" in text or any(ord(char) not in cmap for char in text):
+            return False
+        return self.pdf.get_string_width(text) <= width - 2 * self.pdf.c_margin - 0.01
+
+    def _text(self, width: float, height: float, text: str, align: str = "J") -> None:
+        """`multi_cell(...)` to the next line (justified by default, like fpdf2's), as a plain `cell`
+        when the text fits on one line (a paragraph's last line is not justified): a multi_cell breaks
+        the text into lines, which costs a third of the heading's and footer's layout."""
+        if self._fits(text, width):
+            self.pdf.cell(width, height, text, align="L" if align == "J" else align, new_x="LMARGIN", new_y="NEXT")
+        else:
+            self.pdf.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+
     def _date(self, moment: datetime, form: str = "long") -> str:
         return format_date(moment.astimezone(self.c.timezone).date(), form, locale=self.locale)
 
@@ -141,29 +158,27 @@ class _Layout:
         pdf.set_xy(self.MARGIN, self.MARGIN + 2)
         pdf.set_text_color(*ACCENT)
         pdf.set_font("main", "B", 26)
-        pdf.multi_cell(text_width, 11, _("Certificate of attendance"), new_x="LMARGIN", new_y="NEXT")
+        self._text(text_width, 11, _("Certificate of attendance"))
         pdf.set_text_color(*INK)
         pdf.set_font("main", "", 13)
-        pdf.multi_cell(text_width, 7, c.event_name, new_x="LMARGIN", new_y="NEXT")
+        self._text(text_width, 7, c.event_name)
         pdf.set_text_color(*MUTED)
         pdf.set_font("main", "", 11)
         first, last = self._date(c.event_starts), self._date(c.event_ends)
-        pdf.multi_cell(text_width, 6, first if first == last else f"{first} – {last}", new_x="LMARGIN", new_y="NEXT")
+        self._text(text_width, 6, first if first == last else f"{first} – {last}")
         pdf.ln(5)
         pdf.set_text_color(*INK)
         pdf.set_font("main", "", 12)
-        pdf.multi_cell(text_width, 7, _("This certifies that"), new_x="LMARGIN", new_y="NEXT")
+        self._text(text_width, 7, _("This certifies that"))
         pdf.set_font("main", "B", 22)
-        pdf.multi_cell(text_width, 11, c.attendee_name, new_x="LMARGIN", new_y="NEXT")
+        self._text(text_width, 11, c.attendee_name)
         pdf.set_font("main", "", 12)
-        pdf.multi_cell(
+        self._text(
             text_width,
             7,
             _("attended the following sessions and is credited with {credits} credits.").format(
                 credits=self._number(c.total_credits)
             ),
-            new_x="LMARGIN",
-            new_y="NEXT",
         )
         pdf.set_y(max(pdf.get_y(), self.MARGIN + self.QR_SIZE + 16) + 3)
 
@@ -192,10 +207,10 @@ class _Layout:
         pdf.set_text_color(*MUTED)
         pdf.set_font("main", "", 7.5)
         pdf.set_xy(x0 - 8, y0 + self.QR_SIZE + 1.5)
-        pdf.multi_cell(self.QR_SIZE + 16, 3.6, _("Scan to verify"), align="C")
+        self._text(self.QR_SIZE + 16, 3.6, _("Scan to verify"), align="C")
         pdf.set_xy(x0 - 8, pdf.get_y())
         pdf.set_font("main", "B", 8)
-        pdf.multi_cell(self.QR_SIZE + 16, 3.8, c.number, align="C")
+        self._text(self.QR_SIZE + 16, 3.8, c.number, align="C")
 
     def _table(self) -> None:
         pdf, c = self.pdf, self.c
@@ -232,7 +247,11 @@ class _Layout:
         if heading:
             pdf.set_font("main", "B", 10)
             pdf.set_text_color(*ACCENT)
-        titles = pdf.multi_cell(self._COLUMNS[1][0] - 2 * pdf.c_margin, height, row[1], dry_run=True, output="LINES")
+        width = self._COLUMNS[1][0] - 2 * pdf.c_margin
+        if self._fits(row[1], width):
+            titles = [row[1]]
+        else:
+            titles = pdf.multi_cell(width, height, row[1], dry_run=True, output="LINES")
         row_height = height * max(1, len(titles))
         if pdf.get_y() + row_height > pdf.page_break_trigger:
             pdf.add_page()
@@ -262,17 +281,17 @@ class _Layout:
         if c.statement:
             pdf.set_font("main", "", 9.5)
             pdf.set_text_color(*INK)
-            pdf.multi_cell(width, 5, c.statement, new_x="LMARGIN", new_y="NEXT")
+            self._text(width, 5, c.statement)
             pdf.ln(2)
         pdf.set_font("main", "", 9.5)
         pdf.set_text_color(*MUTED)
         if c.issuer:
-            pdf.multi_cell(width, 5, _("Issued by {issuer}").format(issuer=c.issuer), new_x="LMARGIN", new_y="NEXT")
+            self._text(width, 5, _("Issued by {issuer}").format(issuer=c.issuer))
         details = _("Certificate number {number} · issued on {date}").format(
             number=c.number, date=self._date(c.issued_at)
         )
-        pdf.multi_cell(width, 5, details, new_x="LMARGIN", new_y="NEXT")
-        pdf.multi_cell(width, 5, _("Verify at {url}").format(url=c.verify_url), new_x="LMARGIN", new_y="NEXT")
+        self._text(width, 5, details)
+        self._text(width, 5, _("Verify at {url}").format(url=c.verify_url))
 
 
 def verification_qr(url: str) -> list[list[bool]]:

@@ -19,17 +19,17 @@ afterwards the attendance log holds only rows Dora's valid initData asked for, t
 updates sent with the secret, every other table is as it was, the server still answers, and its RSS
 is within `RSS_MARGIN` of what it was after the warm-up.
 
-Time, and why 6,000 requests rather than 10,000: a request costs about 2.3 ms of CPU in the server's
+Time, and why 6,000 requests rather than 10,000: a request costs about 2.5 ms of CPU in the server's
 process (tornado's parsing, including rescanning a huge head as it arrives, the handler, the access
 log line through the redacting filter; half the requests open a connection, as tornado closes one
 after each request it refuses as malformed, and a request whose framing lies gets one of its own)
-and 1.6 ms in this one (hypothesis: about 15 draws a request, most picking from lists built once
-here, drawn in a thread while this one waits on answers). Keep-alive is used wherever the server
-keeps the connection. Measured for 10,268 requests (10,000 and the warm-up): CPU 23 s in the server
-and 17 s here, 40 s of wall time while other work kept one of the two cores busy (35 s to 57 s over
-the day); with both cores free the two processes overlap, so about 23 s (the larger CPU time). So
-10,000 fit in 30 s only on an idle machine, and the suite sends 6,000 (measured 20 to 23 s with one
-core busy elsewhere); HOSTILE_WEB_REQUESTS=10000 runs the full count, which passes too.
+and 2 ms in this one (hypothesis: about 15 draws a request, most picking from lists built once here).
+Keep-alive is used wherever the server keeps the connection. Only hypothesis's drawing, in a thread
+of its own, overlaps with the server's work: a request waits for the answer to the one before. For
+10,268 requests (10,000 and the warm-up) the CPU was 26 s in the server and 20 s here, and the wall
+time 38 s on an idle machine (35 s to 57 s while other work shared the two cores); 6,268 took 17 s
+idle (the whole file 22 s) and 20 to 23 s on a busy machine. So 10,000 do not fit in 30 s, and the
+suite sends 6,000; HOSTILE_WEB_REQUESTS=10000 runs the full count, which passes too.
 
 Inputs that once broke the server are pinned by their own tests at the end of this file.
 """

@@ -152,7 +152,7 @@ async def test_bad_expired_and_revoked_links_are_403(office):
         await dashboard_url(office, "/dashboard revoke")
         await office.send(BOB, "KEY1IN")
         rest = [line async for line in lines]
-    assert "event: refused" in rest and not any(line.startswith("data: {\"") for line in rest)
+    assert "event: refused" in rest and not any(line.startswith('data: {"') for line in rest)
 
 
 async def test_the_updated_clock_is_in_the_events_zone_over_http(office):

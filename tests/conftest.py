@@ -28,6 +28,7 @@ from tests.harness import ORGANISER, BotHarness
 
 # module::test of the tests that take more than about a second without a browser or a process.
 SLOW = {
+    "test_badges.py::test_tokens_fit_qr_alphanumeric_and_verify",
     "test_qr.py::test_a_distorted_badge_photo_reads_with_both_decoders",
     "test_certificates.py::test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates",
     "test_hostile_input.py::test_random_updates_from_anyone_never_crash_leak_or_corrupt",

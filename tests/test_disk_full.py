@@ -460,3 +460,26 @@ async def test_a_mini_app_scan_meets_503_and_one_log_line_while_the_database_can
         assert await h.rows("SELECT attendee_id, session_id, accepted FROM attendance_log") == [("REG-1", "S1", 1)]
     finally:
         await h.stop()
+
+
+async def test_a_periodic_pass_on_a_database_that_cannot_store_is_one_line_and_goes_on(caplog):
+    """The reminder scheduler and the certificate check meet a full disk as the inbox does: a line
+    without a traceback, and the next pass runs; any other failure keeps its traceback."""
+    from bot.telegram import periodic
+
+    stop, passes = asyncio.Event(), []
+
+    async def one_pass() -> None:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            raise StorageUnavailable("full", "database or disk is full")
+        if len(passes) == 2:
+            raise ValueError("a bug")
+        stop.set()
+
+    with caplog.at_level(logging.WARNING):
+        await periodic.repeat(one_pass, stop, 0.01, "the test pass")
+    assert passes == [0, 1, 2]
+    full, bug = [r for r in caplog.records if r.name == periodic.__name__]
+    assert "the test pass could not store (database or disk is full)" in full.getMessage() and not full.exc_info
+    assert "the test pass failed" in bug.getMessage() and bug.exc_info[0] is ValueError

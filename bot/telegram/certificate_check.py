@@ -7,11 +7,11 @@ it, once. `bot/__main__.py` starts it next to the reminder scheduler. What a pas
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from bot.services import certificate_updates
 from bot.services.context import AppContext
+from bot.telegram import periodic
 
 log = logging.getLogger(__name__)
 INTERVAL = 60.0  # seconds between passes: an attendee hears of their new certificate at most this late
@@ -33,11 +33,5 @@ async def check(ctx: AppContext) -> certificate_updates.Check:
 
 
 async def run(ctx: AppContext, stop: asyncio.Event) -> None:
-    """Check every `INTERVAL` seconds until `stop` is set (a failed pass is logged and tried again)."""
-    while not stop.is_set():
-        try:
-            await check(ctx)
-        except Exception:
-            log.exception("the certificate check failed; trying again in %.0f s", INTERVAL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), INTERVAL)
+    """Check every `INTERVAL` seconds until `stop` is set (bot.telegram.periodic)."""
+    await periodic.repeat(lambda: check(ctx), stop, INTERVAL, "the certificate check")

@@ -8,13 +8,13 @@ reminder goes out once whatever happens to either. What a pass drops or finds mi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from bot import chat_texts
 from bot.domain.times import format_local
 from bot.services import reminders
 from bot.services.context import AppContext
+from bot.telegram import periodic
 
 log = logging.getLogger(__name__)
 INTERVAL = 20.0  # seconds between passes: a reminder goes out at most this late
@@ -42,11 +42,5 @@ async def check(ctx: AppContext) -> reminders.Pass:
 
 
 async def run(ctx: AppContext, stop: asyncio.Event) -> None:
-    """Check every `INTERVAL` seconds until `stop` is set (a failed pass is logged and tried again)."""
-    while not stop.is_set():
-        try:
-            await check(ctx)
-        except Exception:
-            log.exception("the reminder pass failed; trying again in %.0f s", INTERVAL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), INTERVAL)
+    """Check every `INTERVAL` seconds until `stop` is set (bot.telegram.periodic)."""
+    await periodic.repeat(lambda: check(ctx), stop, INTERVAL, "the reminder pass")

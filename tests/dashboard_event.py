@@ -12,11 +12,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from tests.agenda import running_now, shifted_agenda
 from tests.harness import ORGANISER, BotHarness, User
-from tests.web import PUBLIC_URL, serve
+from tests.web import PUBLIC_URL, served_with_client
 
 # The first session began 90 minutes ago: S1 has ended, S2 and S4 are running, S3 is to come.
 SESSIONS = """session_id,title,starts_at,ends_at,room,capacity,access_control,targets,pin_in,pin_out
@@ -69,12 +67,8 @@ async def morning(tmp_path: Path) -> AsyncIterator[BotHarness]:
         assert "imported" in calls[-1].text, calls[-1].text
     try:
         await _play(h)
-        async with serve(h):
-            h.http = httpx.AsyncClient(timeout=20)
-            try:
-                yield h
-            finally:
-                await h.http.aclose()
+        async with served_with_client(h):
+            yield h
     finally:
         await h.stop()
 

@@ -9,7 +9,6 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from bot.domain import certificate_numbers as numbers
@@ -19,7 +18,7 @@ from bot.web.verify_pages import SlidingWindow
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
 from tests.credit_event import ATTENDEES, LINKED, REGISTRATIONS, SESSIONS, attended, pin_at, upload
 from tests.harness import BotHarness
-from tests.web import PUBLIC_URL, serve
+from tests.web import PUBLIC_URL, served_with_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -36,12 +35,8 @@ async def site(tmp_path):
         await attended(h)
         h.clock.now = datetime(2026, 5, 14, 10, 45, tzinfo=UTC)  # the workshop (to 11:00 UTC) counts once over
         assert await certificates.release(h.ctx) == 1
-        async with serve(h):
-            h.http = httpx.AsyncClient(timeout=20)
-            try:
-                yield h
-            finally:
-                await h.http.aclose()
+        async with served_with_client(h):
+            yield h
     finally:
         await h.stop()
 

@@ -36,6 +36,13 @@ async def serve(h: BotHarness, xheaders: bool = False) -> AsyncIterator[tornado.
 
 
 @asynccontextmanager
+async def served_with_client(h: BotHarness) -> AsyncIterator[BotHarness]:
+    """`serve(h)` with an HTTP client for it (`h.http`) until the block ends."""
+    async with serve(h), httpx.AsyncClient(timeout=20) as h.http:
+        yield h
+
+
+@asynccontextmanager
 async def served_event(tmp_path: Path) -> AsyncIterator[BotHarness]:
     """The sample agenda moved to today, on the real clock shifted by `h.offset` (a test may move it),
     with the bot's web server on 127.0.0.1 (`h.root`) and an HTTP client (`h.http`)."""
@@ -46,11 +53,7 @@ async def served_event(tmp_path: Path) -> AsyncIterator[BotHarness]:
     for name, content in (("s.csv", agenda), ("a.csv", ATTENDEES_CSV), ("r.csv", REGISTRATIONS_CSV)):
         await h.send_document(ORGANISER, content.encode(), name)
     try:
-        async with serve(h):
-            h.http = httpx.AsyncClient(timeout=20)
-            try:
-                yield h
-            finally:
-                await h.http.aclose()
+        async with served_with_client(h):
+            yield h
     finally:
         await h.stop()

@@ -197,7 +197,7 @@ async def test_offline_the_phone_judges_from_its_roster_and_the_server_has_the_l
         ]
         assert shown[-1]["headline"].startswith("Already checked in since ")  # this phone's own GREEN
         assert shown[0]["count"] == "Inside: 1 / 2" and shown[0]["facts"] == "Registered: yes · Targeted: yes"
-        assert shown[0]["mark"].startswith("Offline — provisional (list of ")
+        assert shown[0]["mark"].startswith("Offline — provisional (guest list as of ")
         assert not shown[0]["admit"] and not shown[0]["undo"]  # nothing to override or undo before the server
         assert "6 scans waiting" in await in_browser(
             driver.execute_script, "return document.getElementById('offline').innerText;"

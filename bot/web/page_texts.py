@@ -148,7 +148,7 @@ SCANNER_PAGE = {
     "open_from_telegram": N_("Open the door scanner from the bot in Telegram: send /scan and tap “Open scanner”."),
     # Translators: on the door scanner's card above a verdict the phone gave without a connection;
     # {time} is when its list of attendees was last updated, e.g. 09:42. Keep it short.
-    "provisional": N_("Offline — provisional (list of {time})"),
+    "provisional": N_("Offline — provisional (guest list as of {time})"),
     # Translators: above a list of scans the phone judged offline and the server judged otherwise.
     "differences_title": N_("The server decided differently:"),
     # Translators: one scan in that list: {time} when it was read, {who} the person (or the code),

@@ -78,6 +78,9 @@ def test_a_long_list_of_sessions_goes_on_a_second_page_under_the_headings_again(
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
     assert len(pages) == 2 and all("Session" in page and "Minutes" in page for page in pages)
     assert all(f"Session {n}" in "".join(pages) for n in range(26))
+    identity = certificate_signing.new_identity("Open Data Summit", NOW)
+    status = validated(certificate_signing.sign(pdf, identity), certificate_signing.certificate_der(identity))
+    assert status.intact and status.valid and status.coverage.name == "ENTIRE_FILE"
 
 
 def test_labels_speak_the_attendees_language_and_names_stay():
@@ -87,12 +90,24 @@ def test_labels_speak_the_attendees_language_and_names_stay():
     assert "0,75" in text and "1,5" in text  # German decimal comma (two sessions of 0.75)
 
 
+def validated(pdf: bytes, root_der: bytes):
+    """pyHanko's validation of the PDF's one signature, trusting `root_der`."""
+    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(root_der)])
+    return validate_pdf_signature(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0], context)
+
+
 def test_signature_validates_and_one_changed_byte_fails(identity):
     signed = certificate_signing.sign(certificate_pdf(make_certificate("Zoë")), identity)
     root = asn1_x509.Certificate.load(certificate_signing.certificate_der(identity))
-    context = ValidationContext(trust_roots=[root])
-    status = validate_pdf_signature(PdfFileReader(io.BytesIO(signed)).embedded_signatures[0], context)
+    status = validated(signed, certificate_signing.certificate_der(identity))
     assert status.intact and status.valid and status.bottom_line
+    assert status.coverage.name == "ENTIRE_FILE"  # what a reader shows as "not modified since signed"
+    # PAdES baseline B-B: these signed attributes, no signing time (the dictionary's /M says it).
+    embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    attributes = {a["type"].native for a in embedded.signer_info["signed_attrs"]}
+    assert attributes == {"content_type", "message_digest", "signing_certificate_v2"}
+    assert text_of(signed) == text_of(certificate_pdf(make_certificate("Zoë")))
 
     tampered = bytearray(signed)
     where = signed.index(b"7KQ2-M9XD-4TPA") if b"7KQ2-M9XD-4TPA" in signed else len(signed) // 3
@@ -113,8 +128,7 @@ def test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates
     root = asn1_x509.Certificate.load(certificate_signing.certificate_der(identity))
     for name, pdf in zip(names, signed, strict=True):
         assert name in text_of(pdf)
-        embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-        status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[root]))
+        status = validated(pdf, root.dump())
         assert status.intact and status.valid
 
 
@@ -177,6 +191,75 @@ def test_pkcs12_round_trip(identity, tmp_path):
     assert certificate_signing.load_pkcs12(data, "s3cret").cert_pem == identity.cert_pem
     with pytest.raises(certificate_signing.IdentityProblem):
         certificate_signing.load_pkcs12(data, "wrong")
+
+
+def test_an_organisers_elliptic_curve_key_issued_by_a_ca_signs_with_its_chain():
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    def issued(subject, key, issuer, issuer_key, ca):
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        usage = x509.KeyUsage(not ca, not ca, False, False, False, ca, False, False, False)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1))
+            .not_valid_after(datetime.now(UTC) + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .sign(issuer_key, hashes.SHA256())
+        )
+
+    ca_key, key = ec.generate_private_key(ec.SECP384R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = issued("Society CA", ca_key, None, ca_key, ca=True)
+    leaf = issued("Open Data Society", key, ca.subject, ca_key, ca=False)
+    data = pkcs12.serialize_key_and_certificates(b"org", key, leaf, [ca], serialization.BestAvailableEncryption(b"pw"))
+    organiser = certificate_signing.load_pkcs12(data, "pw")
+    signed = certificate_signing.sign(certificate_pdf(make_certificate("Ольга Смирнова")), organiser)
+    status = validated(signed, ca.public_bytes(serialization.Encoding.DER))
+    assert status.intact and status.valid and status.bottom_line
+
+
+def test_a_pkcs12_whose_key_cannot_sign_certificates_is_refused():
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Open Data Society")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .sign(key, None)
+    )
+    data = pkcs12.serialize_key_and_certificates(b"org", key, cert, None, serialization.NoEncryption())
+    with pytest.raises(certificate_signing.IdentityProblem, match="RSA or elliptic curve"):
+        certificate_signing.load_pkcs12(data, None)
+
+
+@pytest.mark.parametrize(
+    "pdf", [b"", b"not a PDF", b"%PDF-1.4\ntrailer\n<< /Size 3 /Root 9 0 R >>\nstartxref\n0\n%%EOF\n"]
+)
+def test_a_pdf_that_cannot_be_signed_says_so_and_nothing_is_half_written(identity, pdf):
+    with pytest.raises(certificate_signing.UnsignablePdf):
+        certificate_signing.sign(pdf, identity)
 
 
 # ---------------------------------------------------------------- the use cases, through the chat

@@ -49,36 +49,44 @@ VIEW_TARGET_MS = 300
 RATE_TARGET = 0.95
 
 CLIENT = r"""
-import http.client, json, os, sys, threading, time
+import http.client, json, os, sys, threading, time, zlib
 host, port, count, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-seen, lock, connected = [], threading.Lock(), [0]
+seen, lock, connected, wire = [], threading.Lock(), [0], [0]
 
 def board(n):
+    # As a browser's EventSource: asks for gzip, keeps the rows it was sent and places the changed ones.
     conn = http.client.HTTPConnection(host, port)
-    conn.request("GET", path + "events")
+    conn.request("GET", path + "events", headers={"Accept-Encoding": "gzip"})
     response = conn.getresponse()
-    first = True
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if response.getheader("Content-Encoding") == "gzip" else None
+    first, rows, buffer = True, {}, b""
     while True:
-        line = response.fp.readline()  # idle here between pushes, like a browser's EventSource
-        if not line:
+        chunk = response.read1(65536)  # idle here between pushes
+        if not chunk:
             return
-        if not line.startswith(b"data: "):
-            continue
-        if first:
-            first = False
-            with lock:
-                connected[0] += 1
-                if connected[0] == count:
-                    print("ready", flush=True)
-        view = json.loads(line[6:])
         with lock:
-            seen.append((n, time.time(), view["totals"]["people"]))
+            wire[0] += len(chunk)
+        buffer += inflate.decompress(chunk) if inflate else chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            if not line.startswith(b"data: "):
+                continue
+            view = json.loads(line[6:])
+            rows.update((s["id"], s) for s in view["sessions"])
+            if first:
+                first = False
+                with lock:
+                    connected[0] += 1
+                    if connected[0] == count:
+                        print("ready", flush=True)
+            with lock:
+                seen.append((n, time.time(), view["totals"]["people"], len(line)))
 
 for n in range(count):
     threading.Thread(target=board, args=(n,), daemon=True).start()
 sys.stdin.read()
 with lock:
-    print(json.dumps(seen), flush=True)
+    print(json.dumps({"seen": seen, "wire": wire[0]}), flush=True)
 os._exit(0)
 """
 
@@ -157,7 +165,7 @@ async def _first_view(h: BotHarness) -> tuple[list[float], list[float], int, lis
         numbers.append(1000 * (time.perf_counter() - started))
         started = time.perf_counter()
         with i18n.speaking("de"):
-            size = len(dashboard_json.overview_json(view, h.ctx.timezone).encode())
+            size = len(dashboard_json.overview_json(view, h.ctx.timezone).whole().encode())
         text.append(1000 * (time.perf_counter() - started))
     return numbers, text, size, warm
 
@@ -245,7 +253,9 @@ async def _measure() -> dict:
         finally:
             await h.stop()
     by_board: dict[int, list[tuple[float, int]]] = {}
-    for board, at, people in pushes:
+    sizes = {"first": [], "later": []}
+    for board, at, people, length in pushes["seen"]:
+        sizes["later" if board in by_board else "first"].append(length)
         by_board.setdefault(board, []).append((at, people))
     delays = []
     for shown in by_board.values():
@@ -264,6 +274,8 @@ async def _measure() -> dict:
         "cpu_ms": cpu_ms,
         "work": work,
         "delays": delays,
+        "sizes": sizes,
+        "wire": pushes["wire"] / len(pushes["seen"]),
     }
 
 
@@ -318,7 +330,10 @@ def run() -> list[dict]:
             if len(delays) > 1
             else "no pushes seen",
             "target": "p95 ≤ 2 s",
-            "comparison": f"{len(delays)} (check-in, dashboard) pairs; one push a second at most per dashboard",
+            "comparison": f"{len(delays)} (check-in, dashboard) pairs; one push a second at most per dashboard; "
+            f"a push's JSON: the first {statistics.median(m['sizes']['first']) / 1024:.0f} KB (every session), "
+            f"later ones median {statistics.median(m['sizes']['later']):,.0f} bytes (the rows that changed), "
+            f"{m['wire']:,.0f} bytes a push on the wire (gzip, as a browser asks)",
         },
     ]
 

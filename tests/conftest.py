@@ -28,6 +28,7 @@ from tests.harness import ORGANISER, BotHarness
 
 # module::test of the tests that take more than about a second without a browser or a process.
 SLOW = {
+    "test_dashboard.py::test_a_stream_pushes_every_row_first_then_only_the_rows_that_changed",
     "test_badges.py::test_tokens_fit_qr_alphanumeric_and_verify",
     "test_qr.py::test_a_distorted_badge_photo_reads_with_both_decoders",
     "test_certificates.py::test_a_batch_over_worker_processes_keeps_order_and_every_signature_validates",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from selenium.webdriver.common.by import By
 
+from tests.agenda import running_now, shifted_agenda
 from tests.browser import open_browser, requires_chromium, save_screenshot, until
-from tests.dashboard_event import PEOPLE, morning, truth
+from tests.dashboard_event import PEOPLE, SESSIONS, morning, truth
 from tests.harness import ORGANISER, BotHarness, User
 from tests.web import served_event
 
@@ -153,6 +155,34 @@ async def test_bad_expired_and_revoked_links_are_403(office):
         await office.send(BOB, "KEY1IN")
         rest = [line async for line in lines]
     assert "event: refused" in rest and not any(line.startswith('data: {"') for line in rest)
+
+
+async def test_a_stream_pushes_every_row_first_then_only_the_rows_that_changed(tmp_path):
+    """A dashboard's first push has every session and their order; a check-in to S4 then pushes S4's
+    row alone, with the new totals; a session added to the day brings the new order and its row."""
+    async with morning(tmp_path) as h:
+        url = await dashboard_url(h)
+        async with h.http.stream("GET", url + "events") as stream:
+            pushes = (json.loads(line[6:]) async for line in stream.aiter_lines() if line.startswith("data: "))
+
+            async def push() -> dict:
+                return await asyncio.wait_for(anext(pushes), 10)
+
+            first = await push()
+            assert first["order"] == ["S1", "S2", "S4", "S3"] == [s["id"] for s in first["sessions"]]
+            s4 = next(s for s in first["sessions"] if s["id"] == "S4")
+            await h.send(PEOPLE["P-06"], "PAR4IN")
+            second = await push()
+            assert "order" not in second and [s["id"] for s in second["sessions"]] == ["S4"]
+            assert second["sessions"][0]["arrived"] == s4["arrived"] + 1
+            assert second["totals"]["people"] == first["totals"]["people"] + 1
+            late = "S5,Late talk,2026-05-14 11:50,2026-05-14 12:30,Room E,,no,,LATE5IN,\n"
+            agenda = shifted_agenda(SESSIONS + late, running_now("Europe/Paris", started_minutes_ago=90))
+            assert "imported" in (await h.send_document(ORGANISER, agenda.encode(), "s.csv"))[-1].text
+            await h.send(PEOPLE["P-07"], "PAR4IN")
+            third = await push()
+            assert third["order"] == ["S1", "S2", "S4", "S5", "S3"]
+            assert sorted(s["id"] for s in third["sessions"]) == ["S4", "S5"]
 
 
 async def test_the_updated_clock_is_in_the_events_zone_over_http(office):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.times import to_db
 from bot.domain.visits import Movement, SessionSpan
-from bot.services.dashboard import BUCKET, Status, Tally, floor5, shown_day, status
+from bot.services.dashboard import BUCKET, Status, Tally, compute_overview, floor5, shown_day, status
 from bot.services.dashboard_inside import Inside
 from bot.storage.dashboard import read_snapshot
 from tests.service_event import sample_event
@@ -114,3 +114,45 @@ async def test_the_tally_read_in_steps_equals_the_log_read_at_once_and_an_undo_t
             assert moved == {T: (1, 0), T + 2 * BUCKET: (1, 1)}
             assert tally.since(to_db(T + timedelta(minutes=10))) == (1, 0, [])
             assert tally.since(to_db(T)) == (2, 1, [("not_registered", 1)])
+
+
+async def test_a_view_from_a_kept_tally_equals_one_from_the_whole_log_as_the_event_moves_on(tmp_path):
+    """The server keeps its tally, each session's row and the day's arrivals between views and works out
+    again only what moved: after new check-ins, an UNDO, a new registration and the clock moving past
+    the sessions' starts and ends, every view equals one made from the whole log at once."""
+    rows = [  # id, minutes after T, attendee, session, direction, accepted, reason, ref_id
+        (1, 0, "REG-1", "S1", "IN", 1, "ok", None),
+        (2, 1, "REG-2", "S1", "IN", 1, "ok", None),
+        (3, 2, "REG-3", "S2", "IN", 0, "not_registered", None),
+        (4, 6, "REG-3", "S2", "IN", 1, "ok", 3),
+        (5, 7, "REG-2", "S1", "UNDO", 1, "ok", 2),
+        (6, 12, "REG-1", "S1", "OUT", 1, "ok", None),
+        (7, 13, "REG-1", "S2", "IN", 1, "ok", None),
+        (8, 14, "REG-2", "S1", "IN", 1, "ok", None),
+    ]
+    async with sample_event(tmp_path, lambda: T) as ctx:
+
+        def run(statement: str, params) -> None:
+            def write(conn):
+                conn.executemany(statement, params)
+
+            return ctx.db.write(write)
+
+        def views(kept: Tally, now: datetime):
+            with read_snapshot(str(ctx.db.path)) as conn:
+                return compute_overview(conn, now, PARIS, kept), compute_overview(conn, now, PARIS, Tally())
+
+        kept, log = Tally(), []
+        for upto, minutes in ((4, 5), (6, 12), (8, 30), (8, 31), (8, 240)):
+            await run(
+                "INSERT INTO attendance_log (id, at, attendee_id, session_id, direction, method, accepted, "
+                "reason, ref_id) VALUES (?, ?, ?, ?, ?, 'pin', ?, ?, ?)",
+                [(i, to_db(T + timedelta(minutes=m)), *rest) for i, m, *rest in rows if len(log) < i <= upto],
+            )
+            log = rows[:upto]
+            if minutes == 31:  # someone registers for S2, and nothing else moves
+                await run("INSERT INTO registrations (attendee_id, session_id) VALUES (?, ?)", [("REG-2", "S2")])
+            incremental, whole = views(kept, T + timedelta(minutes=minutes))
+            assert incremental == whole, minutes
+        assert [v.numbers.expected for v in whole.sessions] != [0] * len(whole.sessions)
+        assert {v.status for v in incremental.sessions} != {Status.UPCOMING}

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from bisect import bisect_left, insort
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
-from itertools import takewhile
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.domain import signed_links
 from bot.domain.rules import AclMode, Direction
-from bot.domain.times import from_db, to_db
-from bot.domain.visits import IN, OUT, Movement, SessionSpan
+from bot.domain.times import to_db
+from bot.domain.visits import SessionSpan
 from bot.files import charts
 from bot.services.checkin import acl_mode
 from bot.services.context import AppContext, reads, writes
-from bot.services.dashboard_inside import Inside, floor5
+from bot.services.dashboard_inside import floor5
+from bot.services.dashboard_tally import RecentActivity, Tally, bucket_time
 from bot.services.errors import require_public_url, require_session
 from bot.services.event import session_window, stored_window_settings
 from bot.storage import dashboard as board
@@ -139,113 +136,6 @@ class DayTotals(NamedTuple):
     inside_now: int  # people with a visit going on (`bot.domain.visits`), each counted once
 
 
-class RecentActivity(NamedTuple):
-    checkins: int
-    refusals: int
-    reasons: list[tuple[str, int]]  # the most frequent refusal reasons, most frequent first
-
-
-class Movements(NamedTuple):
-    session_id: str  # upper case
-    bucket: datetime  # the start of its 5 minutes (UTC)
-    ins: int
-    outs: int
-
-
-class Tally:
-    """What the attendance log says so far, kept between first views: the log only grows, so each
-    view reads just the rows added since the last (`board.log_after`); an UNDO takes its row's
-    part back. Effective check-ins and check-outs per session and 5 minutes, who arrived where, the
-    times of every check-in, and the refused attempts. Used by one computation at a time (the
-    dashboard's `SharedOverview` computes for every screen)."""
-
-    def __init__(self) -> None:
-        self.last_id = 0
-        self.arrivals: dict[str, dict[str, int]] = {}  # session -> attendee -> effective check-ins
-        self.moves: dict[tuple[str, str], list[int]] = {}  # (session, 'YYYY-MM-DDTHH:MM' UTC) -> [ins, outs]
-        self.checkins: list[tuple[str, str]] = []  # (time as UTC text, attendee) of every effective check-in, sorted
-        self.refused: list[tuple[str, str]] = []  # (time, reason) of every refused attempt, in log order
-        self._expected: tuple[tuple, dict[str, set[str]]] | None = None
-        self.inside = Inside()  # people inside over time, by the visits rule
-
-    def read(self, conn: Conn) -> None:
-        count, refused = self._count, self.refused
-        rows = board.log_after(conn, self.last_id)  # id, at, session, attendee, direction, accepted, reason, ref
-        for row in rows:
-            if row[4] == "UNDO":
-                undone = board.log_row(conn, row[7]) if row[7] is not None else None
-                if undone is not None and undone.accepted:
-                    count(undone, -1)
-            elif not row[5]:
-                refused.append((row[1], row[6]))
-            else:
-                count(row, 1)
-        if rows:
-            self.last_id = rows[-1][0]
-
-    def _count(self, row: tuple, step: int) -> None:
-        _id, at, session, person, direction = row[:5]
-        if direction not in (IN, OUT) or session is None or person is None:
-            return
-        bucket = (session, at[:15] + ("0" if at[15] < "5" else "5"))
-        move = self.moves.get(bucket)
-        if move is None:
-            move = self.moves[bucket] = [0, 0]
-        (self.inside.add if step > 0 else self.inside.remove)(person, Movement(from_db(at), direction, session))
-        if direction == OUT:
-            move[1] += step
-            return
-        move[0] += step
-        people = self.arrivals.get(session)
-        if people is None:
-            people = self.arrivals[session] = {}
-        people[person] = people.get(person, 0) + step
-        if step > 0:
-            insort(self.checkins, (at, person))  # at the end, unless the clock went back
-        else:
-            self.checkins.remove((at, person))
-            if people[person] <= 0:
-                del people[person]
-
-    def expected(self, conn: Conn, include_targets: bool) -> dict[str, set[str]]:
-        """Session -> the attendees it expects (`board.expected_pairs`), read again only when the
-        registrations, targets, groups or access-control mode have changed."""
-        key = (include_targets, board.expected_fingerprint(conn))
-        if self._expected is None or self._expected[0] != key:
-            expected: dict[str, set[str]] = {}
-            for session_id, attendee_id in board.expected_pairs(conn, include_targets):
-                expected.setdefault(session_id, set()).add(attendee_id)
-            self._expected = (key, expected)
-        return self._expected[1]
-
-    def since(self, moment: str) -> RecentActivity:
-        """Check-ins and refused attempts at or after `moment` (UTC text), the top three reasons."""
-        checkins = len(self.checkins) - bisect_left(self.checkins, (moment,))
-        reasons = Counter(r for _at, r in takewhile(lambda x: x[0] >= moment, reversed(self.refused)))
-        top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
-        return RecentActivity(checkins, sum(reasons.values()), top)
-
-    def came(self, start: str, end: str) -> set[str]:
-        """The attendees with an effective check-in from `start` to `end` (UTC text)."""
-        return {
-            person
-            for _at, person in self.checkins[bisect_left(self.checkins, (start,)) : bisect_left(self.checkins, (end,))]
-        }
-
-    def movements(self, start: str, end: str) -> list[Movements]:
-        """Effective check-ins and check-outs per session and 5 minutes from `start` to `end` (UTC text)."""
-        return [
-            Movements(session, _bucket_time(bucket), ins, outs)
-            for (session, bucket), (ins, outs) in self.moves.items()
-            if start[:16] <= bucket < end[:16] and (ins or outs)
-        ]
-
-
-@lru_cache(maxsize=4096)
-def _bucket_time(bucket: str) -> datetime:
-    return datetime.fromisoformat(bucket + ":00+00:00")
-
-
 @dataclass(frozen=True)
 class SessionView:
     session: SessionRow
@@ -284,8 +174,30 @@ def shown_day(now: datetime, tz: ZoneInfo, spans: list[tuple[datetime, datetime]
     return later[0] if later else days[-1]
 
 
+def _session_view(tally: Tally, s: SessionRow, now: datetime, windows, inside_counts, expected) -> SessionView:
+    """One session's row, made again only when something it shows moved: the session itself, its
+    status, its people inside, its rows in the log (`Tally.versions`) or the people it expects."""
+    key = s.session_id.upper()
+    opens = session_window(s, Direction.IN, windows).opens
+    shown = status(now, opens, s.starts_at, s.ends_at)
+    made_of = (s, shown, inside_counts.get(key, 0), tally.versions[key], tally.expected_version)
+    kept = tally.session_views.get(key)
+    if kept is not None and kept[0] == made_of:
+        return kept[1]
+    spark_start = floor5(s.starts_at - LEAD)
+    spark = [0] * max(1, -(-(s.ends_at - spark_start) // BUCKET))
+    for bucket, (ins, _outs) in tally.moves.get(key, {}).items():
+        spark[min(max((bucket_time(bucket) - spark_start) // BUCKET, 0), len(spark) - 1)] += ins
+    came, wanted = tally.arrivals.get(key, {}), expected.get(key, set())
+    numbers = SessionNumbers(len(came), made_of[2], len(wanted), sum(1 for a in wanted if a in came))
+    view = SessionView(s, shown, numbers, spark_start, spark)
+    tally.session_views[key] = (made_of, view)
+    return view
+
+
 def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> Overview:
-    """The first view, read from one snapshot (`board.read_snapshot`); `tally` is brought up to date."""
+    """The first view, read from one snapshot (`board.read_snapshot`); `tally` is brought up to date,
+    and keeps each session's row until something it shows moves."""
     tally.read(conn)
     day = shown_day(now, tz, board.session_days(conn))
     day_start = datetime.combine(day, time(), tz)
@@ -296,33 +208,24 @@ def compute_overview(conn: Conn, now: datetime, tz: ZoneInfo, tally: Tally) -> O
     expected = tally.expected(conn, include)
     inside_counts = board.inside_counts(conn)
     windows = stored_window_settings(conn)
-    moves = tally.movements(*span)
-    first = min([s.starts_at - LEAD for s in sessions] + [m.bucket for m in moves] + [min(now, day_end - BUCKET)])
-    last = max([s.ends_at for s in sessions] + [m.bucket + BUCKET for m in moves] + [min(now, day_end)])
+    moves = tally.day_moves(*span)
+    first = min([s.starts_at - LEAD for s in sessions] + [at for at, _ins in moves] + [min(now, day_end - BUCKET)])
+    last = max([s.ends_at for s in sessions] + [at + BUCKET for at, _ins in moves] + [min(now, day_end)])
     chart_start = floor5(max(first, day_start))
     width = max(1, -(-(min(last, day_end) - chart_start) // BUCKET))
     arrivals = [0] * width
-    by_session: dict[str, list[Movements]] = {}
-    for m in moves:
-        arrivals[min(max((m.bucket - chart_start) // BUCKET, 0), width - 1)] += m.ins
-        by_session.setdefault(m.session_id, []).append(m)
+    for at, ins in moves:
+        arrivals[min(max((at - chart_start) // BUCKET, 0), width - 1)] += ins
     spans = {k.upper(): SessionSpan(k.upper(), v.starts, v.ends) for k, v in visit_rows.session_spans(conn).items()}
     tally.inside.refresh(spans, now, event_settings.one_room_at_a_time(conn))
     inside, inside_now = tally.inside.line(chart_start, width), tally.inside.now(now)
     if 0 <= (now - chart_start) // BUCKET < width:
         inside[(now - chart_start) // BUCKET] = inside_now  # the line ends where the total stands
-    views, awaited = [], set()
-    for s in sessions:
-        key = s.session_id.upper()
-        spark_start = floor5(s.starts_at - LEAD)
-        spark = [0] * max(1, -(-(s.ends_at - spark_start) // BUCKET))
-        for m in by_session.get(key, ()):
-            spark[min(max((m.bucket - spark_start) // BUCKET, 0), len(spark) - 1)] += m.ins
-        came, wanted = tally.arrivals.get(key, {}), expected.get(key, set())
-        awaited |= wanted
-        numbers = SessionNumbers(len(came), inside_counts.get(key, 0), len(wanted), sum(1 for a in wanted if a in came))
-        opens = session_window(s, Direction.IN, windows).opens
-        views.append(SessionView(s, status(now, opens, s.starts_at, s.ends_at), numbers, spark_start, spark))
+    views = [_session_view(tally, s, now, windows, inside_counts, expected) for s in sessions]
+    keys = tuple(s.session_id.upper() for s in sessions)
+    if tally.awaited is None or tally.awaited[0] != (keys, tally.expected_version):
+        tally.awaited = ((keys, tally.expected_version), set().union(*(expected.get(k, ()) for k in keys)))
+    awaited = tally.awaited[1]
     today = tally.came(*span)
     return Overview(
         now=now,

@@ -9,8 +9,10 @@ them (inline SVG, `static/dashboard.js`).
 from __future__ import annotations
 
 import json
-from datetime import datetime, time
+from collections.abc import Iterable
+from datetime import date, datetime, time
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -18,7 +20,7 @@ from babel.dates import format_skeleton
 from bot import i18n
 from bot.domain import visits
 from bot.domain.times import format_clock, format_local, format_span
-from bot.services.dashboard import BUCKET, Overview, SessionDetail, Status
+from bot.services.dashboard import BUCKET, Overview, SessionDetail, SessionView, Status
 from bot.services.reports import AttendeeLookup
 from bot.web import page_texts
 
@@ -47,38 +49,82 @@ def _rate(part: int, whole: int) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
-def overview_json(view: Overview, tz: ZoneInfo) -> str:
-    """The first view in the current language."""
+class OverviewText(NamedTuple):
+    """The first view's JSON in pieces: everything but the session rows (`head`, an object left
+    open), and each row's text by session id, so a stream can push only the rows that changed."""
+
+    head: str
+    ids: tuple[str, ...]
+    rows: tuple[str, ...]
+
+    def whole(self) -> str:
+        """The first view with every row (`data`, and the first push of a stream)."""
+        return self.push(self.rows, self.ids)
+
+    def push(self, rows: Iterable[str], order: tuple[str, ...] | None) -> str:
+        """The view with only `rows`: `sessions` holds the rows to place, `order` (when given) every
+        session of the view by id, in order (the page drops the rows it no longer names)."""
+        listed = f', "order": {json.dumps(order, ensure_ascii=False)}' if order is not None else ""
+        return f'{self.head}, "sessions": [{",".join(rows)}]{listed}}}'
+
+
+class SessionRows:
+    """Each session row's JSON text, kept while its `SessionView` is the same object (the service
+    keeps a session's view until something it shows moves) and the day, the sparkline's "now" and
+    the language are the same: a view computes again only the rows that moved."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], tuple[SessionView, tuple, str]] = {}
+
+    def text(self, v: SessionView, view: Overview, tz: ZoneInfo, language: str) -> str:
+        made_of = (view.day, (view.now - v.spark_start) // BUCKET, tz)
+        key = (v.session.session_id, language)
+        kept = self.kept.get(key)
+        if kept is not None and kept[0] is v and kept[1] == made_of:
+            return kept[2]
+        text = json.dumps(_session_row(v, view, tz, language), ensure_ascii=False)
+        self.kept[key] = (v, made_of, text)
+        return text
+
+
+def _session_row(v: SessionView, view: Overview, tz: ZoneInfo, language: str) -> dict:
+    s, n = v.session, v.numbers
+    started = v.status in (Status.RUNNING, Status.CLOSED)
+    return {
+        "id": s.session_id,
+        "title": s.title,
+        "room": s.room,
+        "when": _when(s.starts_at, s.ends_at, view.day, tz, language),
+        "status": v.status.value,
+        "inside": n.inside,
+        "capacity": s.capacity,
+        "arrived": n.arrived,
+        "expected": n.expected,
+        "expected_arrived": n.expected_arrived,
+        "showup": _rate(n.expected_arrived, n.expected) if started else None,
+        "no_shows": n.expected - n.expected_arrived if started else None,
+        "spark": v.spark,
+        "spark_now": (view.now - v.spark_start) // BUCKET,
+    }
+
+
+@lru_cache(maxsize=64)
+def _day(day: date, language: str) -> str:
+    with i18n.speaking(language):
+        return format_skeleton("yMMMEd", datetime.combine(day, time()), locale=i18n.babel_locale())
+
+
+def overview_json(view: Overview, tz: ZoneInfo, rows: SessionRows | None = None) -> OverviewText:
+    """The first view in the current language; `rows` keeps the session rows' texts between views."""
     language = i18n.current()
+    rows = rows if rows is not None else SessionRows()
     labels = [clock(view.chart_start + i * BUCKET, tz, language) for i in range(len(view.arrivals))]
     now_index = min(max((view.now - view.chart_start) // BUCKET, -1), len(view.arrivals) - 1)
     t = view.totals
-    sessions = []
-    for v in view.sessions:
-        s, n = v.session, v.numbers
-        started = v.status in (Status.RUNNING, Status.CLOSED)
-        sessions.append(
-            {
-                "id": s.session_id,
-                "title": s.title,
-                "room": s.room,
-                "when": _when(s.starts_at, s.ends_at, view.day, tz, language),
-                "status": v.status.value,
-                "inside": n.inside,
-                "capacity": s.capacity,
-                "arrived": n.arrived,
-                "expected": n.expected,
-                "expected_arrived": n.expected_arrived,
-                "showup": _rate(n.expected_arrived, n.expected) if started else None,
-                "no_shows": n.expected - n.expected_arrived if started else None,
-                "spark": v.spark,
-                "spark_now": (view.now - v.spark_start) // BUCKET,
-            }
-        )
-    return json.dumps(
+    head = json.dumps(
         {
             "updated": format_clock(view.now, tz),
-            "day": format_skeleton("yMMMEd", datetime.combine(view.day, time()), locale=i18n.babel_locale()),
+            "day": _day(view.day, language),
             "totals": {
                 "people": t.people_arrived,
                 "expected": t.expected,
@@ -96,7 +142,6 @@ def overview_json(view: Overview, tz: ZoneInfo) -> str:
                 "inside": view.inside,
                 "now": now_index,
             },
-            "sessions": sessions,
             "refusals": [
                 {
                     "at": clock(r.at, tz, language),
@@ -109,6 +154,11 @@ def overview_json(view: Overview, tz: ZoneInfo) -> str:
             ],
         },
         ensure_ascii=False,
+    )
+    return OverviewText(
+        head[:-1],
+        tuple(v.session.session_id for v in view.sessions),
+        tuple(rows.text(v, view, tz, language) for v in view.sessions),
     )
 
 

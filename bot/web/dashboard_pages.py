@@ -38,6 +38,7 @@ from bot.services.context import AppContext
 from bot.services.dashboard import DashboardRefused, Overview
 from bot.services.errors import OrganiserError
 from bot.web import dashboard_json, page_texts, pages
+from bot.web.dashboard_json import OverviewText
 from bot.web.display_pages import SessionChanges, _retrieved
 from bot.web.security import WebHandler
 
@@ -62,7 +63,8 @@ class SharedOverview:
         self.latest: tuple[float, int, Overview] | None = None
         self.flight: tuple[int, asyncio.Future] | None = None
         self.computed = 0  # how many times it was computed (bench/dashboard.py reads it)
-        self.texts: dict[tuple[int, str], str] = {}  # (id of the overview, language) -> its JSON
+        self.texts: dict[tuple[int, str], OverviewText] = {}  # (id of the overview, language) -> its JSON
+        self.rows = dashboard_json.SessionRows()  # each session row's JSON, kept until the row changes
         self.tally = dashboard.Tally()  # the log read so far: each view reads only the rows added since
         self.lock: asyncio.Lock | None = None  # one computation at a time (they share the tally)
 
@@ -98,14 +100,15 @@ class SharedOverview:
         self.latest = (started, version, view)
         return view
 
-    def json(self, view: Overview) -> str:
-        """The overview's JSON in the current language, written once per language."""
+    def json(self, view: Overview) -> OverviewText:
+        """The overview's JSON in the current language, written once per language (and of its session
+        rows only those that changed since the last view)."""
         key = (id(view), i18n.current())
         text = self.texts.get(key)
         if text is None:
             if len(self.texts) > 16:
                 self.texts.clear()
-            text = self.texts[key] = dashboard_json.overview_json(view, self.ctx.timezone)
+            text = self.texts[key] = dashboard_json.overview_json(view, self.ctx.timezone, self.rows)
         return text
 
 
@@ -155,7 +158,7 @@ class DashboardHandler(DashboardBase):
             words = page_texts.page_words(page_texts.DASHBOARD_PAGE) | {"reasons": page_texts.refusal_reasons()}
             self.finish(pages.render("dashboard.html", words, query=query))
         elif part == "data":
-            self._json(self.shared.json(await self.shared.get()))
+            self._json(self.shared.json(await self.shared.get()).whole())
         elif part == "person":
             await self._person()
         elif part.startswith("session/"):
@@ -236,7 +239,10 @@ class DashboardHandler(DashboardBase):
 class DashboardEvents(DashboardBase):
     """`/dashboard/<token>/events`: the first view, pushed when attendance changes (at most once a
     `GAP`), and every `HEARTBEAT` seconds; the link is checked again before every push, against the
-    secret read with the view (no database round trip per screen)."""
+    secret read with the view (no database round trip per screen). The first push has every session
+    row; the later ones only the rows that changed since the push before (a check-in moves one or two
+    of 200), and the sessions' order only when it changed: a phone left open all day receives a few
+    hundred bytes a second, not the whole view (`OverviewText.push`)."""
 
     def initialize(self, ctx: AppContext, shared: SharedOverview, changes: SessionChanges | None = None) -> None:
         super().initialize(ctx, shared, changes)
@@ -274,8 +280,13 @@ class DashboardEvents(DashboardBase):
     async def _stream(self, token: str, seen: int) -> None:
         self.streaming = True
         view = await self.shared.get(seen)
+        sent: dict[str, str] = {}  # session id -> the row this page was last sent
+        order: tuple[str, ...] | None = None  # the sessions it was last told, in order
         while not self.closed:
-            self.write(f"data: {self.shared.json(view)}\n\n")
+            text = self.shared.json(view)
+            changed = [row for session, row in zip(text.ids, text.rows, strict=True) if sent.get(session) != row]
+            self.write(f"data: {text.push(changed, None if text.ids == order else text.ids)}\n\n")
+            sent, order = dict(zip(text.ids, text.rows, strict=True)), text.ids
             await self.flush()
             pushed = time.monotonic()
             self.waiter = asyncio.get_running_loop().create_future()

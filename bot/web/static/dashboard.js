@@ -168,6 +168,25 @@ function sessionRow(s) {
   return item;
 }
 
+// The session rows shown, by id. A push from the stream carries only the rows that changed and,
+// when the sessions themselves changed, "order": every session's id, in order (the first push of a
+// stream, and every "data" answer, carry them all).
+const rows = new Map();
+
+function placeSessions(data) {
+  for (const s of data.sessions) {
+    const item = sessionRow(s);
+    const old = rows.get(s.id);
+    rows.set(s.id, item);
+    if (old && !data.order) old.replaceWith(item);
+  }
+  if (data.order) {
+    const kept = new Set(data.order);
+    for (const id of [...rows.keys()]) if (!kept.has(id)) rows.delete(id);
+    $("sessions").replaceChildren(...data.order.map((id) => rows.get(id)).filter(Boolean));
+  }
+}
+
 function apply(data) {
   latest = data;
   const t = data.totals;
@@ -180,7 +199,7 @@ function apply(data) {
   setText("t-recent", say("recent", { checkins: t.checkins_15, refusals: t.refusals_15 }));
   setText("t-reasons", t.reasons_15.map((r) => `${reason(r.reason)}: ${r.count}`).join(" · "));
   dayChart(data.chart);
-  $("sessions").replaceChildren(...data.sessions.map(sessionRow));
+  placeSessions(data);
   const rows = data.refusals.map((r) => tableRow([r.at, r.session, r.who, r.method, reason(r.reason)], [2]));
   $("refusals").tBodies[0].replaceChildren(...rows);
   document.body.dataset.updated = String(Date.now());

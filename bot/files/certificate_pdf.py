@@ -105,8 +105,8 @@ class _Layout:
         self.pdf.set_creation_date(certificate.issued_at)
         self.pdf.set_producer("session-attendance-bot")
 
-    def render(self, core_allowed: bool = True) -> bytes:
-        fonts = Fonts(self.pdf, certificate_text(self.c), core_allowed)
+    def render(self, own_allowed: bool = True) -> bytes:
+        fonts = Fonts(self.pdf, certificate_text(self.c), own_allowed)
         try:
             self.pdf.add_page()
             self._frame()
@@ -114,8 +114,8 @@ class _Layout:
             self._table()
             self._foot()
             missing = any(font.missing_glyphs for key, font in self.pdf.fonts.items() if key.startswith("main"))
-            if fonts.core and missing:  # a label or a date the core font lacks: the larger font then
-                return _Layout(self.c).render(core_allowed=False)
+            if fonts.own and missing:  # a label or a date the document's own font lacks: the larger font then
+                return _Layout(self.c).render(own_allowed=False)
             return bytes(self.pdf.output())
         finally:
             fonts.close()

@@ -234,13 +234,23 @@ async def test_the_dashboard_in_a_browser(tmp_path):
             )
             save_screenshot(driver, tmp_path, "dashboard-phone")
 
-            # A check-in while the page is open: pushed, not reloaded.
+            # A check-in while the page is open: pushed, not reloaded; its session's row alone is replaced.
+            rows = "return [...document.querySelectorAll('#sessions .srow')].map(r => r.dataset.session);"
+            showup = "document.querySelector(\".srow[data-session='S2'] .showup\").textContent"
+            s1_row = "window.s1Row = document.querySelector(\".srow[data-session='S1']\"); return 1;"
+            s2_before = await asyncio.to_thread(driver.execute_script, f"{s1_row} return {showup};")
             await h.send(PEOPLE["P-08"], "NOSUCH1")  # a wrong PIN: refused, counted apart
             await h.send(PEOPLE["P-06"], "RUST2IN")  # registered for the workshop: in
             await until(driver, f"document.getElementById('t-people').textContent === '{held['people'] + 1}'", 2.0)
             await until(driver, f"document.getElementById('t-inside').textContent === '{held['inside'] + 1}'", 2.0)
             refused = f"{held['checkins_15'] + 1} in · {held['refusals_15'] + 1} refused"
             await until(driver, f"document.getElementById('t-recent').textContent === '{refused}'", 2.0)
+            await until(driver, f"{showup} !== {json.dumps(s2_before)}", 2.0)
+            assert (await asyncio.to_thread(driver.execute_script, f"return {showup};")).startswith("3\u00a0/\u00a03")
+            assert await asyncio.to_thread(driver.execute_script, rows) == ["S1", "S2", "S4", "S3"]
+            assert await asyncio.to_thread(
+                driver.execute_script, "return window.s1Row === document.querySelector(\".srow[data-session='S1']\");"
+            ), "S1 did not change: its row stays as it was"
 
             # A session's detail lists exactly its no-shows.
             await asyncio.to_thread(lambda: driver.find_element(By.CSS_SELECTOR, ".srow[data-session='S1']").click())

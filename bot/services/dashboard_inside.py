@@ -3,7 +3,7 @@
 A person is inside while one of their visits is (`bot.domain.visits`: a visit ends at their
 check-out, at their check-in to an overlapping session when the event counts people in one room at a
 time, or at the session's end). The dashboard keeps every person's effective check-ins and
-check-outs (`Inside.add`, `Inside.remove`, fed by `services.dashboard.Tally` as it reads the log) and
+check-outs (`Inside.add`, `Inside.remove`, fed by `services.dashboard_tally.Tally` as it reads the log) and
 works out again only the visits of the people with new rows, or everyone's when the sessions' times
 or the one-room setting change. A visit still open counts until its session's end, which is when the
 rule ends it unless the person does something first (and then they have new rows).

@@ -2,7 +2,7 @@
 5 minutes, the event's totals, and one session's people (inside now, no-shows, refusals).
 
 The log is read as it grows (`log_after`): the dashboard keeps its counts and reads only the rows
-added since (`bot.services.dashboard.Tally`); everything else is a statement or two. What counts as
+added since (`bot.services.dashboard_tally.Tally`); everything else is a statement or two. What counts as
 attendance is `bot.storage.report_rows`'s: an accepted IN or OUT no UNDO annuls.
 
 `read_snapshot` is a connection of its own holding one read transaction (WAL: the writers are never

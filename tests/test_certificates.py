@@ -74,10 +74,12 @@ def test_a_long_list_of_sessions_goes_on_a_second_page_under_the_headings_again(
         SessionLine(f"Session {n}{long if n % 4 == 0 else ''}", NOW + timedelta(hours=n), 45, Decimal("0.75"))
         for n in range(26)
     )
-    pdf = certificate_pdf(dataclasses.replace(make_certificate("Zoë"), sessions=lines))
+    statement = "A statement long enough to wrap onto a second line, justified: " + "the words spaced out " * 8
+    pdf = certificate_pdf(dataclasses.replace(make_certificate("Zoë"), sessions=lines, statement=statement))
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
     assert len(pages) == 2 and all("Session" in page and "Minutes" in page for page in pages)
     assert all(f"Session {n}" in "".join(pages) for n in range(26))
+    assert " ".join(statement.split()) in " ".join(pages[1].split())  # a justified line's spaces are spaces
     identity = certificate_signing.new_identity("Open Data Summit", NOW)
     status = validated(certificate_signing.sign(pdf, identity), certificate_signing.certificate_der(identity))
     assert status.intact and status.valid and status.coverage.name == "ENTIRE_FILE"

@@ -448,3 +448,29 @@ async def test_revoke_is_final_until_the_organiser_reissues(credits_event):
     assert "Use /certificates" in await h.reply_text(ORGANISER, "/certificates reissue")
     await h.reply_text(User(502), "/certificates reissue A2")  # not an organiser: refused
     assert len(await h.rows("SELECT 1 FROM certificates")) == 2
+
+
+def test_cells_written_directly_are_the_operators_fpdf2_writes(monkeypatch):
+    """`_Layout._cell` writes a plain cell itself: the pages' content must be fpdf2's own, byte for byte."""
+    import dataclasses
+    import re
+    import zlib
+
+    from bot.files import certificate_pdf as module
+
+    def contents(pdf: bytes) -> list[bytes]:
+        return [
+            zlib.decompress(m.group(1))
+            for m in re.finditer(rb"/FlateDecode\n/Length \d+\n>>\nstream\n(.*?)endstream", pdf, re.S)
+        ]
+
+    long = dataclasses.replace(
+        make_certificate("Łukasz Dvořák", language="fr"),
+        sessions=make_certificate("x").sessions * 12,
+        statement="A statement long enough to wrap onto a second line, justified: " + "the words spaced out " * 8,
+    )
+    for certificate in (long, make_certificate("Ольга Смирнова", "de"), make_certificate("王小明", "es")):
+        monkeypatch.setattr(module, "_FAST_CELLS", False)
+        expected = contents(certificate_pdf(certificate))
+        monkeypatch.setattr(module, "_FAST_CELLS", True)
+        assert contents(certificate_pdf(certificate)) == expected

@@ -292,6 +292,12 @@ class _FixedCodes(SubsetMap):
         return code
 
 
+def fixed_codes(font: object) -> dict[int, int] | None:
+    """A document font's codes (character -> code) when they are fixed for the process (`_fixed`)."""
+    subset = getattr(font, "subset", None)
+    return subset.fixed.codes if isinstance(subset, _FixedCodes) else None
+
+
 class _Compressed(PDFContentStream):
     """A stream compressed already (once per process)."""
 

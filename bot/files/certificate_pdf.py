@@ -25,9 +25,10 @@ import qrcode.constants
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from fpdf import FPDF
+from fpdf.enums import TextMode
 
 from bot import i18n
-from bot.files.certificate_fonts import Fonts
+from bot.files.certificate_fonts import Fonts, fixed_codes
 from bot.files.qr_matrix import qr_modules
 from bot.i18n import _
 
@@ -38,6 +39,7 @@ MUTED = (95, 100, 110)
 # choosing the "best" (qrcode evaluates all 8 with the standard's penalty rules) cost 9.5 ms a
 # document, a fixed one 1.4 ms.
 QR_MASK = 2
+_FAST_CELLS = True  # `_Layout._cell` writes plain cells itself (False: fpdf2's cell, for comparison)
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,58 @@ class _Layout:
             return False
         return self.pdf.get_string_width(text) <= width - 2 * self.pdf.c_margin - 0.01
 
+    def _cell(self, width: float, height: float, text: str, align: str = "L", next_line: bool = False) -> None:
+        """`pdf.cell(width, height, text, align=align)` (then to the next line's start when
+        `next_line`), written here when the text is plain: one line, in a font whose codes are
+        fixed for the process (`certificate_fonts.fixed_codes`) and that has every character, no
+        shaping, spacing or stretching. fpdf2's cell splits the text into styled fragments, copies
+        the graphics state and measures each, ~0.1 ms a cell, 35 cells a certificate; this writes
+        the same operators (`tests/test_certificates.py` compares the content streams)."""
+        pdf = self.pdf
+        font = pdf.current_font
+        codes = None if pdf.text_shaping or not text or "\n" in text else fixed_codes(font)
+        plain = (
+            codes is not None
+            and pdf.font_stretching == 100
+            and not pdf.char_spacing
+            and pdf.text_mode == TextMode.FILL
+            and pdf.font_style in ("", "B")
+            and all(ord(char) in codes for char in text)
+        )
+        if not plain or not _FAST_CELLS:
+            new_x, new_y = ("LMARGIN", "NEXT") if next_line else ("RIGHT", "TOP")
+            pdf.cell(width, height, text, align=align, new_x=new_x, new_y=new_y)
+            return
+        pdf._perform_page_break_if_need_be(height)
+        k, size_pt = pdf.k, pdf.font_size_pt
+        text_width = font.get_text_width(text, size_pt, None)[1] / k
+        if align == "R":
+            dx = width - pdf.c_margin - text_width
+        elif align == "C":
+            dx = (width - text_width) / 2
+        else:
+            dx = pdf.c_margin
+        parts = [f"BT {(pdf.x + dx) * k:.2f} {(pdf.h - pdf.y - 0.5 * height - 0.3 * size_pt / k) * k:.2f} Td"]
+        color = pdf.text_color
+        if color != pdf.fill_color:
+            parts.append(color.serialize().lower())
+        if not pdf.current_font_is_set_on_page:
+            pdf._out(pdf._set_font_for_page(font, size_pt))
+        parts.append(f"({font.escape_text(''.join(chr(codes[ord(char)]) for char in text))}) Tj")
+        parts.append("ET")
+        pdf._out(f"q {' '.join(parts)} Q" if color != pdf.fill_color else " ".join(parts))
+        pdf._lasth = height
+        if next_line:
+            pdf.x, pdf.y = pdf.l_margin, pdf.y + height
+        else:
+            pdf.x += width
+
     def _text(self, width: float, height: float, text: str, align: str = "J") -> None:
         """`multi_cell(...)` to the next line (justified by default, like fpdf2's), as a plain `cell`
         when the text fits on one line (a paragraph's last line is not justified): a multi_cell breaks
         the text into lines, which costs a third of the heading's and footer's layout."""
         if self._fits(text, width):
-            self.pdf.cell(width, height, text, align="L" if align == "J" else align, new_x="LMARGIN", new_y="NEXT")
+            self._cell(width, height, text, "L" if align == "J" else align, next_line=True)
         else:
             self.pdf.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
 
@@ -235,7 +283,7 @@ class _Layout:
         pdf.ln(1.5)
         pdf.set_font("main", "B", 11)
         total = _("Total: {credits} credits").format(credits=self._number(c.total_credits))
-        pdf.cell(self.WIDTH - 2 * self.MARGIN - 20, 7, total, align="R", new_x="LMARGIN", new_y="NEXT")
+        self._cell(self.WIDTH - 2 * self.MARGIN - 20, 7, total, "R", next_line=True)
 
     _COLUMNS = ((38, "L"), (151, "L"), (28, "R"), (28, "R"))
     _ROW = 6.0
@@ -268,10 +316,10 @@ class _Layout:
             if column == 1:
                 for index, title in enumerate(titles or [""]):
                     pdf.set_xy(x, top + index * height)
-                    pdf.cell(width, height, title, align=align)
+                    self._cell(width, height, title, align)
             else:
                 pdf.set_xy(x, top + (row_height - height) / 2)
-                pdf.cell(width, height, text, align=align)
+                self._cell(width, height, text, align)
             x += width
         pdf.set_xy(left, top + row_height)
 

@@ -1,10 +1,11 @@
 """Many certificates at once (`/certificates`'s ZIP, release, the benchmark): built and signed
 over worker processes, like `bot.files.printables`' badge batches.
 
-Building a PDF is CPU-bound Python (fpdf2's layout, fontTools' subsetting, the QR mask choice),
-so one process uses one core. Workers are spawned, not forked (the bot's process has threads),
-and each keeps for its whole life what `certificate_pdf` and `certificate_signing` make once
-per process: the reduced fonts, fpdf2's parsed fonts, the loaded signing key.
+Building a PDF is CPU-bound Python (fpdf2's layout, fontTools cutting fonts down the first time
+a process meets a set of characters), so one process uses one core. Workers are spawned, not
+forked (the bot's process has threads), and each keeps for its whole life what `certificate_pdf`
+and `certificate_signing` make once per process: the reduced fonts, fpdf2's parsed fonts and
+font objects, the signature's fixed parts and loaded key.
 """
 
 from __future__ import annotations

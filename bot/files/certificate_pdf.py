@@ -7,8 +7,10 @@ with fpdf2's per-character fallback between them. Arabic and Hebrew are shaped a
 with HarfBuzz (uharfbuzz) when the text holds any. The QR code of the verification link is
 drawn as vector squares, so it prints sharp at any size.
 
-Speed: the fonts are prepared once per process where possible (`bot.files.certificate_fonts`),
-the sessions table is drawn cell by cell, and the QR code's mask is fixed (`QR_MASK`).
+Speed: the fonts and their PDF objects are prepared once per process where possible
+(`bot.files.certificate_fonts`), the sessions table is drawn cell by cell, a plain one-line cell
+is written without fpdf2's layout (`_Layout._cell`), and the QR code is made by
+`bot.files.qr_matrix` with a fixed mask (`QR_MASK`).
 
 Labels are in the attendee's language (`Certificate.language`); names and titles never.
 """

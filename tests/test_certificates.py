@@ -474,3 +474,54 @@ def test_cells_written_directly_are_the_operators_fpdf2_writes(monkeypatch):
         expected = contents(certificate_pdf(certificate))
         monkeypatch.setattr(module, "_FAST_CELLS", True)
         assert contents(certificate_pdf(certificate)) == expected
+
+
+def test_a_batch_worker_cuts_its_fallback_font_once_for_the_whole_batch(monkeypatch):
+    """`certificate_fonts.prepare` (a batch worker's start) makes the kept Chinese subset with every
+    name's characters at once: the documents then cut no font down."""
+    from bot.files import certificate_fonts
+
+    certificate_pdf(make_certificate("王小明"))  # this process's own fonts for a Chinese certificate
+    monkeypatch.setattr(certificate_fonts, "_fallbacks", {})
+    try:
+        certificate_fonts.prepare("王小明\n李华\n张伟")
+
+        def no_cutting(*args, **kwargs):
+            raise AssertionError("a font was cut down for a document")
+
+        monkeypatch.setattr(certificate_fonts, "_subset_to", no_cutting)
+        for name in ("李华", "张伟", "王小明"):
+            assert name in text_of(certificate_pdf(make_certificate(name)))
+    finally:
+        certificate_fonts._remove_fallbacks()
+
+
+def test_a_documents_own_font_is_kept_on_disk_for_the_next_process(monkeypatch):
+    from bot.files import certificate_fonts
+
+    certificate_pdf(make_certificate("Őrs Łęcka"))
+    monkeypatch.setattr(certificate_fonts, "_own", {})  # a new process: nothing made in memory
+
+    def no_cutting(*args, **kwargs):
+        raise AssertionError("a font was cut down again")
+
+    monkeypatch.setattr(certificate_fonts, "_subset_to", no_cutting)
+    assert "Őrs Łęcka" in text_of(certificate_pdf(make_certificate("Őrs Łęcka")))
+
+
+def test_an_own_font_no_process_used_for_weeks_is_removed(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from bot.files import certificate_fonts
+
+    monkeypatch.setattr(certificate_fonts.tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = certificate_fonts._font_dir.__wrapped__()
+    old, recent = os.path.join(folder, "own-old.ttf"), os.path.join(folder, "own-recent.ttf")
+    for path in (old, recent):
+        with open(path, "wb") as file:
+            file.write(b"font")
+    weeks_ago = time.time() - (certificate_fonts.OWN_FONT_DAYS + 1) * 86400
+    os.utime(old, (weeks_ago, weeks_ago))
+    certificate_fonts._font_dir.__wrapped__()
+    assert not os.path.exists(old) and os.path.exists(recent)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
-from bot.files import certificate_signing
-from bot.files.certificate_pdf import Certificate, certificate_pdf
+from bot.files import certificate_fonts, certificate_signing
+from bot.files.certificate_pdf import Certificate, certificate_pdf, certificate_text
 
 PARALLEL_FROM = 8
 """Below this many, one thread builds them: starting workers (~1 s each) costs more."""
@@ -40,6 +40,10 @@ def signed_pdfs(
     if not parallel:
         return [signed_pdf(c, identity) for c in certificates]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    # Every character of the batch, once each: the workers cut their fallback fonts down to it at start.
+    characters = "".join(sorted(set("".join(map(certificate_text, certificates)))))
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=certificate_fonts.prepare, initargs=(characters,)
+    ) as pool:
         chunk = max(1, min(50, len(certificates) // (4 * workers)))
         return list(pool.map(partial(signed_pdf, identity=identity), certificates, chunksize=chunk))

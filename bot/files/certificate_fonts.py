@@ -23,8 +23,11 @@ Measured in the bench mix, after the first third of 600 documents: a Chinese or 
 certificate 24 ms against 65-70 ms, an Arabic one 49 against 116, when fpdf2 cut the `_BLOCKS`
 font and the fallback font (twice, for bold) down again for each (the pages the same to the pixel).
 
-Files a process made are removed when it ends, or by the next one if it was killed. Documents are
-built one at a time per process (`certificate_pdf`'s lock): these are shared.
+The reduced fonts and the documents' own fonts stay on disk for the next processes (a batch's
+workers start afresh; an own font unused for `OWN_FONT_DAYS` is removed); fallback subsets are
+removed when their process ends, or by the next one if it was killed. A batch's workers cut each
+fallback font down once to the whole batch's characters (`prepare`). Documents are built one at a
+time per process (`certificate_pdf`'s lock): these are shared.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import hashlib
 import multiprocessing.util
 import os
 import tempfile
+import time
 import types
 import unicodedata
 from functools import cache, lru_cache
@@ -72,15 +76,22 @@ _RTL = {"R", "AL"}
 GLYPH_NAMES = True  # post table names kept: reading them is quicker than deriving them from the cmap
 
 
+OWN_FONT_DAYS = 30
+"""A document's own font (`_own_font`) stays on disk this long after a process last used it."""
+
+
 @cache
 def _font_dir() -> str:
     path = os.path.join(tempfile.gettempdir(), f"attendance-certificate-fonts-{os.getuid()}")
     os.makedirs(path, mode=0o700, exist_ok=True)
+    unused_since = time.time() - OWN_FONT_DAYS * 86400
     for name in os.listdir(path):  # fallback subsets of processes that ended without removing theirs
         pid = name.split("-")[1] if name.startswith("fallback-") else ""
-        if pid.isdigit() and not _alive(int(pid)):
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):
+            if pid.isdigit() and not _alive(int(pid)):
                 os.remove(os.path.join(path, name))
+            elif name.startswith("own-") and os.path.getmtime(os.path.join(path, name)) < unused_since:
+                os.remove(os.path.join(path, name))  # a document's font no process has used for weeks
     return path
 
 
@@ -151,26 +162,28 @@ _own: dict[tuple[str, frozenset[int]], str] = {}
 def _own_font(font: FontFile, base_path: str, extra: frozenset[int], core: bool = True, shaped: bool = False) -> str:
     """The reduced font at `base_path` (the core, or `_BLOCKS` when `core` is false) cut down to
     `_BASE` and `extra` (the document's characters beyond it that the font has), made once per
-    process for each such set: about 200 glyphs, embedded whole (`_Embedded`), so fpdf2 does not
-    cut a font down again for every document (about a third of building one). Latin names bring
+    process for each such set and kept on disk for the next processes (60 ms each to make): about
+    200 glyphs, embedded whole (`_Embedded`), so fpdf2 does not cut a font down again for every
+    document (about a third of building one). Latin names bring
     few sets (ł, ř, ş, ő...), so most documents find theirs made; a Chinese, Korean or Arabic
     name brings none (its letters come from a fallback font). `shaped`: with the layout tables
     HarfBuzz reads."""
     key = (base_path, extra)
-    if key in _own:
+    if key in _own and os.path.isfile(_own[key]):
         _own[key] = _own.pop(key)  # most recently used last
         return _own[key]
-    digest = hashlib.sha256(repr((base_path, sorted(extra))).encode()).hexdigest()[:16]
-    source = FontFile(base_path, 0)
-    codes = sorted(code for code in _BASE | extra if code in _covered(font, core))
-    features = ["kern", "liga", "ccmp", "mark", "mkmk"] if shaped else []
-    target = _subset_to(
-        source, codes, os.path.join(_font_dir(), f"fallback-{os.getpid()}-own-{digest}.ttf"), features, plain=not shaped
-    )
+    digest = hashlib.sha256(repr((base_path, sorted(extra), shaped, GLYPH_NAMES)).encode()).hexdigest()[:16]
+    target = os.path.join(_font_dir(), f"own-{digest}.ttf")
+    if os.path.isfile(target):  # made by another process, or an earlier one: kept on disk (`_font_dir`)
+        with contextlib.suppress(OSError):
+            os.utime(target)
+    else:
+        codes = sorted(code for code in _BASE | extra if code in _covered(font, core))
+        features = ["kern", "liga", "ccmp", "mark", "mkmk"] if shaped else []
+        _subset_to(FontFile(base_path, 0), codes, target, features, plain=not shaped)
     _own[key] = target
     while len(_own) > _OWN_FONTS:
-        with contextlib.suppress(OSError):
-            os.remove(_own.pop(next(iter(_own))))
+        del _own[next(iter(_own))]
     return target
 
 
@@ -270,12 +283,30 @@ def _fallback(font: FontFile, codes: set[int]) -> tuple[str, bool]:
     return target, own
 
 
+def prepare(text: str) -> None:
+    """Before a batch (a worker process's start): each fallback font cut down once to every
+    character of `text` (the batch's certificates' texts) it will supply, when they fit the kept
+    subset (`FALLBACK_LIMIT`), rather than grown name by name as documents bring new characters
+    (0.2-0.5 s each time). Past the limit, documents grow it as they come."""
+    regular = font_chain(False)
+    needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+    covered = set(_covered(regular[0]))  # what the main font has when a fallback font is needed
+    for font in regular:
+        mine = {code for code in needed - covered if code in codepoints(font)}
+        covered |= mine
+        have = _fallbacks.get((font.path, font.index), (frozenset(), ""))[0]
+        if mine and len(have | mine) <= FALLBACK_LIMIT:
+            try:
+                _fallback(font, mine)
+            except Exception:  # a head start only: a document that needs the font meets the problem and says it
+                return
+
+
 def _remove_fallbacks() -> None:
-    for path in [path for _codes, path in _fallbacks.values()] + list(_own.values()):
+    for _codes, path in _fallbacks.values():
         with contextlib.suppress(OSError):
             os.remove(path)
     _fallbacks.clear()
-    _own.clear()
 
 
 atexit.register(_remove_fallbacks)

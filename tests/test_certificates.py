@@ -525,3 +525,21 @@ def test_an_own_font_no_process_used_for_weeks_is_removed(tmp_path, monkeypatch)
     os.utime(old, (weeks_ago, weeks_ago))
     certificate_fonts._font_dir.__wrapped__()
     assert not os.path.exists(old) and os.path.exists(recent)
+
+
+@pytest.mark.parametrize("unfixed", [False, True])
+def test_right_to_left_names_and_titles_are_shaped_and_extractable(monkeypatch, unfixed):
+    """Arabic is ordered and joined by HarfBuzz where it appears (the name, a title); the Latin text
+    around it is laid out as in any certificate. When HarfBuzz picks a glyph the document's own font
+    has no fixed code for (`Unfixed`), the document is made again the way it was before: the same text."""
+    from bot.files import certificate_font_objects
+
+    if unfixed:
+
+        def refuse(self, glyph):
+            raise certificate_font_objects.Unfixed("test")
+
+        monkeypatch.setattr(certificate_font_objects.FixedCodes, "pick_glyph", refuse)
+    certificate = make_certificate("محمد علي", language="fr", titles=("ورشة عمل البيانات", "Data workshop"))
+    text = text_of(certificate_pdf(certificate))
+    assert all(word in text for word in ("محمد", "علي", "ورشة", "البيانات", "Data workshop", "Attestation"))

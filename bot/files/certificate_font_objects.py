@@ -80,6 +80,20 @@ class FixedCodes(SubsetMap):
             self.font.missing_glyphs.append(unicode)
         return code
 
+    def pick_glyph(self, glyph: object) -> int | None:
+        """A glyph HarfBuzz chose (a shaped text): the code of the one character it is the glyph of.
+        The font has no layout tables, so that is every glyph; any other is `Unfixed`."""
+        if glyph is None:
+            return None
+        characters = glyph.unicode if isinstance(glyph.unicode, tuple) else ()
+        if len(characters) == 1 and self.font.glyph_ids.get(characters[0]) == glyph.glyph_id:
+            return self._codes.get(characters[0])
+        raise Unfixed(f"glyph {glyph.glyph_id} of {self.font.fontkey} stands for {characters!r}")
+
+
+class Unfixed(Exception):
+    """A shaped glyph a `FixedCodes` font has no code for: the document is made again without them."""
+
 
 def fixed_codes(font: object) -> dict[int, int] | None:
     """A document font's codes (character -> code) when they are fixed for the process (`_fixed`)."""

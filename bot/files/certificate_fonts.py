@@ -5,23 +5,27 @@ and reads every glyph of it again to subset it when it writes the document:
 * the Latin font reduced once to a core (`_CORE`, enough for most names) and once to the blocks
   any certificate may use (`_BLOCKS`), kept in a temporary directory and parsed once (`_reduced`,
   `_prototype`);
-* for every document its own font: the core (or, for a text the core lacks or right-to-left
-  text, the `_BLOCKS` font) cut down to printable Latin-1, the labels' punctuation and the text's
-  other characters it has, made once per process for each such set and embedded whole
-  (`_own_font`, `_Embedded`);
+* for every document its own font: the core (or, for a text the core lacks, the `_BLOCKS` font)
+  cut down to printable Latin-1, the labels' punctuation and the text's other characters it has,
+  made once per process for each such set and embedded whole (`_own_font`, `_Embedded`);
 * a Chinese, Korean or Arabic fallback font cut down to the characters the process's documents
   have needed, kept up to `FALLBACK_LIMIT` characters (`_fallback`), embedded whole too.
 
-A whole font in a document whose text is not shaped has its characters' codes fixed for the
-process, and so its PDF objects (widths, code-to-glyph and ToUnicode maps, the compressed font
-file) made once (`_fixed`, `bot.files.certificate_font_objects`): fpdf2 would number a document's
-characters in the order it meets them and write and compress all of that for each document. A Latin certificate:
-9.6 ms against 17.8 (the QR code's change included); the pages the same to the pixel and the text
+The own fonts and the fallback fonts (but one that supplies right-to-left letters, whose glyphs
+HarfBuzz chooses) have their characters' codes fixed for the process, and so their PDF objects
+(widths, code-to-glyph and ToUnicode maps, the compressed font file) made once (`_fixed`,
+`bot.files.certificate_font_objects`): fpdf2 would number a document's characters in the order it
+meets them and write and compress all of that for each document. A Latin certificate: 9.6 ms
+against 17.8 (the QR code's change included); the pages the same to the pixel and the text
 extracted the same.
 
 Measured in the bench mix, after the first third of 600 documents: a Chinese or Korean
 certificate 24 ms against 65-70 ms, an Arabic one 49 against 116, when fpdf2 cut the `_BLOCKS`
 font and the fallback font (twice, for bold) down again for each (the pages the same to the pixel).
+An Arabic certificate then 15 ms against 56 when only the texts with right-to-left letters are
+shaped (the layout turns HarfBuzz on for them, `Fonts.rtl`) and the main font is the plain own font
+of any certificate: the Latin text around the name is no longer kerned by HarfBuzz, as in every
+other certificate (a heading about 1 % wider); the Arabic the same to the pixel, the text extracted the same.
 
 The reduced fonts and the documents' own fonts stay on disk for the next processes (a batch's
 workers start afresh; an own font unused for `OWN_FONT_DAYS` is removed); fallback subsets are
@@ -159,28 +163,26 @@ _OWN_FONTS = 64  # documents' fonts kept per process, by the characters beyond `
 _own: dict[tuple[str, frozenset[int]], str] = {}
 
 
-def _own_font(font: FontFile, base_path: str, extra: frozenset[int], core: bool = True, shaped: bool = False) -> str:
+def _own_font(font: FontFile, base_path: str, extra: frozenset[int], core: bool = True) -> str:
     """The reduced font at `base_path` (the core, or `_BLOCKS` when `core` is false) cut down to
-    `_BASE` and `extra` (the document's characters beyond it that the font has), made once per
-    process for each such set and kept on disk for the next processes (60 ms each to make): about
-    200 glyphs, embedded whole (`_Embedded`), so fpdf2 does not cut a font down again for every
-    document (about a third of building one). Latin names bring
-    few sets (ł, ř, ş, ő...), so most documents find theirs made; a Chinese, Korean or Arabic
-    name brings none (its letters come from a fallback font). `shaped`: with the layout tables
-    HarfBuzz reads."""
+    `_BASE` and `extra` (the document's characters beyond it that the font has), plain, made once
+    per process for each such set and kept on disk for the next processes (60 ms each to make):
+    about 200 glyphs, embedded whole (`_Embedded`), so fpdf2 does not cut a font down again for
+    every document (about a third of building one). Latin names bring few sets (ł, ř, ş, ő...), so
+    most documents find theirs made; a Chinese, Korean or Arabic name brings none (its letters come
+    from a fallback font)."""
     key = (base_path, extra)
     if key in _own and os.path.isfile(_own[key]):
         _own[key] = _own.pop(key)  # most recently used last
         return _own[key]
-    digest = hashlib.sha256(repr((base_path, sorted(extra), shaped, GLYPH_NAMES)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr((base_path, sorted(extra), GLYPH_NAMES)).encode()).hexdigest()[:16]
     target = os.path.join(_font_dir(), f"own-{digest}.ttf")
     if os.path.isfile(target):  # made by another process, or an earlier one: kept on disk (`_font_dir`)
         with contextlib.suppress(OSError):
             os.utime(target)
     else:
         codes = sorted(code for code in _BASE | extra if code in _covered(font, core))
-        features = ["kern", "liga", "ccmp", "mark", "mkmk"] if shaped else []
-        _subset_to(FontFile(base_path, 0), codes, target, features, plain=not shaped)
+        _subset_to(FontFile(base_path, 0), codes, target, [], plain=True)
     _own[key] = target
     while len(_own) > _OWN_FONTS:
         del _own[next(iter(_own))]
@@ -210,7 +212,8 @@ def _add_font(
     """`pdf.add_font`, but from a parsed font kept for the process when `shared`: the document gets
     a copy with its own glyph subset, and a fresh lazy handle on the file, since fpdf2 subsets a
     document's font in place when it writes the PDF. `whole`: embedded as it is. `fixed` (a whole
-    font, text not shaped): with the codes and font objects made once per process (`_fixed`).
+    font without joining forms for HarfBuzz to choose): with the codes and font objects made once
+    per process (`_fixed`).
     (Relies on fpdf2's TTFFont and output: pinned below 3.)"""
     if not shared:
         pdf.add_font(family, style, path)
@@ -323,15 +326,19 @@ class Fonts:
         shaped = any(unicodedata.bidirectional(char) in _RTL for char in text)
         needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
         # The core font when it has every character of the text (the labels are Latin-1), else `_BLOCKS`.
-        core = not shaped and needed <= _covered(regular[0], True)
-        # `own`: the document's own font, cut down to what it may print (`_own_font`); without it (a
-        # label or date the own font lacks), the reduced font, which fpdf2 cuts down for the document.
+        core = needed <= _covered(regular[0], True)
+        # `own`: the document's own font, cut down to what it may print (`_own_font`), plain and with
+        # codes fixed for the process; a text with right-to-left letters is shaped by HarfBuzz where
+        # it has them (`rtl`, the layout turns shaping on for those texts). Without (a label or date
+        # the own font lacks, a glyph HarfBuzz chose that it has no code for): the reduced font, which
+        # fpdf2 cuts down for the document, and every text shaped, as for any right-to-left text before.
         self.own = own_allowed
+        self.rtl = shaped and own_allowed
         if self.own:
             for style, chain in (("", regular), ("B", bold)):
                 extra = frozenset(needed - _BASE) & _covered(chain[0], core)
-                own = _own_font(chain[0], _reduced(chain[0], shaped, core), extra, core, shaped)
-                _add_font(pdf, "main", style, own, shared=True, whole=True, fixed=not shaped)
+                own = _own_font(chain[0], _reduced(chain[0], False, core), extra, core)
+                _add_font(pdf, "main", style, own, shared=True, whole=True, fixed=True)
         else:
             _add_font(pdf, "main", "", _reduced(regular[0], shaped), shared=True)
             _add_font(pdf, "main", "B", _reduced(bold[0], shaped), shared=True)
@@ -347,12 +354,15 @@ class Fonts:
             if own:
                 self.files.append(target)
             # Embedded whole: a subset of the document's or the process's few dozen characters. Regular
-            # only: the chain has no bold Droid or Arabic face, so bold text takes the regular one.
-            _add_font(pdf, f"fallback{number}", "", target, shared=True, whole=True, fixed=not shaped and not own)
+            # only: the chain has no bold Droid or Arabic face, so bold text takes the regular one. Its
+            # codes fixed unless it is the document's own or supplies right-to-left letters (shaped:
+            # its glyphs are the letters' joining forms).
+            rtl = any(unicodedata.bidirectional(chr(code)) in _RTL for code in mine)
+            _add_font(pdf, f"fallback{number}", "", target, shared=True, whole=True, fixed=not own and not rtl)
             fallbacks.append(f"fallback{number}")
         if fallbacks:
             pdf.set_fallback_fonts(fallbacks, exact_match=False)
-        if shaped:
+        if shaped and not self.rtl:
             pdf.set_text_shaping(use_shaping_engine=True)
 
     def close(self) -> None:

@@ -17,7 +17,10 @@ Labels are in the attendee's language (`Certificate.language`); names and titles
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +33,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 
 from bot import i18n
+from bot.files.certificate_font_objects import Unfixed
 from bot.files.certificate_fonts import Fonts, fixed_codes
 from bot.files.qr_matrix import qr_modules
 from bot.i18n import _
@@ -111,7 +115,7 @@ class _Layout:
         self.pdf.set_producer("session-attendance-bot")
 
     def render(self, own_allowed: bool = True) -> bytes:
-        fonts = Fonts(self.pdf, certificate_text(self.c), own_allowed)
+        fonts = self.fonts = Fonts(self.pdf, certificate_text(self.c), own_allowed)
         try:
             self.pdf.add_page()
             self._frame()
@@ -122,6 +126,8 @@ class _Layout:
             if fonts.own and missing:  # a label or a date the document's own font lacks: the larger font then
                 return _Layout(self.c).render(own_allowed=False)
             return bytes(self.pdf.output())
+        except Unfixed:  # HarfBuzz chose a glyph the own font has no fixed code for
+            return _Layout(self.c).render(own_allowed=False)
         finally:
             fonts.close()
 
@@ -132,6 +138,19 @@ class _Layout:
         if not text or "\n" in text or any(ord(char) not in cmap for char in text):
             return False
         return self.pdf.get_string_width(text) <= width - 2 * self.pdf.c_margin - 0.01
+
+    @contextlib.contextmanager
+    def _shaping(self, text: str) -> Iterator[None]:
+        """HarfBuzz on for a text with right-to-left letters (`Fonts.rtl`): it orders and joins them.
+        Other texts are laid out as in any certificate."""
+        on = self.fonts.rtl and any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+        if on:
+            self.pdf.set_text_shaping(use_shaping_engine=True)
+        try:
+            yield
+        finally:
+            if on:
+                self.pdf.set_text_shaping(use_shaping_engine=False)
 
     def _cell(self, width: float, height: float, text: str, align: str = "L", next_line: bool = False) -> None:
         """`pdf.cell(width, height, text, align=align)` (then to the next line's start when
@@ -153,7 +172,8 @@ class _Layout:
         )
         if not plain or not _FAST_CELLS:
             new_x, new_y = ("LMARGIN", "NEXT") if next_line else ("RIGHT", "TOP")
-            pdf.cell(width, height, text, align=align, new_x=new_x, new_y=new_y)
+            with self._shaping(text):
+                pdf.cell(width, height, text, align=align, new_x=new_x, new_y=new_y)
             return
         pdf._perform_page_break_if_need_be(height)
         k, size_pt = pdf.k, pdf.font_size_pt
@@ -186,7 +206,8 @@ class _Layout:
         if self._fits(text, width):
             self._cell(width, height, text, "L" if align == "J" else align, next_line=True)
         else:
-            self.pdf.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+            with self._shaping(text):
+                self.pdf.multi_cell(width, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
 
     def _date(self, moment: datetime, form: str = "long") -> str:
         return format_date(moment.astimezone(self.c.timezone).date(), form, locale=self.locale)
@@ -302,7 +323,8 @@ class _Layout:
         if self._fits(row[1], width):
             titles = [row[1]]
         else:
-            titles = pdf.multi_cell(width, height, row[1], dry_run=True, output="LINES")
+            with self._shaping(row[1]):
+                titles = pdf.multi_cell(width, height, row[1], dry_run=True, output="LINES")
         row_height = height * max(1, len(titles))
         if pdf.get_y() + row_height > pdf.page_break_trigger:
             pdf.add_page()

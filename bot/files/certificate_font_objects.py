@@ -9,7 +9,7 @@ of the font, and all of that made once (`make_fixed`); fpdf2's `OutputProducer._
 wrapped to write such a font's objects from them: the same objects fpdf2 writes for an embedded
 TrueType font (Type0 with Identity-H, CIDFontType2, ToUnicode, CIDSystemInfo, FontDescriptor,
 CIDToGIDMap, FontFile2). Other documents' and other fonts' objects are fpdf2's own. (Relies on
-fpdf2's output: pinned below 3.)
+fpdf2's output: pinned to 2.8.9 up, below 2.9, in pyproject.toml.)
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def _add_font(
     document's font in place when it writes the PDF. `whole`: embedded as it is. `fixed` (a whole
     font without joining forms for HarfBuzz to choose): with the codes and font objects made once
     per process (`_fixed`).
-    (Relies on fpdf2's TTFFont and output: pinned below 3.)"""
+    (Relies on fpdf2's TTFFont and output: pinned to 2.8.9 up, below 2.9, in pyproject.toml.)"""
     if not shared:
         pdf.add_font(family, style, path)
         return

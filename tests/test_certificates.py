@@ -527,6 +527,29 @@ def test_an_own_font_no_process_used_for_weeks_is_removed(tmp_path, monkeypatch)
     assert not os.path.exists(old) and os.path.exists(recent)
 
 
+def test_a_font_directory_another_user_could_write_to_is_not_used(tmp_path, monkeypatch):
+    """The fonts go into every certificate: a shared directory others can write to (or a link
+    someone put in its place) is left alone for a private one of the process's own."""
+    import os
+
+    from bot.files import certificate_fonts
+
+    monkeypatch.setattr(certificate_fonts.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(certificate_fonts.tempfile, "tempdir", str(tmp_path))
+    shared = tmp_path / f"attendance-certificate-fonts-{os.getuid()}"
+    shared.mkdir()
+    shared.chmod(0o777)
+    used = certificate_fonts._font_dir.__wrapped__()
+    assert used != str(shared) and os.stat(used).st_mode & 0o077 == 0
+    shared.rmdir()
+    shared.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    assert certificate_fonts._font_dir.__wrapped__() not in (str(shared), str(tmp_path / "elsewhere"))
+    shared.unlink()
+    shared.mkdir(mode=0o700)
+    assert certificate_fonts._font_dir.__wrapped__() == str(shared)
+
+
 @pytest.mark.parametrize("unfixed", [False, True])
 def test_right_to_left_names_and_titles_are_shaped_and_extractable(monkeypatch, unfixed):
     """Arabic is ordered and joined by HarfBuzz where it appears (the name, a title); the Latin text

@@ -42,6 +42,8 @@ import copy
 import hashlib
 import multiprocessing.util
 import os
+import shutil
+import stat
 import tempfile
 import time
 import types
@@ -86,8 +88,16 @@ OWN_FONT_DAYS = 30
 
 @cache
 def _font_dir() -> str:
+    """The fonts' directory, shared by this user's processes. One that another user could have made
+    or can write to (the temporary directory is everyone's) is not used: its fonts would go into the
+    certificates; a private directory of this process's own is used instead."""
     path = os.path.join(tempfile.gettempdir(), f"attendance-certificate-fonts-{os.getuid()}")
     os.makedirs(path, mode=0o700, exist_ok=True)
+    held = os.lstat(path)
+    if stat.S_ISLNK(held.st_mode) or held.st_uid != os.getuid() or held.st_mode & 0o077:
+        own = tempfile.mkdtemp(prefix="attendance-certificate-fonts-")
+        atexit.register(shutil.rmtree, own, ignore_errors=True)
+        return own
     unused_since = time.time() - OWN_FONT_DAYS * 86400
     for name in os.listdir(path):  # fallback subsets of processes that ended without removing theirs
         pid = name.split("-")[1] if name.startswith("fallback-") else ""

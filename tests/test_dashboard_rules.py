@@ -10,6 +10,7 @@ from bot.domain.times import to_db
 from bot.domain.visits import Movement, SessionSpan
 from bot.services.dashboard import BUCKET, Status, Tally, compute_overview, floor5, shown_day, status
 from bot.services.dashboard_inside import Inside
+from bot.services.dashboard_tally import bucket_time
 from bot.storage.dashboard import read_snapshot
 from tests.service_event import sample_event
 
@@ -110,7 +111,12 @@ async def test_the_tally_read_in_steps_equals_the_log_read_at_once_and_an_undo_t
             assert {s: dict(c) for s, c in tally.arrivals.items() if c} == {"S1": {"REG-1": 2}}
             assert tally.checkins == [(to_db(T), "REG-1"), (to_db(T + timedelta(minutes=14)), "REG-1")]
             assert tally.came(to_db(T), to_db(T + timedelta(hours=1))) == {"REG-1"}
-            moved = {m.bucket: (m.ins, m.outs) for m in tally.movements(to_db(T), to_db(T + timedelta(hours=1)))}
+            moved = {
+                bucket_time(bucket): tuple(move)
+                for buckets in tally.moves.values()
+                for bucket, move in buckets.items()
+                if any(move)
+            }
             assert moved == {T: (1, 0), T + 2 * BUCKET: (1, 1)}
             assert tally.since(to_db(T + timedelta(minutes=10))) == (1, 0, [])
             assert tally.since(to_db(T)) == (2, 1, [("not_registered", 1)])

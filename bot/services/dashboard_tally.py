@@ -36,13 +36,6 @@ class RecentActivity(NamedTuple):
     reasons: list[tuple[str, int]]  # the most frequent refusal reasons, most frequent first
 
 
-class Movements(NamedTuple):
-    session_id: str  # upper case
-    bucket: datetime  # the start of its 5 minutes (UTC)
-    ins: int
-    outs: int
-
-
 class Tally:
     def __init__(self) -> None:
         self.last_id = 0
@@ -139,15 +132,6 @@ class Tally:
             lo, hi = bisect_left(self.checkins, (start,)), bisect_left(self.checkins, (end,))
             came = self._came[(start, end)] = Counter(person for _at, person in self.checkins[lo:hi])
         return came.keys()
-
-    def movements(self, start: str, end: str) -> list[Movements]:
-        """Effective check-ins and check-outs per session and 5 minutes from `start` to `end`."""
-        return [
-            Movements(session, bucket_time(bucket), ins, outs)
-            for session, buckets in self.moves.items()
-            for bucket, (ins, outs) in buckets.items()
-            if start[:16] <= bucket < end[:16] and (ins or outs)
-        ]
 
     def day_moves(self, start: str, end: str) -> list[tuple[datetime, int]]:
         """(5 minutes, effective check-ins) over all sessions from `start` to `end`, each 5 minutes

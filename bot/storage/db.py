@@ -69,16 +69,19 @@ class StorageUnavailable(sqlite3.OperationalError):
 def storage_trouble(exc: BaseException, path: str | Path | None = None) -> StorageUnavailable | None:
     """`exc` as a `StorageUnavailable` when it is one of SQLite's "cannot store now" errors, else None.
     With the database's `path`, an I/O error on a disk with no space left is called "full" (SQLite
-    says "disk I/O error" when it cannot even make its -shm file)."""
+    says "disk I/O error" when it cannot even make its -shm file); so is a `StorageUnavailable` of
+    kind "io" raised in the database thread, which does not know the path."""
     if isinstance(exc, StorageUnavailable):
-        return exc
-    name = getattr(exc, "sqlite_errorname", None) or ""
-    if not isinstance(exc, sqlite3.Error) or not name.startswith(STORAGE_TROUBLE):
-        return None
-    kind = "full" if name.startswith("SQLITE_FULL") else "read_only" if name.startswith("SQLITE_READONLY") else "io"
-    if kind == "io" and path is not None and _no_space_left(path):
-        kind = "full"
-    return StorageUnavailable(kind, str(exc))
+        trouble = exc
+    else:
+        name = getattr(exc, "sqlite_errorname", None) or ""
+        if not isinstance(exc, sqlite3.Error) or not name.startswith(STORAGE_TROUBLE):
+            return None
+        kind = "full" if name.startswith("SQLITE_FULL") else "read_only" if name.startswith("SQLITE_READONLY") else "io"
+        trouble = StorageUnavailable(kind, str(exc))
+    if trouble.kind == "io" and path is not None and _no_space_left(path):
+        trouble.kind = "full"
+    return trouble
 
 
 def _no_space_left(path: str | Path) -> bool:
@@ -161,21 +164,14 @@ class Database:
                 async with self.lock:
                     outcomes = await self._in_thread(_run_batch, self._conn, [work[:4] for work in batch])
             except Exception as exc:  # the COMMIT itself failed: nobody's work is kept
-                outcomes = [(False, storage_trouble(exc, self.path) or exc)] * len(batch)
+                outcomes = [(False, exc)] * len(batch)
             for (*_, done), (ok, value) in zip(batch, outcomes, strict=True):
                 if done.cancelled():
                     continue
-                if (
-                    not ok
-                    and isinstance(value, StorageUnavailable)
-                    and value.kind == "io"
-                    and _no_space_left(self.path)
-                ):
-                    value.kind = "full"
                 if ok:
                     done.set_result(value)
                 else:
-                    done.set_exception(value)
+                    done.set_exception(storage_trouble(value, self.path) or value)
 
     async def backup_to(self, path: str | Path) -> int:
         """Copy the database with SQLite's online backup API; returns the page count.

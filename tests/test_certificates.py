@@ -256,12 +256,44 @@ def test_a_pkcs12_whose_key_cannot_sign_certificates_is_refused():
         certificate_signing.load_pkcs12(data, None)
 
 
+def small_pdf(*objects: bytes, trailer: bytes = b"/Root 1 0 R", entry: str = "{offset:010d}") -> bytes:
+    """A PDF of `objects` (numbered from 1) with a classic cross-reference table, `entry` each
+    object's offset in it, and /Size and `trailer` in its trailer."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, dictionary in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + dictionary + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{entry.format(offset=offset)} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} ".encode() + trailer
+    return out + f" >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+CATALOG, NO_PAGE = b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Count 0 >>"
+
+
 @pytest.mark.parametrize(
-    "pdf", [b"", b"not a PDF", b"%PDF-1.4\ntrailer\n<< /Size 3 /Root 9 0 R >>\nstartxref\n0\n%%EOF\n"]
+    "pdf",
+    [
+        b"",
+        b"not a PDF",
+        b"%PDF-1.4\ntrailer\n<< /Size 3 /Root 9 0 R >>\nstartxref\n0\n%%EOF\n",
+        b"%PDF-1.4\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n",  # no /Size
+        small_pdf(CATALOG, NO_PAGE),  # no page to put the signature on
+        small_pdf(CATALOG, NO_PAGE, entry="offset {offset:03d}"),  # an offset that is not a number
+        small_pdf(CATALOG, NO_PAGE, trailer=b"/Info 1 0 R"),  # no /Root
+    ],
 )
 def test_a_pdf_that_cannot_be_signed_says_so_and_nothing_is_half_written(identity, pdf):
     with pytest.raises(certificate_signing.UnsignablePdf):
         certificate_signing.sign(pdf, identity)
+
+
+def test_a_certificate_signed_already_is_not_signed_again(identity):
+    signed = certificate_signing.sign(certificate_pdf(make_certificate("Zoë")), identity)
+    with pytest.raises(certificate_signing.UnsignablePdf, match="a form already"):
+        certificate_signing.sign(signed, identity)
 
 
 # ---------------------------------------------------------------- the use cases, through the chat

@@ -229,10 +229,12 @@ _SECTION = re.compile(rb"(\d+) (\d+)\s*?\n")
 _OBJECT = re.compile(rb"(\d+) 0 obj\s*(<<.*?>>)\s*endobj", re.S)
 
 
-def _reference(dictionary: bytes, key: bytes) -> int:
-    found = re.search(rb"/" + key + rb"\s+(\d+)\s+0\s+R", dictionary)
+def _reference(dictionary: bytes, key: bytes, form: bytes = rb"\s+(\d+)\s+0\s+R") -> int:
+    """The number `form` finds after `/key` in `dictionary`: by default the object an indirect
+    reference names."""
+    found = re.search(rb"/" + key + form, dictionary)
     if not found:
-        raise UnsignablePdf(f"no /{key.decode()} reference")
+        raise UnsignablePdf(f"no /{key.decode()} entry")
     return int(found.group(1))
 
 
@@ -247,7 +249,8 @@ def _object(pdf: bytes, xref: int, number: int) -> bytes:
         first, count = int(section.group(1)), int(section.group(2))
         if first <= number < first + count:
             entry = section.end() + 20 * (number - first)
-            found = _OBJECT.match(pdf, int(pdf[entry : entry + 10]))
+            offset = pdf[entry : entry + 10]
+            found = _OBJECT.match(pdf, int(offset)) if offset.isdigit() else None
             if not found or int(found.group(1)) != number:
                 raise UnsignablePdf(f"object {number} is not where the table says")
             return found.group(2)
@@ -277,14 +280,13 @@ def sign(
     if not trailer:
         raise UnsignablePdf("no trailer")
     dictionary, previous = trailer.group(1), int(trailer.group(2))
-    size = int(re.search(rb"/Size\s+(\d+)", dictionary).group(1))
+    size = _reference(dictionary, b"Size", rb"\s+(\d+)")
     root = _reference(dictionary, b"Root")
     catalog = _object(pdf, previous, root)
     if b"/AcroForm" in catalog:
         raise UnsignablePdf("a form already")
-    first_page = int(
-        re.search(rb"/Kids\s*\[\s*(\d+)\s+0\s+R", _object(pdf, previous, _reference(catalog, b"Pages"))).group(1)
-    )
+    pages = _object(pdf, previous, _reference(catalog, b"Pages"))
+    first_page = _reference(pages, b"Kids", rb"\s*\[\s*(\d+)\s+0\s+R")
     page = _object(pdf, previous, first_page)
     widget, signature = size, size + 1
     if b"/Annots" in page:

@@ -43,19 +43,24 @@ def summary_of(person: credits.AttendeeCredits) -> dict:
     }
 
 
+def _text(summary: dict) -> str:
+    """The summary as stored with a certificate; its hash is the certificate's `content_hash`."""
+    return json.dumps(summary, ensure_ascii=False, sort_keys=True)
+
+
 def _digest(summary: dict) -> str:
-    return hashlib.sha256(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(_text(summary).encode()).hexdigest()
 
 
 def issue(conn: Conn, ctx: AppContext, attendee_id: str, summary: dict, old: stored.CertificateRow | None) -> str:
-    text = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+    text = _text(summary)
     number = numbers.new_number()
     while stored.get(conn, number) is not None:
         number = numbers.new_number()
     now = ctx.clock()
     if old is not None:  # one valid certificate per attendee, and superseded_by names an existing one
         stored.supersede(conn, old.number, None, now)
-    stored.insert(conn, number, attendee_id, now, hashlib.sha256(text.encode()).hexdigest(), text)
+    stored.insert(conn, number, attendee_id, now, _digest(summary), text)
     if old is not None:
         stored.supersede(conn, old.number, number, now)
     return number

@@ -41,7 +41,7 @@ from bot.web.server import serve
 from tests.conftest import ATTENDEES_CSV, REGISTRATIONS_CSV, SESSIONS_CSV
 from tests.harness import ORGANISER, BotHarness, User, free_port
 from tests.test_scanner_api import DORA, call, scan
-from tests.web import serve as serve_web
+from tests.web import served_with_client
 
 CANNOT = chat_texts.CANNOT_RECORD_NOW
 GUESTS = [User(70_000 + i, f"Guest{i}") for i in range(4)]
@@ -443,7 +443,7 @@ async def test_a_mini_app_scan_meets_503_and_one_log_line_while_the_database_can
         await h.send(ORGANISER, "/scanner @dora_door S1")
         badge = badges.make_token(h.ctx.badge_secret, "REG-1", 1)
         broken = ReadOnlyFile(h.db)
-        async with serve_web(h), httpx.AsyncClient(timeout=10) as h.http:
+        async with served_with_client(h):
             h.api_root = f"{h.root}/api/scanner"
             caplog.clear()
             await broken.make_read_only()

@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.domain import badges
@@ -36,13 +34,10 @@ from bot.services.badges import reissue_badge
 from bot.services.event import session_window, stored_window_settings
 from bot.services.roster import code_hash, roster_salt
 from tests.browser import open_browser, requires_chromium
-from tests.fakebot import TOKEN
-from tests.harness import ORGANISER, BotHarness, User
-from tests.miniapp import init_data_for
-from tests.web import serve
+from tests.harness import ORGANISER, BotHarness
+from tests.test_scanner_api import ADA, DORA, call
+from tests.web import served_with_client
 
-DORA = User(700, "Dora", "dora_door")
-ADA = User(501, "Ada", "ada_l")
 DOOR_RULES = Path(__file__).resolve().parent.parent / "bot" / "web" / "static" / "door_rules.js"
 SESSIONS = """session_id,title,starts_at,ends_at,room,capacity,access_control,targets
 S1,Workshop,2026-05-14 09:00,2026-05-14 12:00,Room B,2,yes,crew
@@ -61,20 +56,14 @@ async def door(tmp_path):
         await h.send_document(ORGANISER, content.encode(), name)
     await h.send(DORA, "/start")
     await h.send(ORGANISER, "/scanner @dora_door S1 S2")
-    async with serve(h), httpx.AsyncClient(timeout=10) as h.http:
+    async with served_with_client(h):
+        h.api_root = f"{h.root}/api/scanner"
         yield h
     await h.stop()
 
 
 def token(h: BotHarness, attendee_id: str, version: int = 1) -> str:
     return badges.make_token(h.ctx.badge_secret, attendee_id, version)
-
-
-async def call(h: BotHarness, action: str, body: dict, who: User = DORA, init_data: str | None = None):
-    init = (
-        init_data_for(who.id, TOKEN, who.first_name, int(h.clock.now.timestamp())) if init_data is None else init_data
-    )
-    return await h.http.post(f"{h.root}/api/scanner/{action}", content=json.dumps({"initData": init, **body}))
 
 
 def ms(moment: datetime) -> int:

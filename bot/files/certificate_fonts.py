@@ -157,8 +157,8 @@ def _reduced(font: FontFile, shaped: bool = False, core: bool = False) -> str:
 
 @lru_cache(maxsize=80)
 def _prototype(path: str) -> TTFFont:
-    """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font); the
-    reduced fonts' and the latest fallback subsets' (`_fallback`)."""
+    """fpdf2's parsed font for `path`, made once per process (parsing costs ~0.1 s a font): the
+    reduced fonts', the documents' own fonts' (`_own_font`) and the fallback subsets' (`_fallback`)."""
     return TTFFont(FPDF(), Path(path), "prototype", "")
 
 
@@ -216,18 +216,13 @@ class _Embedded(subset.Subsetter):
 fpdf_output.ftsubset = types.SimpleNamespace(Options=subset.Options, Subsetter=_Embedded)
 
 
-def _add_font(
-    pdf: FPDF, family: str, style: str, path: str, shared: bool, whole: bool = False, fixed: bool = False
-) -> None:
-    """`pdf.add_font`, but from a parsed font kept for the process when `shared`: the document gets
-    a copy with its own glyph subset, and a fresh lazy handle on the file, since fpdf2 subsets a
-    document's font in place when it writes the PDF. `whole`: embedded as it is. `fixed` (a whole
-    font without joining forms for HarfBuzz to choose): with the codes and font objects made once
-    per process (`_fixed`).
+def _add_font(pdf: FPDF, family: str, style: str, path: str, whole: bool = False, fixed: bool = False) -> None:
+    """`pdf.add_font`, but from a parsed font kept for the process: the document gets a copy with
+    its own glyph subset, and a fresh lazy handle on the file, since fpdf2 subsets a document's font
+    in place when it writes the PDF. `whole`: embedded as it is. `fixed` (a whole font without
+    joining forms for HarfBuzz to choose): with the codes and font objects made once per process
+    (`_fixed`).
     (Relies on fpdf2's TTFFont and output: pinned to 2.8.9 up, below 2.9, in pyproject.toml.)"""
-    if not shared:
-        pdf.add_font(family, style, path)
-        return
     font = copy.copy(_prototype(path))
     font.i = len(pdf.fonts) + 1
     font.fontkey = f"{family}{style}"
@@ -348,10 +343,10 @@ class Fonts:
             for style, chain in (("", regular), ("B", bold)):
                 extra = frozenset(needed - _BASE) & _covered(chain[0], core)
                 own = _own_font(chain[0], _reduced(chain[0], False, core), extra, core)
-                _add_font(pdf, "main", style, own, shared=True, whole=True, fixed=True)
+                _add_font(pdf, "main", style, own, whole=True, fixed=True)
         else:
-            _add_font(pdf, "main", "", _reduced(regular[0], shaped), shared=True)
-            _add_font(pdf, "main", "B", _reduced(bold[0], shaped), shared=True)
+            _add_font(pdf, "main", "", _reduced(regular[0], shaped))
+            _add_font(pdf, "main", "B", _reduced(bold[0], shaped))
             core = False
         covered = set(_covered(regular[0], core))
         fallbacks = []
@@ -368,7 +363,7 @@ class Fonts:
             # codes fixed unless it is the document's own or supplies right-to-left letters (shaped:
             # its glyphs are the letters' joining forms).
             rtl = any(unicodedata.bidirectional(chr(code)) in _RTL for code in mine)
-            _add_font(pdf, f"fallback{number}", "", target, shared=True, whole=True, fixed=not own and not rtl)
+            _add_font(pdf, f"fallback{number}", "", target, whole=True, fixed=not own and not rtl)
             fallbacks.append(f"fallback{number}")
         if fallbacks:
             pdf.set_fallback_fonts(fallbacks, exact_match=False)

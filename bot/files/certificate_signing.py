@@ -109,13 +109,18 @@ def load_pkcs12(data: bytes, password: str | None) -> Identity:
         raise IdentityProblem("cannot be opened: wrong password, or not a PKCS#12 file") from None
     if key is None or certificate is None:
         raise IdentityProblem("holds no private key and certificate")
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise IdentityProblem("holds a key that cannot sign certificates (an RSA or elliptic curve key can)")
-    key_pem = key.private_bytes(
+    key_pem = _signing_key(key).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     chain = tuple(c.public_bytes(serialization.Encoding.DER) for c in extra or ())
     return Identity(key_pem, certificate.public_bytes(serialization.Encoding.PEM), chain)
+
+
+def _signing_key(key: object) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    """`key` when `sign` can use it; `IdentityProblem` otherwise."""
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise IdentityProblem("holds a key that cannot sign certificates (an RSA or elliptic curve key can)")
+    return key
 
 
 def certificate_der(identity: Identity) -> bytes:
@@ -147,9 +152,7 @@ class _Signer:
 
     def __init__(self, identity: Identity) -> None:
         key = serialization.load_pem_private_key(identity.key_pem, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-            raise IdentityProblem("holds a key that cannot sign certificates (an RSA or elliptic curve key can)")
-        self.key = key
+        self.key = _signing_key(key)
         der = certificate_der(identity)
         cert = asn1_x509.Certificate.load(der)
         if isinstance(key, rsa.RSAPrivateKey):

@@ -102,17 +102,15 @@ def _bring_up_to_date(conn: Conn, ctx: AppContext, person: credits.AttendeeCredi
     return _Change(person.attendee_id, "issued" if old is None else "superseded", old and old.number, number)
 
 
-def refresh(conn: Conn, ctx: AppContext, attendee_id: str) -> list[str]:
+def refresh(conn: Conn, ctx: AppContext, attendee_id: str) -> None:
     """Bring one attendee's certificate up to date (`/certificate` does before it answers), telling
-    them as `check` would. Returns the number issued, if one was."""
+    them as `check` would."""
     if not released(conn):
-        return []
+        return
     person = person_credits(conn, ctx, attendee_id)
     change = None if person is None else _bring_up_to_date(conn, ctx, person)
-    if change is None:
-        return []
-    _tell(conn, ctx, [change])
-    return [change.new] if change.new else []
+    if change is not None:
+        _tell(conn, ctx, [change])
 
 
 def _tell(conn: Conn, ctx: AppContext, changes: list[_Change]) -> None:

@@ -1,8 +1,8 @@
 """How long people attended: visits worked out by `bot.domain.visits` from the log.
 
-`minutes_by_session` and `minutes_for_everyone` are steps of other use cases (undecorated
-functions of `conn`, run inside the caller's transaction); `one_room` and `set_one_room`
-are the organiser's setting; `visit_rows` turns the check-outs report's rows, streamed by
+`minutes_by_session`, `visits_of` and `minutes_for_everyone` are steps of other use cases
+(undecorated functions of `conn`, run inside the caller's transaction); `one_room` and
+`set_one_room` are the organiser's setting; `visit_rows` turns the check-outs report's rows, streamed by
 person, into one row per visit (it runs in the report's worker thread, no database).
 """
 

@@ -4,10 +4,10 @@
   to every attendee with credits (`bot.services.credits`), each with a random number
   (`bot.domain.certificate_numbers`); before release, `/certificate` says they are not out yet.
 * After release, certificates follow attendance by themselves (`bot.services.certificate_updates`:
-  `check` every minute in the bot and before `release`, the ZIP and send; `refresh` for one
-  attendee in `/certificate`): an attendee whose credited attendance changed gets a new number, the
-  old one is `superseded` (its page names the newer), and they are told once through the outbox,
-  in the same transaction.
+  `check` every minute in the bot, in `release` once it is recorded, and before the ZIP and send;
+  `refresh` for one attendee in `/certificate`): an attendee whose credited attendance changed
+  gets a new number, the old one is `superseded` (its page names the newer), and they are told
+  once through the outbox, in the same transaction.
 * `revoke` (`/certificates revoke REG-0042`) revokes an attendee's valid certificate, for good:
   releasing again, `check` and every other use case leave that attendee without one until an
   organiser decides otherwise with `reissue` (`/certificates reissue REG-0042`), which gives them a

@@ -309,6 +309,8 @@ async def test_not_released_then_released_and_fetched(credits_event):
     h = credits_event
     await attended(h)
     assert "not released yet" in await h.reply_text(User(501), "/certificate")
+    assert "not released yet" in await h.reply_text(ORGANISER, "/certificates reissue A1")
+    assert await h.rows("SELECT count(*) FROM certificates") == [(0,)]
     assert "released: 1 issued" in await h.reply_text(ORGANISER, "/certificates release")
     calls = await h.send(User(501), "/certificate")
     document = calls[-1]

@@ -530,6 +530,21 @@ def test_a_batch_worker_cuts_its_fallback_font_once_for_the_whole_batch(monkeypa
         certificate_fonts._remove_fallbacks()
 
 
+def test_a_batch_without_its_fonts_says_which_to_install_not_that_a_worker_ended(monkeypatch):
+    """`certificate_fonts.prepare` is a batch's workers' initializer: were it to raise, the pool would
+    report only "a process ... terminated abruptly". It raises nothing; the document names the packages."""
+    from bot.files import certificate_fonts
+    from bot.files.fonts import FontsMissing
+
+    def missing(bold=False):
+        raise FontsMissing("No font for Korean text is installed: sudo apt-get install fonts-nanum")
+
+    monkeypatch.setattr(certificate_fonts, "font_chain", missing)
+    assert certificate_fonts.prepare("김민준\n王小明") is None
+    with pytest.raises(FontsMissing, match="fonts-nanum"):
+        certificate_pdf(make_certificate("김민준"))
+
+
 def test_a_documents_own_font_is_kept_on_disk_for_the_next_process(monkeypatch):
     from bot.files import certificate_fonts
 

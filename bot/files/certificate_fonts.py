@@ -295,19 +295,19 @@ def prepare(text: str) -> None:
     """Before a batch (a worker process's start): each fallback font cut down once to every
     character of `text` (the batch's certificates' texts) it will supply, when they fit the kept
     subset (`FALLBACK_LIMIT`), rather than grown name by name as documents bring new characters
-    (0.2-0.5 s each time). Past the limit, documents grow it as they come."""
-    regular = font_chain(False)
-    needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
-    covered = set(_covered(regular[0]))  # what the main font has when a fallback font is needed
-    for font in regular:
-        mine = {code for code in needed - covered if code in codepoints(font)}
-        covered |= mine
-        have = _fallbacks.get((font.path, font.index), (frozenset(), ""))[0]
-        if mine and len(have | mine) <= FALLBACK_LIMIT:
-            try:
+    (0.2-0.5 s each time). Past the limit, documents grow it as they come. A head start only: it
+    raises nothing (fonts not installed, a font that cannot be cut down), since a pool whose
+    initializer fails reports only that a worker ended; the documents meet the problem and say it."""
+    with contextlib.suppress(Exception):
+        regular = font_chain(False)
+        needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+        covered = set(_covered(regular[0]))  # what the main font has when a fallback font is needed
+        for font in regular:
+            mine = {code for code in needed - covered if code in codepoints(font)}
+            covered |= mine
+            have = _fallbacks.get((font.path, font.index), (frozenset(), ""))[0]
+            if mine and len(have | mine) <= FALLBACK_LIMIT:
                 _fallback(font, mine)
-            except Exception:  # a head start only: a document that needs the font meets the problem and says it
-                return
 
 
 def _remove_fallbacks() -> None:

@@ -68,7 +68,7 @@ def make_fixed(font: TTFFont, data: bytes) -> Fixed:
 
 
 class FixedCodes(SubsetMap):
-    """A document's `SubsetMap` for a `_Fixed` font: a character's code is the font's, not the next free one."""
+    """A document's `SubsetMap` for a `Fixed` font: a character's code is the font's, not the next free one."""
 
     def __init__(self, font: TTFFont, fixed: Fixed) -> None:  # no reserved codes: fpdf2's start
         self.font, self.fixed, self._codes = font, fixed, fixed.codes
@@ -115,7 +115,7 @@ _fpdf_add_fonts = fpdf_output.OutputProducer._add_fonts
 
 
 def _add_fonts(self, *args, **kwargs):
-    """fpdf2's `OutputProducer._add_fonts`, with a `_Fixed` font's objects from what is made once
+    """fpdf2's `OutputProducer._add_fonts`, with a `Fixed` font's objects from what is made once
     per process: the same objects fpdf2 writes for an embedded TrueType font (Type0 with Identity-H,
     CIDFontType2, ToUnicode, CIDSystemInfo, FontDescriptor, CIDToGIDMap, FontFile2)."""
     catalog = self.fpdf._resource_catalog

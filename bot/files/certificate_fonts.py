@@ -124,7 +124,6 @@ def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[
     `target` so that worker processes sharing the directory never read half a file. `plain`:
     without what fpdf2 drops from every embedded font anyway (layout tables) or what PDF viewers
     do not use (hinting), so that the per-document subset fpdf2 makes has less to read and write."""
-    ttf = TTFont(font.path, fontNumber=font.index, recalcTimestamp=False, lazy=True)
     options = subset.Options(notdef_outline=True, recommended_glyphs=True, layout_features=features, name_IDs=["*"])
     options.drop_tables += ["FFTM", "TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
     if plain:
@@ -133,9 +132,10 @@ def _subset_to(font: FontFile, unicodes: list[int], target: str, features: list[
         options.glyph_names = GLYPH_NAMES
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=unicodes)
-    subsetter.subset(ttf)
     partial = f"{target}.{os.getpid()}.tmp"
-    ttf.save(partial)
+    with TTFont(font.path, fontNumber=font.index, recalcTimestamp=False, lazy=True) as ttf:  # the file closed after
+        subsetter.subset(ttf)
+        ttf.save(partial)
     os.replace(partial, target)
     return target
 

@@ -275,4 +275,7 @@ if __name__ == "__main__":
     from bench.__main__ import print_table
 
     parts = {"check": lambda: asyncio.run(_check_pass()), "build": _build}
-    print_table(parts[sys.argv[1]]() if sys.argv[1:2] and sys.argv[1] in parts else run())
+    wanted = sys.argv[1:2]
+    if wanted and wanted[0] not in parts:  # a misspelt part would otherwise run the whole benchmark
+        raise SystemExit(f"usage: python -m bench.certificates [{' | '.join(parts)}]")
+    print_table(parts[wanted[0]]() if wanted else run())

@@ -283,6 +283,8 @@ CATALOG, NO_PAGE = b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Coun
         small_pdf(CATALOG, NO_PAGE),  # no page to put the signature on
         small_pdf(CATALOG, NO_PAGE, entry="offset {offset:03d}"),  # an offset that is not a number
         small_pdf(CATALOG, NO_PAGE, trailer=b"/Info 1 0 R"),  # no /Root
+        # The page's annotations in an object of their own: the signature's widget could not be added.
+        small_pdf(CATALOG, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", b"<< /Type /Page /Annots 4 0 R >>", b"[]"),
     ],
 )
 def test_a_pdf_that_cannot_be_signed_says_so_and_nothing_is_half_written(identity, pdf):

@@ -293,7 +293,9 @@ def sign(
     page = _object(pdf, previous, first_page)
     widget, signature = size, size + 1
     if b"/Annots" in page:
-        page = re.sub(rb"/Annots\s*\[", b"/Annots [" + f"{widget} 0 R ".encode(), page, count=1)
+        page, found = re.subn(rb"/Annots\s*\[", b"/Annots [" + f"{widget} 0 R ".encode(), page, count=1)
+        if not found:
+            raise UnsignablePdf("the first page's /Annots is not an array written in place")
     else:
         page = _with_entry(page, f"\n/Annots [{widget} 0 R]".encode())
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")

@@ -300,14 +300,30 @@ def prepare(text: str) -> None:
     initializer fails reports only that a worker ended; the documents meet the problem and say it."""
     with contextlib.suppress(Exception):
         regular = font_chain(False)
-        needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
-        covered = set(_covered(regular[0]))  # what the main font has when a fallback font is needed
-        for font in regular:
-            mine = {code for code in needed - covered if code in codepoints(font)}
-            covered |= mine
+        # What the main font has when a fallback font is needed: the `_BLOCKS` font's characters.
+        for _number, font, mine in _supplied(regular, _needed(text), _covered(regular[0])):
             have = _fallbacks.get((font.path, font.index), (frozenset(), ""))[0]
-            if mine and len(have | mine) <= FALLBACK_LIMIT:
+            if len(have | mine) <= FALLBACK_LIMIT:
                 _fallback(font, mine)
+
+
+def _needed(text: str) -> set[int]:
+    """The characters `text` prints: composed (NFC), white space left out."""
+    return {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+
+
+def _supplied(
+    chain: tuple[FontFile, ...], needed: set[int], covered: frozenset[int]
+) -> list[tuple[int, FontFile, set[int]]]:
+    """(number in the chain, font, its characters) for each font of the chain that supplies some
+    of `needed` beyond `covered` (the main font's): each character from the first font that has it."""
+    supplied, covered = [], set(covered)
+    for number, font in enumerate(chain):
+        mine = {code for code in needed - covered if code in codepoints(font)}
+        if mine:
+            covered |= mine
+            supplied.append((number, font, mine))
+    return supplied
 
 
 def _remove_fallbacks() -> None:
@@ -329,7 +345,7 @@ class Fonts:
         self.files: list[str] = []  # the document's own fallback subsets, removed after it
         regular, bold = font_chain(False), font_chain(True)
         shaped = any(unicodedata.bidirectional(char) in _RTL for char in text)
-        needed = {ord(char) for char in unicodedata.normalize("NFC", text) if not char.isspace()}
+        needed = _needed(text)
         # The core font when it has every character of the text (the labels are Latin-1), else `_BLOCKS`.
         core = needed <= _covered(regular[0], True)
         # `own`: the document's own font, cut down to what it may print (`_own_font`), plain and with
@@ -348,14 +364,9 @@ class Fonts:
             _add_font(pdf, "main", "", _reduced(regular[0], shaped))
             _add_font(pdf, "main", "B", _reduced(bold[0], shaped))
             core = False
-        covered = set(_covered(regular[0], core))
         fallbacks = []
-        for number, font in enumerate(regular):
-            mine = sorted(code for code in needed - covered if code in codepoints(font))
-            if not mine:
-                continue
-            covered.update(mine)
-            target, own = _fallback(font, set(mine))
+        for number, font, mine in _supplied(regular, needed, _covered(regular[0], core)):
+            target, own = _fallback(font, mine)
             if own:
                 self.files.append(target)
             # Embedded whole: a subset of the document's or the process's few dozen characters. Regular

@@ -294,7 +294,11 @@ function noteDifference(item, server) {
     server: server.headline,
     server_colour: server.colour,
   });
-  localStorage.setItem(DIFFERENCES_KEY, JSON.stringify(list));
+  try {
+    localStorage.setItem(DIFFERENCES_KEY, JSON.stringify(list));
+  } catch (e) {
+    return; // the phone's storage is full: this difference is not kept, the scan's verdict still shows
+  }
   showDifferences();
 }
 
